@@ -1,0 +1,48 @@
+/* error.c: the thread-local last-error record (see error.h). */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static _Thread_local char last_message[512];
+static _Thread_local char last_location[128];
+static _Thread_local int last_code;
+
+int error_set(int code, const char *file, int line, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(last_message, sizeof last_message, fmt, args);
+    va_end(args);
+    snprintf(last_location, sizeof last_location, "%s:%d", file, line);
+    last_code = code;
+    return code;
+}
+
+const char *error_message(void) { return last_message; }
+int error_code(void) { return last_code; }
+const char *error_location(void) { return last_location; }
+
+void error_clear(void)
+{
+    last_message[0] = '\0';
+    last_location[0] = '\0';
+    last_code = AE_OK;
+}
+
+const char *error_name(int code)
+{
+    switch (code) {
+    case AE_OK: return "AE_OK";
+    case AE_EINVAL: return "AE_EINVAL";
+    case AE_EDOM: return "AE_EDOM";
+    case AE_EBADLEN: return "AE_EBADLEN";
+    case AE_ENOMEM: return "AE_ENOMEM";
+    case AE_ENOENT: return "AE_ENOENT";
+    case AE_EIO: return "AE_EIO";
+    case AE_EFORMAT: return "AE_EFORMAT";
+    case AE_ENUMERIC: return "AE_ENUMERIC";
+    case AE_ESTATE: return "AE_ESTATE";
+    default: return "AE_E?";
+    }
+}

@@ -1,0 +1,44 @@
+/* error.h: how library code reports failure.
+ *
+ * Library functions never print and never exit. A function that can fail
+ * returns an int status: AE_OK (0) on success, or one of the codes below,
+ * after recording a one-line message for a person with error_set(). Only a
+ * program's main() turns that into text on stderr and an exit status.
+ *
+ *     if (idx_load(&images, path) != AE_OK) {
+ *         fprintf(stderr, "week05-task4-ae: %s\n", error_message());
+ *         return 1;
+ *     }
+ *
+ * The message lives in thread-local storage and is overwritten by the next
+ * failure on the same thread.
+ */
+#ifndef AE_ERROR_H
+#define AE_ERROR_H
+
+enum {
+    AE_OK = 0,
+    AE_EINVAL,    /* an argument is malformed (a bad option, a bad spec string) */
+    AE_EDOM,      /* a value lies outside its domain (a probability above 1, a BCE target of -0.5) */
+    AE_EBADLEN,   /* sizes or shapes that must match do not */
+    AE_ENOMEM,    /* an allocation failed */
+    AE_ENOENT,    /* a file or folder does not exist */
+    AE_EIO,       /* reading or writing a file failed */
+    AE_EFORMAT,   /* a file exists but its content is wrong (bad magic, truncated, lying header) */
+    AE_ENUMERIC,  /* a computation produced NaN or infinity */
+    AE_ESTATE     /* the call does not fit the object's state (forward before build, batch too large) */
+};
+
+/* Records code and message (printf-style) with the place it was raised; returns code,
+ * so that a failing function can end with: return AE_ERROR(AE_EDOM, "p = %g is not in [0,1]", p); */
+int error_set(int code, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#define AE_ERROR(code, ...) error_set((code), __FILE__, __LINE__, __VA_ARGS__)
+
+const char *error_message(void);      /* the last message, "" when none */
+int error_code(void);                 /* the last code, AE_OK when none */
+const char *error_location(void);     /* "file.c:123" of the last error, for debugging */
+const char *error_name(int code);     /* "AE_EDOM", ... */
+void error_clear(void);
+
+#endif

@@ -1,0 +1,114 @@
+/* layers.h: the layers, each a _forward/_backward pair of plain functions.
+ *
+ * Shape legend
+ *   B  batch            C  input channels    OC output channels
+ *   H, W   input height and width            OH, OW output height and width
+ *   K  kernel rows and columns (KH, KW)      IN, OUT  dense features
+ *
+ * Rules every layer follows
+ * - Arguments go outputs, inputs, weights, then sizes.
+ * - Forward writes its output; it never allocates. Layers that need scratch
+ *   space (the convolutions) take a workspace of *_workspace_floats() floats.
+ * - Backward ADDS into every gradient it is given (d_in, d_weight, d_bias):
+ *   zeroing is the caller's explicit step. A NULL d_in skips the input
+ *   gradient (the first layer of a model does not need it).
+ * - Weights: dense (OUT, IN); conv2d (OC, C, KH, KW); conv2d_transpose
+ *   (C, OC, KH, KW), the layout of the convolution it is the transpose of.
+ * - Dense and convolution layers go through CBLAS sgemm.
+ */
+#ifndef AE_LAYERS_H
+#define AE_LAYERS_H
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------------ dense */
+/* out = in · Wᵀ + b
+ * out (B, OUT), in (B, IN), weight (OUT, IN), bias (OUT) */
+void dense_forward(float *out, const float *in, const float *weight, const float *bias,
+                   int batch, int in_features, int out_features);
+/* d_in += d_out · W,  d_weight += d_outᵀ · in,  d_bias += Σ_b d_out
+ * d_in (B, IN) or NULL, d_weight (OUT, IN), d_bias (OUT), d_out (B, OUT), in (B, IN) */
+void dense_backward(float *d_in, float *d_weight, float *d_bias,
+                    const float *d_out, const float *in, const float *weight,
+                    int batch, int in_features, int out_features);
+
+/* ----------------------------------------------------------- convolutions */
+typedef enum {
+    PAD_VALID,      /* no padding */
+    PAD_SAME,       /* Keras 'same': conv out = ceil(i/s), transposed out = i·s; the odd extra row goes at the bottom/right */
+    PAD_EXPLICIT    /* p zero rows/columns on every side (PyTorch's padding=p) */
+} padding_mode;
+
+/* Everything a convolution needs to know about its sizes, worked out once.
+ * For conv2d, input row ih = oh·stride − pad_top + kh (zeros outside the input).
+ * For conv2d_transpose the same relation holds with the roles swapped: input
+ * pixel (ih, iw) adds kernel·x into output row oh = ih·stride − pad_top + kh,
+ * and rows that fall outside [0, OH) are cropped. */
+typedef struct {
+    int in_c, in_h, in_w;        /* C, H, W */
+    int out_c, out_h, out_w;     /* OC, OH, OW */
+    int k_h, k_w;                /* KH, KW */
+    int stride;                  /* the same along both axes */
+    int pad_top, pad_left;       /* implicit zeros before the input (conv); rows cropped from the front (transposed) */
+} conv_geom;
+
+/* Works out a conv2d's geometry: OH = floor((H + pad_total − KH)/stride) + 1.
+ * AE_EINVAL for stride < 1, a kernel or padding that leaves no output, or sizes <= 0. */
+int conv2d_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
+                int k_h, int k_w, int stride, padding_mode mode, int padding);
+/* Works out a conv2d_transpose's geometry:
+ *   explicit: OH = stride·(H − 1) + KH − 2p + output_padding
+ *   same:     OH = H·stride, with pad_top = max(KH − stride, 0)/2 (Keras, as the transpose of a 'same' conv)
+ *   valid:    OH = H·stride + max(KH − stride, 0), pad_top = 0 (Keras)
+ * AE_EINVAL for stride < 1, output_padding >= stride (or < 0), or no output. */
+int conv2d_transpose_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
+                          int k_h, int k_w, int stride, padding_mode mode, int padding,
+                          int output_padding);
+
+/* Floats of scratch space the layer needs for a batch of `batch`. */
+size_t conv2d_workspace_floats(const conv_geom *g, int batch);
+size_t conv2d_transpose_workspace_floats(const conv_geom *g, int batch);
+
+/* out[b,oc,oh,ow] = bias[oc] + Σ_{c,kh,kw} W[oc,c,kh,kw] · in[b,c, oh·s−pt+kh, ow·s−pl+kw]
+ * out (B, OC, OH, OW), in (B, C, H, W), weight (OC, C, KH, KW), bias (OC) */
+void conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
+                    float *work, const conv_geom *g, int batch);
+/* d_in (B, C, H, W) or NULL, d_weight (OC, C, KH, KW), d_bias (OC), d_out (B, OC, OH, OW) */
+void conv2d_backward(float *d_in, float *d_weight, float *d_bias,
+                     const float *d_out, const float *in, const float *weight,
+                     float *work, const conv_geom *g, int batch);
+
+/* The transpose (adjoint) of conv2d: scatter every input pixel times the kernel into its output window.
+ * out[b,oc, ih·s−pt+kh, iw·s−pl+kw] += W[c,oc,kh,kw] · in[b,c,ih,iw], plus bias[oc] everywhere.
+ * out (B, OC, OH, OW), in (B, C, H, W), weight (C, OC, KH, KW), bias (OC) */
+void conv2d_transpose_forward(float *out, const float *in, const float *weight, const float *bias,
+                              float *work, const conv_geom *g, int batch);
+/* d_in (B, C, H, W) or NULL, d_weight (C, OC, KH, KW), d_bias (OC), d_out (B, OC, OH, OW) */
+void conv2d_transpose_backward(float *d_in, float *d_weight, float *d_bias,
+                               const float *d_out, const float *in, const float *weight,
+                               float *work, const conv_geom *g, int batch);
+
+/* ------------------------------------------------------------ activations */
+/* Element-wise over n values. The backward of sigmoid and tanh uses the forward's output. */
+void relu_forward(float *out, const float *in, size_t n);                          /* f(x) = max(0, x) */
+void relu_backward(float *d_in, const float *d_out, const float *in, size_t n);   /* f'(x) = [x > 0] */
+void sigmoid_forward(float *out, const float *in, size_t n);                       /* f(x) = 1/(1+e^-x) */
+void sigmoid_backward(float *d_in, const float *d_out, const float *out, size_t n);/* f' = f(1−f) */
+void tanh_forward(float *out, const float *in, size_t n);                          /* f(x) = tanh x */
+void tanh_backward(float *d_in, const float *d_out, const float *out, size_t n);  /* f' = 1 − f² */
+
+/* --------------------------------------------------- resampling (images) */
+/* Nearest-neighbour 2x upsampling: out[b,c,y,x] = in[b,c,y/2,x/2]
+ * out (B, C, 2H, 2W), in (B, C, H, W) */
+void upsample2_forward(float *out, const float *in, int batch, int channels, int in_h, int in_w);
+/* d_in[b,c,y,x] += Σ of the four d_out pixels it was copied to */
+void upsample2_backward(float *d_in, const float *d_out, int batch, int channels, int in_h, int in_w);
+
+/* 2x2 max-pooling with stride 2 (Keras' 'valid': an odd last row/column is dropped)
+ * out (B, C, H/2, W/2), in (B, C, H, W) */
+void maxpool2_forward(float *out, const float *in, int batch, int channels, int in_h, int in_w);
+/* The gradient goes to the first maximum of each window (found again from `in`: no stored indices). */
+void maxpool2_backward(float *d_in, const float *d_out, const float *in,
+                       int batch, int channels, int in_h, int in_w);
+
+#endif

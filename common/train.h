@@ -1,0 +1,68 @@
+/* train.h: the training loop: epochs of shuffled mini-batches, train and
+ * validation loss per epoch, progress, and a clear stop on NaN or infinity.
+ *
+ * Data comes through a batch_source: a callback that fills a batch of inputs
+ * and targets for given sample indices. That keeps images as uint8 until the
+ * moment a batch needs them (see data.h) and lets a task add noise on the fly.
+ */
+#ifndef AE_TRAIN_H
+#define AE_TRAIN_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <gsl/gsl_rng.h>
+
+#include "loss.h"
+#include "model.h"
+#include "optim.h"
+
+typedef struct {
+    size_t count;          /* samples */
+    size_t x_size;         /* floats per input sample */
+    size_t y_size;         /* floats per target sample */
+    /* Fills x (n, x_size) and y (n, y_size) for samples index[0..n). Returns AE_OK or an error code. */
+    int (*fill)(void *ctx, const size_t *index, int n, float *x, float *y);
+    void *ctx;
+} batch_source;
+
+typedef enum {
+    PROGRESS_NONE,         /* --quiet */
+    PROGRESS_LINES,        /* one line per epoch (output is not a terminal) */
+    PROGRESS_BAR           /* a bar redrawn in place with \r (a terminal) */
+} progress_style;
+
+typedef struct {
+    int epochs;
+    int batch_size;
+    int shuffle;                 /* reshuffle the training order every epoch */
+    FILE *progress;              /* where progress goes (stderr in the programs); unused with PROGRESS_NONE */
+    progress_style style;
+    const char *label;           /* printed before each epoch line, e.g. "model A" */
+} train_config;
+
+#define TRAIN_MAX_EPOCHS 1000
+
+typedef struct {
+    int epochs_run;
+    double train_loss[TRAIN_MAX_EPOCHS];   /* mean batch loss over the epoch, weighted by batch size */
+    double val_loss[TRAIN_MAX_EPOCHS];     /* loss over the whole validation set after the epoch; NaN without one */
+    double seconds[TRAIN_MAX_EPOCHS];      /* wall time of the epoch, validation included */
+} train_history;
+
+/* PROGRESS_BAR when stream is a terminal, PROGRESS_LINES otherwise, PROGRESS_NONE when quiet. */
+progress_style progress_style_for(FILE *stream, int quiet);
+
+/* Trains m with opt on train, reporting val (may be NULL) after every epoch. rng drives
+ * the shuffling. AE_ENUMERIC, with the epoch and batch in the message, when a loss
+ * becomes NaN or infinite; the model then holds the parameters of the last good step. */
+int train_fit(model *m, optimizer *opt, loss_spec loss,
+              const batch_source *train, const batch_source *val,
+              const train_config *cfg, gsl_rng *rng, train_history *history);
+
+/* Mean loss of m over every sample of src, in batches of at most m->max_batch. */
+int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mean_loss);
+
+/* Fisher–Yates shuffle of order[0..n) with rng. */
+void shuffle_indices(size_t *order, size_t n, gsl_rng *rng);
+
+#endif

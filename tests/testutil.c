@@ -1,0 +1,99 @@
+/* testutil.c: see testutil.h. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+double gradcheck(scalar_fn f, void *ctx, float *x, const float *analytic, size_t n,
+                 double h, size_t max_checks, size_t *worst)
+{
+    double worst_err = 0.0;
+    size_t checks = n <= max_checks ? n : max_checks;
+    for (size_t k = 0; k < checks; k++) {
+        size_t i = checks == n ? k : (k * n) / checks + (k * 7919u) % (n / checks);
+        float saved = x[i];
+        x[i] = (float)(saved + h);
+        double up = f(ctx);
+        x[i] = (float)(saved - h);
+        double down = f(ctx);
+        x[i] = saved;
+        /* the step actually taken, after rounding to float */
+        double step = (double)(float)(saved + h) - (double)(float)(saved - h);
+        double numeric = (up - down) / step;
+        double scale = fmax(1.0, fmax(fabs(analytic[i]), fabs(numeric)));
+        double err = fabs(analytic[i] - numeric) / scale;
+        if (err > worst_err || isnan(err)) {
+            worst_err = isnan(err) ? INFINITY : err;
+            if (worst) *worst = i;
+        }
+    }
+    return worst_err;
+}
+
+void fill_uniform(float *x, size_t n, double lo, double hi, gsl_rng *rng)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * gsl_rng_uniform(rng));
+}
+
+double dot_f(const float *a, const float *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+    return m;
+}
+
+gsl_rng *test_rng(unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    return r;
+}
+
+const char *sample_data_dir(void) { return AE_ROOT "/data/sample"; }
+
+const char *test_tmpdir(void)
+{
+    static char dir[256];
+    snprintf(dir, sizeof dir, "/tmp/ae-test-XXXXXX");
+    if (!mkdtemp(dir)) return "/tmp";
+    return dir;
+}
+
+int run_program(const char *program, const char *const *args, const char *log)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", AE_BINDIR, program);
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = path;
+    for (int i = 0; args && args[i] && argc < 63; i++) argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) { dup2(devnull, 0); close(devnull); }
+        execv(path, argv);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -1,0 +1,40 @@
+/* testutil.h: what several suites need: finite-difference gradient checks,
+ * random test data, the sample data folder, and running a program. */
+#ifndef AE_TESTUTIL_H
+#define AE_TESTUTIL_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+
+/* A scalar function of some float array the caller perturbs in place. */
+typedef double (*scalar_fn)(void *ctx);
+
+/* Compares an analytic gradient with central differences.
+ * For each checked i: numeric = (f(x_i + h) − f(x_i − h)) / 2h, with x restored after.
+ * Checks every index when n <= max_checks, else max_checks indices spread over x.
+ * Returns the largest |analytic − numeric| / max(1, |analytic|, |numeric|) and puts its index
+ * in *worst (may be NULL). f should be computed in double; with float32 data h = 1e-2..1e-3. */
+double gradcheck(scalar_fn f, void *ctx, float *x, const float *analytic, size_t n,
+                 double h, size_t max_checks, size_t *worst);
+
+/* Fills x (n) with U(lo, hi) from rng. */
+void fill_uniform(float *x, size_t n, double lo, double hi, gsl_rng *rng);
+/* Σ a_i·b_i in double. */
+double dot_f(const float *a, const float *b, size_t n);
+/* max_i |a_i − b_i| */
+double max_abs_diff(const float *a, const float *b, size_t n);
+
+/* A fresh generator with a fixed seed (free with gsl_rng_free). */
+gsl_rng *test_rng(unsigned long seed);
+
+/* The repository's sample data folder (data/sample). */
+const char *sample_data_dir(void);
+/* A new empty temporary folder for a test's files (removed by the OS's tmp cleaning). */
+const char *test_tmpdir(void);
+
+/* Runs bin/<program> with args (NULL-terminated), stdout and stderr to the file
+ * `log` (may be NULL for /dev/null); returns its exit status, or −1 if it could not run
+ * or died from a signal. */
+int run_program(const char *program, const char *const *args, const char *log);
+
+#endif
