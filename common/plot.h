@@ -25,6 +25,10 @@ typedef struct {
  * `outfile` (defaulting to NAME.png), and the title. */
 void plot_script_begin(FILE *gp, const char *name, const char *title, int width, int height);
 
+
+/* Writes text as a gnuplot single-quoted string ('' stands for a quote inside). */
+void plot_quote(FILE *gp, const char *text);
+
 /* Line plot of n_series curves over the same x: NAME.dat has x then one column per series. */
 int plot_lines(const char *dir, const char *name, const plot_axes *axes,
                const double *x, size_t n, const double *const *ys,

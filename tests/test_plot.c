@@ -1,0 +1,135 @@
+/* test_plot.c: figures as .dat + .gp, rendered by gnuplot when it is installed. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "plot.h"
+#include "testutil.h"
+
+static int count_lines(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return -1;
+    int lines = 0, c;
+    while ((c = fgetc(fp)) != EOF) lines += c == '\n';
+    fclose(fp);
+    return lines;
+}
+
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return 0;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return strstr(buf, needle) != NULL;
+}
+
+START_TEST(line_plot_writes_data_and_script)
+{
+    const char *dir = test_tmpdir();
+    double x[3] = {1, 2, 3}, train[3] = {0.03, 0.02, 0.0151}, val[3] = {0.031, 0.021, 0.0167};
+    const double *ys[2] = {train, val};
+    const char *labels[2] = {"train", "validation's"};
+    plot_axes axes = {"Loss per epoch", "epoch", "MSE", 0, 1, 0, 0};
+    ck_assert_int_eq(plot_lines(dir, "loss", &axes, x, 3, ys, labels, 2), AE_OK);
+
+    char dat[4096], gp[4096];
+    snprintf(dat, sizeof dat, "%s/loss.dat", dir);
+    snprintf(gp, sizeof gp, "%s/loss.gp", dir);
+    ck_assert_int_eq(count_lines(dat), 4);   /* header + 3 rows */
+    ck_assert(file_contains(dat, "3\t0.0151\t0.0167"));
+    ck_assert(file_contains(gp, "set logscale y"));
+    ck_assert(file_contains(gp, "'validation''s'"));   /* quote doubled inside a gnuplot string */
+    ck_assert(file_contains(gp, "set xlabel 'epoch'"));
+    ck_assert(file_contains(gp, "outfile = 'loss.png'"));
+
+    int rendered;
+    ck_assert_int_eq(plot_render(dir, "loss", &rendered), AE_OK);
+    if (gnuplot_available()) {
+        char png[4096];
+        snprintf(png, sizeof png, "%s/loss.png", dir);
+        ck_assert_int_eq(rendered, 1);
+        ck_assert(file_exists(png));
+    } else {
+        ck_assert_int_eq(rendered, 0);
+    }
+}
+END_TEST
+
+START_TEST(image_grid_and_scatter_render)
+{
+    const char *dir = test_tmpdir();
+    float images[6 * 4 * 4];
+    for (int i = 0; i < 6 * 16; i++) images[i] = (float)((i * 37) % 100) / 100.0f;
+    const char *rows[2] = {"original", "reconstructed"};
+    ck_assert_int_eq(plot_image_grid(dir, "grid", "Six images", images, 6, 4, 4, 3, rows), AE_OK);
+    char dat[4096];
+    snprintf(dat, sizeof dat, "%s/grid.dat", dir);
+    ck_assert_int_eq(count_lines(dat), 1 + 2 * 4 + 2);   /* header + 2 rows of 4 + one gap of 2 */
+
+    float x[4] = {0.1f, -0.2f, 1.5f, 0.7f}, y[4] = {2.0f, 1.0f, -1.0f, 0.5f};
+    int labels[4] = {0, 1, 9, 1};
+    const char *names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    plot_axes axes = {"Codes", "z1", "z2", 0, 0, 0, 0};
+    ck_assert_int_eq(plot_scatter_classes(dir, "codes", &axes, x, y, labels, 4, names, 10), AE_OK);
+    char gp[4096];
+    snprintf(gp, sizeof gp, "%s/codes.gp", dir);
+    ck_assert(file_contains(gp, "title 'Ankle boot'"));
+
+    int rendered;
+    ck_assert_int_eq(plot_render(dir, "grid", &rendered), AE_OK);
+    ck_assert_int_eq(plot_render(dir, "codes", &rendered), AE_OK);
+}
+END_TEST
+
+START_TEST(a_broken_script_is_reported_and_leaves_no_png)
+{
+    if (!gnuplot_available()) return;
+    const char *dir = test_tmpdir();
+    char gp[4096], png[4096];
+    snprintf(gp, sizeof gp, "%s/broken.gp", dir);
+    snprintf(png, sizeof png, "%s/broken.png", dir);
+    FILE *fp = fopen(gp, "w");
+    fputs("set terminal pngcairo\nset output outfile\nplot 'no-such-file.dat' using 1:2\n", fp);
+    fclose(fp);
+    int rendered = 1;
+    ck_assert_int_eq(plot_render(dir, "broken", &rendered), AE_EIO);
+    ck_assert_int_eq(rendered, 0);
+    ck_assert_ptr_nonnull(strstr(error_message(), "broken.gp"));
+    ck_assert(!file_exists(png));
+}
+END_TEST
+
+START_TEST(an_unwritable_folder_is_refused)
+{
+    double x[1] = {0}, y[1] = {0};
+    const double *ys[1] = {y};
+    const char *labels[1] = {"y"};
+    plot_axes axes = {"t", "x", "y", 0, 0, 0, 0};
+    ck_assert_int_eq(plot_lines("/nonexistent-folder", "p", &axes, x, 1, ys, labels, 1), AE_EIO);
+    ck_assert_int_eq(plot_image_grid("/tmp", "g", "t", NULL, 0, 4, 4, 1, NULL), AE_EINVAL);
+}
+END_TEST
+
+Suite *plot_suite(void)
+{
+    Suite *s = suite_create("plot");
+    TCase *core = tcase_create("Core");
+    tcase_set_timeout(core, 20);
+    tcase_add_test(core, line_plot_writes_data_and_script);
+    tcase_add_test(core, image_grid_and_scatter_render);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("Limits");
+    tcase_set_timeout(limits, 20);
+    tcase_add_test(limits, a_broken_script_is_reported_and_leaves_no_png);
+    tcase_add_test(limits, an_unwritable_folder_is_refused);
+    suite_add_tcase(s, limits);
+    return s;
+}

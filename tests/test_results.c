@@ -1,0 +1,128 @@
+/* test_results.c: results.tsv, and the atomic files it is written with. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "results.h"
+#include "testutil.h"
+
+START_TEST(values_round_trip_at_full_precision)
+{
+    const char *dir = test_tmpdir();
+    results *r = results_alloc();
+    double kl = 0.38190850097688767;   /* a value with 17 significant digits */
+    ck_assert_int_eq(results_add_double(r, "kl_p1_p2", kl), AE_OK);
+    ck_assert_int_eq(results_add_double(r, "kl_edge", INFINITY), AE_OK);
+    ck_assert_int_eq(results_add_int(r, "model_A_params", 101280), AE_OK);
+    ck_assert_int_eq(results_add_text(r, "out_shape", "4x4"), AE_OK);
+    ck_assert_int_eq(results_add_double(r, "kl_p1_p2", kl / 2), AE_OK);   /* replaces */
+    ck_assert_int_eq(results_write(r, dir), AE_OK);
+    results_free(r);
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.tsv", dir);
+    results *back;
+    ck_assert_int_eq(results_read(&back, path), AE_OK);
+    ck_assert_double_eq(strtod(results_get(back, "kl_p1_p2"), NULL), kl / 2);
+    ck_assert_str_eq(results_get(back, "kl_edge"), "inf");
+    ck_assert_str_eq(results_get(back, "model_A_params"), "101280");
+    ck_assert_str_eq(results_get(back, "out_shape"), "4x4");
+    ck_assert_ptr_null(results_get(back, "missing"));
+    results_free(back);
+
+    /* The keys keep their order and the replaced key stays in place. */
+    FILE *fp = fopen(path, "r");
+    char line[256];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, fp));
+    ck_assert_int_eq(strncmp(line, "kl_p1_p2\t", 9), 0);
+    fclose(fp);
+}
+END_TEST
+
+START_TEST(bad_keys_and_values_are_refused)
+{
+    results *r = results_alloc();
+    ck_assert_int_eq(results_add_double(r, "has space", 1.0), AE_EINVAL);
+    ck_assert_int_eq(results_add_double(r, "", 1.0), AE_EINVAL);
+    ck_assert_int_eq(results_add_text(r, "ok", "tab\there"), AE_EINVAL);
+    results_free(r);
+    results_free(NULL);
+}
+END_TEST
+
+START_TEST(a_line_without_a_tab_is_refused)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bad.tsv", test_tmpdir());
+    FILE *fp = fopen(path, "w");
+    fputs("good\t1\nbad line\n", fp);
+    fclose(fp);
+    results *r;
+    ck_assert_int_eq(results_read(&r, path), AE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(error_message(), ":2:"));
+    ck_assert_int_eq(results_read(&r, "/nonexistent/results.tsv"), AE_ENOENT);
+}
+END_TEST
+
+START_TEST(an_aborted_file_leaves_nothing_behind)
+{
+    const char *dir = test_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/partial.dat", dir);
+    atomic_file af;
+    ck_assert_int_eq(atomic_open(&af, path), AE_OK);
+    fputs("half a file", af.fp);
+    ck_assert(!file_exists(path));           /* nothing visible while writing */
+    atomic_abort(&af);
+    ck_assert(!file_exists(path));
+    ck_assert(!file_exists(af.tmp));
+
+    ck_assert_int_eq(atomic_open(&af, path), AE_OK);
+    fputs("a whole file\n", af.fp);
+    ck_assert_int_eq(atomic_commit(&af), AE_OK);
+    ck_assert(file_exists(path));
+    ck_assert(!file_exists(af.tmp));
+}
+END_TEST
+
+START_TEST(folders_are_made_and_errors_named)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/a/b/c", test_tmpdir());
+    ck_assert_int_eq(mkdir_p(path), AE_OK);
+    ck_assert_int_eq(mkdir_p(path), AE_OK);   /* again: already there */
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+
+    atomic_file af;
+    ck_assert_int_eq(atomic_open(&af, "/nonexistent-folder/x.dat"), AE_EIO);
+    ck_assert_ptr_nonnull(strstr(error_message(), "/nonexistent-folder/x.dat"));
+
+    char out[16];
+    ck_assert_int_eq(path_join(out, sizeof out, "dir", "name"), AE_OK);
+    ck_assert_str_eq(out, "dir/name");
+    ck_assert_int_eq(path_join(out, sizeof out, "dir/", "name"), AE_OK);
+    ck_assert_str_eq(out, "dir/name");
+    ck_assert_int_eq(path_join(out, sizeof out, "a-long-folder", "a-long-name"), AE_EINVAL);
+}
+END_TEST
+
+Suite *results_suite(void)
+{
+    Suite *s = suite_create("results");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, values_round_trip_at_full_precision);
+    tcase_add_test(core, an_aborted_file_leaves_nothing_behind);
+    tcase_add_test(core, folders_are_made_and_errors_named);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, bad_keys_and_values_are_refused);
+    tcase_add_test(limits, a_line_without_a_tab_is_refused);
+    suite_add_tcase(s, limits);
+    return s;
+}
