@@ -1,0 +1,47 @@
+/* test_error.c: the last-error record. */
+#include <check.h>
+#include <string.h>
+
+#include "error.h"
+
+static int fail_with_domain_error(double p)
+{
+    return AE_ERROR(AE_EDOM, "p = %g is not a probability", p);
+}
+
+START_TEST(an_error_keeps_its_code_message_and_place)
+{
+    error_clear();
+    ck_assert_int_eq(error_code(), AE_OK);
+    ck_assert_str_eq(error_message(), "");
+    ck_assert_int_eq(fail_with_domain_error(2.385), AE_EDOM);
+    ck_assert_int_eq(error_code(), AE_EDOM);
+    ck_assert_str_eq(error_message(), "p = 2.385 is not a probability");
+    ck_assert_ptr_nonnull(strstr(error_location(), "test_error.c:"));
+    ck_assert_str_eq(error_name(AE_EDOM), "AE_EDOM");
+    ck_assert_str_eq(error_name(AE_EFORMAT), "AE_EFORMAT");
+    error_clear();
+    ck_assert_str_eq(error_message(), "");
+}
+END_TEST
+
+START_TEST(a_long_message_is_cut_not_overflowed)
+{
+    char long_text[2000];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    ck_assert_int_eq(AE_ERROR(AE_EINVAL, "%s", long_text), AE_EINVAL);
+    ck_assert_uint_lt(strlen(error_message()), sizeof long_text - 1);
+    ck_assert_uint_gt(strlen(error_message()), 100);
+}
+END_TEST
+
+Suite *error_suite(void)
+{
+    Suite *s = suite_create("error");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, an_error_keeps_its_code_message_and_place);
+    tcase_add_test(core, a_long_message_is_cut_not_overflowed);
+    suite_add_tcase(s, core);
+    return s;
+}
