@@ -29,8 +29,9 @@ data:
 	@scripts/get-data.sh
 
 # Rebuilds data/sample from a full copy (maintainers only; the sample is committed).
-sample: programs
-	@scripts/make-sample.sh
+sample:
+	@$(MAKE) --no-print-directory -C common
+	@LIBCOMMON='$(LIBCOMMON)' LDLIBS='$(LDLIBS)' CC='$(CC)' scripts/make-sample.sh
 
 clean:
 	rm -rf build bin out

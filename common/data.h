@@ -53,7 +53,8 @@ typedef struct {
 const char *fashion_class_name(int label);   /* "T-shirt/top", "Trouser", ... "Ankle boot" */
 
 /* Where the data is: data_opt (--data) if given, else $FASHION_MNIST_DIR, else
- * data/fashion-mnist, else the sample in the repository's data/sample. A folder
+ * data/fashion-mnist under the current folder, else the repository's data/fashion-mnist,
+ * else the sample in the repository's data/sample. A folder
  * given explicitly (option or variable) must hold the four files, or AE_ENOENT with a
  * message that says to run `make data`. *is_sample tells whether the sample was chosen. */
 int fashion_mnist_locate(char *dir, size_t len, const char *data_opt, int *is_sample);
@@ -62,13 +63,15 @@ int fashion_mnist_locate(char *dir, size_t len, const char *data_opt, int *is_sa
 int fashion_mnist_load(fashion_mnist *fm, const char *dir, size_t limit);
 void fashion_mnist_free(fashion_mnist *fm);
 
-/* x (n, pixels) = images[index[i]] / 255 */
+/* x (n, pixels) = images[index[i]] / 255; index NULL means images 0..n-1. */
 void images_to_float(float *x, const idx_array *images, const size_t *index, int n);
 
 /* A batch_source over an image split for autoencoders: the input is the image, with
  * Gaussian noise of std noise_factor added and clipped to [0,1] when noise_factor > 0
  * (the noise of sample i depends only on noise_seed and i, so it is the same every
- * epoch, as with the tutorial's noisy copy of the data); the target is the clean image. */
+ * epoch, as with the tutorial's noisy copy of the data); the target is the clean image.
+ * With a subset the noise follows the image: sample k is noised like image subset[k].
+ * fill refuses (AE_EDOM) a sample index past the end. */
 typedef struct {
     const idx_array *images;
     const size_t *subset;         /* optional: sample k of the source is image subset[k] (one class, say) */
