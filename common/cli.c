@@ -38,7 +38,8 @@ int parse_double(const char *text, const char *what, double *value)
     if (end == text || *end != '\0')
         return AE_ERROR(AE_EINVAL, "%s: '%s' is not a number", what, text);
     if (isnan(v)) return AE_ERROR(AE_EINVAL, "%s: NaN is not allowed", what);
-    if (isinf(v) || errno == ERANGE)
+    /* ERANGE also flags underflow (1e-320 becomes a subnormal or 0), which is a fine value. */
+    if (isinf(v) || (errno == ERANGE && fabs(v) >= 1.0))
         return AE_ERROR(AE_EINVAL, "%s: '%s' is not a finite number", what, text);
     *value = v;
     return AE_OK;

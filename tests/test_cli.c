@@ -149,6 +149,10 @@ START_TEST(number_lists_are_parsed_strictly)
     ck_assert_int_eq(parse_double_list("1,nan", "--mu", v, 4, &n), AE_EINVAL);
     ck_assert_int_eq(parse_double_list("1,2,3,4,5", "--mu", v, 4, &n), AE_EINVAL);
     ck_assert_int_eq(parse_double_list("1,", "--mu", v, 4, &n), AE_EINVAL);
+    /* underflow is a value, overflow is not */
+    ck_assert_int_eq(parse_double("1e-320", "--p2", &v[0]), AE_OK);
+    ck_assert(v[0] > 0 && v[0] < 1e-300);
+    ck_assert_int_eq(parse_double("1e400", "--p2", &v[0]), AE_EINVAL);
 }
 END_TEST
 
