@@ -123,9 +123,10 @@ int results_read(results **out, const char *path)
     if (!fp) return AE_ERROR(AE_ENOENT, "%s: cannot open", path);
     results *r = results_alloc();
     if (!r) { fclose(fp); return AE_ENOMEM; }
-    char line[8192];
+    char *line = NULL;   /* getline grows it: an "out" value can be long */
+    size_t capacity = 0;
     int lineno = 0, rc = AE_OK;
-    while (fgets(line, sizeof line, fp)) {
+    while (getline(&line, &capacity, fp) != -1) {
         lineno++;
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0]) continue;
@@ -137,6 +138,7 @@ int results_read(results **out, const char *path)
         *tab = '\0';
         if ((rc = results_add_text(r, line, tab + 1)) != AE_OK) break;
     }
+    free(line);
     fclose(fp);
     if (rc != AE_OK) { results_free(r); return rc; }
     *out = r;

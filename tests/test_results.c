@@ -43,6 +43,24 @@ START_TEST(values_round_trip_at_full_precision)
 }
 END_TEST
 
+START_TEST(a_long_value_survives_the_round_trip)
+{
+    /* Much longer than any fixed line buffer: the transposed-convolution output of a big input. */
+    static char long_value[100000];
+    for (size_t i = 0; i < sizeof long_value - 1; i++) long_value[i] = (char)('0' + i % 10);
+    const char *dir = test_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.tsv", dir);
+    results *r = results_alloc(), *back;
+    ck_assert_int_eq(results_add_text(r, "out", long_value), AE_OK);
+    ck_assert_int_eq(results_write(r, dir), AE_OK);
+    results_free(r);
+    ck_assert_int_eq(results_read(&back, path), AE_OK);
+    ck_assert_uint_eq(strlen(results_get(back, "out")), sizeof long_value - 1);
+    results_free(back);
+}
+END_TEST
+
 START_TEST(bad_keys_and_values_are_refused)
 {
     results *r = results_alloc();
@@ -73,6 +91,7 @@ Suite *results_suite(void)
     Suite *s = suite_create("results");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, values_round_trip_at_full_precision);
+    tcase_add_test(core, a_long_value_survives_the_round_trip);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
     tcase_add_test(limits, bad_keys_and_values_are_refused);
