@@ -8,10 +8,14 @@
  * Rules every layer follows
  * - Arguments go outputs, inputs, weights, then sizes.
  * - Forward writes its output; it never allocates. Layers that need scratch
- *   space (the convolutions) take a workspace of *_workspace_floats() floats.
+ *   space (the convolutions) take a workspace of *_workspace_floats() floats;
+ *   a workspace sized for a batch of B serves every batch up to B.
  * - Backward ADDS into every gradient it is given (d_in, d_weight, d_bias):
  *   zeroing is the caller's explicit step. A NULL d_in skips the input
- *   gradient (the first layer of a model does not need it).
+ *   gradient (the first layer of a model does not need it); a NULL d_weight
+ *   or d_bias skips that one. A NULL bias in forward means no bias.
+ * - No function keeps state between calls: the result depends on the
+ *   arguments alone, and all scratch space is the caller's workspace.
  * - Weights: dense (OUT, IN); conv2d (OC, C, KH, KW); conv2d_transpose
  *   (C, OC, KH, KW), the layout of the convolution it is the transpose of.
  * - Dense and convolution layers go through CBLAS sgemm.
@@ -53,6 +57,7 @@ typedef struct {
 } conv_geom;
 
 /* Works out a conv2d's geometry: OH = floor((H + pad_total − KH)/stride) + 1.
+ * `padding` is the p of PAD_EXPLICIT and must be 0 with the other modes.
  * AE_EINVAL for stride < 1, a kernel or padding that leaves no output, or sizes <= 0. */
 int conv2d_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
                 int k_h, int k_w, int stride, padding_mode mode, int padding);
@@ -60,6 +65,7 @@ int conv2d_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
  *   explicit: OH = stride·(H − 1) + KH − 2p + output_padding
  *   same:     OH = H·stride, with pad_top = max(KH − stride, 0)/2 (Keras, as the transpose of a 'same' conv)
  *   valid:    OH = H·stride + max(KH − stride, 0), pad_top = 0 (Keras)
+ * `padding` and `output_padding` belong to PAD_EXPLICIT and must be 0 with the other modes.
  * AE_EINVAL for stride < 1, output_padding >= stride (or < 0), or no output. */
 int conv2d_transpose_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
                           int k_h, int k_w, int stride, padding_mode mode, int padding,

@@ -44,7 +44,8 @@ typedef struct {
 
 typedef struct {
     int epochs_run;
-    double train_loss[TRAIN_MAX_EPOCHS];   /* mean batch loss over the epoch, weighted by batch size */
+    double train_loss[TRAIN_MAX_EPOCHS];   /* mean batch loss over the epoch, weighted by batch size
+                                              (with REDUCE_SUM, a batch's loss per sample: its sum / its size) */
     double val_loss[TRAIN_MAX_EPOCHS];     /* loss over the whole validation set after the epoch; NaN without one */
     double seconds[TRAIN_MAX_EPOCHS];      /* wall time of the epoch, validation included */
 } train_history;
@@ -54,12 +55,15 @@ progress_style progress_style_for(FILE *stream, int quiet);
 
 /* Trains m with opt on train, reporting val (may be NULL) after every epoch. rng drives
  * the shuffling. AE_ENUMERIC, with the epoch and batch in the message, when a loss
- * becomes NaN or infinite; the model then holds the parameters of the last good step. */
+ * becomes NaN or infinite; the model then holds the parameters of the last good step.
+ * AE_ESTATE when cfg->batch_size exceeds the model's max_batch, AE_EBADLEN when the
+ * sources' sample sizes or the optimizer's parameter count do not match the model. */
 int train_fit(model *m, optimizer *opt, loss_spec loss,
               const batch_source *train, const batch_source *val,
               const train_config *cfg, gsl_rng *rng, train_history *history);
 
-/* Mean loss of m over every sample of src, in batches of at most m->max_batch. */
+/* Mean loss of m over every sample of src, in batches of at most m->max_batch (with
+ * REDUCE_SUM, the summed loss per sample). */
 int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mean_loss);
 
 /* Fisher–Yates shuffle of order[0..n) with rng. */

@@ -1,0 +1,242 @@
+/* train.c: the training loop (see train.h).
+ *
+ * One epoch: shuffle the order of the samples, then for each mini-batch
+ *   fill x (B, x_size) and y (B, y_size) from the source,
+ *   ŷ = model(x), L = loss(ŷ, y), stop if L is not finite,
+ *   grads = ∂L/∂params, params ← optimizer(params, grads).
+ * The loss is checked before the optimizer step, so a batch that went wrong
+ * never changes the parameters. The batch buffers are allocated once per call.
+ */
+#include "train.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+progress_style progress_style_for(FILE *stream, int quiet)
+{
+    if (quiet || !stream) return PROGRESS_NONE;
+    return isatty(fileno(stream)) ? PROGRESS_BAR : PROGRESS_LINES;
+}
+
+/* Fisher–Yates: order[i] swaps with a uniformly chosen order[j], j ≤ i, from the end down. */
+void shuffle_indices(size_t *order, size_t n, gsl_rng *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)gsl_rng_uniform_int(rng, (unsigned long)i);
+        size_t kept = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = kept;
+    }
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A batch's loss counted per sample: for a sum over the batch, the sum divided by the batch size;
+ * a mean is already per value. Weighted by the batch size, these average to the epoch's loss. */
+static double per_sample(double batch_loss, loss_spec loss, int n)
+{
+    return loss.reduction == REDUCE_SUM ? batch_loss / n : batch_loss;
+}
+
+static int check_source(const model *m, const batch_source *src, const char *what)
+{
+    if (src->count == 0) return AE_ERROR(AE_EINVAL, "the %s set is empty", what);
+    if (!src->fill) return AE_ERROR(AE_EINVAL, "the %s set has no fill function", what);
+    if (src->x_size != m->in_size)
+        return AE_ERROR(AE_EBADLEN, "the %s set has inputs of %zu values, but the model takes %zu",
+                        what, src->x_size, m->in_size);
+    if (src->y_size != model_output_size(m))
+        return AE_ERROR(AE_EBADLEN, "the %s set has targets of %zu values, but the model outputs %zu",
+                        what, src->y_size, model_output_size(m));
+    return AE_OK;
+}
+
+/* Mean loss over src in batches of `batch`, using the caller's buffers x (batch, x_size), y (batch, y_size). */
+static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int batch, size_t *index,
+                         float *x, float *y, double *mean_loss)
+{
+    double total = 0.0;
+    for (size_t start = 0; start < src->count; start += (size_t)batch) {
+        int n = (int)(src->count - start < (size_t)batch ? src->count - start : (size_t)batch);
+        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
+        int rc = src->fill(src->ctx, index, n, x, y);
+        if (rc != AE_OK) return rc;
+        const float *pred;
+        rc = model_forward(m, x, n, &pred);
+        if (rc != AE_OK) return rc;
+        double batch_loss;
+        rc = loss_compute(loss, &batch_loss, NULL, pred, y, (size_t)n * src->y_size);
+        if (rc != AE_OK) return rc;
+        total += per_sample(batch_loss, loss, n) * n;
+    }
+    *mean_loss = total / (double)src->count;
+    return AE_OK;
+}
+
+int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mean_loss)
+{
+    if (m->max_batch == 0) return AE_ERROR(AE_ESTATE, "evaluate_loss before model_build");
+    int rc = check_source(m, src, "evaluation");
+    if (rc != AE_OK) return rc;
+    int batch = m->max_batch;
+    size_t *index = malloc((size_t)batch * sizeof *index);
+    float *x = malloc((size_t)batch * (src->x_size + src->y_size) * sizeof *x);
+    if (!index || !x) {
+        free(index);
+        free(x);
+        return AE_ERROR(AE_ENOMEM, "out of memory for an evaluation batch");
+    }
+    rc = evaluate_with(m, loss, src, batch, index, x, x + (size_t)batch * src->x_size, mean_loss);
+    free(index);
+    free(x);
+    return rc;
+}
+
+/* ------------------------------------------------------------- progress */
+
+enum { BAR_WIDTH = 30 };
+
+/* "model A  epoch 3/10" */
+static void put_epoch(FILE *out, const train_config *cfg, int epoch)
+{
+    if (cfg->label && cfg->label[0]) fprintf(out, "%s  ", cfg->label);
+    fprintf(out, "epoch %d/%d", epoch + 1, cfg->epochs);
+}
+
+/* "\rmodel A  epoch 3/10 [=====>    ] 812/1875 loss 0.01234" */
+static void draw_bar(FILE *out, const train_config *cfg, int epoch, long done, long batches, double loss)
+{
+    int filled = (int)(BAR_WIDTH * done / batches);
+    fputc('\r', out);
+    put_epoch(out, cfg, epoch);
+    fputs(" [", out);
+    for (int k = 0; k < BAR_WIDTH; k++)
+        fputc(k < filled ? '=' : (k == filled && done < batches) ? '>' : ' ', out);
+    fprintf(out, "] %ld/%ld loss %#.4g\033[K", done, batches, loss);   /* ESC[K: erase what a longer line left */
+    fflush(out);
+}
+
+/* The end of an epoch: validation loss and time, after the bar or as a line of its own. */
+static void report_epoch(FILE *out, const train_config *cfg, int epoch, double loss, double val_loss,
+                         double seconds)
+{
+    if (cfg->style == PROGRESS_LINES) {
+        put_epoch(out, cfg, epoch);
+        fprintf(out, "  loss %#.4g", loss);
+    }
+    if (!isnan(val_loss)) fprintf(out, "  val_loss %#.4g", val_loss);
+    fprintf(out, "  %.1f s\n", seconds);
+    fflush(out);
+}
+
+/* ------------------------------------------------------------- training */
+
+int train_fit(model *m, optimizer *opt, loss_spec loss,
+              const batch_source *train, const batch_source *val,
+              const train_config *cfg, gsl_rng *rng, train_history *history)
+{
+    if (m->max_batch == 0) return AE_ERROR(AE_ESTATE, "train_fit before model_build");
+    if (cfg->epochs < 1 || cfg->epochs > TRAIN_MAX_EPOCHS)
+        return AE_ERROR(AE_EINVAL, "epochs must lie in 1..%d, not %d", TRAIN_MAX_EPOCHS, cfg->epochs);
+    if (cfg->batch_size < 1)
+        return AE_ERROR(AE_EINVAL, "the batch size must be at least 1, not %d", cfg->batch_size);
+    if (cfg->batch_size > m->max_batch)
+        return AE_ERROR(AE_ESTATE, "a batch size of %d does not fit a model built for batches of up to %d",
+                        cfg->batch_size, m->max_batch);
+    if (opt->n != m->n_params)
+        return AE_ERROR(AE_EBADLEN, "the optimizer holds %zu parameters, but the model has %zu",
+                        opt->n, m->n_params);
+    int rc = check_source(m, train, "training");
+    if (rc == AE_OK && val) rc = check_source(m, val, "validation");
+    if (rc != AE_OK) return rc;
+
+    int batch = cfg->batch_size;
+    size_t x_size = train->x_size, y_size = train->y_size;
+    size_t *order = malloc((train->count + (size_t)batch) * sizeof *order);   /* then a batch of indices */
+    float *x = malloc((size_t)batch * (x_size + 2 * y_size) * sizeof *x);    /* x, y, d_pred */
+    if (!order || !x) {
+        free(order);
+        free(x);
+        return AE_ERROR(AE_ENOMEM, "out of memory for the training batches");
+    }
+    size_t *val_index = order + train->count;
+    float *y = x + (size_t)batch * x_size;
+    float *d_pred = y + (size_t)batch * y_size;
+    for (size_t i = 0; i < train->count; i++) order[i] = i;
+
+    FILE *out = cfg->style == PROGRESS_NONE ? NULL : cfg->progress;
+    long batches = (long)((train->count + (size_t)batch - 1) / (size_t)batch);
+    if (history) {
+        memset(history, 0, sizeof *history);
+        for (int e = 0; e < TRAIN_MAX_EPOCHS; e++) history->val_loss[e] = NAN;
+    }
+
+    for (int epoch = 0; epoch < cfg->epochs && rc == AE_OK; epoch++) {
+        double started = now_seconds(), last_drawn = 0.0;
+        if (cfg->shuffle) shuffle_indices(order, train->count, rng);
+        double total = 0.0;   /* Σ per-sample batch loss · batch size */
+        size_t seen = 0;
+        for (long b = 0; b < batches; b++) {
+            size_t start = (size_t)b * (size_t)batch;
+            int n = (int)(train->count - start < (size_t)batch ? train->count - start : (size_t)batch);
+            rc = train->fill(train->ctx, order + start, n, x, y);
+            if (rc != AE_OK) break;
+            const float *pred;
+            rc = model_forward(m, x, n, &pred);
+            if (rc != AE_OK) break;
+            double batch_loss;
+            rc = loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
+            if (rc != AE_OK) break;
+            if (!isfinite(batch_loss)) {
+                if (out && cfg->style == PROGRESS_BAR) fputc('\n', out);
+                rc = AE_ERROR(AE_ENUMERIC,
+                              "the loss became %g in epoch %d, batch %ld of %ld; training stopped with the "
+                              "parameters of the last good step (try a smaller learning rate)",
+                              batch_loss, epoch + 1, b + 1, batches);
+                break;
+            }
+            model_zero_grad(m);
+            rc = model_backward(m, d_pred, n);
+            if (rc != AE_OK) break;
+            optimizer_step(opt, m->params, m->grads);
+
+            total += per_sample(batch_loss, loss, n) * n;
+            seen += (size_t)n;
+            if (out && cfg->style == PROGRESS_BAR) {
+                double now = now_seconds();
+                if (now - last_drawn >= 0.1 || b + 1 == batches) {   /* redrawing costs; ten times a second is plenty */
+                    draw_bar(out, cfg, epoch, b + 1, batches, total / (double)seen);
+                    last_drawn = now;
+                }
+            }
+        }
+        if (rc != AE_OK) break;
+
+        double train_loss = total / (double)seen, val_loss = NAN;
+        if (val) {
+            rc = evaluate_with(m, loss, val, batch, val_index, x, y, &val_loss);
+            if (rc == AE_OK && !isfinite(val_loss))
+                rc = AE_ERROR(AE_ENUMERIC, "the validation loss became %g after epoch %d", val_loss, epoch + 1);
+        }
+        double seconds = now_seconds() - started;
+        if (history) {
+            history->train_loss[epoch] = train_loss;
+            history->val_loss[epoch] = val_loss;
+            history->seconds[epoch] = seconds;
+            history->epochs_run = epoch + 1;
+        }
+        if (out && rc == AE_OK) report_epoch(out, cfg, epoch, train_loss, val_loss, seconds);
+    }
+    free(order);
+    free(x);
+    return rc;
+}

@@ -1,0 +1,1041 @@
+/* test_layers.c: the layers against values worked out by hand, against plain
+ * reference loops written from the definitions, and against finite differences.
+ *
+ * Gradient tests use the scalar loss L = Σ r_i·y_i with fixed random r, so that
+ * ∂L/∂y = r is the d_out handed to backward; L is summed in double.
+ */
+#include <check.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "layers.h"
+#include "testutil.h"
+
+/* Relative error allowed between float layers and double references (scaled by Σ|terms|). */
+#define REF_TOL 1e-5
+/* Finite-difference step and tolerance for the gradient checks (float32 data). */
+#define FD_STEP 1e-2
+#define FD_TOL 1e-3
+#define FD_MAX_CHECKS 150
+
+static float *floats(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static double *doubles(size_t n)
+{
+    double *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static const char *mode_name(padding_mode mode)
+{
+    return mode == PAD_SAME ? "same" : mode == PAD_VALID ? "valid" : "explicit";
+}
+
+static size_t conv_in_size(const conv_geom *g) { return (size_t)g->in_c * g->in_h * g->in_w; }
+static size_t conv_out_size(const conv_geom *g) { return (size_t)g->out_c * g->out_h * g->out_w; }
+static size_t conv_weight_size(const conv_geom *g) { return (size_t)g->in_c * g->out_c * g->k_h * g->k_w; }
+
+/* ------------------------------------------------------------ references */
+
+/* Straight from the definition, in double; mag gets Σ|terms| of each output, the scale of its rounding error.
+ * out[b,oc,oh,ow] = bias[oc] + Σ_{c,kh,kw} W[oc,c,kh,kw] · in[b,c, oh·s−pt+kh, ow·s−pl+kw] */
+static void naive_conv2d(double *out, double *mag,       /* (B, OC, OH, OW) */
+                         const float *in,                /* (B, C, H, W) */
+                         const float *weight,            /* (OC, C, KH, KW) */
+                         const float *bias,              /* (OC) or NULL */
+                         const conv_geom *g, int batch)
+{
+    for (int b = 0; b < batch; b++)
+        for (int oc = 0; oc < g->out_c; oc++)
+            for (int oh = 0; oh < g->out_h; oh++)
+                for (int ow = 0; ow < g->out_w; ow++) {
+                    double sum = bias ? bias[oc] : 0.0, abs_sum = fabs(sum);
+                    for (int c = 0; c < g->in_c; c++)
+                        for (int kh = 0; kh < g->k_h; kh++)
+                            for (int kw = 0; kw < g->k_w; kw++) {
+                                int ih = oh * g->stride - g->pad_top + kh;
+                                int iw = ow * g->stride - g->pad_left + kw;
+                                if (ih < 0 || ih >= g->in_h || iw < 0 || iw >= g->in_w) continue;
+                                double term = (double)weight[((oc * g->in_c + c) * g->k_h + kh) * g->k_w + kw]
+                                              * in[((b * g->in_c + c) * g->in_h + ih) * g->in_w + iw];
+                                sum += term;
+                                abs_sum += fabs(term);
+                            }
+                    size_t o = ((size_t)(b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow;
+                    out[o] = sum;
+                    mag[o] = abs_sum;
+                }
+}
+
+/* The scatter definition: every input pixel adds kernel·value into its output window.
+ * out[b,oc, ih·s−pt+kh, iw·s−pl+kw] += W[c,oc,kh,kw] · in[b,c,ih,iw], plus bias[oc] everywhere. */
+static void naive_conv2d_transpose(double *out, double *mag,   /* (B, OC, OH, OW) */
+                                   const float *in,            /* (B, C, H, W) */
+                                   const float *weight,        /* (C, OC, KH, KW) */
+                                   const float *bias,          /* (OC) or NULL */
+                                   const conv_geom *g, int batch)
+{
+    for (int b = 0; b < batch; b++)
+        for (int oc = 0; oc < g->out_c; oc++)
+            for (int p = 0; p < g->out_h * g->out_w; p++) {
+                size_t o = (size_t)(b * g->out_c + oc) * g->out_h * g->out_w + p;
+                out[o] = bias ? bias[oc] : 0.0;
+                mag[o] = fabs(out[o]);
+            }
+    for (int b = 0; b < batch; b++)
+        for (int c = 0; c < g->in_c; c++)
+            for (int ih = 0; ih < g->in_h; ih++)
+                for (int iw = 0; iw < g->in_w; iw++)
+                    for (int oc = 0; oc < g->out_c; oc++)
+                        for (int kh = 0; kh < g->k_h; kh++)
+                            for (int kw = 0; kw < g->k_w; kw++) {
+                                int oh = ih * g->stride - g->pad_top + kh;
+                                int ow = iw * g->stride - g->pad_left + kw;
+                                if (oh < 0 || oh >= g->out_h || ow < 0 || ow >= g->out_w) continue;
+                                double term = (double)weight[((c * g->out_c + oc) * g->k_h + kh) * g->k_w + kw]
+                                              * in[((b * g->in_c + c) * g->in_h + ih) * g->in_w + iw];
+                                size_t o = ((size_t)(b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow;
+                                out[o] += term;
+                                mag[o] += fabs(term);
+                            }
+}
+
+/* The gradients of conv2d from the same definition: every link in·W → out passes d_out back.
+ * d_in (B, C, H, W), d_w (OC, C, KH, KW), d_b (OC), each with its Σ|terms|; d_out (B, OC, OH, OW) */
+static void naive_conv2d_backward(double *d_in, double *m_in, double *d_w, double *m_w, double *d_b, double *m_b,
+                                  const float *d_out, const float *in, const float *weight,
+                                  const conv_geom *g, int batch)
+{
+    for (int b = 0; b < batch; b++)
+        for (int oc = 0; oc < g->out_c; oc++)
+            for (int oh = 0; oh < g->out_h; oh++)
+                for (int ow = 0; ow < g->out_w; ow++) {
+                    double go = d_out[((size_t)(b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow];
+                    d_b[oc] += go;
+                    m_b[oc] += fabs(go);
+                    for (int c = 0; c < g->in_c; c++)
+                        for (int kh = 0; kh < g->k_h; kh++)
+                            for (int kw = 0; kw < g->k_w; kw++) {
+                                int ih = oh * g->stride - g->pad_top + kh;
+                                int iw = ow * g->stride - g->pad_left + kw;
+                                if (ih < 0 || ih >= g->in_h || iw < 0 || iw >= g->in_w) continue;
+                                size_t wi = ((size_t)(oc * g->in_c + c) * g->k_h + kh) * g->k_w + kw;
+                                size_t xi = ((size_t)(b * g->in_c + c) * g->in_h + ih) * g->in_w + iw;
+                                d_w[wi] += go * in[xi];
+                                m_w[wi] += fabs(go * in[xi]);
+                                d_in[xi] += go * weight[wi];
+                                m_in[xi] += fabs(go * weight[wi]);
+                            }
+                }
+}
+
+/* The same for the scatter definition of conv2d_transpose; weight (C, OC, KH, KW). */
+static void naive_conv2d_transpose_backward(double *d_in, double *m_in, double *d_w, double *m_w,
+                                            double *d_b, double *m_b, const float *d_out,
+                                            const float *in, const float *weight,
+                                            const conv_geom *g, int batch)
+{
+    for (int b = 0; b < batch; b++)
+        for (int oc = 0; oc < g->out_c; oc++)
+            for (int p = 0; p < g->out_h * g->out_w; p++) {
+                double go = d_out[(size_t)(b * g->out_c + oc) * g->out_h * g->out_w + p];
+                d_b[oc] += go;
+                m_b[oc] += fabs(go);
+            }
+    for (int b = 0; b < batch; b++)
+        for (int c = 0; c < g->in_c; c++)
+            for (int ih = 0; ih < g->in_h; ih++)
+                for (int iw = 0; iw < g->in_w; iw++)
+                    for (int oc = 0; oc < g->out_c; oc++)
+                        for (int kh = 0; kh < g->k_h; kh++)
+                            for (int kw = 0; kw < g->k_w; kw++) {
+                                int oh = ih * g->stride - g->pad_top + kh;
+                                int ow = iw * g->stride - g->pad_left + kw;
+                                if (oh < 0 || oh >= g->out_h || ow < 0 || ow >= g->out_w) continue;
+                                double go = d_out[((size_t)(b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow];
+                                size_t wi = ((size_t)(c * g->out_c + oc) * g->k_h + kh) * g->k_w + kw;
+                                size_t xi = ((size_t)(b * g->in_c + c) * g->in_h + ih) * g->in_w + iw;
+                                d_w[wi] += go * in[xi];
+                                m_w[wi] += fabs(go * in[xi]);
+                                d_in[xi] += go * weight[wi];
+                                m_in[xi] += fabs(go * weight[wi]);
+                            }
+}
+
+/* Largest |got − want| / max(1, Σ|terms|) over n values. */
+static double worst_rel_err(const float *got, const double *want, const double *mag, size_t n, size_t *where)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs(got[i] - want[i]) / fmax(1.0, mag[i]);
+        if (!(err <= worst)) {
+            worst = isnan(err) ? INFINITY : err;
+            *where = i;
+        }
+    }
+    return worst;
+}
+
+/* A random geometry: C, OC 1..4, H, W 1..12, K 1..5, stride 1..3, any padding; AE_OK when it has an output. */
+static int random_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng)
+{
+    int c = 1 + (int)gsl_rng_uniform_int(rng, 4), oc = 1 + (int)gsl_rng_uniform_int(rng, 4);
+    int h = 1 + (int)gsl_rng_uniform_int(rng, 12), w = 1 + (int)gsl_rng_uniform_int(rng, 12);
+    int kh = 1 + (int)gsl_rng_uniform_int(rng, 5), kw = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    int s = 1 + (int)gsl_rng_uniform_int(rng, 3);
+    padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
+    int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
+    int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
+    *batch = 1 + (int)gsl_rng_uniform_int(rng, 4);
+    return transposed ? conv2d_transpose_geom(g, c, h, w, oc, kh, kw, s, mode, p, a)
+                      : conv2d_geom(g, c, h, w, oc, kh, kw, s, mode, p);
+}
+
+static void describe(char *buf, size_t len, const char *layer, const conv_geom *g, int batch)
+{
+    snprintf(buf, len, "%s B=%d (%d,%d,%d)->(%d,%d,%d) k=%dx%d s=%d pad=(%d,%d)", layer, batch,
+             g->in_c, g->in_h, g->in_w, g->out_c, g->out_h, g->out_w, g->k_h, g->k_w, g->stride,
+             g->pad_top, g->pad_left);
+}
+
+/* Runs forward and backward of one convolution on random data and compares all four results
+ * (out, d_in, d_weight, d_bias) with the double references. */
+static void compare_with_reference(const conv_geom *g, int batch, int transposed, gsl_rng *rng)
+{
+    char what[160];
+    describe(what, sizeof what, transposed ? "conv2d_transpose" : "conv2d", g, batch);
+    size_t n_in = (size_t)batch * conv_in_size(g), n_out = (size_t)batch * conv_out_size(g);
+    size_t n_w = conv_weight_size(g), n_b = (size_t)g->out_c;
+    size_t n_work = transposed ? conv2d_transpose_workspace_floats(g, batch) : conv2d_workspace_floats(g, batch);
+    float *in = floats(n_in), *weight = floats(n_w), *bias = floats(n_b), *out = floats(n_out);
+    float *d_out = floats(n_out), *d_in = floats(n_in), *d_w = floats(n_w), *d_b = floats(n_b);
+    float *work = malloc((n_work ? n_work : 1) * sizeof *work);  /* exactly the size asked for: ASan sees overruns */
+    double *want = doubles(n_out), *mag = doubles(n_out);
+    double *want_in = doubles(n_in), *mag_in = doubles(n_in), *want_w = doubles(n_w), *mag_w = doubles(n_w);
+    double *want_b = doubles(n_b), *mag_b = doubles(n_b);
+    ck_assert_ptr_nonnull(work);
+    fill_uniform(in, n_in, -1.0, 1.0, rng);
+    fill_uniform(weight, n_w, -1.0, 1.0, rng);
+    fill_uniform(bias, n_b, -1.0, 1.0, rng);
+    fill_uniform(d_out, n_out, -1.0, 1.0, rng);
+    fill_uniform(out, n_out, 7.0, 9.0, rng);             /* garbage the forward must overwrite */
+
+    size_t at = 0;
+    if (transposed) {
+        conv2d_transpose_forward(out, in, weight, bias, work, g, batch);
+        naive_conv2d_transpose(want, mag, in, weight, bias, g, batch);
+        conv2d_transpose_backward(d_in, d_w, d_b, d_out, in, weight, work, g, batch);
+        naive_conv2d_transpose_backward(want_in, mag_in, want_w, mag_w, want_b, mag_b, d_out, in, weight, g, batch);
+    } else {
+        conv2d_forward(out, in, weight, bias, work, g, batch);
+        naive_conv2d(want, mag, in, weight, bias, g, batch);
+        conv2d_backward(d_in, d_w, d_b, d_out, in, weight, work, g, batch);
+        naive_conv2d_backward(want_in, mag_in, want_w, mag_w, want_b, mag_b, d_out, in, weight, g, batch);
+    }
+    double err = worst_rel_err(out, want, mag, n_out, &at);
+    ck_assert_msg(err <= REF_TOL, "%s: out[%zu] = %g, reference %g (rel. err %g)", what, at, out[at], want[at], err);
+    err = worst_rel_err(d_in, want_in, mag_in, n_in, &at);
+    ck_assert_msg(err <= REF_TOL, "%s: d_in[%zu] = %g, reference %g (rel. err %g)", what, at, d_in[at], want_in[at], err);
+    err = worst_rel_err(d_w, want_w, mag_w, n_w, &at);
+    ck_assert_msg(err <= REF_TOL, "%s: d_weight[%zu] = %g, reference %g (rel. err %g)", what, at, d_w[at], want_w[at], err);
+    err = worst_rel_err(d_b, want_b, mag_b, n_b, &at);
+    ck_assert_msg(err <= REF_TOL, "%s: d_bias[%zu] = %g, reference %g (rel. err %g)", what, at, d_b[at], want_b[at], err);
+
+    free(in); free(weight); free(bias); free(out); free(d_out); free(d_in); free(d_w); free(d_b); free(work);
+    free(want); free(mag); free(want_in); free(mag_in); free(want_w); free(mag_w); free(want_b); free(mag_b);
+}
+
+/* -------------------------------------------------------------- geometry */
+
+/* TensorFlow's own form of the 'same' padding: pad_along = max(k − s, 0) if i % s == 0, else max(k − i % s, 0). */
+static int tf_same_pad_front(int i, int k, int s)
+{
+    int pad_along = i % s == 0 ? k - s : k - i % s;
+    return pad_along > 0 ? pad_along / 2 : 0;
+}
+
+START_TEST(test_geom_keras_conv)
+{
+    conv_geom g;
+    for (int i = 1; i <= 30; i++)
+        for (int k = 1; k <= 6; k++)
+            for (int s = 1; s <= 4; s++) {
+                ck_assert_int_eq(conv2d_geom(&g, 2, i, i + 3, 5, k, k, s, PAD_SAME, 0), AE_OK);
+                ck_assert_msg(g.out_h == (i + s - 1) / s, "same i=%d k=%d s=%d: OH %d", i, k, s, g.out_h);
+                ck_assert_int_eq(g.out_w, (i + 3 + s - 1) / s);
+                ck_assert_msg(g.pad_top == tf_same_pad_front(i, k, s), "same i=%d k=%d s=%d: pad_top %d, TF %d",
+                              i, k, s, g.pad_top, tf_same_pad_front(i, k, s));
+                ck_assert_int_eq(g.pad_left, tf_same_pad_front(i + 3, k, s));
+                ck_assert_int_eq(g.in_c, 2);
+                ck_assert_int_eq(g.out_c, 5);
+
+                int rc = conv2d_geom(&g, 1, i, i, 3, k, k, s, PAD_VALID, 0);
+                if (i < k) {
+                    ck_assert_int_eq(rc, AE_EINVAL);
+                } else {
+                    ck_assert_int_eq(rc, AE_OK);
+                    /* Keras: ceil((i − k + 1)/s) */
+                    ck_assert_msg(g.out_h == (i - k + 1 + s - 1) / s, "valid i=%d k=%d s=%d: OH %d", i, k, s, g.out_h);
+                    ck_assert_int_eq(g.pad_top, 0);
+                }
+            }
+}
+END_TEST
+
+START_TEST(test_geom_keras_transposed)
+{
+    conv_geom g;
+    for (int i = 1; i <= 30; i++)
+        for (int k = 1; k <= 6; k++)
+            for (int s = 1; s <= 4; s++) {
+                int overlap = k > s ? k - s : 0;
+                ck_assert_int_eq(conv2d_transpose_geom(&g, 3, i, i + 2, 4, k, k, s, PAD_SAME, 0, 0), AE_OK);
+                ck_assert_int_eq(g.out_h, i * s);
+                ck_assert_int_eq(g.out_w, (i + 2) * s);
+                ck_assert_int_eq(g.pad_top, overlap / 2);
+                ck_assert_int_eq(g.pad_left, overlap / 2);
+                ck_assert_int_eq(conv2d_transpose_geom(&g, 3, i, i, 4, k, k, s, PAD_VALID, 0, 0), AE_OK);
+                ck_assert_int_eq(g.out_h, i * s + overlap);
+                ck_assert_int_eq(g.pad_top, 0);
+                /* as the transpose of a 'same' conv: that conv takes i·s back to i with the same padding */
+                conv_geom back;
+                ck_assert_int_eq(conv2d_geom(&back, 4, i * s, i * s, 3, k, k, s, PAD_SAME, 0), AE_OK);
+                ck_assert_int_eq(back.out_h, i);
+                ck_assert_int_eq(back.pad_top, overlap / 2);
+            }
+}
+END_TEST
+
+START_TEST(test_geom_autoencoder_chain)
+{
+    conv_geom g;
+    /* the conv autoencoder of the course: 28 → 14 → 7 → 14 → 28 */
+    ck_assert_int_eq(conv2d_geom(&g, 1, 28, 28, 16, 3, 3, 2, PAD_SAME, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 14); ck_assert_int_eq(g.out_w, 14);
+    ck_assert_int_eq(g.pad_top, 0); ck_assert_int_eq(g.pad_left, 0);   /* pad_total 1: the extra row at the bottom */
+    ck_assert_int_eq(conv2d_geom(&g, 16, 14, 14, 8, 3, 3, 2, PAD_SAME, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 7); ck_assert_int_eq(g.out_w, 7); ck_assert_int_eq(g.pad_top, 0);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_SAME, 0, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 14); ck_assert_int_eq(g.out_w, 14); ck_assert_int_eq(g.pad_top, 0);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 8, 14, 14, 16, 3, 3, 2, PAD_SAME, 0, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 28); ck_assert_int_eq(g.out_w, 28); ck_assert_int_eq(g.pad_top, 0);
+    ck_assert_int_eq(conv2d_geom(&g, 16, 28, 28, 1, 3, 3, 1, PAD_SAME, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 28); ck_assert_int_eq(g.pad_top, 1);
+    /* odd sizes: 7 → 4 with pad_total 2, one on each side; 5x5 kernel on 28: pad_total 3, 1 on top */
+    ck_assert_int_eq(conv2d_geom(&g, 1, 7, 7, 1, 3, 3, 2, PAD_SAME, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 4); ck_assert_int_eq(g.pad_top, 1);
+    ck_assert_int_eq(conv2d_geom(&g, 1, 28, 28, 1, 5, 5, 2, PAD_SAME, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 14); ck_assert_int_eq(g.pad_top, 1);
+}
+END_TEST
+
+START_TEST(test_geom_explicit_grid)
+{
+    conv_geom g, back;
+    int n_ok = 0, n_refused = 0;
+    for (int i = 1; i <= 8; i++)
+        for (int k = 1; k <= 5; k++)
+            for (int s = 1; s <= 3; s++)
+                for (int p = 0; p <= 3; p++)
+                    for (int a = 0; a < s; a++) {
+                        int want = s * (i - 1) + k - 2 * p + a;
+                        error_clear();
+                        int rc = conv2d_transpose_geom(&g, 2, i, i, 3, k, k, s, PAD_EXPLICIT, p, a);
+                        if (want <= 0) {
+                            ck_assert_msg(rc == AE_EINVAL, "i=%d k=%d s=%d p=%d a=%d: no output, yet rc %d",
+                                          i, k, s, p, a, rc);
+                            ck_assert_int_eq(error_code(), AE_EINVAL);
+                            n_refused++;
+                            continue;
+                        }
+                        ck_assert_msg(rc == AE_OK, "i=%d k=%d s=%d p=%d a=%d: %s", i, k, s, p, a, error_message());
+                        ck_assert_msg(g.out_h == want && g.out_w == want, "i=%d k=%d s=%d p=%d a=%d: OH %d, want %d",
+                                      i, k, s, p, a, g.out_h, want);
+                        ck_assert_int_eq(g.pad_top, p);
+                        ck_assert_int_eq(g.pad_left, p);
+                        n_ok++;
+                        /* the convolution with the same k, s, p maps the output size back to i */
+                        ck_assert_int_eq(conv2d_geom(&back, 3, want, want, 2, k, k, s, PAD_EXPLICIT, p), AE_OK);
+                        ck_assert_int_eq(back.out_h, i);
+                        /* and its own formula: floor((i + 2p − k)/s) + 1 */
+                        rc = conv2d_geom(&back, 1, i, i, 1, k, k, s, PAD_EXPLICIT, p);
+                        if (i + 2 * p < k) {
+                            ck_assert_int_eq(rc, AE_EINVAL);
+                        } else {
+                            ck_assert_int_eq(rc, AE_OK);
+                            ck_assert_int_eq(back.out_h, (i + 2 * p - k) / s + 1);
+                        }
+                    }
+    ck_assert_int_gt(n_ok, 100);
+    ck_assert_int_gt(n_refused, 3);
+}
+END_TEST
+
+START_TEST(test_geom_rectangular)
+{
+    conv_geom g;
+    ck_assert_int_eq(conv2d_geom(&g, 3, 9, 20, 2, 2, 5, 3, PAD_VALID, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, (9 - 2) / 3 + 1);
+    ck_assert_int_eq(g.out_w, (20 - 5) / 3 + 1);
+    ck_assert_int_eq(g.k_h, 2); ck_assert_int_eq(g.k_w, 5); ck_assert_int_eq(g.stride, 3);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 3, 4, 6, 2, 3, 1, 2, PAD_EXPLICIT, 1, 1), AE_OK);
+    ck_assert_int_eq(g.out_h, 2 * 3 + 3 - 2 + 1);
+    ck_assert_int_eq(g.out_w, 2 * 5 + 1 - 2 + 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ limits */
+
+/* Asserts that a geometry call failed with AE_EINVAL, said something about `topic`, and left *g alone. */
+#define ASSERT_REFUSED(call, topic)                                                        \
+    do {                                                                                   \
+        conv_geom g_before;                                                                \
+        memset(&g, 0x5a, sizeof g);                                                        \
+        g_before = g;                                                                      \
+        error_clear();                                                                     \
+        int rc_ = (call);                                                                  \
+        ck_assert_msg(rc_ == AE_EINVAL, "%s: rc %d, want AE_EINVAL", #call, rc_);         \
+        ck_assert_int_eq(error_code(), AE_EINVAL);                                         \
+        ck_assert_msg(strstr(error_message(), (topic)) != NULL, "%s: message '%s' does not mention '%s'", \
+                      #call, error_message(), (topic));                                    \
+        ck_assert_msg(memcmp(&g, &g_before, sizeof g) == 0, "%s changed *g on failure", #call); \
+    } while (0)
+
+START_TEST(test_limits_conv2d)
+{
+    conv_geom g;
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 16, 3, 3, 0, PAD_SAME, 0), "stride");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 16, 3, 3, -2, PAD_VALID, 0), "stride");
+    ASSERT_REFUSED(conv2d_geom(&g, 0, 28, 28, 16, 3, 3, 1, PAD_SAME, 0), "input shape");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, -4, 28, 16, 3, 3, 1, PAD_SAME, 0), "input shape");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 0, 16, 3, 3, 1, PAD_SAME, 0), "input shape");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 0, 3, 3, 1, PAD_SAME, 0), "filters");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 4, 0, 3, 1, PAD_SAME, 0), "kernel");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 4, 3, -1, 1, PAD_SAME, 0), "kernel");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 4, 28, 4, 5, 3, 1, PAD_VALID, 0), "no output");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 2, 4, 3, 3, 1, PAD_VALID, 0), "no output");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 2, 2, 4, 7, 7, 1, PAD_EXPLICIT, 2), "no output");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 4, 3, 3, 1, PAD_EXPLICIT, -1), "padding");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 4, 3, 3, 1, PAD_SAME, 1), "PAD_EXPLICIT");
+    ASSERT_REFUSED(conv2d_geom(&g, 1, 28, 28, 4, 3, 3, 1, (padding_mode)7, 0), "padding mode");
+    /* the edge that still works: a kernel exactly as large as the input */
+    ck_assert_int_eq(conv2d_geom(&g, 1, 5, 5, 1, 5, 5, 3, PAD_VALID, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 1);
+}
+END_TEST
+
+START_TEST(test_limits_conv2d_transpose)
+{
+    conv_geom g;
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 0, PAD_SAME, 0, 0), "stride");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_EXPLICIT, 1, 2), "output padding");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_EXPLICIT, 1, 5), "output padding");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 1, PAD_EXPLICIT, 0, 1), "output padding");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_EXPLICIT, 1, -1), "output padding");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_SAME, 0, 1), "PAD_EXPLICIT");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_VALID, 2, 0), "PAD_EXPLICIT");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 0, 7, 8, 3, 3, 2, PAD_SAME, 0, 0), "input shape");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, -8, 7, 7, 8, 3, 3, 2, PAD_SAME, 0, 0), "input shape");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 0, 3, 3, 2, PAD_SAME, 0, 0), "filters");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 0, 0, 2, PAD_SAME, 0, 0), "kernel");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 8, 7, 7, 8, 3, 3, 2, PAD_EXPLICIT, -1, 0), "padding");
+    /* 1·(1 − 1) + 1 − 2·1 = −1 rows: the padding crops everything */
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 1, 1, 1, 1, 1, 1, 1, PAD_EXPLICIT, 1, 0), "crops everything");
+    ASSERT_REFUSED(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 1, PAD_EXPLICIT, 2, 0), "crops everything");
+    /* the edge that still works: exactly one row left */
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 1, 1, 1, 5, 5, 1, PAD_EXPLICIT, 2, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------ known values */
+
+START_TEST(test_known_transposed_stride1)
+{
+    /* scatter in[i][j]·K into out[i..i+1][j..j+1]:
+     *   1·K at (0,1): (0,2)+=1, (1,1)+=2, (1,2)+=3
+     *   2·K at (1,0): (1,1)+=2, (2,0)+=4, (2,1)+=6
+     *   3·K at (1,1): (1,2)+=3, (2,1)+=6, (2,2)+=9      → [[0,0,1],[0,4,6],[4,12,9]] */
+    const float in[4] = { 0, 1, 2, 3 }, kernel[4] = { 0, 1, 2, 3 };
+    const float want[9] = { 0, 0, 1, 0, 4, 6, 4, 12, 9 };
+    conv_geom g;
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 1, PAD_VALID, 0, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 3); ck_assert_int_eq(g.out_w, 3);
+    float out[9], *work = floats(conv2d_transpose_workspace_floats(&g, 1));
+    conv2d_transpose_forward(out, in, kernel, NULL, work, &g, 1);
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(fabsf(out[i] - want[i]) < 1e-6f, "out[%d][%d] = %g, want %g", i / 3, i % 3, out[i], want[i]);
+    free(work);
+}
+END_TEST
+
+START_TEST(test_known_transposed_stride2)
+{
+    /* with stride 2 the 2x2 windows no longer overlap: in[i][j]·K fills block (2i..2i+1, 2j..2j+1)
+     *   0·K → [[0,0],[0,0]] top-left      1·K → [[0,1],[2,3]] top-right
+     *   2·K → [[0,2],[4,6]] bottom-left   3·K → [[0,3],[6,9]] bottom-right
+     * plus a bias of 0.125 everywhere. */
+    const float in[4] = { 0, 1, 2, 3 }, kernel[4] = { 0, 1, 2, 3 }, bias[1] = { 0.125f };
+    const float want[16] = { 0, 0, 0, 1,
+                             0, 0, 2, 3,
+                             0, 2, 0, 3,
+                             4, 6, 6, 9 };
+    conv_geom g;
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 2, PAD_VALID, 0, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 4); ck_assert_int_eq(g.out_w, 4);
+    float out[16], *work = floats(conv2d_transpose_workspace_floats(&g, 1));
+    conv2d_transpose_forward(out, in, kernel, bias, work, &g, 1);
+    for (int i = 0; i < 16; i++)
+        ck_assert_msg(fabsf(out[i] - (want[i] + 0.125f)) < 1e-6f, "out[%d][%d] = %g, want %g",
+                      i / 4, i % 4, out[i], want[i] + 0.125f);
+    free(work);
+}
+END_TEST
+
+START_TEST(test_known_conv2d_same_stride2)
+{
+    /* 3x3 input, 2x2 kernel [[2,0],[0,-1]], stride 2, 'same': OH = 2, pad_total = 1, all of it at the
+     * bottom/right, so window (i,j) covers rows 2i..2i+1, columns 2j..2j+1 (row/column 3 is padding):
+     *   (0,0): 2·1 − 1·5 = −3     (0,1): 2·3 − 1·0 = 6
+     *   (1,0): 2·7 − 1·0 = 14     (1,1): 2·9 − 1·0 = 18     then + bias −0.75 */
+    const float in[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, kernel[4] = { 2, 0, 0, -1 }, bias[1] = { -0.75f };
+    const float want[4] = { -3 - 0.75f, 6 - 0.75f, 14 - 0.75f, 18 - 0.75f };
+    conv_geom g;
+    ck_assert_int_eq(conv2d_geom(&g, 1, 3, 3, 1, 2, 2, 2, PAD_SAME, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, 2); ck_assert_int_eq(g.pad_top, 0);
+    float out[4], *work = floats(conv2d_workspace_floats(&g, 1));
+    conv2d_forward(out, in, kernel, bias, work, &g, 1);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fabsf(out[i] - want[i]) < 1e-6f, "out[%d] = %g, want %g", i, out[i], want[i]);
+    free(work);
+}
+END_TEST
+
+START_TEST(test_known_dense)
+{
+    /* W = [[0.2, −0.4, 1.1], [0.75, 0.5, −1.25]], b = [0.3, −0.6]
+     *   x = [1.5, −2.25, 0.5]:  0.3 + 0.9 + 0.55 + 0.3 = 2.05;   1.125 − 1.125 − 0.625 − 0.6 = −1.225
+     *   x = [−0.5, 1.25, 2.0]: −0.1 − 0.5 + 2.2 + 0.3 = 1.9;     −0.375 + 0.625 − 2.5 − 0.6 = −2.85 */
+    const float in[6] = { 1.5f, -2.25f, 0.5f, -0.5f, 1.25f, 2.0f };
+    const float weight[6] = { 0.2f, -0.4f, 1.1f, 0.75f, 0.5f, -1.25f }, bias[2] = { 0.3f, -0.6f };
+    const float want[4] = { 2.05f, -1.225f, 1.9f, -2.85f };
+    float out[4];
+    dense_forward(out, in, weight, bias, 2, 3, 2);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fabsf(out[i] - want[i]) < 1e-5f, "out[%d] = %g, want %g", i, out[i], want[i]);
+
+    /* d_out = [0.5, −1.5] for the first sample only:
+     *   d_in = 0.5·[0.2, −0.4, 1.1] − 1.5·[0.75, 0.5, −1.25] = [−1.025, −0.95, 2.425]
+     *   d_W = d_outᵀ·x = [[0.75, −1.125, 0.25], [−2.25, 3.375, −0.75]],  d_b = [0.5, −1.5] */
+    const float d_out[2] = { 0.5f, -1.5f };
+    const float want_in[3] = { -1.025f, -0.95f, 2.425f };
+    const float want_w[6] = { 0.75f, -1.125f, 0.25f, -2.25f, 3.375f, -0.75f }, want_b[2] = { 0.5f, -1.5f };
+    float d_in[3] = { 0 }, d_w[6] = { 0 }, d_b[2] = { 0 };
+    dense_backward(d_in, d_w, d_b, d_out, in, weight, 1, 3, 2);
+    for (int i = 0; i < 3; i++) ck_assert_float_eq_tol(d_in[i], want_in[i], 1e-5f);
+    for (int i = 0; i < 6; i++) ck_assert_float_eq_tol(d_w[i], want_w[i], 1e-5f);
+    for (int i = 0; i < 2; i++) ck_assert_float_eq_tol(d_b[i], want_b[i], 1e-5f);
+    /* no bias: the plain product */
+    dense_forward(out, in, weight, NULL, 1, 3, 2);
+    ck_assert_float_eq_tol(out[0], 2.05f - 0.3f, 1e-5f);
+    ck_assert_float_eq_tol(out[1], -1.225f + 0.6f, 1e-5f);
+}
+END_TEST
+
+START_TEST(test_known_activations)
+{
+    const float in[7] = { -1000.0f, -100.0f, -2.385f, 0.0f, 0.75f, 100.0f, 1000.0f };
+    float out[7];
+    relu_forward(out, in, 7);
+    for (int i = 0; i < 7; i++) ck_assert_float_eq(out[i], in[i] > 0 ? in[i] : 0.0f);
+    sigmoid_forward(out, in, 7);
+    for (int i = 0; i < 7; i++) {
+        ck_assert_msg(isfinite(out[i]) && out[i] >= 0.0f && out[i] <= 1.0f, "sigmoid(%g) = %g", in[i], out[i]);
+        /* an independent form: σ(x) = (1 + tanh(x/2))/2 */
+        ck_assert_double_eq_tol(out[i], 0.5 * (1.0 + tanh(in[i] / 2.0)), 1e-6);
+    }
+    ck_assert_float_eq(out[3], 0.5f);
+    ck_assert_float_eq(out[6], 1.0f);
+    ck_assert_float_eq(out[0], 0.0f);
+    ck_assert_float_gt(out[1], 0.0f);                   /* e^−100 ≈ 3.7e−44 is a float denormal, not 0 */
+    tanh_forward(out, in, 7);
+    for (int i = 0; i < 7; i++) ck_assert_double_eq_tol(out[i], tanh((double)in[i]), 1e-6);
+    ck_assert_float_eq(out[0], -1.0f);
+    ck_assert_float_eq(out[6], 1.0f);
+    /* backward at the saturated ends: exactly zero, not NaN */
+    float grad[7] = { 0 }, ones[7] = { 1, 1, 1, 1, 1, 1, 1 };
+    sigmoid_forward(out, in, 7);
+    sigmoid_backward(grad, ones, out, 7);
+    ck_assert_float_eq(grad[0], 0.0f);
+    ck_assert_float_eq(grad[6], 0.0f);
+    ck_assert_float_eq(grad[3], 0.25f);
+}
+END_TEST
+
+START_TEST(test_known_resampling)
+{
+    /* upsample2 copies each pixel into a 2x2 block */
+    const float small[4] = { 1.5f, -2.0f, 0.25f, 3.0f };
+    const float up_want[16] = { 1.5f, 1.5f, -2.0f, -2.0f,
+                                1.5f, 1.5f, -2.0f, -2.0f,
+                                0.25f, 0.25f, 3.0f, 3.0f,
+                                0.25f, 0.25f, 3.0f, 3.0f };
+    float up[16], d_small[4] = { 0 };
+    upsample2_forward(up, small, 1, 1, 2, 2);
+    for (int i = 0; i < 16; i++) ck_assert_float_eq(up[i], up_want[i]);
+    /* backward: each input pixel collects the sum of its four copies' gradients */
+    const float d_up[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    upsample2_backward(d_small, d_up, 1, 1, 2, 2);
+    ck_assert_float_eq(d_small[0], 1 + 2 + 5 + 6);
+    ck_assert_float_eq(d_small[1], 3 + 4 + 7 + 8);
+    ck_assert_float_eq(d_small[2], 9 + 10 + 13 + 14);
+    ck_assert_float_eq(d_small[3], 11 + 12 + 15 + 16);
+
+    /* maxpool2 on 5x5: the last row and column are dropped (Keras 'valid');
+     * the window at (0,1) holds 4.5 twice, so its gradient goes to the first one, (0,2). */
+    const float img[25] = { 0.5f, 1.25f, 4.5f, 4.5f, 99.0f,
+                            2.0f, -1.0f, 0.0f, 3.0f, 99.0f,
+                            -3.0f, -2.5f, 7.0f, 6.0f, 99.0f,
+                            -4.0f, -2.75f, 6.5f, 7.0f, 99.0f,
+                            99.0f, 99.0f, 99.0f, 99.0f, 99.0f };
+    float pooled[4], d_img[25] = { 0 };
+    maxpool2_forward(pooled, img, 1, 1, 5, 5);
+    ck_assert_float_eq(pooled[0], 2.0f);
+    ck_assert_float_eq(pooled[1], 4.5f);
+    ck_assert_float_eq(pooled[2], -2.5f);
+    ck_assert_float_eq(pooled[3], 7.0f);
+    const float d_pooled[4] = { 0.5f, -1.5f, 2.25f, 3.125f };
+    maxpool2_backward(d_img, d_pooled, img, 1, 1, 5, 5);
+    float want[25] = { 0 };
+    want[1 * 5 + 0] = 0.5f;      /* 2.0 */
+    want[0 * 5 + 2] = -1.5f;     /* the first 4.5 */
+    want[2 * 5 + 1] = 2.25f;     /* −2.5 */
+    want[2 * 5 + 2] = 3.125f;    /* the first 7.0, row 2 before row 3 */
+    for (int i = 0; i < 25; i++)
+        ck_assert_msg(d_img[i] == want[i], "d_in[%d][%d] = %g, want %g", i / 5, i % 5, d_img[i], want[i]);
+}
+END_TEST
+
+/* -------------------------------------------------------------- reference */
+
+START_TEST(test_reference_conv2d_random)
+{
+    gsl_rng *rng = test_rng(2024);
+    int tested = 0;
+    while (tested < 60) {
+        conv_geom g;
+        int batch;
+        if (random_geom(&g, &batch, 0, rng) != AE_OK) continue;
+        compare_with_reference(&g, batch, 0, rng);
+        tested++;
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_reference_conv2d_transpose_random)
+{
+    gsl_rng *rng = test_rng(4202);
+    int tested = 0;
+    while (tested < 60) {
+        conv_geom g;
+        int batch;
+        if (random_geom(&g, &batch, 1, rng) != AE_OK) continue;
+        compare_with_reference(&g, batch, 1, rng);
+        tested++;
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* Layers large enough that the batch goes through in several chunks of samples (with 1 MiB blocks:
+ * chunks of 3+2 or 2+2+1), for both ways of laying out the taps (patches of the side with fewer
+ * channels: the input of the first and fourth, the output of the others). */
+START_TEST(test_reference_large)
+{
+    gsl_rng *rng = test_rng(77);
+    conv_geom g;
+    ck_assert_int_eq(conv2d_geom(&g, 3, 40, 40, 8, 3, 3, 1, PAD_SAME, 0), AE_OK);
+    compare_with_reference(&g, 5, 0, rng);
+    ck_assert_int_eq(conv2d_geom(&g, 8, 40, 40, 4, 3, 3, 1, PAD_SAME, 0), AE_OK);
+    compare_with_reference(&g, 5, 0, rng);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 4, 40, 40, 12, 3, 3, 1, PAD_SAME, 0, 0), AE_OK);
+    compare_with_reference(&g, 5, 1, rng);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 12, 40, 40, 4, 3, 3, 1, PAD_SAME, 0, 0), AE_OK);
+    compare_with_reference(&g, 5, 1, rng);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 4, 24, 24, 12, 4, 4, 2, PAD_SAME, 0, 0), AE_OK);
+    compare_with_reference(&g, 5, 1, rng);
+    /* the autoencoder's first layer at a training batch */
+    ck_assert_int_eq(conv2d_geom(&g, 1, 28, 28, 16, 3, 3, 2, PAD_SAME, 0), AE_OK);
+    compare_with_reference(&g, 32, 0, rng);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* ⟨conv2d(x), y⟩ = ⟨x, conv2d_transpose(y)⟩ when the transposed layer has the convolution's geometry
+ * with input and output swapped and the same weight array (no bias). */
+START_TEST(test_reference_adjoint)
+{
+    gsl_rng *rng = test_rng(31337);
+    int tested = 0;
+    while (tested < 40) {
+        conv_geom g;
+        int batch;
+        if (random_geom(&g, &batch, 0, rng) != AE_OK) continue;
+        conv_geom gt = g;
+        gt.in_c = g.out_c; gt.in_h = g.out_h; gt.in_w = g.out_w;
+        gt.out_c = g.in_c; gt.out_h = g.in_h; gt.out_w = g.in_w;
+        size_t n_x = (size_t)batch * conv_in_size(&g), n_y = (size_t)batch * conv_out_size(&g);
+        size_t n_w = conv_weight_size(&g);
+        float *x = floats(n_x), *y = floats(n_y), *w = floats(n_w), *conv_x = floats(n_y), *convt_y = floats(n_x);
+        float *work = floats(conv2d_workspace_floats(&g, batch));
+        float *work_t = floats(conv2d_transpose_workspace_floats(&gt, batch));
+        fill_uniform(x, n_x, -1.0, 1.0, rng);
+        fill_uniform(y, n_y, -1.0, 1.0, rng);
+        fill_uniform(w, n_w, -1.0, 1.0, rng);
+        conv2d_forward(conv_x, x, w, NULL, work, &g, batch);
+        conv2d_transpose_forward(convt_y, y, w, NULL, work_t, &gt, batch);
+        double lhs = dot_f(conv_x, y, n_y), rhs = dot_f(x, convt_y, n_x);
+        double scale = 0.0;
+        for (size_t i = 0; i < n_y; i++) scale += fabs((double)conv_x[i] * y[i]);
+        char what[160];
+        describe(what, sizeof what, "adjoint", &g, batch);
+        ck_assert_msg(fabs(lhs - rhs) <= 1e-5 * fmax(1.0, scale), "%s: <conv x, y> = %.9g, <x, convT y> = %.9g",
+                      what, lhs, rhs);
+        free(x); free(y); free(w); free(conv_x); free(convt_y); free(work); free(work_t);
+        tested++;
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- gradient */
+
+typedef enum { PROBE_DENSE, PROBE_CONV2D, PROBE_CONV2D_T, PROBE_RELU, PROBE_SIGMOID, PROBE_TANH,
+               PROBE_UPSAMPLE2, PROBE_MAXPOOL2 } probe_kind;
+
+/* One layer with fixed data, and the loss L = Σ r·y of its output. */
+typedef struct {
+    probe_kind kind;
+    int batch;
+    int in_features, out_features;     /* dense */
+    conv_geom g;                       /* convolutions */
+    int channels, h, w;                /* resampling */
+    size_t n_in, n_out, n_w, n_b;
+    float *in, *weight, *bias, *out, *r, *work;
+} probe;
+
+static void probe_forward(probe *p)
+{
+    switch (p->kind) {
+    case PROBE_DENSE: dense_forward(p->out, p->in, p->weight, p->bias, p->batch, p->in_features, p->out_features); break;
+    case PROBE_CONV2D: conv2d_forward(p->out, p->in, p->weight, p->bias, p->work, &p->g, p->batch); break;
+    case PROBE_CONV2D_T: conv2d_transpose_forward(p->out, p->in, p->weight, p->bias, p->work, &p->g, p->batch); break;
+    case PROBE_RELU: relu_forward(p->out, p->in, p->n_in); break;
+    case PROBE_SIGMOID: sigmoid_forward(p->out, p->in, p->n_in); break;
+    case PROBE_TANH: tanh_forward(p->out, p->in, p->n_in); break;
+    case PROBE_UPSAMPLE2: upsample2_forward(p->out, p->in, p->batch, p->channels, p->h, p->w); break;
+    case PROBE_MAXPOOL2: maxpool2_forward(p->out, p->in, p->batch, p->channels, p->h, p->w); break;
+    }
+}
+
+/* Backward with d_out = r; adds into d_in (may be NULL for the layers that allow it), d_w, d_b. */
+static void probe_backward(probe *p, float *d_in, float *d_w, float *d_b)
+{
+    probe_forward(p);       /* sigmoid and tanh read the forward's output */
+    switch (p->kind) {
+    case PROBE_DENSE: dense_backward(d_in, d_w, d_b, p->r, p->in, p->weight, p->batch, p->in_features, p->out_features); break;
+    case PROBE_CONV2D: conv2d_backward(d_in, d_w, d_b, p->r, p->in, p->weight, p->work, &p->g, p->batch); break;
+    case PROBE_CONV2D_T: conv2d_transpose_backward(d_in, d_w, d_b, p->r, p->in, p->weight, p->work, &p->g, p->batch); break;
+    case PROBE_RELU: relu_backward(d_in, p->r, p->in, p->n_in); break;
+    case PROBE_SIGMOID: sigmoid_backward(d_in, p->r, p->out, p->n_in); break;
+    case PROBE_TANH: tanh_backward(d_in, p->r, p->out, p->n_in); break;
+    case PROBE_UPSAMPLE2: upsample2_backward(d_in, p->r, p->batch, p->channels, p->h, p->w); break;
+    case PROBE_MAXPOOL2: maxpool2_backward(d_in, p->r, p->in, p->batch, p->channels, p->h, p->w); break;
+    }
+}
+
+static double probe_loss(void *ctx)
+{
+    probe *p = ctx;
+    probe_forward(p);
+    return dot_f(p->r, p->out, p->n_out);
+}
+
+/* Fills in, weight, bias and r with U(−1, 1) after the sizes are set. */
+static void probe_alloc(probe *p, size_t n_work, gsl_rng *rng)
+{
+    p->in = floats(p->n_in);
+    p->weight = p->n_w ? floats(p->n_w) : NULL;
+    p->bias = p->n_b ? floats(p->n_b) : NULL;
+    p->out = floats(p->n_out);
+    p->r = floats(p->n_out);
+    p->work = n_work ? malloc(n_work * sizeof(float)) : NULL;
+    fill_uniform(p->in, p->n_in, -1.0, 1.0, rng);
+    if (p->weight) fill_uniform(p->weight, p->n_w, -1.0, 1.0, rng);
+    if (p->bias) fill_uniform(p->bias, p->n_b, -1.0, 1.0, rng);
+    fill_uniform(p->r, p->n_out, -1.0, 1.0, rng);
+}
+
+static void probe_free(probe *p)
+{
+    free(p->in); free(p->weight); free(p->bias); free(p->out); free(p->r); free(p->work);
+}
+
+/* |a − 2·b| small for every entry: the second backward added the same again. */
+static void assert_doubled(const float *twice, const float *once, size_t n, const char *what, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(twice[i] - 2.0f * once[i]) <= 1e-5f * fmaxf(1.0f, fabsf(once[i])),
+                      "%s: %s[%zu] = %g after two backward calls, once %g: backward must add", what, name, i,
+                      twice[i], once[i]);
+}
+
+/* Finite differences on the input and on every parameter, then a second backward that must double them. */
+static void check_probe(probe *p, const char *what)
+{
+    float *d_in = floats(p->n_in), *d_w = floats(p->n_w), *d_b = floats(p->n_b);
+    probe_backward(p, d_in, p->n_w ? d_w : NULL, p->n_b ? d_b : NULL);
+    size_t worst = 0;
+    double err = gradcheck(probe_loss, p, p->in, d_in, p->n_in, FD_STEP, FD_MAX_CHECKS, &worst);
+    ck_assert_msg(err < FD_TOL, "%s: d_in[%zu] = %g differs from finite differences (rel. err %g)",
+                  what, worst, d_in[worst], err);
+    if (p->n_w) {
+        err = gradcheck(probe_loss, p, p->weight, d_w, p->n_w, FD_STEP, FD_MAX_CHECKS, &worst);
+        ck_assert_msg(err < FD_TOL, "%s: d_weight[%zu] = %g differs from finite differences (rel. err %g)",
+                      what, worst, d_w[worst], err);
+    }
+    if (p->n_b) {
+        err = gradcheck(probe_loss, p, p->bias, d_b, p->n_b, FD_STEP, FD_MAX_CHECKS, &worst);
+        ck_assert_msg(err < FD_TOL, "%s: d_bias[%zu] = %g differs from finite differences (rel. err %g)",
+                      what, worst, d_b[worst], err);
+    }
+
+    float *d_in2 = floats(p->n_in), *d_w2 = floats(p->n_w), *d_b2 = floats(p->n_b);
+    memcpy(d_in2, d_in, p->n_in * sizeof *d_in);
+    if (p->n_w) memcpy(d_w2, d_w, p->n_w * sizeof *d_w);
+    if (p->n_b) memcpy(d_b2, d_b, p->n_b * sizeof *d_b);
+    probe_backward(p, d_in2, p->n_w ? d_w2 : NULL, p->n_b ? d_b2 : NULL);
+    assert_doubled(d_in2, d_in, p->n_in, what, "d_in");
+    assert_doubled(d_w2, d_w, p->n_w, what, "d_weight");
+    assert_doubled(d_b2, d_b, p->n_b, what, "d_bias");
+
+    /* layers with parameters skip d_in when it is NULL, and still give the same parameter gradients */
+    if (p->n_w) {
+        memset(d_w2, 0, p->n_w * sizeof *d_w2);
+        memset(d_b2, 0, p->n_b * sizeof *d_b2);
+        probe_backward(p, NULL, d_w2, p->n_b ? d_b2 : NULL);
+        ck_assert_msg(max_abs_diff(d_w2, d_w, p->n_w) == 0.0, "%s: d_weight changes when d_in is NULL", what);
+        ck_assert_msg(max_abs_diff(d_b2, d_b, p->n_b) == 0.0, "%s: d_bias changes when d_in is NULL", what);
+        /* and the input gradient alone, without the parameter gradients */
+        memset(d_in2, 0, p->n_in * sizeof *d_in2);
+        probe_backward(p, d_in2, NULL, NULL);
+        ck_assert_msg(max_abs_diff(d_in2, d_in, p->n_in) == 0.0, "%s: d_in changes when d_weight is NULL", what);
+    }
+    free(d_in); free(d_w); free(d_b); free(d_in2); free(d_w2); free(d_b2);
+}
+
+/* The convolution table: shapes, strides 1–3, every padding, output paddings, 1 to 4 channels, batch 1 and 3.
+ * (c, h, w) is the layer's input; out_pad applies to the transposed layer in explicit mode only. */
+typedef struct {
+    int c, h, w, oc, k_h, k_w, stride;
+    padding_mode mode;
+    int pad, out_pad, batch;
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    { 1, 5, 5, 1, 3, 3, 1, PAD_VALID, 0, 0, 1 },
+    { 2, 6, 7, 3, 3, 3, 2, PAD_SAME, 0, 0, 3 },
+    { 3, 7, 6, 2, 3, 2, 2, PAD_SAME, 0, 0, 1 },     /* odd sizes: the extra padding row at the bottom */
+    { 1, 8, 8, 4, 3, 3, 3, PAD_SAME, 0, 0, 3 },
+    { 2, 5, 6, 2, 4, 3, 1, PAD_EXPLICIT, 1, 0, 3 },
+    { 3, 6, 5, 1, 3, 3, 2, PAD_EXPLICIT, 1, 1, 1 },
+    { 4, 4, 4, 3, 2, 2, 2, PAD_VALID, 0, 0, 3 },
+    { 2, 4, 5, 3, 5, 5, 3, PAD_EXPLICIT, 2, 2, 1 },
+    { 1, 3, 3, 2, 1, 1, 1, PAD_VALID, 0, 0, 3 },
+    { 3, 7, 7, 2, 3, 3, 3, PAD_VALID, 0, 0, 3 },
+    { 2, 3, 4, 2, 2, 2, 3, PAD_VALID, 0, 0, 3 },    /* kernel smaller than the stride: gaps */
+    { 2, 5, 4, 3, 3, 3, 2, PAD_EXPLICIT, 2, 1, 3 },
+    { 1, 4, 5, 3, 2, 1, 3, PAD_VALID, 0, 0, 3 },    /* transposed: one input channel, phases no tap reaches */
+    { 4, 6, 6, 1, 3, 3, 1, PAD_SAME, 0, 0, 3 },     /* one output channel, as a decoder's last layer */
+};
+#define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))
+
+static void conv_probe(probe *p, const conv_case *cc, int transposed, gsl_rng *rng, char *what, size_t len)
+{
+    memset(p, 0, sizeof *p);
+    int rc = transposed
+        ? conv2d_transpose_geom(&p->g, cc->c, cc->h, cc->w, cc->oc, cc->k_h, cc->k_w, cc->stride, cc->mode,
+                                cc->pad, cc->mode == PAD_EXPLICIT ? cc->out_pad : 0)
+        : conv2d_geom(&p->g, cc->c, cc->h, cc->w, cc->oc, cc->k_h, cc->k_w, cc->stride, cc->mode, cc->pad);
+    ck_assert_msg(rc == AE_OK, "table geometry refused: %s", error_message());
+    p->kind = transposed ? PROBE_CONV2D_T : PROBE_CONV2D;
+    p->batch = cc->batch;
+    p->n_in = (size_t)cc->batch * conv_in_size(&p->g);
+    p->n_out = (size_t)cc->batch * conv_out_size(&p->g);
+    p->n_w = conv_weight_size(&p->g);
+    p->n_b = (size_t)p->g.out_c;
+    probe_alloc(p, transposed ? conv2d_transpose_workspace_floats(&p->g, p->batch)
+                              : conv2d_workspace_floats(&p->g, p->batch), rng);
+    char shape[160];
+    describe(shape, sizeof shape, transposed ? "conv2d_transpose" : "conv2d", &p->g, p->batch);
+    snprintf(what, len, "%s %s", shape, mode_name(cc->mode));
+}
+
+START_TEST(test_gradient_conv2d)
+{
+    gsl_rng *rng = test_rng(100 + (unsigned long)_i);
+    probe p;
+    char what[200];
+    conv_probe(&p, &conv_cases[_i], 0, rng, what, sizeof what);
+    check_probe(&p, what);
+    probe_free(&p);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_gradient_conv2d_transpose)
+{
+    gsl_rng *rng = test_rng(200 + (unsigned long)_i);
+    probe p;
+    char what[200];
+    conv_probe(&p, &conv_cases[_i], 1, rng, what, sizeof what);
+    check_probe(&p, what);
+    probe_free(&p);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_gradient_dense)
+{
+    const int shapes[][3] = { { 1, 1, 1 }, { 3, 5, 4 }, { 1, 7, 2 }, { 3, 2, 9 } };  /* batch, IN, OUT */
+    gsl_rng *rng = test_rng(300);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        probe p;
+        memset(&p, 0, sizeof p);
+        p.kind = PROBE_DENSE;
+        p.batch = shapes[s][0];
+        p.in_features = shapes[s][1];
+        p.out_features = shapes[s][2];
+        p.n_in = (size_t)p.batch * p.in_features;
+        p.n_out = (size_t)p.batch * p.out_features;
+        p.n_w = (size_t)p.in_features * p.out_features;
+        p.n_b = (size_t)p.out_features;
+        probe_alloc(&p, 0, rng);
+        char what[64];
+        snprintf(what, sizeof what, "dense B=%d %d->%d", p.batch, p.in_features, p.out_features);
+        check_probe(&p, what);
+        probe_free(&p);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+static void check_elementwise(probe_kind kind, const char *name, double lo, double hi, gsl_rng *rng)
+{
+    probe p;
+    memset(&p, 0, sizeof p);
+    p.kind = kind;
+    p.n_in = p.n_out = 3 * 17;
+    probe_alloc(&p, 0, rng);
+    fill_uniform(p.in, p.n_in, lo, hi, rng);
+    if (kind == PROBE_RELU)           /* keep every input a step or more away from the kink at 0 */
+        for (size_t i = 0; i < p.n_in; i++) p.in[i] += p.in[i] >= 0 ? 0.05f : -0.05f;
+    check_probe(&p, name);
+    probe_free(&p);
+}
+
+START_TEST(test_gradient_activations)
+{
+    gsl_rng *rng = test_rng(400);
+    check_elementwise(PROBE_RELU, "relu", -2.0, 2.0, rng);
+    check_elementwise(PROBE_SIGMOID, "sigmoid", -4.0, 4.0, rng);
+    check_elementwise(PROBE_TANH, "tanh", -2.5, 2.5, rng);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_gradient_resampling)
+{
+    gsl_rng *rng = test_rng(500);
+    const int shapes[][4] = { { 1, 1, 2, 2 }, { 3, 2, 5, 4 }, { 1, 3, 7, 9 } };   /* batch, C, H, W */
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int pool = 0; pool < 2; pool++) {
+            probe p;
+            memset(&p, 0, sizeof p);
+            p.kind = pool ? PROBE_MAXPOOL2 : PROBE_UPSAMPLE2;
+            p.batch = shapes[s][0]; p.channels = shapes[s][1]; p.h = shapes[s][2]; p.w = shapes[s][3];
+            p.n_in = (size_t)p.batch * p.channels * p.h * p.w;
+            p.n_out = pool ? (size_t)p.batch * p.channels * (p.h / 2) * (p.w / 2) : 4 * p.n_in;
+            probe_alloc(&p, 0, rng);
+            if (pool) {
+                /* distinct values 0.1 apart, shuffled: no window has a tie within a finite-difference step */
+                for (size_t i = 0; i < p.n_in; i++) p.in[i] = 0.1f * (float)i - 1.0f;
+                gsl_ran_shuffle(rng, p.in, p.n_in, sizeof(float));
+            }
+            char what[64];
+            snprintf(what, sizeof what, "%s B=%d C=%d %dx%d", pool ? "maxpool2" : "upsample2",
+                     p.batch, p.channels, p.h, p.w);
+            check_probe(&p, what);
+            probe_free(&p);
+        }
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+Suite *layers_suite(void)
+{
+    Suite *s = suite_create("layers");
+
+    TCase *tc = tcase_create("Geometry");
+    tcase_add_test(tc, test_geom_keras_conv);
+    tcase_add_test(tc, test_geom_keras_transposed);
+    tcase_add_test(tc, test_geom_autoencoder_chain);
+    tcase_add_test(tc, test_geom_explicit_grid);
+    tcase_add_test(tc, test_geom_rectangular);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("Limits");
+    tcase_add_test(tc, test_limits_conv2d);
+    tcase_add_test(tc, test_limits_conv2d_transpose);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("Known values");
+    tcase_add_test(tc, test_known_transposed_stride1);
+    tcase_add_test(tc, test_known_transposed_stride2);
+    tcase_add_test(tc, test_known_conv2d_same_stride2);
+    tcase_add_test(tc, test_known_dense);
+    tcase_add_test(tc, test_known_activations);
+    tcase_add_test(tc, test_known_resampling);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("Reference");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_reference_conv2d_random);
+    tcase_add_test(tc, test_reference_conv2d_transpose_random);
+    tcase_add_test(tc, test_reference_large);
+    tcase_add_test(tc, test_reference_adjoint);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("Gradient");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_gradient_conv2d, 0, N_CONV_CASES);
+    tcase_add_loop_test(tc, test_gradient_conv2d_transpose, 0, N_CONV_CASES);
+    tcase_add_test(tc, test_gradient_dense);
+    tcase_add_test(tc, test_gradient_activations);
+    tcase_add_test(tc, test_gradient_resampling);
+    suite_add_tcase(s, tc);
+
+    return s;
+}

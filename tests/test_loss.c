@@ -1,0 +1,307 @@
+/* test_loss.c: the losses against hand computations, against each other, and
+ * against finite differences; BCE's refusal of targets that are not probabilities. */
+#include <check.h>
+#include <math.h>
+#include <string.h>
+
+#include "error.h"
+#include "loss.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------ Core */
+
+/* pred − target = (−0.2615, 0.0625, 0.3125, 0)
+ * squares: 0.06838225 + 0.00390625 + 0.09765625 + 0 = 0.16994475, mean 0.0424861875
+ * absolute: 0.2615 + 0.0625 + 0.3125 + 0 = 0.6365, mean 0.159125 */
+static const float reg_pred[4] = {0.2385f, 0.8125f, 0.4375f, 0.6f};
+static const float reg_target[4] = {0.5f, 0.75f, 0.125f, 0.6f};
+
+START_TEST(test_mse_by_hand)
+{
+    double loss;
+    mse_forward(&loss, reg_pred, reg_target, 4);
+    ck_assert_double_eq_tol(loss, 0.0424861875, 1e-7);
+
+    /* ∂L/∂p = 2(p − t)/4 = (−0.13075, 0.03125, 0.15625, 0) */
+    float grad[4];
+    mse_backward(grad, reg_pred, reg_target, 4);
+    const double expected[4] = {-0.13075, 0.03125, 0.15625, 0.0};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-7);
+}
+END_TEST
+
+START_TEST(test_mae_by_hand)
+{
+    double loss;
+    mae_forward(&loss, reg_pred, reg_target, 4);
+    ck_assert_double_eq_tol(loss, 0.159125, 1e-7);
+
+    /* ∂L/∂p = sign(p − t)/4, and 0 where p = t */
+    float grad[4];
+    mae_backward(grad, reg_pred, reg_target, 4);
+    const double expected[4] = {-0.25, 0.25, 0.25, 0.0};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-7);
+}
+END_TEST
+
+/* −[t ln p + (1−t) ln(1−p)] for (p, t) = (0.9, 1), (0.2, 0), (0.6, 0.25):
+ *   −ln 0.9                      = 0.1053605157
+ *   −ln 0.8                      = 0.2231435513
+ *   −(0.25 ln 0.6 + 0.75 ln 0.4) = 0.25·0.5108256238 + 0.75·0.9162907319 = 0.8149244548
+ * sum 1.1434285218, mean 0.3811428406 */
+START_TEST(test_bce_by_hand)
+{
+    const float pred[3] = {0.9f, 0.2f, 0.6f};
+    const float target[3] = {1.0f, 0.0f, 0.25f};
+    double mean, sum;
+    ck_assert_int_eq(bce_forward(&mean, pred, target, 3, REDUCE_MEAN), AE_OK);
+    ck_assert_int_eq(bce_forward(&sum, pred, target, 3, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(mean, 0.3811428406, 1e-7);
+    ck_assert_double_eq_tol(sum, 1.1434285218, 1e-7);
+
+    /* ∂L/∂p = (p − t)/(p(1 − p)): −0.1/0.09 = −1.1111111, 0.2/0.16 = 1.25, 0.35/0.24 = 1.4583333 */
+    float grad[3];
+    ck_assert_int_eq(bce_backward(grad, pred, target, 3, REDUCE_SUM), AE_OK);
+    const double expected[3] = {-1.0 / 0.9, 1.25, 0.35 / 0.24};
+    for (int i = 0; i < 3; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-5);
+    ck_assert_int_eq(bce_backward(grad, pred, target, 3, REDUCE_MEAN), AE_OK);
+    for (int i = 0; i < 3; i++) ck_assert_double_eq_tol(grad[i], expected[i] / 3.0, 1e-5);
+}
+END_TEST
+
+/* Keras clips p to [1e-7, 1 − 1e-7] (in float32), so a confident wrong answer costs a finite loss:
+ *   p = 0, t = 1: −ln(1e-7f)           = −ln(1.0000000117e-7) = 16.1180956
+ *   p = 1, t = 0: −ln(1 − (1 − 1e-7f)) = −ln(1.1920929e-7)    = 15.9423852
+ * and the clip's gradient is zero there. */
+START_TEST(test_bce_clips_like_keras)
+{
+    const float pred[2] = {0.0f, 1.0f};
+    const float target[2] = {1.0f, 0.0f};
+    double loss;
+    ck_assert_int_eq(bce_forward(&loss, pred, target, 1, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(loss, 16.1180956, 1e-5);
+    ck_assert_int_eq(bce_forward(&loss, pred + 1, target + 1, 1, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(loss, 15.9423852, 1e-5);
+    float grad[2] = {7.0f, 7.0f};
+    ck_assert_int_eq(bce_backward(grad, pred, target, 2, REDUCE_MEAN), AE_OK);
+    ck_assert_float_eq(grad[0], 0.0f);
+    ck_assert_float_eq(grad[1], 0.0f);
+}
+END_TEST
+
+/* max(x,0) − x·t + ln(1 + e^−|x|) for (x, t) = (2.5, 1), (−1.25, 0), (0, 0.5), (0.75, 0.125):
+ *   0 + ln(1 + e^−2.5)                    = ln 1.0820850 = 0.0788897343
+ *   0 + ln(1 + e^−1.25)                   = ln 1.2865048 = 0.2519290813
+ *   0 + ln 2                              = 0.6931471806
+ *   0.75 − 0.09375 + ln(1 + e^−0.75)      = 0.65625 + 0.3868710061 = 1.0431210061
+ * sum 2.0670870023, mean 0.5167717506 */
+START_TEST(test_bce_logits_by_hand)
+{
+    const float logits[4] = {2.5f, -1.25f, 0.0f, 0.75f};
+    const float target[4] = {1.0f, 0.0f, 0.5f, 0.125f};
+    double mean, sum;
+    ck_assert_int_eq(bce_logits_forward(&mean, logits, target, 4, REDUCE_MEAN), AE_OK);
+    ck_assert_int_eq(bce_logits_forward(&sum, logits, target, 4, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(mean, 0.5167717506, 1e-8);
+    ck_assert_double_eq_tol(sum, 2.0670870023, 1e-8);
+
+    /* ∂L/∂x = σ(x) − t: σ(2.5) − 1 = −0.0758581800, σ(−1.25) = 0.2227001388, 0, σ(0.75) − 0.125 = 0.5541786992 */
+    float grad[4];
+    ck_assert_int_eq(bce_logits_backward(grad, logits, target, 4, REDUCE_SUM), AE_OK);
+    const double expected[4] = {-0.0758581800, 0.2227001388, 0.0, 0.5541786992};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-6);
+}
+END_TEST
+
+/* Huge logits must neither overflow nor lose the loss: x = 100, t = 0 costs 100; x = −100, t = 0 costs e^−100. */
+START_TEST(test_bce_logits_stable)
+{
+    const float logits[2] = {100.0f, -100.0f};
+    const float target[2] = {0.0f, 0.0f};
+    double loss;
+    ck_assert_int_eq(bce_logits_forward(&loss, logits, target, 1, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(loss, 100.0, 1e-9);
+    ck_assert_int_eq(bce_logits_forward(&loss, logits + 1, target + 1, 1, REDUCE_SUM), AE_OK);
+    ck_assert(loss >= 0.0 && loss < 1e-40);
+    float grad[2];
+    ck_assert_int_eq(bce_logits_backward(grad, logits, target, 2, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(grad[0], 1.0, 1e-7);
+    ck_assert_double_eq_tol(grad[1], 0.0, 1e-7);
+}
+END_TEST
+
+/* BCE(σ(x), t) and BCE_logits(x, t) are the same function while the clip is inactive. */
+START_TEST(test_bce_agrees_with_logits)
+{
+    enum { N = 40 };
+    gsl_rng *rng = test_rng(4711);
+    float logits[N], probs[N], target[N];
+    fill_uniform(logits, N, -6.0, 6.0, rng);
+    fill_uniform(target, N, 0.0, 1.0, rng);
+    for (int i = 0; i < N; i++) probs[i] = (float)(1.0 / (1.0 + exp(-(double)logits[i])));
+    for (int r = REDUCE_MEAN; r <= REDUCE_SUM; r++) {
+        double from_probs, from_logits;
+        ck_assert_int_eq(bce_forward(&from_probs, probs, target, N, r), AE_OK);
+        ck_assert_int_eq(bce_logits_forward(&from_logits, logits, target, N, r), AE_OK);
+        ck_assert_double_eq_tol(from_probs, from_logits, 1e-5 * fabs(from_logits));
+    }
+    /* chain rule: ∂L/∂x = ∂L/∂p · p(1 − p) */
+    float d_probs[N], d_logits[N];
+    ck_assert_int_eq(bce_backward(d_probs, probs, target, N, REDUCE_SUM), AE_OK);
+    ck_assert_int_eq(bce_logits_backward(d_logits, logits, target, N, REDUCE_SUM), AE_OK);
+    for (int i = 0; i < N; i++)
+        ck_assert_double_eq_tol((double)d_probs[i] * probs[i] * (1.0 - probs[i]), d_logits[i], 1e-4);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* loss_compute gives what the separate functions give, for both reductions. */
+START_TEST(test_loss_compute_dispatch)
+{
+    enum { N = 24 };
+    gsl_rng *rng = test_rng(99);
+    float pred[N], target[N], grad[N], expected_grad[N];
+    fill_uniform(pred, N, 0.05, 0.95, rng);
+    fill_uniform(target, N, 0.0, 1.0, rng);
+    double loss, expected;
+
+    mse_forward(&expected, pred, target, N);
+    mse_backward(expected_grad, pred, target, N);
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_MSE, REDUCE_MEAN}, &loss, grad, pred, target, N), AE_OK);
+    ck_assert_double_eq_tol(loss, expected, 1e-12);
+    ck_assert_double_le(max_abs_diff(grad, expected_grad, N), 1e-9);
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_MSE, REDUCE_SUM}, &loss, grad, pred, target, N), AE_OK);
+    ck_assert_double_eq_tol(loss, N * expected, 1e-10);
+    for (int i = 0; i < N; i++) ck_assert_double_eq_tol(grad[i], N * expected_grad[i], 1e-6);
+
+    mae_forward(&expected, pred, target, N);
+    mae_backward(expected_grad, pred, target, N);
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_MAE, REDUCE_MEAN}, &loss, grad, pred, target, N), AE_OK);
+    ck_assert_double_eq_tol(loss, expected, 1e-12);
+    ck_assert_double_le(max_abs_diff(grad, expected_grad, N), 1e-9);
+
+    ck_assert_int_eq(bce_forward(&expected, pred, target, N, REDUCE_MEAN), AE_OK);
+    ck_assert_int_eq(bce_backward(expected_grad, pred, target, N, REDUCE_MEAN), AE_OK);
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_BCE, REDUCE_MEAN}, &loss, grad, pred, target, N), AE_OK);
+    ck_assert_double_eq_tol(loss, expected, 1e-12);
+    ck_assert_double_le(max_abs_diff(grad, expected_grad, N), 1e-9);
+
+    /* without d_pred only the value is computed */
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_BCE_LOGITS, REDUCE_SUM}, &loss, NULL, pred, target, N), AE_OK);
+    ck_assert_int_eq(bce_logits_forward(&expected, pred, target, N, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(loss, expected, 1e-12);
+
+    ck_assert_str_eq(loss_name(LOSS_MSE), "mse");
+    ck_assert_str_eq(loss_name(LOSS_BCE_LOGITS), "bce_logits");
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* ------------------------------------------------------------- Gradient */
+
+enum { GRAD_N = 30 };
+
+typedef struct {
+    loss_spec spec;
+    float pred[GRAD_N], target[GRAD_N];
+} grad_case;
+
+static double loss_value(void *ctx)
+{
+    grad_case *c = ctx;
+    double loss = NAN;
+    loss_compute(c->spec, &loss, NULL, c->pred, c->target, GRAD_N);
+    return loss;
+}
+
+/* loop index: kind × 2 + reduction */
+START_TEST(test_loss_gradient)
+{
+    grad_case c;
+    c.spec.kind = (loss_kind)(_i / 2);
+    c.spec.reduction = (loss_reduction)(_i % 2);
+    gsl_rng *rng = test_rng(2024 + (unsigned long)_i);
+    if (c.spec.kind == LOSS_BCE_LOGITS) fill_uniform(c.pred, GRAD_N, -4.0, 4.0, rng);
+    else fill_uniform(c.pred, GRAD_N, 0.1, 0.9, rng);
+    fill_uniform(c.target, GRAD_N, 0.0, 1.0, rng);
+    /* MAE has a kink at p = t: keep every pair at least 0.02 apart */
+    for (int i = 0; i < GRAD_N; i++)
+        if (fabsf(c.pred[i] - c.target[i]) < 0.02f) c.target[i] = c.pred[i] > 0.5f ? c.pred[i] - 0.3f : c.pred[i] + 0.3f;
+
+    float analytic[GRAD_N];
+    double loss;
+    ck_assert_int_eq(loss_compute(c.spec, &loss, analytic, c.pred, c.target, GRAD_N), AE_OK);
+    size_t worst = 0;
+    double err = gradcheck(loss_value, &c, c.pred, analytic, GRAD_N, 1e-4, GRAD_N, &worst);
+    /* mean-reduced gradients are ~1/30: compare them at their own scale */
+    double tolerance = c.spec.reduction == REDUCE_MEAN ? 2e-7 : 5e-6;
+    ck_assert_msg(err < tolerance, "%s (%s): gradient error %g at %zu (analytic %g)",
+                  loss_name(c.spec.kind), c.spec.reduction == REDUCE_MEAN ? "mean" : "sum",
+                  err, worst, (double)analytic[worst]);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* --------------------------------------------------------------- Limits */
+
+/* targets −0.5, 1.5 and NaN are refused by every BCE entry point */
+START_TEST(test_bce_refuses_non_probabilities)
+{
+    const float bad[3] = {-0.5f, 1.5f, NAN};
+    float pred[3] = {0.3f, 0.4f, 0.7f};
+    float target[3] = {0.25f, 0.75f, 0.5f};
+    float grad[3];
+    double loss;
+    target[1] = bad[_i];
+    error_clear();
+    ck_assert_int_eq(bce_forward(&loss, pred, target, 3, REDUCE_MEAN), AE_EDOM);
+    ck_assert_ptr_nonnull(strstr(error_message(), "probabilities"));
+    ck_assert_ptr_nonnull(strstr(error_message(), "[-1,1]"));
+    ck_assert_ptr_nonnull(strstr(error_message(), "negative"));
+    ck_assert_int_eq(bce_backward(grad, pred, target, 3, REDUCE_SUM), AE_EDOM);
+    ck_assert_int_eq(bce_logits_forward(&loss, pred, target, 3, REDUCE_SUM), AE_EDOM);
+    ck_assert_int_eq(bce_logits_backward(grad, pred, target, 3, REDUCE_MEAN), AE_EDOM);
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_BCE, REDUCE_MEAN}, &loss, grad, pred, target, 3), AE_EDOM);
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_BCE_LOGITS, REDUCE_MEAN}, &loss, NULL, pred, target, 3), AE_EDOM);
+    /* MSE has no such restriction */
+    ck_assert_int_eq(loss_compute((loss_spec){LOSS_MSE, REDUCE_MEAN}, &loss, grad, pred, target, 3), AE_OK);
+}
+END_TEST
+
+/* A NaN prediction gives a NaN loss (that is how training notices it), never a silent number. */
+START_TEST(test_nan_prediction_propagates)
+{
+    const float pred[2] = {0.5f, NAN};
+    const float target[2] = {0.5f, 0.5f};
+    double loss;
+    for (int kind = LOSS_MSE; kind <= LOSS_BCE_LOGITS; kind++) {
+        ck_assert_int_eq(loss_compute((loss_spec){(loss_kind)kind, REDUCE_MEAN}, &loss, NULL, pred, target, 2), AE_OK);
+        ck_assert_msg(isnan(loss), "%s of a NaN prediction is %g", loss_name((loss_kind)kind), loss);
+    }
+}
+END_TEST
+
+Suite *loss_suite(void)
+{
+    Suite *s = suite_create("loss");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, test_mse_by_hand);
+    tcase_add_test(core, test_mae_by_hand);
+    tcase_add_test(core, test_bce_by_hand);
+    tcase_add_test(core, test_bce_clips_like_keras);
+    tcase_add_test(core, test_bce_logits_by_hand);
+    tcase_add_test(core, test_bce_logits_stable);
+    tcase_add_test(core, test_bce_agrees_with_logits);
+    tcase_add_test(core, test_loss_compute_dispatch);
+    suite_add_tcase(s, core);
+
+    TCase *gradient = tcase_create("Gradient");
+    tcase_add_loop_test(gradient, test_loss_gradient, 0, 8);   /* 4 losses × 2 reductions */
+    suite_add_tcase(s, gradient);
+
+    TCase *limits = tcase_create("Limits");
+    tcase_add_loop_test(limits, test_bce_refuses_non_probabilities, 0, 3);
+    tcase_add_test(limits, test_nan_prediction_propagates);
+    suite_add_tcase(s, limits);
+    return s;
+}

@@ -1,0 +1,482 @@
+/* test_train.c: the training loop: the loss goes down, the epoch loss is the batch-size-weighted
+ * mean, shuffling is a deterministic permutation, NaN stops training cleanly, progress output. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "error.h"
+#include "train.h"
+#include "testutil.h"
+
+/* ------------------------------------------------- a synthetic data set */
+
+enum { SYN_COUNT = 64, SYN_FEATURES = 6, SYN_BATCH = 10, SYN_EPOCHS_MAX = 40 };
+
+/* SYN_COUNT samples of SYN_FEATURES values in [0.05, 0.95] that lie near a 2-dimensional
+ * subspace, so that an autoencoder with a bottleneck of 2 can learn them. It records which
+ * samples each call asked for, and can poison one sample with NaN. */
+typedef struct {
+    float x[SYN_COUNT][SYN_FEATURES];
+    long nan_sample;                           /* −1: none */
+    size_t asked[SYN_EPOCHS_MAX * SYN_COUNT];  /* the indices of every fill, in order */
+    size_t n_asked;
+    int batch_sizes[SYN_EPOCHS_MAX * SYN_COUNT];
+    int n_batches;
+} synthetic;
+
+static void synthetic_init(synthetic *s, gsl_rng *rng)
+{
+    memset(s, 0, sizeof *s);
+    s->nan_sample = -1;
+    for (int i = 0; i < SYN_COUNT; i++) {
+        double a = gsl_rng_uniform(rng), b = gsl_rng_uniform(rng);
+        for (int f = 0; f < SYN_FEATURES; f++) {
+            double v = 0.5 + 0.4 * (a - 0.5) * cos(f) + 0.4 * (b - 0.5) * sin(2.0 * f) + 0.02 * gsl_rng_uniform(rng);
+            s->x[i][f] = (float)v;
+        }
+    }
+}
+
+/* x = y = sample */
+static int synthetic_fill(void *ctx, const size_t *index, int n, float *x, float *y)
+{
+    synthetic *s = ctx;
+    if (s->n_batches < SYN_EPOCHS_MAX * SYN_COUNT) s->batch_sizes[s->n_batches++] = n;
+    for (int i = 0; i < n; i++) {
+        if (s->n_asked < SYN_EPOCHS_MAX * SYN_COUNT) s->asked[s->n_asked++] = index[i];
+        memcpy(x + i * SYN_FEATURES, s->x[index[i]], sizeof s->x[0]);
+        memcpy(y + i * SYN_FEATURES, s->x[index[i]], sizeof s->x[0]);
+        if ((long)index[i] == s->nan_sample) x[i * SYN_FEATURES + 2] = NAN;
+    }
+    return AE_OK;
+}
+
+static batch_source synthetic_source(synthetic *s, size_t count)
+{
+    return (batch_source){count, SYN_FEATURES, SYN_FEATURES, synthetic_fill, s};
+}
+
+/* 6 → Dense(2, tanh) → Dense(6, sigmoid) */
+static model *small_autoencoder(gsl_rng *rng)
+{
+    model *m = model_alloc(1, (int[]){SYN_FEATURES});
+    ck_assert_int_eq(model_add(m, layer_dense(2, ACT_TANH)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(SYN_FEATURES, ACT_SIGMOID)), AE_OK);
+    ck_assert_int_eq(model_build(m, SYN_BATCH, rng), AE_OK);
+    return m;
+}
+
+static train_config quiet_config(int epochs, int shuffle)
+{
+    return (train_config){epochs, SYN_BATCH, shuffle, NULL, PROGRESS_NONE, "test"};
+}
+
+/* ------------------------------------------------------------------ Core */
+
+START_TEST(test_loss_goes_down_on_synthetic_data)
+{
+    gsl_rng *rng = test_rng(1234);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    model *m = small_autoencoder(rng);
+    optimizer *opt = adam_alloc(m->n_params, 0.02);
+    train_config cfg = quiet_config(30, 1);
+    train_history *h = malloc(sizeof *h);
+    loss_spec bce = {LOSS_BCE, REDUCE_MEAN};
+    ck_assert_int_eq(train_fit(m, opt, bce, &src, &src, &cfg, rng, h), AE_OK);
+    ck_assert_int_eq(h->epochs_run, 30);
+    /* BCE cannot fall below the targets' own entropy −Σ [t ln t + (1−t) ln(1−t)]/n: compare the excess over it */
+    double floor_loss = 0.0;
+    for (int i = 0; i < SYN_COUNT; i++)
+        for (int f = 0; f < SYN_FEATURES; f++) {
+            double t = s->x[i][f];
+            floor_loss -= (t * log(t) + (1.0 - t) * log(1.0 - t)) / (SYN_COUNT * SYN_FEATURES);
+        }
+    double first = h->train_loss[0] - floor_loss, last = h->train_loss[29] - floor_loss;
+    ck_assert_msg(last < 0.1 * first, "train loss %g → %g over a floor of %g", h->train_loss[0],
+                  h->train_loss[29], floor_loss);
+    ck_assert_msg(h->val_loss[29] - floor_loss < 0.1 * (h->val_loss[0] - floor_loss), "val loss %g → %g",
+                  h->val_loss[0], h->val_loss[29]);
+    for (int e = 0; e < 30; e++) ck_assert(h->seconds[e] >= 0.0 && h->seconds[e] < 5.0);
+    ck_assert(isnan(h->val_loss[30]));   /* beyond the last epoch */
+
+    /* the reported validation loss is what evaluate_loss says for the final model */
+    double final;
+    ck_assert_int_eq(evaluate_loss(m, bce, &src, &final), AE_OK);
+    ck_assert_double_eq_tol(final, h->val_loss[29], 1e-9);
+    ck_assert_uint_eq(opt->step, 30 * 7);   /* 64 samples in batches of 10: 7 steps an epoch */
+
+    free(h);
+    optimizer_free(opt);
+    model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* With a learning rate too small to move any parameter, the epoch's training loss must be
+ * the mean over every sample: batch losses weighted by their sizes (six of 10, one of 4).
+ * An unweighted mean of the seven batch losses would be a different number. */
+START_TEST(test_epoch_loss_is_weighted_mean)
+{
+    gsl_rng *rng = test_rng(77);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    model *m = small_autoencoder(rng);
+    optimizer *opt = sgd_alloc(m->n_params, 1e-30, 0.0);
+    train_config cfg = quiet_config(1, 0);
+    train_history h;
+    loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, &h), AE_OK);
+    ck_assert(isnan(h.val_loss[0]));   /* no validation set */
+    double whole;
+    ck_assert_int_eq(evaluate_loss(m, mse, &src, &whole), AE_OK);
+    ck_assert_double_eq_tol(h.train_loss[0], whole, 1e-7 * whole);
+
+    /* the batches were 10, 10, 10, 10, 10, 10, 4 and, unshuffled, in order */
+    ck_assert_int_eq(s->batch_sizes[0], 10);
+    ck_assert_int_eq(s->batch_sizes[6], 4);
+    for (size_t i = 0; i < SYN_COUNT; i++) ck_assert_uint_eq(s->asked[i], i);
+
+    /* the unweighted mean of the batch losses differs, so the test can tell them apart */
+    double unweighted = 0.0;
+    for (int b = 0; b < 7; b++) {
+        int n = b < 6 ? 10 : 4;
+        float x[10 * SYN_FEATURES], y[10 * SYN_FEATURES];
+        size_t index[10];
+        for (int k = 0; k < n; k++) index[k] = (size_t)(b * 10 + k);
+        synthetic_fill(s, index, n, x, y);
+        const float *pred;
+        model_forward(m, x, n, &pred);
+        double batch_loss;
+        loss_compute(mse, &batch_loss, NULL, pred, y, (size_t)n * SYN_FEATURES);
+        unweighted += batch_loss / 7.0;
+    }
+    ck_assert_double_gt(fabs(unweighted - whole), 1e-4 * whole);
+
+    optimizer_free(opt);
+    model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* Shuffling each epoch: every sample exactly once per epoch, a different order each epoch. */
+START_TEST(test_every_epoch_is_a_permutation)
+{
+    gsl_rng *rng = test_rng(99);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    model *m = small_autoencoder(rng);
+    optimizer *opt = adam_alloc(m->n_params, 1e-3);
+    train_config cfg = quiet_config(3, 1);
+    loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_OK);
+    ck_assert_uint_eq(s->n_asked, 3 * SYN_COUNT);
+    for (int e = 0; e < 3; e++) {
+        int count[SYN_COUNT] = {0};
+        for (int i = 0; i < SYN_COUNT; i++) count[s->asked[e * SYN_COUNT + i]]++;
+        for (int i = 0; i < SYN_COUNT; i++) ck_assert_int_eq(count[i], 1);
+    }
+    ck_assert_int_ne(memcmp(s->asked, s->asked + SYN_COUNT, SYN_COUNT * sizeof(size_t)), 0);
+    optimizer_free(opt);
+    model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_shuffle_indices)
+{
+    enum { N = 1000 };
+    size_t *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    for (size_t i = 0; i < N; i++) a[i] = b[i] = i;
+    gsl_rng *r1 = test_rng(42), *r2 = test_rng(42);
+    shuffle_indices(a, N, r1);
+    shuffle_indices(b, N, r2);
+    ck_assert_int_eq(memcmp(a, b, N * sizeof *a), 0);   /* same seed, same order */
+    int *count = calloc(N, sizeof *count);
+    size_t fixed = 0;
+    for (size_t i = 0; i < N; i++) {
+        count[a[i]]++;
+        fixed += a[i] == i;
+    }
+    for (size_t i = 0; i < N; i++) ck_assert_int_eq(count[i], 1);   /* a permutation */
+    ck_assert_uint_lt(fixed, 10);   /* about one fixed point expected from a uniform shuffle */
+
+    for (size_t i = 0; i < N; i++) b[i] = i;
+    gsl_rng *r3 = test_rng(43);
+    shuffle_indices(b, N, r3);
+    ck_assert_int_ne(memcmp(a, b, N * sizeof *a), 0);   /* another seed, another order */
+
+    /* uniform over the 6 orders of 3 items: 6000 shuffles, each order 1000 ± 5σ (σ ≈ 29) */
+    int seen[6] = {0};
+    for (int k = 0; k < 6000; k++) {
+        size_t o[3] = {0, 1, 2};
+        shuffle_indices(o, 3, r3);
+        seen[o[0] * 2 + (o[1] > o[2])]++;
+    }
+    for (int k = 0; k < 6; k++) {
+        ck_assert_int_gt(seen[k], 855);
+        ck_assert_int_lt(seen[k], 1145);
+    }
+    shuffle_indices(a, 0, r3);   /* empty and single arrays are fine */
+    shuffle_indices(a, 1, r3);
+
+    free(count);
+    free(a);
+    free(b);
+    gsl_rng_free(r1);
+    gsl_rng_free(r2);
+    gsl_rng_free(r3);
+}
+END_TEST
+
+/* -------------------------------------------------------------- Progress */
+
+static char *progress_of(progress_style style, int with_val)
+{
+    gsl_rng *rng = test_rng(5);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    model *m = small_autoencoder(rng);
+    optimizer *opt = adam_alloc(m->n_params, 1e-3);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    train_config cfg = {3, SYN_BATCH, 1, out, style, "model T"};
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, with_val ? &src : NULL, &cfg,
+                               rng, NULL), AE_OK);
+    fclose(out);
+    optimizer_free(opt);
+    model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+    return text;
+}
+
+static int count_char(const char *text, char c)
+{
+    int n = 0;
+    for (; *text; text++) n += *text == c;
+    return n;
+}
+
+START_TEST(test_progress_lines)
+{
+    char *text = progress_of(PROGRESS_LINES, 1);
+    ck_assert_int_eq(count_char(text, '\n'), 3);
+    ck_assert_int_eq(count_char(text, '\r'), 0);
+    ck_assert_ptr_nonnull(strstr(text, "model T  epoch 1/3  loss 0."));
+    ck_assert_ptr_nonnull(strstr(text, "model T  epoch 3/3  loss "));
+    ck_assert_ptr_nonnull(strstr(text, "  val_loss 0."));
+    ck_assert_ptr_nonnull(strstr(text, " s\n"));
+    free(text);
+    text = progress_of(PROGRESS_LINES, 0);
+    ck_assert_ptr_null(strstr(text, "val_loss"));
+    free(text);
+}
+END_TEST
+
+START_TEST(test_progress_bar_and_none)
+{
+    char *text = progress_of(PROGRESS_BAR, 1);
+    ck_assert_int_eq(count_char(text, '\n'), 3);
+    ck_assert_int_ge(count_char(text, '\r'), 3);
+    ck_assert_ptr_nonnull(strstr(text, "\rmodel T  epoch 2/3 ["));
+    ck_assert_ptr_nonnull(strstr(text, "==============================] 7/7 loss 0."));   /* a full bar */
+    ck_assert_ptr_nonnull(strstr(text, "val_loss"));
+    free(text);
+    text = progress_of(PROGRESS_NONE, 1);
+    ck_assert_str_eq(text, "");
+    free(text);
+
+    ck_assert_int_eq(progress_style_for(stderr, 1), PROGRESS_NONE);
+    FILE *file = tmpfile();
+    ck_assert_int_eq(progress_style_for(file, 0), PROGRESS_LINES);   /* not a terminal */
+    fclose(file);
+}
+END_TEST
+
+/* ------------------------------------------------------------ Sample data */
+
+/* A small dense autoencoder on 300 images of the sample: 3 epochs lower both losses. */
+START_TEST(test_sample_data_training)
+{
+    fashion_mnist fm;
+    int rc = fashion_mnist_load(&fm, sample_data_dir(), 300);
+    ck_assert_msg(rc == AE_OK, "%s", error_message());
+    image_source_ctx train_ctx = {&fm.train.images, NULL, 0, 0.0, 0};
+    image_source_ctx test_ctx = {&fm.test.images, NULL, 0, 0.0, 0};
+    batch_source train = image_batch_source(&train_ctx), test = image_batch_source(&test_ctx);
+    ck_assert_uint_eq(train.count, 300);
+
+    gsl_rng *rng = test_rng(2025);
+    model *m = model_alloc(3, (int[]){1, 28, 28});
+    model_add(m, layer_flatten());
+    model_add(m, layer_dense(32, ACT_RELU));
+    model_add(m, layer_dense(784, ACT_SIGMOID));
+    model_add(m, layer_reshape(3, (int[]){1, 28, 28}));
+    ck_assert_int_eq(model_build(m, 32, rng), AE_OK);
+    optimizer *opt = adam_alloc(m->n_params, 1e-3);
+    train_config cfg = {3, 32, 1, NULL, PROGRESS_NONE, "sample"};
+    train_history h;
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &train, &test, &cfg, rng, &h), AE_OK);
+    ck_assert_int_eq(h.epochs_run, 3);
+    ck_assert_msg(h.train_loss[2] < 0.9 * h.train_loss[0], "train loss %g → %g", h.train_loss[0], h.train_loss[2]);
+    ck_assert_msg(h.val_loss[2] < 0.9 * h.val_loss[0], "val loss %g → %g", h.val_loss[0], h.val_loss[2]);
+    optimizer_free(opt);
+    model_free(m);
+    gsl_rng_free(rng);
+    fashion_mnist_free(&fm);
+}
+END_TEST
+
+/* --------------------------------------------------------------- Limits */
+
+static int params_finite(const model *m)
+{
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i])) return 0;
+    return 1;
+}
+
+/* A NaN in sample 37 (batch 4 without shuffling) stops training there; the model then holds
+ * exactly the parameters after batch 3, the same as training on the first 30 samples only. */
+START_TEST(test_nan_input_stops_training)
+{
+    gsl_rng *rng = test_rng(31);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    gsl_rng_set(rng, 500);
+    model *poisoned = small_autoencoder(rng);
+    gsl_rng_set(rng, 500);
+    model *clean = small_autoencoder(rng);
+    ck_assert_int_eq(memcmp(poisoned->params, clean->params, clean->n_params * sizeof(float)), 0);
+
+    optimizer *opt1 = adam_alloc(poisoned->n_params, 0.01), *opt2 = adam_alloc(clean->n_params, 0.01);
+    train_config cfg = quiet_config(2, 0);
+    train_history h;
+    loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
+    s->nan_sample = 37;
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    error_clear();
+    ck_assert_int_eq(train_fit(poisoned, opt1, mse, &src, NULL, &cfg, rng, &h), AE_ENUMERIC);
+    ck_assert_ptr_nonnull(strstr(error_message(), "epoch 1, batch 4 of 7"));
+    ck_assert_int_eq(h.epochs_run, 0);
+    ck_assert_int_eq(opt1->step, 3);
+
+    s->nan_sample = -1;
+    batch_source first30 = synthetic_source(s, 30);
+    cfg.epochs = 1;
+    ck_assert_int_eq(train_fit(clean, opt2, mse, &first30, NULL, &cfg, rng, NULL), AE_OK);
+    ck_assert_int_eq(memcmp(poisoned->params, clean->params, clean->n_params * sizeof(float)), 0);
+
+    optimizer_free(opt1);
+    optimizer_free(opt2);
+    model_free(poisoned);
+    model_free(clean);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* A learning rate of 1e30 blows a linear model up within a few steps: AE_ENUMERIC, finite parameters kept. */
+START_TEST(test_huge_learning_rate_stops_training)
+{
+    gsl_rng *rng = test_rng(8);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    model *m = model_alloc(1, (int[]){SYN_FEATURES});
+    model_add(m, layer_dense(8, ACT_NONE));
+    model_add(m, layer_dense(SYN_FEATURES, ACT_NONE));
+    ck_assert_int_eq(model_build(m, SYN_BATCH, rng), AE_OK);
+    optimizer *opt = sgd_alloc(m->n_params, 1e30, 0.0);
+    train_config cfg = quiet_config(5, 1);
+    train_history h;
+    error_clear();
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, &src, &cfg, rng, &h),
+                     AE_ENUMERIC);
+    ck_assert_ptr_nonnull(strstr(error_message(), "epoch 1, batch"));
+    ck_assert(params_finite(m));
+    optimizer_free(opt);
+    model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_train_refuses_bad_setup)
+{
+    gsl_rng *rng = test_rng(3);
+    synthetic *s = malloc(sizeof *s);
+    synthetic_init(s, rng);
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    model *m = small_autoencoder(rng);
+    optimizer *opt = adam_alloc(m->n_params, 1e-3), *wrong = adam_alloc(m->n_params + 1, 1e-3);
+    loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
+    train_config cfg = quiet_config(1, 1);
+
+    cfg.batch_size = SYN_BATCH + 1;   /* larger than the model was built for */
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_ESTATE);
+    cfg.batch_size = 0;
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    cfg = quiet_config(0, 1);
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    cfg = quiet_config(TRAIN_MAX_EPOCHS + 1, 1);
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    cfg = quiet_config(1, 1);
+    ck_assert_int_eq(train_fit(m, wrong, mse, &src, NULL, &cfg, rng, NULL), AE_EBADLEN);
+    batch_source narrow = src;
+    narrow.x_size = 5;
+    ck_assert_int_eq(train_fit(m, opt, mse, &narrow, NULL, &cfg, rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(train_fit(m, opt, mse, &src, &narrow, &cfg, rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(evaluate_loss(m, mse, &narrow, &(double){0}), AE_EBADLEN);
+    batch_source empty = src;
+    empty.count = 0;
+    ck_assert_int_eq(train_fit(m, opt, mse, &empty, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(opt->step, 0);   /* nothing ran */
+
+    optimizer_free(opt);
+    optimizer_free(wrong);
+    model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, test_loss_goes_down_on_synthetic_data);
+    tcase_add_test(core, test_epoch_loss_is_weighted_mean);
+    tcase_add_test(core, test_every_epoch_is_a_permutation);
+    tcase_add_test(core, test_shuffle_indices);
+    suite_add_tcase(s, core);
+
+    TCase *progress = tcase_create("Progress");
+    tcase_add_test(progress, test_progress_lines);
+    tcase_add_test(progress, test_progress_bar_and_none);
+    suite_add_tcase(s, progress);
+
+    TCase *sample = tcase_create("Sample");
+    tcase_set_timeout(sample, 30);
+    tcase_add_test(sample, test_sample_data_training);
+    suite_add_tcase(s, sample);
+
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, test_nan_input_stops_training);
+    tcase_add_test(limits, test_huge_learning_rate_stops_training);
+    tcase_add_test(limits, test_train_refuses_bad_setup);
+    suite_add_tcase(s, limits);
+    return s;
+}
