@@ -1,0 +1,296 @@
+/* ae_figures.c: loss curves, rows of images, error histograms (see ae_figures.h). */
+#include "ae_figures.h"
+#include "error.h"
+#include "fileio.h"
+#include "plot.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIDE 28
+#define PIXELS (SIDE * SIDE)
+
+/* The "tab10" colours, one per model in the order given. */
+static const char *const COLOURS[] = {
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+};
+#define N_COLOURS (int)(sizeof COLOURS / sizeof COLOURS[0])
+
+/* dir/NAME.dat and dir/NAME.gp, opened together. */
+static int open_pair(atomic_file *dat, atomic_file *gp, const char *dir, const char *name)
+{
+    char file[300], path[AE_PATH_MAX];
+    snprintf(file, sizeof file, "%s.dat", name);
+    int rc = path_join(path, sizeof path, dir, file);
+    if (rc == AE_OK) rc = atomic_open(dat, path);
+    if (rc != AE_OK) return rc;
+    snprintf(file, sizeof file, "%s.gp", name);
+    rc = path_join(path, sizeof path, dir, file);
+    if (rc == AE_OK) rc = atomic_open(gp, path);
+    if (rc != AE_OK) atomic_abort(dat);
+    return rc;
+}
+
+/* Both files or neither. */
+static int commit_pair(atomic_file *dat, atomic_file *gp)
+{
+    int rc = atomic_commit(dat);
+    if (rc != AE_OK) {
+        atomic_abort(gp);
+        return rc;
+    }
+    return atomic_commit(gp);
+}
+
+static const char *axis_label(loss_kind loss)
+{
+    return loss == LOSS_BCE ? "binary cross-entropy (mean per pixel)" : "MSE (mean squared error per pixel)";
+}
+
+/* ---------------------------------------------------------- loss curves */
+
+/* Labelled tics on a log axis over [lo, hi], the finest of three sets of mantissas that gives at
+ * most 10 labels (gnuplot labels only the powers of ten, often none within the range). */
+static void log_tics(FILE *f, const char *axis, double lo, double hi)
+{
+    static const double sets[3][10] = {
+        { 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9 }, { 1, 1.5, 2, 3, 5, 7 }, { 1, 2, 5 },
+    };
+    static const int set_size[3] = { 10, 6, 3 };
+    int first_decade = (int)floor(log10(lo)), last_decade = (int)ceil(log10(hi));
+    for (int level = 0; level < 3; level++) {
+        int count = 0;
+        for (int d = first_decade; d <= last_decade; d++)
+            for (int k = 0; k < set_size[level]; k++) {
+                double v = sets[level][k] * pow(10.0, d);
+                count += v >= lo && v <= hi;
+            }
+        if (count > 10 && level < 2) continue;
+        fprintf(f, "set %stics (", axis);
+        int first = 1;
+        for (int d = first_decade; d <= last_decade; d++)
+            for (int k = 0; k < set_size[level]; k++) {
+                double v = sets[level][k] * pow(10.0, d);
+                if (v < lo || v > hi) continue;
+                fprintf(f, "%s%.3g", first ? "" : ", ", v);
+                first = 0;
+            }
+        fprintf(f, ")\n");
+        return;
+    }
+}
+
+/* The smallest and largest finite loss of the models trained with `loss` (-1: every model). */
+static void loss_range(double range[2], const figure_curves *models, int n_models, int loss)
+{
+    range[0] = INFINITY, range[1] = -INFINITY;
+    for (int k = 0; k < n_models; k++) {
+        if (loss >= 0 && (int)models[k].loss != loss) continue;
+        for (int e = 0; e < models[k].epochs; e++) {
+            const double both[2] = { models[k].train_loss[e], models[k].val_loss[e] };
+            for (int j = 0; j < 2; j++)
+                if (isfinite(both[j]) && both[j] > 0.0) {
+                    range[0] = fmin(range[0], both[j]);
+                    range[1] = fmax(range[1], both[j]);
+                }
+        }
+    }
+    if (!(range[0] <= range[1])) range[0] = 1e-3, range[1] = 1.0;   /* nothing to draw: any decade */
+}
+
+int figure_loss_curves(const char *dir, const char *name, const char *title,
+                       const figure_curves *models, int n_models)
+{
+    if (n_models < 1) return AE_ERROR(AE_EINVAL, "%s: no model to draw", name);
+    int epochs = 0, any_mse = 0, any_bce = 0;
+    for (int k = 0; k < n_models; k++) {
+        if (models[k].epochs > epochs) epochs = models[k].epochs;
+        if (models[k].loss == LOSS_BCE) any_bce = 1;
+        else any_mse = 1;
+    }
+    int two_axes = any_mse && any_bce;
+
+    atomic_file dat, gp;
+    int rc = open_pair(&dat, &gp, dir, name);
+    if (rc != AE_OK) return rc;
+    fprintf(dat.fp, "# epoch");
+    for (int k = 0; k < n_models; k++)
+        fprintf(dat.fp, "\t%s_train_%s\t%s_val_%s", models[k].name, loss_name(models[k].loss), models[k].name,
+                loss_name(models[k].loss));
+    fputc('\n', dat.fp);
+    for (int e = 0; e < epochs; e++) {
+        fprintf(dat.fp, "%d", e + 1);
+        for (int k = 0; k < n_models; k++) {
+            if (e < models[k].epochs) fprintf(dat.fp, "\t%.9g\t%.9g", models[k].train_loss[e], models[k].val_loss[e]);
+            else fprintf(dat.fp, "\tNaN\tNaN");
+        }
+        fputc('\n', dat.fp);
+    }
+
+    FILE *f = gp.fp;
+    plot_script_begin(f, name, title, 0, 0);
+    fprintf(f, "set xlabel 'epoch (one pass over the training images)'\n");
+    fprintf(f, "set ylabel '%s'\n", axis_label(any_mse ? LOSS_MSE : LOSS_BCE));
+    if (two_axes) {
+        fprintf(f, "# models trained with BCE are drawn against the right-hand axis: BCE and MSE are different units\n");
+        fprintf(f, "set y2label '%s, right-hand axis'\nset y2tics\nset ytics nomirror\n", axis_label(LOSS_BCE));
+    }
+    fprintf(f, "set grid lc rgb '#dddddd'\n");
+    fprintf(f, "set xrange [%g:%g]\n", epochs > 1 ? 1.0 : 0.5, epochs > 1 ? (double)epochs : 1.5);
+    if (epochs <= 20) fprintf(f, "set xtics 1\n");
+    /* log axes: the first epoch's loss is often several times the last one's; room above for the key */
+    double range[2][2];
+    loss_range(range[0], models, n_models, two_axes ? LOSS_MSE : -1);
+    fprintf(f, "set logscale y\nset yrange [%.6g:%.6g]\n", range[0][0] / 1.1, range[0][1] * 2.2);
+    log_tics(f, "y", range[0][0] / 1.1, range[0][1] * 2.2);
+    if (two_axes) {
+        loss_range(range[1], models, n_models, LOSS_BCE);
+        fprintf(f, "set logscale y2\nset y2range [%.6g:%.6g]\n", range[1][0] / 1.1, range[1][1] * 2.2);
+        log_tics(f, "y2", range[1][0] / 1.1, range[1][1] * 2.2);
+    }
+    fprintf(f, "# one key entry per model (its colour), and two for the line styles\n");
+    fprintf(f, "set key top right box opaque samplen 3 maxrows 4\n");
+    fprintf(f, "plot ");
+    for (int k = 0; k < n_models; k++) {
+        const char *colour = COLOURS[k % N_COLOURS];
+        const char *axes = two_axes && models[k].loss == LOSS_BCE ? " axes x1y2" : "";
+        fprintf(f, "%s'%s.dat' using 1:%d%s with linespoints lw 2 pt 7 ps 0.6 dt 1 lc rgb '%s' title 'model %s%s', \\\n",
+                k ? ", \\\n     " : "", name, 2 + 2 * k, axes, colour, models[k].name,
+                axes[0] ? " (BCE, right axis)" : "");
+        fprintf(f, "     '%s.dat' using 1:%d%s with linespoints lw 2 pt 6 ps 0.7 dt 2 lc rgb '%s' notitle",
+                name, 3 + 2 * k, axes, colour);
+    }
+    fprintf(f, ", \\\n     NaN with lines lw 2 dt 1 lc rgb '#444444' title 'training', \\\n"
+               "     NaN with lines lw 2 dt 2 lc rgb '#444444' title 'validation'\n");
+    return commit_pair(&dat, &gp);
+}
+
+/* ---------------------------------------------------------- image rows */
+
+int figure_image_rows(const char *dir, const char *name, const char *title,
+                      const float *const *rows, const char *const *row_labels, int n_rows, int n_cols,
+                      const char *const *column_labels, const char *const *bottom_labels)
+{
+    if (n_rows < 1 || n_cols < 1) return AE_ERROR(AE_EINVAL, "%s: no image to draw", name);
+    const int gap = 3, scale = 3;                 /* pixels between images; screen pixels per image pixel */
+    int grid_w = n_cols * (SIDE + gap) - gap, grid_h = n_rows * (SIDE + gap) - gap;
+    int left = 130, right = 20, top = 80, bottom = bottom_labels ? 75 : 20;
+    int width = left + right + grid_w * scale, height = top + bottom + grid_h * scale;
+
+    atomic_file dat, gp;
+    int rc = open_pair(&dat, &gp, dir, name);
+    if (rc != AE_OK) return rc;
+    /* one matrix of grid_h rows and grid_w columns; 1 (white, the page's colour) between images */
+    fprintf(dat.fp, "# %d rows of %d images of %dx%d, pixel values in [0,1], 1 between images\n", n_rows, n_cols,
+            SIDE, SIDE);
+    for (int gy = 0; gy < grid_h; gy++) {
+        int r = gy / (SIDE + gap), y = gy % (SIDE + gap);
+        for (int gx = 0; gx < grid_w; gx++) {
+            int c = gx / (SIDE + gap), x = gx % (SIDE + gap);
+            if (gx) fputc(' ', dat.fp);
+            if (y >= SIDE || x >= SIDE) fputs("1", dat.fp);
+            else fprintf(dat.fp, "%.4g", rows[r][(size_t)c * PIXELS + (size_t)y * SIDE + x]);
+        }
+        fputc('\n', dat.fp);
+    }
+
+    FILE *f = gp.fp;
+    plot_script_begin(f, name, title, width, height);
+    fprintf(f, "unset key\nunset tics\nunset border\nunset colorbox\n");
+    fprintf(f, "set palette gray\nset cbrange [0:1]\n");
+    fprintf(f, "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", (double)left / width,
+            1.0 - (double)right / width);
+    fprintf(f, "set tmargin at screen %.4f\nset bmargin at screen %.4f\n", 1.0 - (double)top / height,
+            (double)bottom / height);
+    fprintf(f, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\n", grid_w - 0.5, grid_h - 0.5);
+    int tag = 1;
+    for (int r = 0; r < n_rows; r++) {
+        fprintf(f, "set label %d ", tag++);
+        plot_quote(f, row_labels[r]);
+        fprintf(f, " at graph -0.01, first %g right\n", r * (SIDE + gap) + (SIDE - 1) / 2.0);
+    }
+    for (int c = 0; c < n_cols; c++) {
+        double centre = c * (SIDE + gap) + (SIDE - 1) / 2.0;
+        fprintf(f, "set label %d ", tag++);
+        plot_quote(f, column_labels[c]);
+        fprintf(f, " at first %g, graph 1 center offset 0, 0.8 font ',9'\n", centre);
+        if (!bottom_labels) continue;
+        /* a bottom label may hold two lines, split at its first '\n' */
+        const char *label = bottom_labels[c];
+        size_t first_len = strcspn(label, "\n");
+        for (int line = 0; line < 2; line++) {
+            if (line == 1 && label[first_len] != '\n') break;
+            char text[128];
+            if (line == 0) snprintf(text, sizeof text, "%.*s", (int)first_len, label);
+            else snprintf(text, sizeof text, "%s", label + first_len + 1);
+            fprintf(f, "set label %d ", tag++);
+            plot_quote(f, text);
+            fprintf(f, " at first %g, graph 0 center offset 0, %g font ',9'\n", centre, line ? -2.3 : -1.2);
+        }
+    }
+    fprintf(f, "plot '%s.dat' matrix with image\n", name);
+    return commit_pair(&dat, &gp);
+}
+
+/* ------------------------------------------------------ error histogram */
+
+#define HISTOGRAM_BINS 60
+
+int figure_error_histogram(const char *dir, const char *name, const char *title,
+                           const double *errors, const int *is_normal, size_t n, double threshold,
+                           const char *normal_label, const char *anomalous_label)
+{
+    size_t count[2] = { 0, 0 }, bins[2][HISTOGRAM_BINS];
+    memset(bins, 0, sizeof bins);
+    double low = threshold, top = threshold;   /* the bins span every error and the threshold */
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(errors[i])) low = fmin(low, errors[i]), top = fmax(top, errors[i]);
+    if (!(top > low)) low = 0.0, top = top > 0.0 ? top : 1.0;
+    double width = (top - low) / HISTOGRAM_BINS;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(errors[i])) continue;
+        int group = is_normal[i] ? 0 : 1;
+        int b = (int)((errors[i] - low) / width);
+        if (b >= HISTOGRAM_BINS) b = HISTOGRAM_BINS - 1;   /* the largest error sits on the right edge */
+        if (b < 0) b = 0;
+        bins[group][b]++;
+        count[group]++;
+    }
+
+    atomic_file dat, gp;
+    int rc = open_pair(&dat, &gp, dir, name);
+    if (rc != AE_OK) return rc;
+    fprintf(dat.fp, "# reconstruction error histogram: %zu normal and %zu anomalous images, threshold %.9g\n",
+            count[0], count[1], threshold);
+    fprintf(dat.fp, "# bin_centre\tnormal_percent\tanomalous_percent\tnormal_count\tanomalous_count\n");
+    double tallest = 1.0;
+    for (int b = 0; b < HISTOGRAM_BINS; b++) {
+        double share[2];
+        for (int g = 0; g < 2; g++) share[g] = count[g] ? 100.0 * (double)bins[g][b] / (double)count[g] : 0.0;
+        tallest = fmax(tallest, fmax(share[0], share[1]));
+        fprintf(dat.fp, "%.9g\t%.6g\t%.6g\t%zu\t%zu\n", low + (b + 0.5) * width, share[0], share[1], bins[0][b], bins[1][b]);
+    }
+
+    FILE *f = gp.fp;
+    plot_script_begin(f, name, title, 0, 0);
+    fprintf(f, "set xlabel 'reconstruction error (mean absolute error per pixel)'\n");
+    fprintf(f, "set ylabel 'share of the group''s test images per bin (%%)'\n");
+    fprintf(f, "set grid lc rgb '#dddddd'\n");
+    fprintf(f, "set xrange [%.9g:%.9g]\n", low - width, top + width);
+    fprintf(f, "set boxwidth %.9g absolute\n", width);
+    fprintf(f, "set style fill transparent solid 0.45 noborder\n");
+    fprintf(f, "set key top right box opaque\n");
+    fprintf(f, "set yrange [0:%.6g]   # room above the bars for the key\n", 1.3 * tallest);
+    fprintf(f, "threshold = %.9g\n", threshold);
+    fprintf(f, "set arrow from threshold, graph 0 to threshold, graph 1 nohead lw 2 dt 2 lc rgb '#222222' front\n");
+    fprintf(f, "plot '%s.dat' using 1:2 with boxes lc rgb '#1f77b4' title ", name);
+    char label[256];
+    snprintf(label, sizeof label, "%s (%zu images)", normal_label, count[0]);
+    plot_quote(f, label);
+    fprintf(f, ", \\\n     '' using 1:3 with boxes lc rgb '#d62728' title ");
+    snprintf(label, sizeof label, "%s (%zu images)", anomalous_label, count[1]);
+    plot_quote(f, label);
+    fprintf(f, ", \\\n     NaN with lines lw 2 dt 2 lc rgb '#222222' title sprintf('threshold = mean + std = %%.4f', threshold)\n");
+    return commit_pair(&dat, &gp);
+}

@@ -1,0 +1,820 @@
+/* main.c: week05-task4-ae, Task 4 of the week-5 sheet: autoencoders on Fashion-MNIST,
+ * after the TensorFlow tutorial "Intro to Autoencoders".
+ *
+ *   --task reconstruction  models A–D learn to give back their input (A: the tutorial's
+ *                          dense autoencoder; B: convolutions; C: one more encoder layer;
+ *                          D: A trained with binary cross-entropy)
+ *   --task denoising       the same question with Gaussian noise on the inputs and clean
+ *                          targets (A: the tutorial's convolutional denoiser)
+ *   --task anomaly         the reconstruction models trained on one class only; images they
+ *                          reconstruct badly are called anomalies
+ *
+ * For each model: its summary table, training with a progress bar and the losses of every
+ * epoch, then its figures, checkpoint and numbers. At the end: the comparison (printed and
+ * comparison.md), loss_curves.png with every model, and results.tsv.
+ *
+ * The models are layer specs (ae_models.c), the anomaly rule and its rates are ae_anomaly.c,
+ * the figures ae_figures.c; this file holds the options, the printing and the files.
+ */
+#include "ae_anomaly.h"
+#include "ae_figures.h"
+#include "ae_models.h"
+#include "blas.h"
+#include "cli.h"
+#include "data.h"
+#include "error.h"
+#include "fileio.h"
+#include "model.h"
+#include "optim.h"
+#include "plot.h"
+#include "results.h"
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROGRAM "week05-task4-ae"
+#define OUT_PLACEHOLDER "out/" PROGRAM "/TASK"   /* the default --out; TASK becomes the task's name */
+#define MAX_MODELS (AE_BUILTIN_MODELS + 1)      /* A..D and a --layers model */
+#define CUSTOM_INDEX AE_BUILTIN_MODELS
+#define SHOWN_IMAGES FASHION_CLASSES             /* one test image per class in the figures */
+#define DEFAULT_NORMAL_CLASS 7                   /* Sneaker */
+#define DEFAULT_THREADS 1                        /* fastest on the 2-core machine for these small matrices: README */
+
+static const program_info prog_info = {
+    PROGRAM,
+    "autoencoders on Fashion-MNIST (Task 4): models A-D for reconstruction, denoising or anomaly detection, "
+    "with loss curves, reconstructions, a comparison table and checkpoints",
+    "Models (--layers gives a model of your own, reported as model 'custom'):\n"
+    "  reconstruction  A dense 784-64-784 (the tutorial's), B convolutional, C A + Dense(128), D A with BCE\n"
+    "  denoising       A the tutorial's conv denoiser, B upsampling + Conv2D, C A + Conv2D, D A with BCE\n"
+    "  anomaly         the reconstruction models, trained on --normal-class only\n"
+    "Classes for --normal-class: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal,\n"
+    "  6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot\n"
+    "--layers: comma-separated layers, each KIND:FIELDS, for example\n"
+    "  \"dense:128:relu,dense:64:relu,dense:784:sigmoid\"\n"
+    "  \"conv:16:3:s2:relu,conv:8:3:s2:relu,tconv:8:3:s2:relu,tconv:16:3:s2:relu,conv:1:3:sigmoid\"\n"
+    "  kinds: dense:UNITS[:ACT]  conv:FILTERS:KERNEL[:sN][:same|valid][:ACT]  tconv:(as conv)  up  pool\n"
+    "         flatten  reshape:1x28x28  act:ACT;  ACT is relu, sigmoid, tanh or linear (the default),\n"
+    "         convolutions default to stride s1 and padding same\n"
+    "Examples:\n"
+    "  week05-task4-ae                              A-D for reconstruction, 10 epochs, full data\n"
+    "  week05-task4-ae --task denoising --model A   the tutorial's denoiser\n"
+    "  week05-task4-ae --task anomaly --normal-class 1\n"
+    "  week05-task4-ae --from-checkpoint            redraw figures and numbers from the saved weights\n"
+    "\n"
+    "Writes into the --out folder (default out/week05-task4-ae/<task>): loss_curves.png and\n"
+    "loss_curves_<M>.png, reconstructions_<M>.png, anomaly_histogram_<M>.png (anomaly), comparison.md,\n"
+    "results.tsv, and <task>_model_<M>.ckpt with <task>_model_<M>_history.tsv for --from-checkpoint.",
+};
+
+static const char *const MODEL_CHOICES = "A|B|C|D|all";
+static const char *const TASK_CHOICES = "reconstruction|denoising|anomaly";
+static const char *const LOSS_CHOICES = "mse|bce";
+enum { CHOICE_ALL = AE_BUILTIN_MODELS };
+
+typedef struct {
+    int model_choice;          /* 0..3 = A..D, CHOICE_ALL */
+    int task;                  /* ae_task */
+    int batch;
+    double lr;
+    int threads;
+    int from_checkpoint;
+    const char *layers;        /* --layers, NULL when not given */
+    int loss_choice;           /* the --layers model's loss: 0 mse, 1 bce */
+    int normal_class;
+    double noise;
+} options;
+
+/* Everything one model produced. */
+typedef struct {
+    ae_recipe recipe;
+    size_t params;
+    train_history history;     /* read back from the history file with --from-checkpoint */
+    double train_loss;         /* the last epoch's, in the model's own loss */
+    double val_loss;           /* over the validation images, in the model's own loss */
+    double val_mse;            /* over the same images, MSE for every model: the fair comparison */
+    double val_mae;            /* and their mean absolute error, the per-pixel error a reader sees */
+    double seconds_per_epoch;  /* mean wall time of an epoch, validation included */
+    /* anomaly */
+    double error_mean, error_std, threshold;
+    anomaly_confusion confusion;
+    anomaly_metrics metrics;
+} model_run;
+
+/* What every step needs. */
+typedef struct {
+    const options *opt;
+    const common_options *common;
+    ae_task task;
+    const fashion_mnist *fm;
+    ae_sources sources;
+    image_source_ctx shown_ctx;       /* the images of the figures (for the anomaly task: all test images) */
+    batch_source shown;
+    size_t shown_index[SHOWN_IMAGES];
+    int n_shown;
+    results *res;
+    int figures;                      /* figures written, for the closing line */
+} run_context;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* "101,200" */
+static const char *with_commas(char *buf, size_t len, size_t value)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%zu", value), out = 0;
+    for (int i = 0; i < n && out + 2 < (int)len; i++) {
+        if (i > 0 && (n - i) % 3 == 0) buf[out++] = ',';
+        buf[out++] = digits[i];
+    }
+    buf[out] = '\0';
+    return buf;
+}
+
+static void heading(const char *text)
+{
+    printf("\n%s\n", text);
+    for (const char *c = text; *c; c++)
+        if ((*c & 0xC0) != 0x80) putchar('=');   /* one '=' per character, not per UTF-8 byte */
+    putchar('\n');
+}
+
+/* ------------------------------------------------------------- results */
+
+static int add_model_double(run_context *ctx, const model_run *r, const char *what, double value)
+{
+    char key[96];
+    snprintf(key, sizeof key, "model_%s_%s", r->recipe.name, what);
+    return results_add_double(ctx->res, key, value);
+}
+
+static int add_model_int(run_context *ctx, const model_run *r, const char *what, long value)
+{
+    char key[96];
+    snprintf(key, sizeof key, "model_%s_%s", r->recipe.name, what);
+    return results_add_int(ctx->res, key, value);
+}
+
+static int add_model_text(run_context *ctx, const model_run *r, const char *what, const char *value)
+{
+    char key[96];
+    snprintf(key, sizeof key, "model_%s_%s", r->recipe.name, what);
+    return results_add_text(ctx->res, key, value);
+}
+
+/* -------------------------------------------------------------- files */
+
+static int out_path(char *path, size_t len, const run_context *ctx, const char *format, const char *model_name)
+{
+    char file[256];
+    snprintf(file, sizeof file, format, ae_task_name(ctx->task), model_name);
+    return path_join(path, len, ctx->common->out_dir, file);
+}
+
+/* <task>_model_<M>.ckpt */
+static int checkpoint_path(char *path, size_t len, const run_context *ctx, const char *model_name)
+{
+    return out_path(path, len, ctx, "%s_model_%s.ckpt", model_name);
+}
+
+/* <task>_model_<M>_history.tsv */
+static int history_path(char *path, size_t len, const run_context *ctx, const char *model_name)
+{
+    return out_path(path, len, ctx, "%s_model_%s_history.tsv", model_name);
+}
+
+/* The losses per epoch beside the checkpoint, so --from-checkpoint can redraw the curves. */
+static int write_history(const run_context *ctx, const model_run *r)
+{
+    char path[AE_PATH_MAX];
+    int rc = history_path(path, sizeof path, ctx, r->recipe.name);
+    atomic_file af;
+    if (rc == AE_OK) rc = atomic_open(&af, path);
+    if (rc != AE_OK) return rc;
+    fprintf(af.fp, "# %s: the training history of model %s, task %s\n", PROGRAM, r->recipe.name,
+            ae_task_name(ctx->task));
+    fprintf(af.fp, "# spec %s\n", r->recipe.spec);
+    fprintf(af.fp, "# loss %s\n", loss_name(r->recipe.loss.kind));
+    fprintf(af.fp, "# normal_class %d\n", ctx->task == AE_TASK_ANOMALY ? ctx->opt->normal_class : -1);
+    fprintf(af.fp, "# epoch\ttrain_loss\tval_loss\tseconds\n");
+    for (int e = 0; e < r->history.epochs_run; e++)
+        fprintf(af.fp, "%d\t%.17g\t%.17g\t%.17g\n", e + 1, r->history.train_loss[e], r->history.val_loss[e],
+                r->history.seconds[e]);
+    return atomic_commit(&af);
+}
+
+/* Reads a history file back, checking that it belongs to the same model and task. */
+static int read_history(const run_context *ctx, model_run *r)
+{
+    char path[AE_PATH_MAX], line[2048];
+    int rc = history_path(path, sizeof path, ctx, r->recipe.name);
+    if (rc != AE_OK) return rc;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return AE_ERROR(AE_ENOENT, "%s: missing; it is written with the checkpoint: train model %s again "
+                        "without --from-checkpoint", path, r->recipe.name);
+    memset(&r->history, 0, sizeof r->history);
+    int line_number = 0, normal_class = -2;
+    char spec[AE_SPEC_MAX + 16] = "", loss[32] = "";
+    while (rc == AE_OK && fgets(line, sizeof line, fp)) {
+        line_number++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strncmp(line, "# spec ", 7) == 0) snprintf(spec, sizeof spec, "%.*s", (int)sizeof spec - 1, line + 7);
+        else if (strncmp(line, "# loss ", 7) == 0) snprintf(loss, sizeof loss, "%.*s", (int)sizeof loss - 1, line + 7);
+        else if (strncmp(line, "# normal_class ", 15) == 0) normal_class = atoi(line + 15);
+        if (line[0] == '#' || !line[0]) continue;
+        int epoch;
+        double train, val, seconds;
+        int e = r->history.epochs_run;
+        if (sscanf(line, "%d %lf %lf %lf", &epoch, &train, &val, &seconds) != 4 || epoch != e + 1 ||
+            e >= TRAIN_MAX_EPOCHS)
+            rc = AE_ERROR(AE_EFORMAT, "%s, line %d: expected epoch %d and three numbers", path, line_number, e + 1);
+        else {
+            r->history.train_loss[e] = train;
+            r->history.val_loss[e] = val;
+            r->history.seconds[e] = seconds;
+            r->history.epochs_run = e + 1;
+        }
+    }
+    fclose(fp);
+    if (rc != AE_OK) return rc;
+    if (r->history.epochs_run == 0) return AE_ERROR(AE_EFORMAT, "%s: holds no epoch", path);
+    if (strcmp(spec, r->recipe.spec) != 0 || strcmp(loss, loss_name(r->recipe.loss.kind)) != 0)
+        return AE_ERROR(AE_EFORMAT, "%s: belongs to another model (layers '%s', loss %s) than model %s "
+                        "(layers '%s', loss %s); train it again without --from-checkpoint", path, spec, loss,
+                        r->recipe.name, r->recipe.spec, loss_name(r->recipe.loss.kind));
+    int wanted = ctx->task == AE_TASK_ANOMALY ? ctx->opt->normal_class : -1;
+    if (normal_class != wanted)
+        return AE_ERROR(AE_EINVAL, "%s: model %s was trained with class %d (%s) as the normal one, not %d (%s); "
+                        "give --normal-class %d, or train again without --from-checkpoint", path,
+                        r->recipe.name, normal_class, normal_class >= 0 ? fashion_class_name(normal_class) : "none",
+                        wanted, wanted >= 0 ? fashion_class_name(wanted) : "none", normal_class);
+    return AE_OK;
+}
+
+static int render(run_context *ctx, const char *name)
+{
+    ctx->figures++;
+    if (ctx->common->no_plot) return AE_OK;
+    int rendered;
+    return plot_render(ctx->common->out_dir, name, &rendered);
+}
+
+/* ------------------------------------------------------------- figures */
+
+/* loss_curves_<M>: one model's training and validation loss. */
+static int figure_model_curves(run_context *ctx, const model_run *r)
+{
+    char name[64], title[200];
+    snprintf(name, sizeof name, "loss_curves_%s", r->recipe.name);
+    snprintf(title, sizeof title, "Model %s (%s): training and validation loss, %s", r->recipe.name,
+             ae_task_name(ctx->task), r->recipe.loss.kind == LOSS_BCE ? "binary cross-entropy" : "MSE");
+    figure_curves curves = { r->recipe.name, r->recipe.loss.kind, r->history.epochs_run, r->history.train_loss,
+                             r->history.val_loss };
+    int rc = figure_loss_curves(ctx->common->out_dir, name, title, &curves, 1);
+    return rc == AE_OK ? render(ctx, name) : rc;
+}
+
+/* reconstructions_<M>: the shown test images, (their noisy inputs,) their reconstructions. */
+static int figure_model_images(run_context *ctx, model_run *r, model *m)
+{
+    int n = ctx->n_shown;
+    float *x = malloc((size_t)3 * n * AE_IMAGE_PIXELS * sizeof *x);   /* then clean and recon: (n, 784) each */
+    double *errors = malloc((size_t)n * sizeof *errors);              /* (n) */
+    if (!x || !errors) {
+        free(x);
+        free(errors);
+        return AE_ERROR(AE_ENOMEM, "out of memory for the figure's images");
+    }
+    float *clean = x + (size_t)n * AE_IMAGE_PIXELS, *recon = clean + (size_t)n * AE_IMAGE_PIXELS;
+    int rc = ctx->shown.fill(ctx->shown.ctx, ctx->shown_index, n, x, clean);   /* x: the model's input */
+    if (rc == AE_OK) rc = ae_reconstruct(m, x, n, recon);
+    if (rc != AE_OK) {
+        free(x);
+        free(errors);
+        return rc;
+    }
+    reconstruction_errors(errors, recon, clean, (size_t)n, AE_IMAGE_PIXELS);
+
+    const char *column_labels[SHOWN_IMAGES];
+    char bottom_text[SHOWN_IMAGES][48];
+    const char *bottom_labels[SHOWN_IMAGES];
+    for (int i = 0; i < n; i++) {
+        int label = ctx->fm->test.labels.data[ctx->shown_index[i]];
+        column_labels[i] = fashion_class_name(label);
+        if (ctx->task == AE_TASK_ANOMALY)
+            snprintf(bottom_text[i], sizeof bottom_text[i], "MAE %.4f\n%s", errors[i],
+                     errors[i] < r->threshold ? "normal" : "ANOMALY");
+        else
+            snprintf(bottom_text[i], sizeof bottom_text[i], "MAE %.4f", errors[i]);
+        bottom_labels[i] = bottom_text[i];
+    }
+    const float *rows[3];
+    const char *row_labels[3];
+    int n_rows = 0;
+    rows[n_rows] = clean, row_labels[n_rows++] = "test image";
+    if (ctx->task == AE_TASK_DENOISING) rows[n_rows] = x, row_labels[n_rows++] = "noisy input";
+    rows[n_rows] = recon, row_labels[n_rows++] = ctx->task == AE_TASK_DENOISING ? "denoised" : "reconstruction";
+
+    char name[64], title[256];
+    snprintf(name, sizeof name, "reconstructions_%s", r->recipe.name);
+    if (ctx->task == AE_TASK_ANOMALY)
+        snprintf(title, sizeof title, "Model %s, trained on %s only; below: the error, normal under %.4f",
+                 r->recipe.name, fashion_class_name(ctx->opt->normal_class), r->threshold);
+    else
+        snprintf(title, sizeof title, "Model %s, %s: one test image per class; below, each reconstruction's MAE",
+                 r->recipe.name, ae_task_name(ctx->task));
+    rc = figure_image_rows(ctx->common->out_dir, name, title, rows, row_labels, n_rows, n, column_labels,
+                           bottom_labels);
+    free(x);
+    free(errors);
+    return rc == AE_OK ? render(ctx, name) : rc;
+}
+
+/* ------------------------------------------------------------ anomaly */
+
+/* Threshold from the training errors, the test images called normal or anomalous, the rates
+ * and the histogram. */
+static int detect_anomalies(run_context *ctx, model_run *r, model *m)
+{
+    const batch_source *train = &ctx->sources.train;
+    size_t n_test = ctx->shown.count;
+    double *train_errors = malloc(train->count * sizeof *train_errors);   /* (training images of the class) */
+    double *test_errors = malloc(n_test * sizeof *test_errors);            /* (every test image) */
+    int *is_normal = malloc(n_test * sizeof *is_normal);                   /* (every test image) */
+    int rc = train_errors && test_errors && is_normal ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for the errors");
+    if (rc == AE_OK) rc = source_errors(train_errors, m, train);
+    if (rc == AE_OK) rc = anomaly_threshold(train_errors, train->count, &r->error_mean, &r->error_std, &r->threshold);
+    if (rc == AE_OK) rc = source_errors(test_errors, m, &ctx->shown);
+    if (rc == AE_OK) {
+        for (size_t i = 0; i < n_test; i++) is_normal[i] = ctx->fm->test.labels.data[i] == ctx->opt->normal_class;
+        anomaly_confusion_count(&r->confusion, test_errors, is_normal, n_test, r->threshold);
+        rc = anomaly_metrics_compute(&r->metrics, &r->confusion);
+    }
+    if (rc == AE_OK) {
+        const anomaly_confusion *cm = &r->confusion;
+        printf("\nAnomaly detection with model %s (normal class %d, %s, is the positive one):\n", r->recipe.name,
+               ctx->opt->normal_class, fashion_class_name(ctx->opt->normal_class));
+        printf("  training errors (MAE per image, %zu %s images): mean %.5f, std %.5f\n", train->count,
+               fashion_class_name(ctx->opt->normal_class), r->error_mean, r->error_std);
+        printf("  threshold = mean + 1 std = %.5f: an image with a smaller error is called normal\n", r->threshold);
+        printf("  %zu test images:          called normal   called anomalous\n", n_test);
+        printf("    truly normal           TP %8ld     FN %8ld\n", cm->tp, cm->fn);
+        printf("    truly anomalous        FP %8ld     TN %8ld\n", cm->fp, cm->tn);
+        printf("  accuracy %.4f   precision %.4f   recall %.4f   F1 %.4f\n", r->metrics.accuracy,
+               r->metrics.precision, r->metrics.recall, r->metrics.f1);
+        /* which classes pass for normal: the false positives, class by class */
+        long called[FASHION_CLASSES] = { 0 }, present[FASHION_CLASSES] = { 0 };
+        for (size_t i = 0; i < n_test; i++) {
+            int label = ctx->fm->test.labels.data[i];
+            present[label]++;
+            called[label] += test_errors[i] < r->threshold;
+        }
+        printf("  test images called normal, by class:\n");
+        for (int k = 0; k < FASHION_CLASSES && rc == AE_OK; k++) {
+            printf("    %d %-12s %5ld of %5ld%s\n", k, fashion_class_name(k), called[k], present[k],
+                   k == ctx->opt->normal_class ? "   (the normal class)" : "");
+            char key[64];
+            snprintf(key, sizeof key, "called_normal_class_%d", k);
+            rc = add_model_int(ctx, r, key, called[k]);
+        }
+
+    }
+    if (rc == AE_OK) {
+        char name[64], title[200], normal_label[96];
+        snprintf(name, sizeof name, "anomaly_histogram_%s", r->recipe.name);
+        snprintf(title, sizeof title, "Model %s trained on %s: reconstruction errors of the test images",
+                 r->recipe.name, fashion_class_name(ctx->opt->normal_class));
+        snprintf(normal_label, sizeof normal_label, "normal: %s", fashion_class_name(ctx->opt->normal_class));
+        rc = figure_error_histogram(ctx->common->out_dir, name, title, test_errors, is_normal, n_test, r->threshold,
+                                    normal_label, "anomalous: the other 9 classes");
+        if (rc == AE_OK) rc = render(ctx, name);
+    }
+    free(train_errors);
+    free(test_errors);
+    free(is_normal);
+    return rc;
+}
+
+/* ------------------------------------------------------------ one model */
+
+/* A generator of the model's own, so that a model's numbers do not depend on which others run. */
+static gsl_rng *model_rng(unsigned long seed, int index)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (rng) gsl_rng_set(rng, seed + 1000003UL * (unsigned long)(index + 1));
+    return rng;
+}
+
+static int train_model(run_context *ctx, model_run *r, model *m, gsl_rng *rng)
+{
+    const options *opt = ctx->opt;
+    optimizer *adam = adam_alloc(m->n_params, opt->lr);
+    if (!adam) return error_code();
+    train_config cfg = {
+        .epochs = ctx->common->epochs,
+        .batch_size = opt->batch,
+        .shuffle = 1,
+        .progress = stdout,
+        .style = progress_style_for(stdout, ctx->common->quiet),
+        .label = NULL,
+    };
+    char label[32];
+    snprintf(label, sizeof label, "model %s", r->recipe.name);
+    cfg.label = label;
+    int rc = train_fit(m, adam, r->recipe.loss, &ctx->sources.train, &ctx->sources.val, &cfg, rng, &r->history);
+    optimizer_free(adam);
+    if (rc != AE_OK) return rc;
+
+    char path[AE_PATH_MAX];
+    rc = checkpoint_path(path, sizeof path, ctx, r->recipe.name);
+    if (rc == AE_OK) rc = model_save(m, path);
+    if (rc == AE_OK) rc = write_history(ctx, r);
+    return rc;
+}
+
+static int run_model(run_context *ctx, model_run *r, int index)
+{
+    const options *opt = ctx->opt;
+    char heading_text[160], count[32];
+    snprintf(heading_text, sizeof heading_text, "Model %s (%s)", r->recipe.name, ae_task_name(ctx->task));
+    heading(heading_text);
+    printf("%s\n", r->recipe.summary);
+    printf("--layers \"%s\"\n", r->recipe.spec);
+    printf("loss: %s; optimizer: Adam (lr %g, beta1 0.9, beta2 0.999, epsilon 1e-7); batch %d\n\n",
+           r->recipe.loss.kind == LOSS_BCE ? "binary cross-entropy" : "mean squared error", opt->lr, opt->batch);
+
+    gsl_rng *rng = model_rng(ctx->common->seed, index);
+    if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for a random generator");
+    model *m;
+    int rc = ae_model_create(&m, &r->recipe, opt->batch, rng);
+    if (rc != AE_OK) {
+        gsl_rng_free(rng);
+        return rc;
+    }
+    r->params = model_param_count(m);
+    if (!ctx->common->quiet) {
+        model_summary(m, stdout);
+        putchar('\n');
+    }
+
+    if (opt->from_checkpoint) {
+        char path[AE_PATH_MAX];
+        rc = checkpoint_path(path, sizeof path, ctx, r->recipe.name);
+        if (rc == AE_OK) rc = model_load(m, path);
+        if (rc == AE_OK) rc = read_history(ctx, r);
+        if (rc == AE_OK)
+            printf("Loaded %s (trained for %d epochs); not training.\n", path, r->history.epochs_run);
+    } else {
+        printf("Training on %zu images, validating on %zu, %d epochs:\n", ctx->sources.train.count,
+               ctx->sources.val.count, ctx->common->epochs);
+        fflush(stdout);
+        rc = train_model(ctx, r, m, rng);
+    }
+
+    /* the numbers of the comparison, from the trained (or loaded) weights */
+    if (rc == AE_OK) {
+        int last = r->history.epochs_run - 1;
+        r->train_loss = r->history.train_loss[last];
+        double seconds = 0.0;
+        for (int e = 0; e <= last; e++) seconds += r->history.seconds[e];
+        r->seconds_per_epoch = seconds / (last + 1);
+        loss_spec mse = { LOSS_MSE, REDUCE_MEAN }, mae = { LOSS_MAE, REDUCE_MEAN };
+        if (opt->from_checkpoint) rc = evaluate_loss(m, r->recipe.loss, &ctx->sources.val, &r->val_loss);
+        else r->val_loss = r->history.val_loss[last];
+        if (rc == AE_OK && r->recipe.loss.kind == LOSS_MSE) r->val_mse = r->val_loss;
+        else if (rc == AE_OK) rc = evaluate_loss(m, mse, &ctx->sources.val, &r->val_mse);
+        if (rc == AE_OK) rc = evaluate_loss(m, mae, &ctx->sources.val, &r->val_mae);
+    }
+    if (rc == AE_OK) {
+        printf("\nModel %s: %s parameters; after %d epoch%s train loss %.6f, validation loss %.6f (%s), "
+               "validation MSE %.6f, MAE %.5f; %.2f s per epoch\n", r->recipe.name, with_commas(count, sizeof count, r->params),
+               r->history.epochs_run, r->history.epochs_run == 1 ? "" : "s", r->train_loss, r->val_loss, loss_name(r->recipe.loss.kind), r->val_mse,
+               r->val_mae, r->seconds_per_epoch);
+        rc = add_model_int(ctx, r, "params", (long)r->params);
+        rc |= add_model_text(ctx, r, "loss", loss_name(r->recipe.loss.kind));
+        rc |= add_model_text(ctx, r, "layers", r->recipe.spec);
+        rc |= add_model_int(ctx, r, "epochs", r->history.epochs_run);
+        rc |= add_model_double(ctx, r, "train_loss", r->train_loss);
+        rc |= add_model_double(ctx, r, "val_loss", r->val_loss);
+        rc |= add_model_double(ctx, r, "val_mse", r->val_mse);
+        rc |= add_model_double(ctx, r, "val_mae", r->val_mae);
+        rc |= add_model_double(ctx, r, "seconds_per_epoch", r->seconds_per_epoch);
+        if (rc != AE_OK) rc = error_code();
+    }
+    if (rc == AE_OK && ctx->task == AE_TASK_ANOMALY) {
+        rc = detect_anomalies(ctx, r, m);
+        if (rc == AE_OK) {
+            rc = add_model_double(ctx, r, "error_mean", r->error_mean);
+            rc |= add_model_double(ctx, r, "error_std", r->error_std);
+            rc |= add_model_double(ctx, r, "threshold", r->threshold);
+            rc |= add_model_int(ctx, r, "tp", r->confusion.tp);
+            rc |= add_model_int(ctx, r, "fp", r->confusion.fp);
+            rc |= add_model_int(ctx, r, "tn", r->confusion.tn);
+            rc |= add_model_int(ctx, r, "fn", r->confusion.fn);
+            rc |= add_model_double(ctx, r, "accuracy", r->metrics.accuracy);
+            rc |= add_model_double(ctx, r, "precision", r->metrics.precision);
+            rc |= add_model_double(ctx, r, "recall", r->metrics.recall);
+            rc |= add_model_double(ctx, r, "f1", r->metrics.f1);
+            if (rc != AE_OK) rc = error_code();
+        }
+    }
+    if (rc == AE_OK) rc = figure_model_curves(ctx, r);
+    if (rc == AE_OK) rc = figure_model_images(ctx, r, m);
+    model_free(m);
+    gsl_rng_free(rng);
+    return rc;
+}
+
+/* ---------------------------------------------------------- comparison */
+
+static void write_comparison(FILE *out, const run_context *ctx, const model_run *runs, int n_runs)
+{
+    const fashion_mnist *fm = ctx->fm;
+    char count[32];
+    fprintf(out, "| model | what it is | parameters | loss | train loss | val loss | val MSE | val MAE | s/epoch |\n");
+    fprintf(out, "|---|---|---:|---|---:|---:|---:|---:|---:|\n");
+    for (int k = 0; k < n_runs; k++) {
+        const model_run *r = &runs[k];
+        fprintf(out, "| %s | %s | %s | %s | %.6f | %.6f | %.6f | %.5f | %.2f |\n", r->recipe.name, r->recipe.summary,
+                with_commas(count, sizeof count, r->params), loss_name(r->recipe.loss.kind), r->train_loss,
+                r->val_loss, r->val_mse, r->val_mae, r->seconds_per_epoch);
+    }
+    fprintf(out, "\n");
+    if (ctx->task == AE_TASK_ANOMALY) {
+        fprintf(out, "| model | threshold | TP | FP | TN | FN | accuracy | precision | recall | F1 |\n");
+        fprintf(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int k = 0; k < n_runs; k++) {
+            const model_run *r = &runs[k];
+            fprintf(out, "| %s | %.5f | %ld | %ld | %ld | %ld | %.4f | %.4f | %.4f | %.4f |\n", r->recipe.name,
+                    r->threshold, r->confusion.tp, r->confusion.fp, r->confusion.tn, r->confusion.fn,
+                    r->metrics.accuracy, r->metrics.precision, r->metrics.recall, r->metrics.f1);
+        }
+        fprintf(out, "\n");
+    }
+    size_t n_train = ctx->sources.train.count, n_val = ctx->sources.val.count;
+    int epochs = n_runs > 0 ? runs[0].history.epochs_run : ctx->common->epochs;   /* the checkpoint's, when loaded */
+    fprintf(out, "Task %s, %d epoch%s, batch %d, Adam lr %g, seed %lu; %zu training and %zu validation images%s.\n",
+            ae_task_name(ctx->task), epochs, epochs == 1 ? "" : "s", ctx->opt->batch, ctx->opt->lr, ctx->common->seed, n_train,
+            n_val, fm->is_sample ? " (the small bundled SAMPLE, not the full data)" : "");
+    if (ctx->task == AE_TASK_DENOISING)
+        fprintf(out, "Inputs carry Gaussian noise of std %g, clipped to [0,1]; targets and losses use the clean images.\n",
+                ctx->opt->noise);
+    if (ctx->task == AE_TASK_ANOMALY)
+        fprintf(out, "Trained on class %d (%s) only; validation: the test images of that class. The detection "
+                "counts all %zu test images, the normal class being the positive one.\n", ctx->opt->normal_class,
+                fashion_class_name(ctx->opt->normal_class), ctx->shown.count);
+    fprintf(out, "Train loss: the mean over the last epoch, in the model's own loss; val loss: the same loss on "
+            "the validation images after the last epoch; val MSE and val MAE: every model measured on the "
+            "same validation images with the same two metrics. s/epoch includes the validation pass.\n");
+}
+
+static int comparison(run_context *ctx, const model_run *runs, int n_runs)
+{
+    heading("Comparison");
+    write_comparison(stdout, ctx, runs, n_runs);
+    char path[AE_PATH_MAX];
+    atomic_file af;
+    int rc = path_join(path, sizeof path, ctx->common->out_dir, "comparison.md");
+    if (rc == AE_OK) rc = atomic_open(&af, path);
+    if (rc != AE_OK) return rc;
+    fprintf(af.fp, "# %s: %s, models compared\n\n", PROGRAM, ae_task_name(ctx->task));
+    write_comparison(af.fp, ctx, runs, n_runs);
+    rc = atomic_commit(&af);
+    if (rc != AE_OK) return rc;
+
+    /* every model's curves in one figure */
+    figure_curves curves[MAX_MODELS];
+    for (int k = 0; k < n_runs; k++)
+        curves[k] = (figure_curves){ runs[k].recipe.name, runs[k].recipe.loss.kind, runs[k].history.epochs_run,
+                                     runs[k].history.train_loss, runs[k].history.val_loss };
+    char title[160];
+    snprintf(title, sizeof title, "Training (solid) and validation (dashed) loss, %s", ae_task_name(ctx->task));
+    rc = figure_loss_curves(ctx->common->out_dir, "loss_curves", title, curves, n_runs);
+    return rc == AE_OK ? render(ctx, "loss_curves") : rc;
+}
+
+/* ---------------------------------------------------------------- data */
+
+/* The first test image of each class, in class order (fewer when --limit leaves a class out). */
+static int pick_shown_images(size_t *index, const idx_array *labels)
+{
+    int n = 0;
+    for (int label = 0; label < FASHION_CLASSES; label++)
+        for (size_t i = 0; i < labels->count; i++)
+            if (labels->data[i] == label) {
+                index[n++] = i;
+                break;
+            }
+    return n;
+}
+
+static int load_data(fashion_mnist *fm, const common_options *common)
+{
+    char dir[AE_PATH_MAX];
+    int is_sample;
+    int rc = fashion_mnist_locate(dir, sizeof dir, common->data_dir, &is_sample);
+    if (rc == AE_OK) rc = fashion_mnist_load(fm, dir, (size_t)common->limit);
+    if (rc != AE_OK) return rc;
+    if (fm->is_sample) {
+        fflush(stdout);
+        fprintf(stderr, "\n%s: WARNING: using the small bundled SAMPLE of Fashion-MNIST (%zu training, %zu test "
+                "images) from\n  %s\n  Its numbers are NOT those of the experiment. For the full data run `make "
+                "data`, or set FASHION_MNIST_DIR to a folder with the four files.\n\n", PROGRAM,
+                fm->train.images.count, fm->test.images.count, dir);
+    }
+    printf("Data: %s: %zu training and %zu test images%s\n", dir, fm->train.images.count, fm->test.images.count,
+           fm->is_sample ? " (the bundled SAMPLE, not the full data)" : "");
+    return AE_OK;
+}
+
+static int run(run_context *ctx, model_run *runs, int n_runs)
+{
+    const options *opt = ctx->opt;
+    heading(ctx->task == AE_TASK_RECONSTRUCTION ? "Task 4: autoencoders on Fashion-MNIST, reconstruction"
+            : ctx->task == AE_TASK_DENOISING    ? "Task 4: autoencoders on Fashion-MNIST, denoising"
+                                                : "Task 4 (optional part): anomaly detection on Fashion-MNIST");
+    printf("BLAS: %s, %d thread%s; seed %lu\n", blas_name(), blas_get_threads(), blas_get_threads() == 1 ? "" : "s",
+           ctx->common->seed);
+    int rc = ae_sources_init(&ctx->sources, ctx->task, ctx->fm, opt->normal_class, opt->noise, ctx->common->seed);
+    if (rc != AE_OK) return rc;
+    if (ctx->task == AE_TASK_ANOMALY) {
+        ctx->shown_ctx = (image_source_ctx){ .images = &ctx->fm->test.images };
+        ctx->shown = image_batch_source(&ctx->shown_ctx);
+        printf("Normal class: %d (%s): %zu training images to learn from, %zu test images of it among %zu\n",
+               opt->normal_class, fashion_class_name(opt->normal_class), ctx->sources.train.count,
+               ctx->sources.val.count, ctx->shown.count);
+    } else {
+        ctx->shown = ctx->sources.val;   /* with the test images' noise, for denoising */
+        if (ctx->task == AE_TASK_DENOISING)
+            printf("Noise: x_noisy = clip(x + %g * N(0, 1), 0, 1) on every input; targets are the clean images\n",
+                   opt->noise);
+    }
+    ctx->n_shown = pick_shown_images(ctx->shown_index, &ctx->fm->test.labels);
+
+    rc = results_add_text(ctx->res, "task", ae_task_name(ctx->task));
+    rc |= results_add_text(ctx->res, "data_folder", ctx->fm->dir);
+    rc |= results_add_int(ctx->res, "data_is_sample", ctx->fm->is_sample);
+    rc |= results_add_int(ctx->res, "train_images", (long)ctx->sources.train.count);
+    rc |= results_add_int(ctx->res, "val_images", (long)ctx->sources.val.count);
+    rc |= results_add_int(ctx->res, "batch", opt->batch);
+    rc |= results_add_double(ctx->res, "lr", opt->lr);
+    rc |= results_add_int(ctx->res, "threads", blas_get_threads());
+    rc |= results_add_int(ctx->res, "seed", (long)ctx->common->seed);
+    rc |= results_add_int(ctx->res, "from_checkpoint", opt->from_checkpoint);
+    if (ctx->task == AE_TASK_DENOISING) rc |= results_add_double(ctx->res, "noise_factor", opt->noise);
+    if (ctx->task == AE_TASK_ANOMALY) {
+        rc |= results_add_int(ctx->res, "normal_class", opt->normal_class);
+        rc |= results_add_text(ctx->res, "normal_class_name", fashion_class_name(opt->normal_class));
+    }
+    if (rc != AE_OK) rc = error_code();
+
+    double started = now_seconds();
+    for (int k = 0; k < n_runs && rc == AE_OK; k++) {
+        int index = strcmp(runs[k].recipe.name, "custom") == 0 ? CUSTOM_INDEX : runs[k].recipe.name[0] - 'A';
+        rc = run_model(ctx, &runs[k], index);
+    }
+    if (rc == AE_OK) rc = comparison(ctx, runs, n_runs);
+    if (rc == AE_OK) {
+        double seconds = now_seconds() - started;
+        printf("All models: %.1f s.\n", seconds);
+        rc = results_add_double(ctx->res, "total_seconds", seconds);
+    }
+    ae_sources_free(&ctx->sources);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+/* Raises the last error again as "OPTION: message" with another code. */
+static int with_prefix(const char *option, int code)
+{
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", error_message());   /* AE_ERROR is about to overwrite it */
+    return AE_ERROR(code, "%s: %s", option, reason);
+}
+
+/* The models to run, in order: the chosen built-ins, then the --layers model. */
+static int choose_models(model_run *runs, int *n_runs, const options *opt, const cli_option *model_option)
+{
+    *n_runs = 0;
+    /* --layers alone runs only its model; with an explicit --model both run, side by side */
+    int builtins = !opt->layers || model_option->seen;
+    for (int k = 0; k < AE_BUILTIN_MODELS && builtins; k++) {
+        if (opt->model_choice != CHOICE_ALL && opt->model_choice != k) continue;
+        int rc = ae_recipe_builtin(&runs[*n_runs].recipe, (ae_task)opt->task, k);
+        if (rc != AE_OK) return rc;
+        (*n_runs)++;
+    }
+    if (opt->layers) {
+        ae_recipe *r = &runs[*n_runs].recipe;
+        int rc = ae_recipe_custom(r, opt->layers, opt->loss_choice ? LOSS_BCE : LOSS_MSE);
+        if (rc != AE_OK) return with_prefix("--layers", AE_EINVAL);
+        /* check the whole model now, before any file is written: a bad spec is a bad option */
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        model *m = NULL;
+        rc = rng ? ae_model_create(&m, r, 1, rng) : AE_ERROR(AE_ENOMEM, "out of memory");
+        model_free(m);
+        gsl_rng_free(rng);
+        if (rc != AE_OK) return with_prefix("--layers", AE_EINVAL);
+        (*n_runs)++;
+    }
+    return AE_OK;
+}
+
+/* With --from-checkpoint every checkpoint must be there before anything is written. */
+static int check_checkpoints(const run_context *ctx, const model_run *runs, int n_runs)
+{
+    for (int k = 0; k < n_runs; k++) {
+        char path[AE_PATH_MAX];
+        int rc = checkpoint_path(path, sizeof path, ctx, runs[k].recipe.name);
+        if (rc != AE_OK) return rc;
+        if (!file_exists(path))
+            return AE_ERROR(AE_ENOENT, "--from-checkpoint: %s does not exist; train model %s first (the same "
+                            "command without --from-checkpoint)", path, runs[k].recipe.name);
+    }
+    return AE_OK;
+}
+
+int main(int argc, char **argv)
+{
+    options opt = {
+        .model_choice = CHOICE_ALL, .task = AE_TASK_RECONSTRUCTION, .batch = 32, .lr = ADAM_DEFAULT_LR,
+        .threads = DEFAULT_THREADS, .from_checkpoint = 0, .layers = NULL, .loss_choice = 0,
+        .normal_class = DEFAULT_NORMAL_CLASS, .noise = AE_DEFAULT_NOISE,
+    };
+    cli_option table[] = {
+        CLI_CHOICE("model", &opt.model_choice, MODEL_CHOICES, "which model to train (all: A, B, C and D in turn)"),
+        CLI_CHOICE("task", &opt.task, TASK_CHOICES, "what the autoencoders learn"),
+        CLI_INT("batch", &opt.batch, 1, 4096, "N", "mini-batch size"),
+        CLI_DOUBLE("lr", &opt.lr, 1e-7, 1.0, "R", "Adam's learning rate"),
+        CLI_INT("threads", &opt.threads, 1, 64, "N", "threads of the BLAS matrix products (1: fastest here, and "
+                "bit-for-bit reproducible)"),
+        CLI_FLAG("from-checkpoint", &opt.from_checkpoint, "load <task>_model_<M>.ckpt from the --out folder instead "
+                 "of training, then redraw the figures and recompute the numbers"),
+        CLI_STRING("layers", &opt.layers, "SPEC", "a model of your own, reported as model 'custom' (see below)"),
+        CLI_CHOICE("loss", &opt.loss_choice, LOSS_CHOICES, "the loss the --layers model is trained with"),
+        CLI_INT("normal-class", &opt.normal_class, 0, FASHION_CLASSES - 1, "K",
+                "anomaly: the class to train on, the normal one (7: Sneaker; classes below)"),
+        CLI_DOUBLE("noise", &opt.noise, 0.0, 1.0, "F", "denoising: std of the Gaussian noise added to the inputs"),
+    };
+    int n_table = (int)(sizeof table / sizeof table[0]);
+    common_options common = common_defaults(PROGRAM, 10);
+    snprintf(common.out_dir, sizeof common.out_dir, "%s", OUT_PLACEHOLDER);
+    int rc = cli_parse(argc, argv, &prog_info, table, n_table, &common);
+    if (rc == CLI_HELP) return 0;
+    if (rc != AE_OK) return cli_fail(&prog_info);
+    if (strcmp(common.out_dir, OUT_PLACEHOLDER) == 0)
+        snprintf(common.out_dir, sizeof common.out_dir, "out/%s/%s", PROGRAM, ae_task_name((ae_task)opt.task));
+
+    /* every value checked before anything is read or written */
+    model_run *runs = calloc(MAX_MODELS, sizeof *runs);
+    if (!runs) {
+        fprintf(stderr, "%s: out of memory\n", PROGRAM);
+        return 1;
+    }
+    int n_runs = 0;
+    rc = choose_models(runs, &n_runs, &opt, &table[0]);
+    if (rc == AE_OK && (rc = blas_set_threads(opt.threads)) != AE_OK) rc = with_prefix("--threads", AE_EINVAL);
+    if (rc != AE_OK) {
+        free(runs);
+        return cli_fail(&prog_info);
+    }
+
+    run_context ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = &opt;
+    ctx.common = &common;
+    ctx.task = (ae_task)opt.task;
+    fashion_mnist fm;
+    memset(&fm, 0, sizeof fm);
+    ctx.fm = &fm;
+    ctx.res = results_alloc();
+    rc = ctx.res ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory");
+    if (rc == AE_OK && opt.from_checkpoint) rc = check_checkpoints(&ctx, runs, n_runs);
+    if (rc == AE_OK) rc = load_data(&fm, &common);
+    if (rc == AE_OK) rc = mkdir_p(common.out_dir);
+    if (rc == AE_OK) rc = run(&ctx, runs, n_runs);
+    if (rc == AE_OK) rc = results_write(ctx.res, common.out_dir);
+    if (rc == AE_OK)
+        printf("\nWrote %s/: results.tsv, comparison.md, %d figures (.dat, .gp%s)%s.\n", common.out_dir, ctx.figures,
+               common.no_plot || !gnuplot_available() ? "" : ", .png",
+               opt.from_checkpoint ? "" : ", checkpoints and training histories");
+    else {
+        fflush(stdout);
+        fprintf(stderr, "%s: %s\n", PROGRAM, error_message());
+    }
+    results_free(ctx.res);
+    fashion_mnist_free(&fm);
+    free(runs);
+    return rc == AE_OK ? 0 : 1;
+}
