@@ -33,8 +33,30 @@ sample:
 	@$(MAKE) --no-print-directory -C common
 	@LIBCOMMON='$(LIBCOMMON)' LDLIBS='$(LDLIBS)' CC='$(CC)' scripts/make-sample.sh
 
+# make grade [SUBMISSION=DIR]: grades this checkout, or the one in DIR, against the reference
+# solutions; tables on the terminal and in grade-report.md (see solutions/README.md).
+.PHONY: grade
+grade:
+	@solutions/grade.sh $(SUBMISSION)
+
+# make figures [FORCE=1] [SEED=N] [ONLY="dir ..."]: builds, finds the data, runs every exercise
+# (skipping runs that did not change; FORCE=1 reruns all) and writes REPORT.md (scripts/figures.sh).
+# make docs: rewrites each README's results block from its out/<dir>/results.tsv (scripts/docs.sh).
+.PHONY: figures docs
+figures: deps
+	@MAKE='$(MAKE)' FORCE='$(FORCE)' SEED='$(SEED)' scripts/figures.sh --bin '$(BINDIR)' --only '$(ONLY)'
+
+docs:
+	@scripts/docs.sh
+
+# make bench: trains models A and B with PyTorch and with this repository's code, one run
+# after the other, and prints the time ratio, losses and peak memory (bench/README.md).
+.PHONY: bench
+bench:
+	@$(MAKE) --no-print-directory -C bench run
+
 clean:
-	rm -rf build bin out
+	rm -rf build bin out REPORT.md report.html grade-report.md
 
 help:
 	@sed -n '1,12p' Makefile

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# docs.sh: rewrites each exercise README's results block from its results.tsv (`make docs`).
+#
+#   scripts/docs.sh [--check] [--only "DIR ..."] [--out DIR] [--root DIR] [--conf FILE]
+#
+# In a README the block is everything between the lines
+#     <!-- results:begin -->
+#     <!-- results:end -->
+# and becomes a ```text fence holding the results.tsv lines that the exercise's `docs` lines in
+# scripts/exercises.conf ask for (`all`, or a list of keys, in that order), copied verbatim: full
+# precision, exactly what the program computed. Nothing else in the README changes, a README
+# whose text would not change is not written, so running it twice changes nothing.
+# A README is left alone, with a message, when its results.tsv does not exist (run `make figures`
+# first), when it has no block, or when a key it asks for is missing from results.tsv.
+#
+#   --check     write nothing; exit 1 when some README's block differs from its results.tsv
+#   --only      just these exercise folders
+#   --out DIR   where the results are (default: out/ of the repository)
+#   --root DIR  where the exercise folders and their READMEs are (default: the repository)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/exercises-lib.sh"
+
+CONF=$ROOT/scripts/exercises.conf
+OUT=$ROOT/out
+README_ROOT=$ROOT
+ONLY=""
+CHECK=0
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+    case $1 in
+        --check) CHECK=1 ;;
+        --only) [ $# -ge 2 ] || { echo "docs: --only needs a list of folders" >&2; exit 2; }; ONLY=$2; shift ;;
+        --out) [ $# -ge 2 ] || { echo "docs: --out needs a folder" >&2; exit 2; }; OUT=$2; shift ;;
+        --root) [ $# -ge 2 ] || { echo "docs: --root needs a folder" >&2; exit 2; }; README_ROOT=$2; shift ;;
+        --conf) [ $# -ge 2 ] || { echo "docs: --conf needs a file" >&2; exit 2; }; CONF=$2; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "docs: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+conf_load "$CONF" || exit 2
+
+say() { printf 'docs: %s\n' "$*"; }
+short_path() { case $1 in "$ROOT"/*) printf '%s' "${1#"$ROOT"/}" ;; *) printf '%s' "$1" ;; esac; }
+selected() { [ -z "$ONLY" ] && return 0; case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# The block's new text for docs entry $1 from results file $2, on stdout; exit 1 (message on
+# stderr) when a key is missing.
+block_text() {
+    local d=$1 results=$2
+    printf '%s\n' '```text'
+    if [ "${DOCS_KEYS[$d]}" = all ]; then
+        cat "$results"
+    else
+        # shellcheck disable=SC2086
+        awk -F '\t' -v keys="${DOCS_KEYS[$d]}" '
+            { if (!($1 in value)) value[$1] = $0 }
+            END {
+                n = split(keys, want, /[ \t]+/)
+                for (i = 1; i <= n; i++) {
+                    if (want[i] == "") continue
+                    if (!(want[i] in value)) { missing = missing " " want[i]; continue }
+                    print value[want[i]]
+                }
+                if (missing != "") { print "missing from results.tsv:" missing > "/dev/stderr"; exit 1 }
+            }' "$results" || return 1
+    fi
+    printf '%s\n' '```'
+}
+
+status=0
+changed=0
+for d in "${!DOCS_EX[@]}"; do
+    ex=${DOCS_EX[$d]}
+    dir=${EX_DIR[$ex]}
+    selected "$dir" || continue
+    readme=$README_ROOT/$dir/README.md
+    results=$(named_run_outdir "$OUT" "$ex" "${DOCS_RUN[$d]}")/results.tsv
+    if [ ! -f "$readme" ]; then say "$dir: no README.md; skipped"; continue; fi
+    if [ ! -f "$results" ]; then
+        say "$dir/README.md not touched: $results does not exist (run \`make figures\` first)"
+        continue
+    fi
+    begins=$(grep -c -x '<!-- results:begin -->' "$readme")
+    ends=$(grep -c -x '<!-- results:end -->' "$readme")
+    if [ "$begins" -ne 1 ] || [ "$ends" -ne 1 ]; then
+        say "$dir/README.md not touched: it needs exactly one '<!-- results:begin -->' and one '<!-- results:end -->' line (has $begins and $ends)"
+        status=1; continue
+    fi
+    if ! block=$(block_text "$d" "$results" 2>&1 >/dev/null); then
+        say "$dir/README.md not touched: $block"
+        status=1; continue
+    fi
+    tmp=$(mktemp --suffix=.tmp "$readme.XXXXXX") || { say "cannot write beside $readme"; status=1; continue; }
+    block_text "$d" "$results" > "$tmp.block"
+    awk -v blockfile="$tmp.block" '
+        $0 == "<!-- results:begin -->" { print; while ((getline l < blockfile) > 0) print l; skipping = 1; next }
+        $0 == "<!-- results:end -->" { skipping = 0 }
+        !skipping { print }' "$readme" > "$tmp"
+    rm -f "$tmp.block"
+    if cmp -s "$tmp" "$readme"; then
+        rm -f "$tmp"
+        say "$dir/README.md: results block already matches $(short_path "$results")"
+    elif [ $CHECK -eq 1 ]; then
+        rm -f "$tmp"
+        say "$dir/README.md: results block differs from $(short_path "$results")"
+        status=1
+    else
+        chmod --reference="$readme" "$tmp" 2>/dev/null
+        mv "$tmp" "$readme"
+        changed=$((changed + 1))
+        say "$dir/README.md: results block rewritten from $(short_path "$results")"
+    fi
+done
+for ex in "${!EX_DIR[@]}"; do
+    selected "${EX_DIR[$ex]}" || continue
+    has=0
+    for d in "${!DOCS_EX[@]}"; do [ "${DOCS_EX[$d]}" = "$ex" ] && has=1; done
+    [ $has -eq 1 ] || say "${EX_DIR[$ex]}: no results block configured (no 'docs' line in scripts/exercises.conf)"
+done
+[ $CHECK -eq 1 ] || [ $changed -eq 0 ] || say "$changed README(s) rewritten"
+exit $status

@@ -1,0 +1,442 @@
+/* test_figures.c: `make figures` (scripts/figures.sh) and `make docs` (scripts/docs.sh), run on the
+ * three quick exercises (week05-task2-kl, week05-task3-transposed, vae-reparam) with the bundled
+ * sample, in a temporary folder, so the repository's out/, REPORT.md and READMEs stay untouched.
+ *
+ *   Rerun   a first run makes every run's results.tsv and stamp, and a REPORT.md that names the data
+ *           (the sample's folder, called a sample), the seed given, the date and machine, links
+ *           each figure and shows KL(0.4 ‖ 0.8) as computed here independently; a second run
+ *           with nothing changed runs no program (results.tsv keeps its time stamp, the script
+ *           says "skipped"); a new seed reruns and the report names it; FORCE=1 reruns an
+ *           unchanged one
+ *   Docs    the results block of a copied README is rewritten from results.tsv when it is stale,
+ *           a second `docs` changes nothing, a block of `all` keys equals results.tsv, and a
+ *           README without results.tsv is left alone
+ *   Resume  a training run (week05-task4-ae, one epoch on the sample) whose program changed but
+ *           whose setting did not reuses its checkpoint (--from-checkpoint); FORCE=1 trains again
+ *   Limits  a bad option and a FASHION_MNIST_DIR without the data exit with 2
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define QUICK "week05-task2-kl week05-task3-transposed vae-reparam"
+
+/* ------------------------------------------------------------ helpers */
+
+/* The whole file as a string (free it), or NULL when it cannot be read. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    size_t got;
+    while (text && (got = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *bigger = realloc(text, cap * 2);
+            if (!bigger) { free(text); text = NULL; break; }
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (text) text[len] = '\0';
+    return text;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Modification time in nanoseconds, or -1 when the file does not exist. */
+static long long mtime_ns(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/* Runs bash AE_ROOT/scripts/SCRIPT with args (NULL-terminated), stdout and stderr to `log`, with
+ * the environment variables of `env` ("NAME=value", NULL-terminated; "NAME=" unsets NAME).
+ * Returns the exit status, or -1. */
+static int run_script(const char *script, const char *const *args, const char *const *env, const char *log)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/scripts/%s", AE_ROOT, script);
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)"bash";
+    argv[argc++] = path;
+    for (int i = 0; args && args[i] && argc < 63; i++) argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        for (int i = 0; env && env[i]; i++) {
+            const char *eq = strchr(env[i], '=');
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+            if (eq[1] == '\0') unsetenv(name);
+            else setenv(name, eq + 1, 1);
+        }
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) { dup2(devnull, 0); close(devnull); }
+        execvp("bash", argv);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* figures.sh on the quick exercises (or `only`) into dir/out and dir/REPORT.md, with the sample
+ * named through FASHION_MNIST_DIR and the given SEED and FORCE. */
+static int run_figures(const char *dir, const char *only, const char *seed, const char *force, const char *log)
+{
+    char out[1024], report[1024], seed_env[64], force_env[64], data_env[1024];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(report, sizeof report, "%s/REPORT.md", dir);
+    snprintf(seed_env, sizeof seed_env, "SEED=%s", seed);
+    snprintf(force_env, sizeof force_env, "FORCE=%s", force);
+    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", sample_data_dir());
+    const char *args[] = { "--only", only, "--bin", AE_BINDIR, "--out", out, "--report", report,
+                           "--no-build", "--no-download", NULL };
+    const char *env[] = { seed_env, force_env, data_env, "MAKEFLAGS=", NULL };
+    return run_script("figures.sh", args, env, log);
+}
+
+static void results_path(char *path, size_t len, const char *dir, const char *exercise)
+{
+    snprintf(path, len, "%s/out/%s/results.tsv", dir, exercise);
+}
+
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+    return n;
+}
+
+/* ------------------------------------------------------------ Report */
+
+/* Checks REPORT.md in dir after a run with SEED=seed. */
+static void check_report(const char *dir, const char *seed)
+{
+    char report[1024], line[1024], value[64];
+    snprintf(report, sizeof report, "%s/REPORT.md", dir);
+    char *text = slurp(report);
+    ck_assert_msg(text != NULL, "no %s", report);
+
+    snprintf(line, sizeof line, "| seed | %s ", seed);
+    ck_assert_msg(strstr(text, line) != NULL, "REPORT.md does not give the seed %s", seed);
+    snprintf(line, sizeof line, "SAMPLE of Fashion-MNIST (600 training and 200 test images) in %s", sample_data_dir());
+    ck_assert_msg(strstr(text, line) != NULL, "REPORT.md does not name the data as \"%s\"", line);
+    ck_assert_msg(strstr(text, "| machine | ") != NULL, "REPORT.md does not describe the machine");
+    ck_assert_msg(strstr(text, "| date | ") != NULL, "REPORT.md has no date");
+
+    /* every figure of the three, linked relative to the report, and the file is there */
+    const char *figures[] = { "out/week05-task2-kl/kl_sweep.png", "out/week05-task3-transposed/transposed_examples.png",
+                              "out/week05-task3-transposed/transposed_overlap.png", "out/vae-reparam/sampling.png",
+                              "out/vae-reparam/estimator_variance.png" };
+    for (size_t i = 0; i < sizeof figures / sizeof *figures; i++) {
+        snprintf(line, sizeof line, "](%s)", figures[i]);
+        ck_assert_msg(strstr(text, line) != NULL, "REPORT.md does not link %s", figures[i]);
+    }
+
+    /* KL(Ber(0.4) ‖ Ber(0.8)) = 0.4 ln(0.4/0.8) + 0.6 ln(0.6/0.2), formatted as the report does */
+    double kl = 0.4 * log(0.4 / 0.8) + 0.6 * log(0.6 / 0.2);
+    snprintf(value, sizeof value, "| %.6g |", kl);
+    ck_assert_msg(strstr(text, value) != NULL, "REPORT.md lacks KL(0.4 || 0.8) %s", value);
+    free(text);
+}
+
+/* ------------------------------------------------------------ Rerun */
+
+START_TEST(test_rerun_skips_unchanged_work)
+{
+    const char *dir = test_tmpdir();
+    char log_path[1024], tsv[3][1024], stamp[1024];
+    const char *names[3] = { "week05-task2-kl", "week05-task3-transposed", "vae-reparam" };
+    long long first[3];
+
+    snprintf(log_path, sizeof log_path, "%s/first.log", dir);
+    ck_assert_msg(run_figures(dir, QUICK, "7", "0", log_path) == 0, "figures.sh failed; see %s", log_path);
+    for (int i = 0; i < 3; i++) {
+        results_path(tsv[i], sizeof tsv[i], dir, names[i]);
+        first[i] = mtime_ns(tsv[i]);
+        ck_assert_msg(first[i] > 0, "%s was not written", tsv[i]);
+        snprintf(stamp, sizeof stamp, "%s/out/.figures/%s/main.stamp", dir, names[i]);
+        ck_assert_msg(mtime_ns(stamp) > 0, "no stamp %s", stamp);
+    }
+    check_report(dir, "7");
+
+    /* nothing changed: no program runs */
+    snprintf(log_path, sizeof log_path, "%s/second.log", dir);
+    ck_assert_msg(run_figures(dir, QUICK, "7", "0", log_path) == 0, "second figures.sh failed; see %s", log_path);
+    char *text = slurp(log_path);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(count_of(text, ": skipped") == 3, "the second run did not skip all three:\n%s", text);
+    ck_assert_msg(strstr(text, "running") == NULL, "the second run ran a program:\n%s", text);
+    free(text);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(mtime_ns(tsv[i]) == first[i], "%s was rewritten by an unchanged rerun", tsv[i]);
+
+    /* another seed is another setting: that run happens again */
+    snprintf(log_path, sizeof log_path, "%s/third.log", dir);
+    ck_assert_msg(run_figures(dir, "week05-task2-kl", "8", "0", log_path) == 0, "figures.sh SEED=8 failed; see %s", log_path);
+    ck_assert_msg(mtime_ns(tsv[0]) != first[0], "a new seed did not rerun week05-task2-kl");
+    char report[1024];
+    snprintf(report, sizeof report, "%s/REPORT.md", dir);
+    text = slurp(report);
+    ck_assert_msg(text && strstr(text, "| seed | 8 "), "REPORT.md does not give the new seed 8");
+    free(text);
+    long long after_seed = mtime_ns(tsv[0]);
+
+    /* FORCE=1 reruns even an unchanged setting */
+    snprintf(log_path, sizeof log_path, "%s/fourth.log", dir);
+    ck_assert_msg(run_figures(dir, "week05-task2-kl", "8", "1", log_path) == 0, "figures.sh FORCE=1 failed; see %s", log_path);
+    ck_assert_msg(mtime_ns(tsv[0]) != after_seed, "FORCE=1 did not rerun week05-task2-kl");
+}
+END_TEST
+
+/* ------------------------------------------------------------ Docs */
+
+/* Copies AE_ROOT/EXERCISE/README.md to root/EXERCISE/README.md. */
+static void copy_readme(const char *root, const char *exercise)
+{
+    char from[1024], to[1024];
+    snprintf(from, sizeof from, "%s/%s/README.md", AE_ROOT, exercise);
+    snprintf(to, sizeof to, "%s/%s", root, exercise);
+    ck_assert_int_eq(mkdir(to, 0755), 0);
+    snprintf(to, sizeof to, "%s/%s/README.md", root, exercise);
+    char *text = slurp(from);
+    ck_assert_msg(text != NULL, "cannot read %s", from);
+    spit(to, text);
+    free(text);
+}
+
+static int run_docs(const char *root, const char *out, const char *log)
+{
+    const char *args[] = { "--only", QUICK, "--root", root, "--out", out, NULL };
+    return run_script("docs.sh", args, NULL, log);
+}
+
+START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
+{
+    const char *dir = test_tmpdir();
+    char log_path[1024], out[512], root[512], readme[1024], tsv[1024];
+    snprintf(log_path, sizeof log_path, "%s/figures.log", dir);
+    ck_assert_msg(run_figures(dir, QUICK, "42", "0", log_path) == 0, "figures.sh failed; see %s", log_path);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(root, sizeof root, "%s/root", dir);
+    ck_assert_int_eq(mkdir(root, 0755), 0);
+    copy_readme(root, "week05-task2-kl");
+    copy_readme(root, "week05-task3-transposed");
+    copy_readme(root, "vae-reparam");
+
+    /* make one block stale: a wrong value and a line that is not in results.tsv */
+    snprintf(readme, sizeof readme, "%s/week05-task2-kl/README.md", root);
+    char *text = slurp(readme);
+    ck_assert_ptr_nonnull(text);
+    char *begin = strstr(text, "<!-- results:begin -->\n```text\n");
+    ck_assert_msg(begin != NULL, "week05-task2-kl/README.md has no results block");
+    char *after = begin + strlen("<!-- results:begin -->\n```text\n");
+    size_t size = strlen(text) + 64;
+    char *stale = malloc(size);
+    snprintf(stale, size, "%.*sstale_key\t2.385\n%s", (int)(after - text), text, after);
+    spit(readme, stale);
+    free(stale);
+    free(text);
+
+    snprintf(log_path, sizeof log_path, "%s/docs1.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh failed; see %s", log_path);
+    char *once = slurp(readme);
+    ck_assert_ptr_nonnull(once);
+    ck_assert_msg(strstr(once, "stale_key") == NULL, "docs.sh left the stale line in the block");
+
+    /* the `all` block is results.tsv, fenced */
+    results_path(tsv, sizeof tsv, dir, "week05-task2-kl");
+    char *results = slurp(tsv);
+    ck_assert_ptr_nonnull(results);
+    size = strlen(results) + 128;
+    char *block = malloc(size);
+    snprintf(block, size, "<!-- results:begin -->\n```text\n%s```\n<!-- results:end -->\n", results);
+    ck_assert_msg(strstr(once, block) != NULL, "the block of week05-task2-kl/README.md is not its results.tsv");
+    free(block);
+    free(results);
+
+    /* a second run changes nothing in any of the three */
+    char paths[3][1024], *before[3];
+    const char *names[3] = { "week05-task2-kl", "week05-task3-transposed", "vae-reparam" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/%s/README.md", root, names[i]);
+        before[i] = slurp(paths[i]);
+        ck_assert_ptr_nonnull(before[i]);
+    }
+    snprintf(log_path, sizeof log_path, "%s/docs2.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "second docs.sh failed; see %s", log_path);
+    for (int i = 0; i < 3; i++) {
+        char *again = slurp(paths[i]);
+        ck_assert_ptr_nonnull(again);
+        ck_assert_msg(strcmp(again, before[i]) == 0, "a second docs.sh changed %s", paths[i]);
+        free(again);
+        free(before[i]);
+    }
+    free(once);
+
+    /* without results.tsv a README is left alone, and the script says so */
+    char empty[1024];
+    snprintf(empty, sizeof empty, "%s/empty-out", dir);
+    ck_assert_int_eq(mkdir(empty, 0755), 0);
+    spit(readme, "# a chapter\n<!-- results:begin -->\nold numbers\n<!-- results:end -->\n");
+    snprintf(log_path, sizeof log_path, "%s/docs3.log", dir);
+    ck_assert_msg(run_docs(root, empty, log_path) == 0, "docs.sh without results failed; see %s", log_path);
+    char *kept = slurp(readme);
+    ck_assert_str_eq(kept, "# a chapter\n<!-- results:begin -->\nold numbers\n<!-- results:end -->\n");
+    free(kept);
+    char *said = slurp(log_path);
+    ck_assert_msg(strstr(said, "week05-task2-kl/README.md not touched") != NULL, "docs.sh did not say why:\n%s", said);
+    free(said);
+}
+END_TEST
+
+/* ------------------------------------------------------------ Resume */
+
+/* figures.sh with the configuration file conf, on the sample, with FORCE=force. */
+static int run_figures_conf(const char *dir, const char *conf, const char *force, const char *log)
+{
+    char out[1024], report[1024], force_env[64], data_env[1024];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(report, sizeof report, "%s/REPORT.md", dir);
+    snprintf(force_env, sizeof force_env, "FORCE=%s", force);
+    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", sample_data_dir());
+    const char *args[] = { "--conf", conf, "--bin", AE_BINDIR, "--out", out, "--report", report,
+                           "--no-build", "--no-download", NULL };
+    const char *env[] = { force_env, data_env, "SEED=", "MAKEFLAGS=", NULL };
+    return run_script("figures.sh", args, env, log);
+}
+
+/* Replaces the `binary` line of a stamp, as if the program had been rebuilt from changed code. */
+static void pretend_rebuilt(const char *stamp)
+{
+    char *text = slurp(stamp);
+    ck_assert_msg(text != NULL, "no stamp %s", stamp);
+    ck_assert_msg(strncmp(text, "binary ", 7) == 0, "%s does not start with its binary's checksum", stamp);
+    char *rest = strchr(text, '\n');
+    ck_assert_ptr_nonnull(rest);
+    size_t size = strlen(rest) + 64;
+    char *changed = malloc(size);
+    snprintf(changed, size, "binary 0123456789abcdef%s", rest);
+    spit(stamp, changed);
+    free(changed);
+    free(text);
+}
+
+START_TEST(test_training_run_reuses_its_checkpoints)
+{
+    const char *dir = test_tmpdir();
+    char conf[1024], log_path[1024], stamp[1024];
+    snprintf(conf, sizeof conf, "%s/exercises.conf", dir);
+    /* one quick training run: model A, one epoch, on the sample's sneakers */
+    spit(conf, "exercise week05-task4-ae\n"
+               "data    fashion-mnist\n"
+               "run     anomaly --task anomaly --model A --epochs 1\n"
+               "resume  --from-checkpoint *.ckpt\n");
+    snprintf(stamp, sizeof stamp, "%s/out/.figures/week05-task4-ae/anomaly.stamp", dir);
+
+    snprintf(log_path, sizeof log_path, "%s/train.log", dir);
+    ck_assert_msg(run_figures_conf(dir, conf, "0", log_path) == 0, "figures.sh failed; see %s", log_path);
+    char *text = slurp(log_path);
+    ck_assert_msg(text && strstr(text, "--task anomaly") && !strstr(text, "--from-checkpoint"),
+                  "the first run did not train from scratch:\n%s", text);
+    free(text);
+
+    /* the program changed, its setting did not: the checkpoint is reused */
+    pretend_rebuilt(stamp);
+    snprintf(log_path, sizeof log_path, "%s/resume.log", dir);
+    ck_assert_msg(run_figures_conf(dir, conf, "0", log_path) == 0, "figures.sh failed; see %s", log_path);
+    text = slurp(log_path);
+    ck_assert_msg(text && strstr(text, "--from-checkpoint"), "a rebuilt program did not reuse its checkpoint:\n%s", text);
+    free(text);
+
+    /* FORCE=1 trains again */
+    snprintf(log_path, sizeof log_path, "%s/force.log", dir);
+    ck_assert_msg(run_figures_conf(dir, conf, "1", log_path) == 0, "figures.sh FORCE=1 failed; see %s", log_path);
+    text = slurp(log_path);
+    ck_assert_msg(text && strstr(text, "running") && !strstr(text, "--from-checkpoint"),
+                  "FORCE=1 did not train from scratch:\n%s", text);
+    free(text);
+}
+END_TEST
+
+/* ------------------------------------------------------------ Limits */
+
+START_TEST(test_bad_option_and_missing_data)
+{
+    const char *dir = test_tmpdir();
+    char log_path[1024], out[1024], report[1024], missing[1024], data_env[1100];
+    snprintf(log_path, sizeof log_path, "%s/figures.log", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(report, sizeof report, "%s/REPORT.md", dir);
+
+    const char *bad[] = { "--frobnicate", NULL };
+    ck_assert_int_eq(run_script("figures.sh", bad, NULL, log_path), 2);
+
+    snprintf(missing, sizeof missing, "%s/no-data-here", dir);
+    ck_assert_int_eq(mkdir(missing, 0755), 0);
+    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", missing);
+    const char *args[] = { "--only", QUICK, "--bin", AE_BINDIR, "--out", out, "--report", report,
+                           "--no-build", "--no-download", NULL };
+    const char *env[] = { data_env, NULL };
+    ck_assert_int_eq(run_script("figures.sh", args, env, log_path), 2);
+    ck_assert_msg(mtime_ns(report) < 0, "a failed figures.sh left %s", report);
+    char *said = slurp(log_path);
+    ck_assert_msg(said && strstr(said, "does not hold the four Fashion-MNIST files"), "no clear message:\n%s", said);
+    free(said);
+
+    const char *bad_seed[] = { "--only", QUICK, "--bin", AE_BINDIR, "--out", out, "--report", report,
+                               "--no-build", "--no-download", NULL };
+    const char *env_seed[] = { "SEED=forty-two", NULL };
+    ck_assert_int_eq(run_script("figures.sh", bad_seed, env_seed, log_path), 2);
+}
+END_TEST
+
+Suite *figures_suite(void)
+{
+    Suite *s = suite_create("figures");
+    TCase *rerun = tcase_create("Rerun");
+    tcase_add_test(rerun, test_rerun_skips_unchanged_work);
+    tcase_set_timeout(rerun, 120);
+    suite_add_tcase(s, rerun);
+    TCase *docs = tcase_create("Docs");
+    tcase_add_test(docs, test_docs_rewrites_stale_blocks_and_is_idempotent);
+    tcase_set_timeout(docs, 60);
+    suite_add_tcase(s, docs);
+    TCase *resume = tcase_create("Resume");
+    tcase_add_test(resume, test_training_run_reuses_its_checkpoints);
+    tcase_set_timeout(resume, 120);
+    suite_add_tcase(s, resume);
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, test_bad_option_and_missing_data);
+    tcase_set_timeout(limits, 30);
+    suite_add_tcase(s, limits);
+    return s;
+}
