@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_message[512];
 static _Thread_local char last_location[128];
@@ -10,10 +11,14 @@ static _Thread_local int last_code;
 
 int error_set(int code, const char *file, int line, const char *fmt, ...)
 {
+    /* Format into a local buffer first: an argument may be error_message() itself,
+     * as in AE_ERROR(AE_EINVAL, "--threads: %s", error_message()). */
+    char formatted[sizeof last_message];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, args);
+    vsnprintf(formatted, sizeof formatted, fmt, args);
     va_end(args);
+    memcpy(last_message, formatted, sizeof last_message);
     snprintf(last_location, sizeof last_location, "%s:%d", file, line);
     last_code = code;
     return code;

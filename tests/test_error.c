@@ -25,6 +25,14 @@ START_TEST(an_error_keeps_its_code_message_and_place)
 }
 END_TEST
 
+START_TEST(a_message_can_wrap_the_previous_one)
+{
+    AE_ERROR(AE_EINVAL, "threads must be at least 1, not %d", 0);
+    ck_assert_int_eq(AE_ERROR(AE_EINVAL, "--threads: %s", error_message()), AE_EINVAL);
+    ck_assert_str_eq(error_message(), "--threads: threads must be at least 1, not 0");
+}
+END_TEST
+
 START_TEST(a_long_message_is_cut_not_overflowed)
 {
     char long_text[2000];
@@ -41,6 +49,7 @@ Suite *error_suite(void)
     Suite *s = suite_create("error");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, an_error_keeps_its_code_message_and_place);
+    tcase_add_test(core, a_message_can_wrap_the_previous_one);
     tcase_add_test(core, a_long_message_is_cut_not_overflowed);
     suite_add_tcase(s, core);
     return s;
