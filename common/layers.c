@@ -11,7 +11,7 @@
  *     out (OC, pixels) = Σ_{kh,kw} W[:, :, kh, kw] (OC, C) · (in shifted by (kh, kw)) (C, pixels).
  *   The padded input is stored so that every shift is a plain pointer offset
  *   (split into s² phase images when the stride s is above 1), and the side with
- *   fewer channels is copied once per tap, so that each pass is one sgemm (one
+ *   fewer channels is copied once per tap, so that each pass is one gemm (one
  *   per phase) for a whole chunk of samples: the classic im2col when the input has fewer channels, its
  *   mirror image on the output side when the output has fewer (a decoder's last
  *   layer: 16 channels in, 1 out). The backward passes and the transposed
@@ -22,12 +22,154 @@
  *   copies stay inside the L2 cache; the workspace holds one chunk.
  */
 #include "layers.h"
+#include "cpu.h"
 #include "error.h"
+#include "gemm.h"
 
-#include <gsl/gsl_cblas.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+/* ------------------------------------------------ AVX-512 element-wise */
+
+/* The element-wise loops (activations, sums of rows) have a plain loop, which runs
+ * everywhere, and an AVX-512 twin of 16 floats per instruction, chosen at run time
+ * (cpu.h). GCC leaves the plain loops scalar at -O2 (expf may set errno, and the loop
+ * counts are not known), so the twins are written out. Each twin does the same float
+ * operations in the same order as its plain loop, bit for bit, except sigmoid's e^x, a
+ * polynomial instead of expf: the sigmoid stays within 2.3 units in the last place of the
+ * exact value, as it does with expf (tests/test_cpu.c compares the two). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LAYERS_AVX512 1
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+
+/* The lanes of a block of 16 starting at i that lie before n. */
+static inline AVX512 __mmask16 lanes_before(size_t n, size_t i)
+{
+    return n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+}
+
+static AVX512 void add_to_avx512(float *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in = lanes_before(n, i);
+        _mm512_mask_storeu_ps(dst + i, in, _mm512_add_ps(_mm512_maskz_loadu_ps(in, dst + i),
+                                                         _mm512_maskz_loadu_ps(in, src + i)));
+    }
+}
+
+/* max(0, x): vmaxps returns its second operand when the first comparison fails, NaN
+ * included, so max(x, 0) maps NaN to 0 exactly as the select of the plain loop does */
+static AVX512 void relu_forward_avx512(float *out, const float *in, size_t n)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in_n = lanes_before(n, i);
+        _mm512_mask_storeu_ps(out + i, in_n, _mm512_max_ps(_mm512_maskz_loadu_ps(in_n, in + i), zero));
+    }
+}
+
+/* d_in += d_out where x > 0, + 0 elsewhere */
+static AVX512 void relu_backward_avx512(float *d_in, const float *d_out, const float *in, size_t n)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in_n = lanes_before(n, i);
+        const __mmask16 positive = _mm512_mask_cmp_ps_mask(in_n, _mm512_maskz_loadu_ps(in_n, in + i), zero, _CMP_GT_OQ);
+        _mm512_mask_storeu_ps(d_in + i, in_n, _mm512_add_ps(_mm512_maskz_loadu_ps(in_n, d_in + i),
+                                                            _mm512_maskz_loadu_ps(positive, d_out + i)));
+    }
+}
+
+/* e^x for x <= 0: x = n·ln2 + r with n = round(x/ln2) and |r| <= ln2/2, e^x = 2^n·e^r, e^r
+ * by its Taylor series to r^7 (error r^8/8! < 6e-9, under float's rounding). ln2 is split
+ * in two (355/512 and the rest) so that n·ln2 is subtracted without rounding (Cody and Waite).
+ * Below −104, e^x rounds to 0 in float; max(−104, x) keeps NaN (it returns its second operand). */
+static inline AVX512 __m512 exp_nonpositive(__m512 x)
+{
+    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),   /* x·log2(e) */
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);                 /* x − n·355/512 */
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);                     /* − n·(ln2 − 355/512) */
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));                                  /* e^r */
+    return _mm512_scalef_ps(p, n);                                                    /* 2^n·e^r */
+}
+
+/* 1/(1+e) or e/(1+e) with e = e^−|x|, as the plain loop */
+static AVX512 void sigmoid_forward_avx512(float *out, const float *in, size_t n)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in_n = lanes_before(n, i);
+        const __m512 x = _mm512_maskz_loadu_ps(in_n, in + i);
+        const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+        const __mmask16 nonnegative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+        const __m512 numerator = _mm512_mask_blend_ps(nonnegative, e, one);
+        _mm512_mask_storeu_ps(out + i, in_n, _mm512_div_ps(numerator, _mm512_add_ps(one, e)));
+    }
+}
+
+/* d_in += d_out · f · (1 − f), multiplied in the plain loop's order */
+static AVX512 void sigmoid_backward_avx512(float *d_in, const float *d_out, const float *out, size_t n)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in_n = lanes_before(n, i);
+        const __m512 f = _mm512_maskz_loadu_ps(in_n, out + i);
+        const __m512 g = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(in_n, d_out + i), f), _mm512_sub_ps(one, f));
+        _mm512_mask_storeu_ps(d_in + i, in_n, _mm512_add_ps(_mm512_maskz_loadu_ps(in_n, d_in + i), g));
+    }
+}
+
+/* dst = src + add */
+static AVX512 void copy_add_avx512(float *dst, const float *src, size_t n, float add)
+{
+    const __m512 add16 = _mm512_set1_ps(add);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in = lanes_before(n, i);
+        _mm512_mask_storeu_ps(dst + i, in, _mm512_add_ps(_mm512_maskz_loadu_ps(in, src + i), add16));
+    }
+}
+
+#endif
+
+/* dst += src */
+static void add_to(float *restrict dst,          /* (n) */
+                   const float *restrict src,    /* (n) */
+                   size_t n)
+{
+#ifdef LAYERS_AVX512
+    if (cpu_has_avx512()) {
+        add_to_avx512(dst, src, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+/* dst = src + add */
+static void copy_add(float *restrict dst,          /* (n) */
+                     const float *restrict src,    /* (n) */
+                     size_t n, float add)
+{
+#ifdef LAYERS_AVX512
+    if (cpu_has_avx512()) {
+        copy_add_avx512(dst, src, n, add);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) dst[i] = src[i] + add;
+}
 
 /* ------------------------------------------------------------------ dense */
 
@@ -44,8 +186,8 @@ void dense_forward(float *out,            /* (B, OUT) */
             memcpy(out + (size_t)b * out_features, bias, (size_t)out_features * sizeof *out);
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out_features, in_features,
-                1.0f, in, in_features, weight, in_features, beta, out, out_features);
+    gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, out_features, in_features,
+         in, in_features, weight, in_features, beta, out, out_features);
 }
 
 /* d_in += d_out · W,  d_W += d_outᵀ · in,  d_b += Σ_b d_out */
@@ -58,16 +200,13 @@ void dense_backward(float *d_in,          /* (B, IN) or NULL */
                     int batch, int in_features, int out_features)
 {
     if (d_in)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, in_features, out_features,
-                    1.0f, d_out, out_features, weight, in_features, 1.0f, d_in, in_features);
+        gemm(GEMM_PLAIN, GEMM_PLAIN, batch, in_features, out_features,
+             d_out, out_features, weight, in_features, 1.0f, d_in, in_features);
     if (d_weight)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, batch,
-                    1.0f, d_out, out_features, in, in_features, 1.0f, d_weight, in_features);
+        gemm(GEMM_TRANSPOSED, GEMM_PLAIN, out_features, in_features, batch,
+             d_out, out_features, in, in_features, 1.0f, d_weight, in_features);
     if (d_bias)
-        for (int b = 0; b < batch; b++) {
-            const float *row = d_out + (size_t)b * out_features;
-            for (int o = 0; o < out_features; o++) d_bias[o] += row[o];
-        }
+        for (int b = 0; b < batch; b++) add_to(d_bias, d_out + (size_t)b * out_features, (size_t)out_features);
 }
 
 /* --------------------------------------------------------------- geometry */
@@ -210,7 +349,7 @@ int conv2d_transpose_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
  *   gather   grid[m, n]             = Σ_{k,r} W[m, r, k] · image_k[r, n + off_k]   conv2d forward
  *   scatter  image_k[r, n + off_k] += Σ_m   W[m, r, k] · grid[m, n]                conv2d_transpose forward
  *   weight   dW[m, r, k]           += Σ_n   grid[m, n] · image_k[r, n + off_k]
- * Each is one sgemm after the side with fewer channels is laid out once per tap:
+ * Each is one gemm after the side with fewer channels is laid out once per tap:
  *   - image side (R <= M): patches[(k, r), n] = image_k[r, n + off_k], the classic im2col;
  *   - grid side (M < R):   shifted[(k, m), n'] = grid[m, n' − off_k], its mirror image.
  * The copies are whole rows (memcpy, saxpy) thanks to the layouts above. */
@@ -434,28 +573,25 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
                                          + b * cells + (size_t)i * wq;
                 if (s == 1) {
                     const float *p = phase_row + t->pad_left;
-                    if (accumulate)
-                        for (int x = 0; x < iw; x++) line[x] += p[x];
-                    else
-                        for (int x = 0; x < iw; x++) line[x] = p[x] + add;
-                } else if (s == 2 && !accumulate) {
-                    const float *even = phase_row + (size_t)(t->pad_left % 2) * phase_size + t->pad_left / 2;
-                    const float *odd = phase_row + (size_t)(1 - t->pad_left % 2) * phase_size + (t->pad_left + 1) / 2;
-                    int k = 0;
-                    for (; 2 * k + 1 < iw; k++) {
-                        line[2 * k] = even[k] + add;
-                        line[2 * k + 1] = odd[k] + add;
-                    }
-                    if (2 * k < iw) line[2 * k] = even[k] + add;
+                    if (accumulate) add_to(line, p, (size_t)iw);
+                    else copy_add(line, p, (size_t)iw, add);
                 } else if (s == 2) {
                     const float *even = phase_row + (size_t)(t->pad_left % 2) * phase_size + t->pad_left / 2;
                     const float *odd = phase_row + (size_t)(1 - t->pad_left % 2) * phase_size + (t->pad_left + 1) / 2;
                     int k = 0;
-                    for (; 2 * k + 1 < iw; k++) {
-                        line[2 * k] += even[k];
-                        line[2 * k + 1] += odd[k];
+                    if (accumulate) {
+                        for (; 2 * k + 1 < iw; k++) {
+                            line[2 * k] += even[k];
+                            line[2 * k + 1] += odd[k];
+                        }
+                        if (2 * k < iw) line[2 * k] += even[k];
+                    } else {
+                        for (; 2 * k + 1 < iw; k++) {
+                            line[2 * k] = even[k] + add;
+                            line[2 * k + 1] = odd[k] + add;
+                        }
+                        if (2 * k < iw) line[2 * k] = even[k] + add;
                     }
-                    if (2 * k < iw) line[2 * k] += even[k];
                 } else {
                     int px = t->pad_left % s, j0 = t->pad_left / s;
                     for (int x0 = 0; x0 < s && x0 < iw; x0++) {
@@ -507,10 +643,8 @@ static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
             for (int gy = 0; gy < t->grid_h; gy++) {
                 float *d = dst + (size_t)gy * t->grid_w;
                 const float *w = src + (size_t)gy * wq;
-                if (accumulate)
-                    for (int gx = 0; gx < t->grid_w; gx++) d[gx] += w[gx];
-                else
-                    for (int gx = 0; gx < t->grid_w; gx++) d[gx] = w[gx] + add;
+                if (accumulate) add_to(d, w, (size_t)t->grid_w);
+                else copy_add(d, w, (size_t)t->grid_w, add);
             }
         }
 }
@@ -532,7 +666,7 @@ static void move_patches(float *patches,      /* (KH·KW·R, nb·Hq·Wq) */
                 for (int kw = px; kw < t->k_w; kw += s)
                     for (int r = 0; r < t->img_c; r++, row += n) {
                         float *src = phases + ((size_t)(py * s + px) * t->img_c + r) * row_len + tap_offset(t, kh, kw);
-                        if (back) cblas_saxpy(n, 1.0f, row, 1, src, 1);
+                        if (back) add_to(src, row, (size_t)n);
                         else memcpy(row, src, (size_t)n * sizeof *row);
                     }
 }
@@ -562,7 +696,7 @@ static void move_shifted(float *shifted,      /* (KH·KW·M, nb·Hq·Wq + slack)
                         } else if (first) {
                             memcpy(w, row + off, (size_t)n * sizeof *w);
                         } else {
-                            cblas_saxpy(n, 1.0f, row + off, 1, w, 1);
+                            add_to(w, row + off, (size_t)n);
                         }
                     }
 }
@@ -575,8 +709,8 @@ static void taps_gather(const tap_work *w, int patches_ready, int nb, const tap_
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
     if (!t->shift_grid) {
         if (!patches_ready) move_patches(w->stack, w->phases, 0, nb, t);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, plan_taps(t) * r,
-                    1.0f, w->taps, plan_taps(t) * r, w->stack, n, 0.0f, w->wide, n);
+        gemm(GEMM_PLAIN, GEMM_PLAIN, m, n, plan_taps(t) * r,
+             w->taps, plan_taps(t) * r, w->stack, n, 0.0f, w->wide, n);
         return;
     }
     /* per phase: (count·M, L) = W_phase (count·M, R) · phase (R, L), then the shifted rows summed */
@@ -585,10 +719,10 @@ static void taps_gather(const tap_work *w, int patches_ready, int nb, const tap_
         for (int px = 0; px < s; px++) {
             const int count = phase_tap_count(t, py, px);
             if (count == 0) continue;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count * m, row_len, r,
-                        1.0f, w->taps + (size_t)j * m * r, r,
-                        w->phases + (size_t)(py * s + px) * r * row_len, row_len,
-                        0.0f, w->stack + (size_t)j * m * row_len, row_len);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, count * m, row_len, r,
+                 w->taps + (size_t)j * m * r, r,
+                 w->phases + (size_t)(py * s + px) * r * row_len, row_len,
+                 0.0f, w->stack + (size_t)j * m * row_len, row_len);
             j += count;
         }
     move_shifted(w->stack, w->wide, 1, nb, t);
@@ -601,8 +735,8 @@ static void taps_scatter(const tap_work *w, int shifted_ready, int nb, const tap
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
     if (!t->shift_grid) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, plan_taps(t) * r, n, m,
-                    1.0f, w->taps, plan_taps(t) * r, w->wide, n, 0.0f, w->stack, n);
+        gemm(GEMM_TRANSPOSED, GEMM_PLAIN, plan_taps(t) * r, n, m,
+             w->taps, plan_taps(t) * r, w->wide, n, 0.0f, w->stack, n);
         move_patches(w->stack, w->phases, 1, nb, t);
         return;
     }
@@ -616,9 +750,9 @@ static void taps_scatter(const tap_work *w, int shifted_ready, int nb, const tap
                 memset(phase, 0, (size_t)r * row_len * sizeof *phase);
                 continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, row_len, count * m,
-                        1.0f, w->taps + (size_t)j * m * r, r,
-                        w->stack + (size_t)j * m * row_len, row_len, 0.0f, phase, row_len);
+            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, r, row_len, count * m,
+                 w->taps + (size_t)j * m * r, r,
+                 w->stack + (size_t)j * m * row_len, row_len, 0.0f, phase, row_len);
             j += count;
         }
 }
@@ -630,8 +764,8 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
     if (!t->shift_grid) {
         move_patches(w->stack, w->phases, 0, nb, t);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, plan_taps(t) * r, n,
-                    1.0f, w->wide, n, w->stack, n, 1.0f, w->d_taps, plan_taps(t) * r);
+        gemm(GEMM_PLAIN, GEMM_TRANSPOSED, m, plan_taps(t) * r, n,
+             w->wide, n, w->stack, n, 1.0f, w->d_taps, plan_taps(t) * r);
         return;
     }
     move_shifted(w->stack, w->wide, 0, nb, t);
@@ -640,10 +774,10 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
         for (int px = 0; px < s; px++) {
             const int count = phase_tap_count(t, py, px);
             if (count == 0) continue;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, count * m, r, row_len,
-                        1.0f, w->stack + (size_t)j * m * row_len, row_len,
-                        w->phases + (size_t)(py * s + px) * r * row_len, row_len,
-                        1.0f, w->d_taps + (size_t)j * m * r, r);
+            gemm(GEMM_PLAIN, GEMM_TRANSPOSED, count * m, r, row_len,
+                 w->stack + (size_t)j * m * row_len, row_len,
+                 w->phases + (size_t)(py * s + px) * r * row_len, row_len,
+                 1.0f, w->d_taps + (size_t)j * m * r, r);
             j += count;
         }
 }
@@ -810,6 +944,12 @@ void relu_forward(float *out,          /* (n) */
                   const float *in,     /* (n) */
                   size_t n)
 {
+#ifdef LAYERS_AVX512
+    if (cpu_has_avx512()) {
+        relu_forward_avx512(out, in, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) out[i] = select_float(in[i] > 0.0f, in[i], 0.0f);
 }
 
@@ -819,6 +959,12 @@ void relu_backward(float *d_in,         /* (n) */
                    const float *in,     /* (n) the forward's input */
                    size_t n)
 {
+#ifdef LAYERS_AVX512
+    if (cpu_has_avx512()) {
+        relu_backward_avx512(d_in, d_out, in, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) d_in[i] += select_float(in[i] > 0.0f, d_out[i], 0.0f);
 }
 
@@ -827,6 +973,12 @@ void sigmoid_forward(float *out,        /* (n) */
                      const float *in,   /* (n) */
                      size_t n)
 {
+#ifdef LAYERS_AVX512
+    if (cpu_has_avx512()) {
+        sigmoid_forward_avx512(out, in, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) {
         const float e = expf(-fabsf(in[i]));
         out[i] = select_float(in[i] >= 0.0f, 1.0f, e) / (1.0f + e);
@@ -839,6 +991,12 @@ void sigmoid_backward(float *d_in,         /* (n) */
                       const float *out,    /* (n) the forward's output f */
                       size_t n)
 {
+#ifdef LAYERS_AVX512
+    if (cpu_has_avx512()) {
+        sigmoid_backward_avx512(d_in, d_out, out, n);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) d_in[i] += d_out[i] * out[i] * (1.0f - out[i]);
 }
 

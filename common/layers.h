@@ -18,7 +18,8 @@
  *   arguments alone, and all scratch space is the caller's workspace.
  * - Weights: dense (OUT, IN); conv2d (OC, C, KH, KW); conv2d_transpose
  *   (C, OC, KH, KW), the layout of the convolution it is the transpose of.
- * - Dense and convolution layers go through CBLAS sgemm.
+ * - Dense and convolution layers are matrix products through gemm() (gemm.h): own
+ *   AVX-512 kernels where the processor has them, CBLAS sgemm otherwise.
  */
 #ifndef AE_LAYERS_H
 #define AE_LAYERS_H

@@ -14,9 +14,11 @@
  * point at their input's, so they cost no copy.
  */
 #include "model.h"
+#include "cpu.h"
 #include "error.h"
 #include "fileio.h"
 #include "init.h"
+#include "pool.h"
 #include "tensor.h"
 
 #include <errno.h>
@@ -152,12 +154,16 @@ model *model_alloc(int in_ndim, const int *in_shape)
     m->in_ndim = in_ndim;
     for (int d = 0; d < 3; d++) m->in_shape[d] = d < in_ndim ? in_shape[d] : 1;
     m->in_size = shape_size(in_ndim, in_shape);
+    m->threads = 1;
     return m;
 }
 
 void model_free(model *m)
 {
     if (!m) return;
+    pool_free(m->pool);
+    free(m->lane_grads);
+    free(m->lane_work);
     free(m->layers);
     free(m->params);
     free(m->grads);
@@ -337,9 +343,30 @@ static void free_plan(model *m)
     free(m->grads);
     free(m->acts);
     free(m->work);
-    m->params = m->grads = m->acts = m->work = NULL;
+    free(m->lane_grads);
+    free(m->lane_work);
+    m->params = m->grads = m->acts = m->work = m->lane_grads = m->lane_work = NULL;
     m->d_input = NULL;
     m->max_batch = 0;
+}
+
+/* With more than one thread: each lane's gradient block and the workspaces of lanes 1.. */
+static int plan_lanes(model *m)
+{
+    free(m->lane_grads);
+    free(m->lane_work);
+    m->lane_grads = m->lane_work = NULL;
+    if (m->threads == 1 || m->max_batch == 0) return AE_OK;
+    const size_t lanes = (size_t)m->threads;
+    m->lane_grads = alloc_floats(lanes * padded(m->n_params));
+    m->lane_work = m->work_floats ? alloc_floats((lanes - 1) * padded(m->work_floats)) : NULL;
+    if (!m->lane_grads || (m->work_floats && !m->lane_work)) {
+        free(m->lane_grads);
+        free(m->lane_work);
+        m->lane_grads = m->lane_work = NULL;
+        return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
+    }
+    return AE_OK;
 }
 
 int model_build(model *m, int max_batch, gsl_rng *rng)
@@ -414,7 +441,7 @@ int model_build(model *m, int max_batch, gsl_rng *rng)
         glorot_uniform(l->weight, l->n_weight, fan_in, fan_out, rng);
         zeros_init(l->bias, l->n_bias);
     }
-    return AE_OK;
+    return plan_lanes(m);
 }
 
 /* -------------------------------------------------------------- running */
@@ -442,6 +469,200 @@ static void activation_backward(activation act, float *d_in, const float *d_out,
     }
 }
 
+/* dst += src, then src = 0: a lane's gradient block handed over and made ready for the next batch */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MODEL_AVX512 1
+#include <immintrin.h>
+
+static __attribute__((target("avx512f"))) void add_and_clear_avx512(float *dst, float *src, size_t n)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(dst + i, in, _mm512_add_ps(_mm512_maskz_loadu_ps(in, dst + i),
+                                                         _mm512_maskz_loadu_ps(in, src + i)));
+        _mm512_mask_storeu_ps(src + i, in, zero);
+    }
+}
+#endif
+
+static void add_and_clear(float *restrict dst,    /* (n) */
+                          float *restrict src,    /* (n) */
+                          size_t n)
+{
+#ifdef MODEL_AVX512
+    if (cpu_has_avx512()) {
+        add_and_clear_avx512(dst, src, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        dst[i] += src[i];
+        src[i] = 0.0f;
+    }
+}
+
+/* The input of layer i when the model's input is x: the output of the last layer before it
+ * that computes something (flatten, reshape and a linear activation only rename their input). */
+static const float *layer_input(const model *m, int i, const float *x)
+{
+    for (int j = i - 1; j >= 0; j--)
+        if (!is_alias(&m->layers[j])) return m->layers[j].out;
+    return x;
+}
+
+/* Lane k's gradient block and workspace (lane 0's workspace is m->work). */
+static float *lane_grads(const model *m, int lane)
+{
+    return m->threads == 1 ? m->grads : m->lane_grads + (size_t)lane * padded(m->n_params);
+}
+
+static float *lane_work(const model *m, int lane)
+{
+    return lane == 0 || !m->lane_work ? m->work : m->lane_work + (size_t)(lane - 1) * padded(m->work_floats);
+}
+
+/* Rows [first, first + count) of a batch: x (B, in_size) → each layer's out rows (B, out_size).
+ * Touches only those rows (and the workspace), so lanes may run it at once. */
+static void forward_rows(model *m, const float *x, int first, int count, float *work)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        layer *l = &m->layers[i];
+        if (is_alias(l)) continue;
+        const layer_spec *s = &l->spec;
+        const float *in = layer_input(m, i, x) + (size_t)first * l->in_size;    /* (count, in_size) */
+        float *out = l->out + (size_t)first * l->out_size;                      /* (count, out_size) */
+        /* a fused activation needs the linear output kept apart for backward */
+        float *linear = has_fused_activation(l) ? l->pre + (size_t)first * l->out_size : out;
+        const size_t n_out = (size_t)count * l->out_size;
+        switch (s->kind) {
+        case LAYER_DENSE:
+            dense_forward(linear, in, l->weight, l->bias, count, (int)l->in_size, s->units);
+            break;
+        case LAYER_CONV2D:
+            conv2d_forward(linear, in, l->weight, l->bias, work, &l->geom, count);
+            break;
+        case LAYER_CONV2D_TRANSPOSE:
+            conv2d_transpose_forward(linear, in, l->weight, l->bias, work, &l->geom, count);
+            break;
+        case LAYER_ACTIVATION:
+            activation_forward(s->act, out, in, n_out);
+            break;
+        case LAYER_UPSAMPLE2:
+            upsample2_forward(out, in, count, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
+            break;
+        case LAYER_MAXPOOL2:
+            maxpool2_forward(out, in, count, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
+            break;
+        case LAYER_FLATTEN:
+        case LAYER_RESHAPE:
+            break;
+        }
+        if (has_fused_activation(l)) activation_forward(s->act, out, linear, n_out);
+    }
+}
+
+/* Rows [first, first + count): d_y (B, out_size) → ∂L/∂params added into `grads` (the layout
+ * of m->grads), and the rows of every layer's d_out (and of m->d_input when requested). */
+static void backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
+                          float *work)
+{
+    const float *d_out = d_y + (size_t)first * model_output_size(m);   /* (count, out_size) of the current layer */
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        layer *l = &m->layers[i];
+        if (is_alias(l)) continue;   /* its input's gradient is the same memory */
+        const layer_spec *s = &l->spec;
+        const float *in = layer_input(m, i, x) + (size_t)first * l->in_size;       /* (count, in_size) */
+        float *d_in_batch = i == 0 ? m->d_input : m->layers[i - 1].d_out;          /* (B, in_size) or NULL */
+        float *d_in = d_in_batch ? d_in_batch + (size_t)first * l->in_size : NULL;
+        float *d_weight = l->n_weight ? grads + l->param_offset : NULL;
+        float *d_bias = l->n_bias ? grads + l->param_offset + l->n_weight : NULL;
+        const float *out = l->out + (size_t)first * l->out_size;
+        const size_t n_in = (size_t)count * l->in_size, n_out = (size_t)count * l->out_size;
+        if (!d_in && !d_weight) break;   /* nothing below needs anything */
+        /* activation gradients are scratch: layers add into them, so clear the rows this batch uses */
+        if (d_in) memset(d_in, 0, n_in * sizeof *d_in);
+
+        const float *d_linear = d_out;
+        if (has_fused_activation(l)) {
+            float *d_pre = l->d_pre + (size_t)first * l->out_size;
+            memset(d_pre, 0, n_out * sizeof *d_pre);
+            activation_backward(s->act, d_pre, d_out, l->pre + (size_t)first * l->out_size, out, n_out);
+            d_linear = d_pre;
+        }
+        switch (s->kind) {
+        case LAYER_DENSE:
+            dense_backward(d_in, d_weight, d_bias, d_linear, in, l->weight, count, (int)l->in_size, s->units);
+            break;
+        case LAYER_CONV2D:
+            conv2d_backward(d_in, d_weight, d_bias, d_linear, in, l->weight, work, &l->geom, count);
+            break;
+        case LAYER_CONV2D_TRANSPOSE:
+            conv2d_transpose_backward(d_in, d_weight, d_bias, d_linear, in, l->weight, work, &l->geom, count);
+            break;
+        case LAYER_ACTIVATION:
+            activation_backward(s->act, d_in, d_out, in, out, n_out);
+            break;
+        case LAYER_UPSAMPLE2:
+            upsample2_backward(d_in, d_out, count, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
+            break;
+        case LAYER_MAXPOOL2:
+            maxpool2_backward(d_in, d_out, in, count, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
+            break;
+        case LAYER_FLATTEN:
+        case LAYER_RESHAPE:
+            break;
+        }
+        if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
+        d_out = d_in;
+    }
+}
+
+/* The checks every way of running a batch shares. */
+static int check_rows(const model *m, int first, int count, int lane, const char *what)
+{
+    if (m->max_batch == 0) return AE_ERROR(AE_ESTATE, "%s before model_build", what);
+    if (first < 0 || count < 0 || first + count > m->max_batch)
+        return AE_ERROR(AE_ESTATE, "%s: rows %d to %d do not fit a model built for batches of 1 to %d",
+                        what, first, first + count, m->max_batch);
+    if (lane < 0 || lane >= m->threads)
+        return AE_ERROR(AE_EINVAL, "%s: lane %d of a model with %d threads", what, lane, m->threads);
+    return AE_OK;
+}
+
+/* What model_forward and model_backward hand to their lanes. */
+typedef struct {
+    model *m;
+    const float *x, *d_y;       /* (B, in_size), (B, out_size) */
+    int batch;
+} batch_job;
+
+static void forward_lane(void *opaque, int lane, int lanes)
+{
+    batch_job *job = opaque;
+    size_t first, end;
+    pool_share((size_t)job->batch, 1, lane, lanes, &first, &end);
+    if (end > first) forward_rows(job->m, job->x, (int)first, (int)(end - first), lane_work(job->m, lane));
+}
+
+static void backward_lane(void *opaque, int lane, int lanes)
+{
+    batch_job *job = opaque;
+    size_t first, end;
+    pool_share((size_t)job->batch, 1, lane, lanes, &first, &end);
+    if (end > first)
+        backward_rows(job->m, job->x, job->d_y, (int)first, (int)(end - first), lane_grads(job->m, lane),
+                      lane_work(job->m, lane));
+}
+
+static void gather_lane(void *opaque, int lane, int lanes)
+{
+    batch_job *job = opaque;
+    size_t first, end;
+    pool_share(job->m->n_params, 16, lane, lanes, &first, &end);
+    model_gather_grads(job->m, first, end, 1);
+}
+
 /* x (B, in_size) → *y (B, out_size): each layer reads the previous one's out */
 int model_forward(model *m, const float *x, int batch, const float **y)
 {
@@ -449,43 +670,17 @@ int model_forward(model *m, const float *x, int batch, const float **y)
     if (batch < 1 || batch > m->max_batch)
         return AE_ERROR(AE_ESTATE, "a batch of %d does not fit a model built for batches of 1 to %d",
                         batch, m->max_batch);
-    const float *in = x;   /* (B, in_size) of the current layer */
-    for (int i = 0; i < m->n_layers; i++) {
-        layer *l = &m->layers[i];
-        const layer_spec *s = &l->spec;
-        /* a fused activation needs the linear output kept apart for backward */
-        float *linear = has_fused_activation(l) ? l->pre : l->out;
-        size_t n_out = (size_t)batch * l->out_size;
-        switch (s->kind) {
-        case LAYER_DENSE:
-            dense_forward(linear, in, l->weight, l->bias, batch, (int)l->in_size, s->units);
-            break;
-        case LAYER_CONV2D:
-            conv2d_forward(linear, in, l->weight, l->bias, m->work, &l->geom, batch);
-            break;
-        case LAYER_CONV2D_TRANSPOSE:
-            conv2d_transpose_forward(linear, in, l->weight, l->bias, m->work, &l->geom, batch);
-            break;
-        case LAYER_ACTIVATION:
-            if (!is_alias(l)) activation_forward(s->act, l->out, in, n_out);
-            break;
-        case LAYER_FLATTEN:
-        case LAYER_RESHAPE:
-            break;
-        case LAYER_UPSAMPLE2:
-            upsample2_forward(l->out, in, batch, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
-            break;
-        case LAYER_MAXPOOL2:
-            maxpool2_forward(l->out, in, batch, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
-            break;
-        }
-        if (is_alias(l)) l->out = (float *)in;   /* a view: backward never writes through it */
-        else if (has_fused_activation(l)) activation_forward(s->act, l->out, l->pre, n_out);
-        in = l->out;
+    if (m->threads > 1) {
+        batch_job job = { m, x, NULL, batch };
+        pool_run(m->pool, forward_lane, &job);
+    } else {
+        forward_rows(m, x, 0, batch, m->work);
     }
+    for (int i = 0; i < m->n_layers; i++)   /* a view: backward never writes through it */
+        if (is_alias(&m->layers[i])) m->layers[i].out = (float *)layer_input(m, i, x);
     m->last_input = x;
     m->last_batch = batch;
-    *y = in;
+    *y = layer_input(m, m->n_layers, x);
     return AE_OK;
 }
 
@@ -496,54 +691,74 @@ int model_backward(model *m, const float *d_y, int batch)
     if (!m->last_input || batch != m->last_batch)
         return AE_ERROR(AE_ESTATE, "model_backward of a batch of %d must follow model_forward of the same batch",
                         batch);
-    const float *d_out = d_y;   /* (B, out_size) gradient of the current layer's output */
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        layer *l = &m->layers[i];
-        if (is_alias(l)) continue;   /* its input's gradient is the same memory */
-        const layer_spec *s = &l->spec;
-        const float *in = i == 0 ? m->last_input : m->layers[i - 1].out;    /* (B, in_size) */
-        float *d_in = i == 0 ? m->d_input : m->layers[i - 1].d_out;          /* (B, in_size) or NULL */
-        size_t n_in = (size_t)batch * l->in_size, n_out = (size_t)batch * l->out_size;
-        int has_params = l->n_weight > 0;
-        if (!d_in && !has_params) break;   /* nothing below needs anything */
-        /* activation gradients are scratch: layers add into them, so clear what this batch uses */
-        if (d_in) memset(d_in, 0, n_in * sizeof *d_in);
-
-        const float *d_linear = d_out;
-        if (has_fused_activation(l)) {
-            memset(l->d_pre, 0, n_out * sizeof *l->d_pre);
-            activation_backward(s->act, l->d_pre, d_out, l->pre, l->out, n_out);
-            d_linear = l->d_pre;
-        }
-        switch (s->kind) {
-        case LAYER_DENSE:
-            dense_backward(d_in, l->d_weight, l->d_bias, d_linear, in, l->weight, batch, (int)l->in_size,
-                           s->units);
-            break;
-        case LAYER_CONV2D:
-            conv2d_backward(d_in, l->d_weight, l->d_bias, d_linear, in, l->weight, m->work, &l->geom, batch);
-            break;
-        case LAYER_CONV2D_TRANSPOSE:
-            conv2d_transpose_backward(d_in, l->d_weight, l->d_bias, d_linear, in, l->weight, m->work,
-                                      &l->geom, batch);
-            break;
-        case LAYER_ACTIVATION:
-            activation_backward(s->act, d_in, d_out, in, l->out, n_out);
-            break;
-        case LAYER_UPSAMPLE2:
-            upsample2_backward(d_in, d_out, batch, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
-            break;
-        case LAYER_MAXPOOL2:
-            maxpool2_backward(d_in, d_out, in, batch, l->in_shape[0], l->in_shape[1], l->in_shape[2]);
-            break;
-        case LAYER_FLATTEN:
-        case LAYER_RESHAPE:
-            break;
-        }
-        if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
-        d_out = d_in;
+    if (m->threads > 1) {
+        batch_job job = { m, m->last_input, d_y, batch };
+        pool_run(m->pool, backward_lane, &job);
+        pool_run(m->pool, gather_lane, &job);   /* grads += each lane's block, lane by lane */
+    } else {
+        backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work);
     }
     return AE_OK;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+int model_set_threads(model *m, int threads)
+{
+    if (threads < 1 || threads > POOL_MAX_THREADS)
+        return AE_ERROR(AE_EINVAL, "a model runs on 1 to %d threads, not %d", POOL_MAX_THREADS, threads);
+    if (threads == m->threads) return AE_OK;
+    pool *workers = NULL;
+    if (threads > 1 && !(workers = pool_alloc(threads))) return error_code();
+    pool_free(m->pool);
+    m->pool = workers;
+    m->threads = threads;
+    int rc = plan_lanes(m);
+    if (rc != AE_OK) {                 /* back to one thread, which needs nothing more */
+        pool_free(m->pool);
+        m->pool = NULL;
+        m->threads = 1;
+    }
+    return rc;
+}
+
+int model_get_threads(const model *m) { return m->threads; }
+
+void model_run_lanes(model *m, pool_task task, void *ctx)
+{
+    pool_run(m->threads > 1 ? m->pool : NULL, task, ctx);
+}
+
+int model_forward_rows(model *m, const float *x, int first, int count, int lane, const float **y)
+{
+    int rc = check_rows(m, first, count, lane, "model_forward_rows");
+    if (rc != AE_OK) return rc;
+    if (count > 0) forward_rows(m, x, first, count, lane_work(m, lane));
+    *y = layer_input(m, m->n_layers, x);
+    return AE_OK;
+}
+
+int model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, int lane)
+{
+    int rc = check_rows(m, first, count, lane, "model_backward_rows");
+    if (rc != AE_OK) return rc;
+    if (count > 0) backward_rows(m, x, d_y, first, count, lane_grads(m, lane), lane_work(m, lane));
+    return AE_OK;
+}
+
+/* grads[i] = (grads[i] or 0) + lane 0's [i] + lane 1's [i] + ..., each lane's [i] then 0 */
+void model_gather_grads(model *m, size_t first, size_t end, int accumulate)
+{
+    if (m->threads == 1 || !m->lane_grads) return;   /* one thread: backward adds into grads itself */
+    if (end > m->n_params) end = m->n_params;
+    if (first >= end) return;
+    float *restrict grads = m->grads;
+    const size_t stride = padded(m->n_params);
+    if (!accumulate) memset(grads + first, 0, (end - first) * sizeof *grads);
+    for (int lane = 0; lane < m->threads; lane++) {
+        float *restrict block = m->lane_grads + (size_t)lane * stride;
+        add_and_clear(grads + first, block + first, end - first);
+    }
 }
 
 void model_zero_grad(model *m)

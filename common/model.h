@@ -24,6 +24,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "layers.h"
+#include "pool.h"
 
 typedef enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH } activation;
 
@@ -95,6 +96,10 @@ typedef struct model {
     int want_input_grad;
     const float *last_input;       /* the x of the last forward, read by backward */
     int last_batch;
+    int threads;                   /* lanes a batch is split into (model_set_threads); 1 by default */
+    pool *pool;                    /* the lanes' threads; NULL with one */
+    float *lane_grads;             /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
+    float *lane_work;              /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
 } model;
 
 /* A model taking samples of the given shape (1 or 3 dims); NULL with error_message on failure. */
@@ -126,6 +131,38 @@ const layer *model_output_layer(const model *m);
 int model_summary(const model *m, FILE *out);
 const char *layer_kind_name(layer_kind kind);       /* "Dense", "Conv2D", ... as Keras names them */
 const char *activation_name(activation act);        /* "relu", "sigmoid", "tanh", "linear" */
+
+/* ---------------------------------------------------------------- threads
+ * A batch can be split in lanes, one per thread: lane k of T takes samples [k·B/T, (k+1)·B/T)
+ * (pool_share). Samples are independent until their gradients are summed, so the lanes run
+ * the whole model at once, each writing its own rows of the activation buffers, with a
+ * convolution workspace and a gradient block of its own. model_backward then adds the
+ * lanes' gradients into m->grads, lane 0 first: the same seed and the same number of
+ * threads give the same numbers, bit for bit; another number of threads adds the samples'
+ * gradients in another order, which changes the last bits (and so, over many steps, the
+ * trained weights a little). The forward pass gives the same floats whatever the threads
+ * on the AVX-512 path (gemm.h).
+ * The matrix products inside the lanes should run on one thread each: blas_set_threads(1). */
+
+/* 1..POOL_MAX_THREADS, before or after model_build; AE_EINVAL, AE_ENOMEM. */
+int model_set_threads(model *m, int threads);
+int model_get_threads(const model *m);
+
+/* The pieces model_forward and model_backward are made of, for a caller that runs its own
+ * work in the lanes as well (train_fit fills the batch and computes the loss there):
+ *   model_run_lanes(m, task, ctx): task(ctx, lane, threads) on every lane at once;
+ *   model_forward_rows: rows [first, first + count) of x (B, in_size) through the model, with
+ *     lane's workspace; *y is the output of the whole batch (B, out_size), these rows filled.
+ *     It does not record the batch for model_backward.
+ *   model_backward_rows: the same rows backwards from d_y (B, out_size), adding ∂L/∂params into
+ *     lane's gradient block (m->grads itself with one thread);
+ *   model_gather_grads: grads[first, end) = (grads, if accumulate, else 0) + every lane's block,
+ *     in lane order, and those blocks back to zero (nothing to do with one thread).
+ * Rows of different lanes must not overlap; ranges of gather_grads neither. */
+void model_run_lanes(model *m, pool_task task, void *ctx);
+int model_forward_rows(model *m, const float *x, int first, int count, int lane, const float **y);
+int model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, int lane);
+void model_gather_grads(model *m, size_t first, size_t end, int accumulate);
 
 /* Binary checkpoint: magic "AECKPT1\0", version, input shape, layer count, each layer's
  * kind, activation, output shape and parameter shapes, the parameter count, the

@@ -43,4 +43,11 @@ void adam_step(optimizer *opt, float *params, const float *grads);
 void sgd_step(optimizer *opt, float *params, const float *grads);
 void optimizer_step(optimizer *opt, float *params, const float *grads);
 
+/* The same step in parts, for threads that each update their own share of the parameters:
+ *     optimizer_begin_step(opt);                                   once: counts the step
+ *     optimizer_update_range(opt, params, grads, first, end);      for disjoint ranges covering [0, n)
+ * gives the same floats as optimizer_step(opt, params, grads). A range past n is cut at n. */
+void optimizer_begin_step(optimizer *opt);
+void optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end);
+
 #endif

@@ -6,9 +6,12 @@
  *   grads = ∂L/∂params, params ← optimizer(params, grads).
  * The loss is checked before the optimizer step, so a batch that went wrong
  * never changes the parameters. The batch buffers are allocated once per call.
+ * A model on several threads runs the same steps in its lanes (see "a batch
+ * split over lanes" below); on one thread the loop is exactly the one above.
  */
 #include "train.h"
 #include "error.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,6 +50,91 @@ static double per_sample(double batch_loss, loss_spec loss, int n)
     return loss.reduction == REDUCE_SUM ? batch_loss / n : batch_loss;
 }
 
+/* ------------------------------------------------ a batch split over lanes */
+
+/* With a model on several threads (model_set_threads), a whole step runs in the lanes: each
+ * fills its share of the batch, runs it forward, computes its share of the loss and runs it
+ * backward into its own gradient block; then, after the loss is found finite, each lane sums
+ * the gradients of its share of the parameters and updates them. Two handovers per batch. */
+typedef struct {
+    model *m;
+    optimizer *opt;
+    loss_spec loss;
+    const batch_source *src;
+    const size_t *index;            /* (n) this batch's samples */
+    int n;
+    float *x, *y, *d_pred;          /* (n, x_size), (n, y_size), (n, y_size) */
+    int backward;                   /* 0: forward and loss only (evaluation) */
+    double loss_of[POOL_MAX_THREADS];     /* each lane's share of the batch loss */
+    int rc_of[POOL_MAX_THREADS];
+    char message_of[POOL_MAX_THREADS][256];   /* a lane's error message (error messages are per thread) */
+} lane_step;
+
+/* A mean over a lane's count·y_size values, times count/n, is its share of the batch's mean;
+ * a sum is its share already. The gradient of a mean is scaled the same way. */
+static double lane_loss_share(loss_spec loss, double lane_loss, float *d_pred, size_t values, int count, int n)
+{
+    if (loss.reduction != REDUCE_MEAN || count == n) return lane_loss;
+    const float scale = (float)count / (float)n;
+    if (d_pred) {
+        size_t i = 0;
+        for (; i + 16 <= values; i += 16)          /* blocks of a known length: GCC vectorizes them at -O2 */
+            for (int j = 0; j < 16; j++) d_pred[i + j] *= scale;
+        for (; i < values; i++) d_pred[i] *= scale;
+    }
+    return lane_loss * count / n;
+}
+
+/* fill, forward, loss (and backward) of this lane's rows */
+static void step_lane(void *opaque, int lane, int lanes)
+{
+    lane_step *s = opaque;
+    const size_t x_size = s->src->x_size, y_size = s->src->y_size;
+    size_t first, end;
+    pool_share((size_t)s->n, 1, lane, lanes, &first, &end);
+    const int count = (int)(end - first);
+    s->loss_of[lane] = 0.0;
+    int rc = AE_OK;
+    if (count > 0) {
+        float *x = s->x + first * x_size, *y = s->y + first * y_size;
+        float *d_pred = s->backward ? s->d_pred + first * y_size : NULL;
+        const float *pred;
+        rc = s->src->fill(s->src->ctx, s->index + first, count, x, y);
+        if (rc == AE_OK) rc = model_forward_rows(s->m, s->x, (int)first, count, lane, &pred);
+        double lane_loss = 0.0;
+        if (rc == AE_OK)
+            rc = loss_compute(s->loss, &lane_loss, d_pred, pred + first * y_size, y, (size_t)count * y_size);
+        if (rc == AE_OK) s->loss_of[lane] = lane_loss_share(s->loss, lane_loss, d_pred, (size_t)count * y_size, count, s->n);
+        if (rc == AE_OK && s->backward) rc = model_backward_rows(s->m, s->x, s->d_pred, (int)first, count, lane);
+    }
+    s->rc_of[lane] = rc;
+    if (rc != AE_OK) snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
+}
+
+/* each lane's share of the parameters: gradients summed over the lanes, then the optimizer */
+static void update_lane(void *opaque, int lane, int lanes)
+{
+    lane_step *s = opaque;
+    size_t first, end;
+    pool_share(s->m->n_params, 16, lane, lanes, &first, &end);
+    model_gather_grads(s->m, first, end, 0);
+    optimizer_update_range(s->opt, s->m->params, s->m->grads, first, end);
+}
+
+/* Runs step_lane on every lane; the batch loss (the lanes' shares added in lane order), or the
+ * first lane's error, raised again on this thread. */
+static int run_lanes(lane_step *s, double *batch_loss)
+{
+    model_run_lanes(s->m, step_lane, s);
+    double total = 0.0;
+    for (int lane = 0; lane < s->m->threads; lane++) {
+        if (s->rc_of[lane] != AE_OK) return AE_ERROR(s->rc_of[lane], "%s", s->message_of[lane]);
+        total += s->loss_of[lane];
+    }
+    *batch_loss = total;
+    return AE_OK;
+}
+
 static int check_source(const model *m, const batch_source *src, const char *what)
 {
     if (src->count == 0) return AE_ERROR(AE_EINVAL, "the %s set is empty", what);
@@ -60,14 +148,30 @@ static int check_source(const model *m, const batch_source *src, const char *wha
     return AE_OK;
 }
 
-/* Mean loss over src in batches of `batch`, using the caller's buffers x (batch, x_size), y (batch, y_size). */
+/* Mean loss over src in batches of `batch`, using the caller's buffers x (batch, x_size), y (batch, y_size);
+ * in the lanes of `step` when the model has several threads. */
 static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int batch, size_t *index,
-                         float *x, float *y, double *mean_loss)
+                         float *x, float *y, lane_step *step, double *mean_loss)
 {
     double total = 0.0;
     for (size_t start = 0; start < src->count; start += (size_t)batch) {
         int n = (int)(src->count - start < (size_t)batch ? src->count - start : (size_t)batch);
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
+        if (step) {                       /* fill, forward and loss in the lanes */
+            step->m = m;
+            step->loss = loss;
+            step->src = src;
+            step->index = index;
+            step->n = n;
+            step->x = x;
+            step->y = y;
+            step->backward = 0;
+            double batch_loss;
+            int rc = run_lanes(step, &batch_loss);
+            if (rc != AE_OK) return rc;
+            total += per_sample(batch_loss, loss, n) * n;
+            continue;
+        }
         int rc = src->fill(src->ctx, index, n, x, y);
         if (rc != AE_OK) return rc;
         const float *pred;
@@ -90,14 +194,17 @@ int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mea
     int batch = m->max_batch;
     size_t *index = malloc((size_t)batch * sizeof *index);
     float *x = malloc((size_t)batch * (src->x_size + src->y_size) * sizeof *x);
-    if (!index || !x) {
+    lane_step *step = m->threads > 1 ? malloc(sizeof *step) : NULL;
+    if (!index || !x || (m->threads > 1 && !step)) {
         free(index);
         free(x);
+        free(step);
         return AE_ERROR(AE_ENOMEM, "out of memory for an evaluation batch");
     }
-    rc = evaluate_with(m, loss, src, batch, index, x, x + (size_t)batch * src->x_size, mean_loss);
+    rc = evaluate_with(m, loss, src, batch, index, x, x + (size_t)batch * src->x_size, step, mean_loss);
     free(index);
     free(x);
+    free(step);
     return rc;
 }
 
@@ -172,6 +279,17 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
     float *y = x + (size_t)batch * x_size;
     float *d_pred = y + (size_t)batch * y_size;
     for (size_t i = 0; i < train->count; i++) order[i] = i;
+    lane_step *step = NULL;            /* with threads: [0] for training, [1] for validation */
+    if (m->threads > 1) {
+        step = malloc(2 * sizeof *step);
+        if (!step) {
+            free(order);
+            free(x);
+            return AE_ERROR(AE_ENOMEM, "out of memory for the training batches");
+        }
+        step[0] = (lane_step){ .m = m, .opt = opt, .loss = loss, .src = train, .x = x, .y = y, .d_pred = d_pred,
+                               .backward = 1 };
+    }
 
     FILE *out = cfg->style == PROGRESS_NONE ? NULL : cfg->progress;
     long batches = (long)((train->count + (size_t)batch - 1) / (size_t)batch);
@@ -188,13 +306,17 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
         for (long b = 0; b < batches; b++) {
             size_t start = (size_t)b * (size_t)batch;
             int n = (int)(train->count - start < (size_t)batch ? train->count - start : (size_t)batch);
-            rc = train->fill(train->ctx, order + start, n, x, y);
-            if (rc != AE_OK) break;
-            const float *pred;
-            rc = model_forward(m, x, n, &pred);
-            if (rc != AE_OK) break;
             double batch_loss;
-            rc = loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
+            if (m->threads > 1) {
+                step->index = order + start;
+                step->n = n;
+                rc = run_lanes(step, &batch_loss);   /* fill, forward, loss and backward, in the lanes */
+            } else {
+                rc = train->fill(train->ctx, order + start, n, x, y);
+                const float *pred;
+                if (rc == AE_OK) rc = model_forward(m, x, n, &pred);
+                if (rc == AE_OK) rc = loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
+            }
             if (rc != AE_OK) break;
             if (!isfinite(batch_loss)) {
                 if (out && cfg->style == PROGRESS_BAR) fputc('\n', out);
@@ -204,10 +326,15 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
                               batch_loss, epoch + 1, b + 1, batches);
                 break;
             }
-            model_zero_grad(m);
-            rc = model_backward(m, d_pred, n);
-            if (rc != AE_OK) break;
-            optimizer_step(opt, m->params, m->grads);
+            if (m->threads > 1) {
+                optimizer_begin_step(opt);
+                model_run_lanes(m, update_lane, step);   /* grads summed and parameters updated, share by share */
+            } else {
+                model_zero_grad(m);
+                rc = model_backward(m, d_pred, n);
+                if (rc != AE_OK) break;
+                optimizer_step(opt, m->params, m->grads);
+            }
 
             total += per_sample(batch_loss, loss, n) * n;
             seen += (size_t)n;
@@ -223,7 +350,7 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
 
         double train_loss = total / (double)seen, val_loss = NAN;
         if (val) {
-            rc = evaluate_with(m, loss, val, batch, val_index, x, y, &val_loss);
+            rc = evaluate_with(m, loss, val, batch, val_index, x, y, step ? step + 1 : NULL, &val_loss);
             if (rc == AE_OK && !isfinite(val_loss))
                 rc = AE_ERROR(AE_ENUMERIC, "the validation loss became %g after epoch %d", val_loss, epoch + 1);
         }
@@ -236,6 +363,7 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
         }
         if (out && rc == AE_OK) report_epoch(out, cfg, epoch, train_loss, val_loss, seconds);
     }
+    free(step);
     free(order);
     free(x);
     return rc;

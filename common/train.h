@@ -4,6 +4,12 @@
  * Data comes through a batch_source: a callback that fills a batch of inputs
  * and targets for given sample indices. That keeps images as uint8 until the
  * moment a batch needs them (see data.h) and lets a task add noise on the fly.
+ *
+ * A model split over threads (model_set_threads) trains the same way, with each
+ * step run in its lanes: every lane fills, runs forward, scores and runs backward
+ * its share of the batch, then updates its share of the parameters. fill is then
+ * called from several threads at once, each time for other samples and other rows
+ * of x and y, so it must not change shared state (image_batch_source's does not).
  */
 #ifndef AE_TRAIN_H
 #define AE_TRAIN_H

@@ -1,0 +1,19 @@
+/* cpu.h: which vector instructions the fast paths of the library may use.
+ *
+ * The library's hot loops (gemm.c, the activations in layers.c, Adam in optim.c) have
+ * a plain C version that runs everywhere and, on x86-64 processors with AVX-512, a
+ * faster one chosen at run time. Tests compare the two; cpu_force_portable(1) turns the
+ * fast ones off, to compare or to measure what they gain.
+ */
+#ifndef AE_CPU_H
+#define AE_CPU_H
+
+/* 1 when the AVX-512 paths run: an x86-64 processor (and system) with AVX-512F, built with
+ * GCC or Clang, and cpu_force_portable(1) not in effect. */
+int cpu_has_avx512(void);
+/* 1: use only the portable paths (plain C, and CBLAS for the matrix products); 0: the fastest. */
+void cpu_force_portable(int force);
+/* "AVX-512" or "portable". */
+const char *cpu_path_name(void);
+
+#endif

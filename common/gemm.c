@@ -1,0 +1,349 @@
+/* gemm.c: C = op(A)·op(B) + β·C for the small matrices of this course (see gemm.h).
+ *
+ * Shape legend: M rows of C, N columns of C, K the index summed over.
+ *
+ * Why not always CBLAS: the products here are small (a batch of 32 against 784x64 weights),
+ * and a BLAS spends much of such a call packing its operands; Debian's OpenBLAS also runs
+ * its AVX2 kernels on processors it does not know, even those with AVX-512. Measured on the
+ * bench machine (bench/README.md), these kernels run the dense layers' products 2 to 2.5
+ * times faster. Three AVX-512 kernels, each 16 floats per register:
+ *
+ *   rows:  op(B) plain. C[i, j..j+63] += op(A)[i, p] · B[p, j..j+63] for every p: one
+ *          number of A broadcast against a row of B, 4 rows of C at a time (16 accumulators).
+ *   dots:  A plain, B transposed, K long (a dense layer's forward, K = 784): both operands
+ *          run along K, so C[i, j] = Σ_p A[i, p..p+15] · B[j, p..p+15] as 4x4 dot products,
+ *          each summed across its register at the end.
+ *   cols:  B transposed otherwise (the decoder's forward, K = 64): Cᵀ = B·op(A)ᵀ, the rows
+ *          kernel the other way round: B[j, p] broadcast against 16 values of op(A)ᵀ[p, ·]
+ *          (op(A) transposed into a small block first), and the 16x16 tile of results
+ *          transposed in registers on its way into C.
+ *
+ * Every C value is summed in an order that depends on K alone, never on M or N: a row of C
+ * comes out the same whichever rows are computed with it, so splitting a batch over threads
+ * changes nothing in a forward pass (on this path; a BLAS makes no such promise).
+ */
+#include "gemm.h"
+#include "cpu.h"
+
+#include <gsl/gsl_cblas.h>
+#include <stddef.h>
+
+/* ------------------------------------------------------------- reference */
+
+/* c[i,j] = β c[i,j] + Σ_p op(a)[i,p] · op(b)[p,j], summed in double */
+void gemm_reference(gemm_op op_a, gemm_op op_b, int m, int n, int k,
+                    const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (int p = 0; p < k; p++) {
+                const float av = op_a == GEMM_PLAIN ? a[(size_t)i * lda + p] : a[(size_t)p * lda + i];
+                const float bv = op_b == GEMM_PLAIN ? b[(size_t)p * ldb + j] : b[(size_t)j * ldb + p];
+                sum += (double)av * bv;
+            }
+            float *cij = &c[(size_t)i * ldc + j];
+            *cij = beta == 0.0f ? (float)sum : (float)(beta * *cij + sum);   /* β = 0 ignores what C held */
+        }
+}
+
+/* ------------------------------------------------------------------ CBLAS */
+
+static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
+                      const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, op_a == GEMM_PLAIN ? CblasNoTrans : CblasTrans,
+                op_b == GEMM_PLAIN ? CblasNoTrans : CblasTrans, m, n, k,
+                1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* ---------------------------------------------------------------- AVX-512 */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GEMM_AVX512 1
+#include <immintrin.h>
+
+/* Every function below is compiled for AVX-512F and runs only after cpu_has_avx512() said yes. */
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f")))
+
+/* Rows of K taken at once by the rows kernel: 128 rows of 64 floats of B are 32 KiB, inside L1. */
+#define KC 128
+/* The loops over a tile's rows and vectors are unrolled, so that its accumulators live in registers. */
+#define UNROLL _Pragma("GCC unroll 4")
+#define UNROLL16 _Pragma("GCC unroll 16")
+
+/* From this K on, the dots kernel's sums across registers (3 instructions per C value) cost
+ * less than transposing op(A) for the cols kernel. Fixed, not a function of M: see the top. */
+#define DOTS_MIN_K 256
+
+/* The first `count` lanes of 16 (count in 1..16). */
+INLINE_AVX512 __mmask16 lanes(int count) { return (__mmask16)((1u << count) - 1u); }
+
+/* C[0..mr, 0..16·nv) = β C + Σ_p a(i, p) · B[p, ·]; a(i, p) = a[i·a_row + p·a_step]; the last
+ * vector of each row holds only the lanes in `last`. mr and nv are constants where it is called. */
+INLINE_AVX512 void tile_rows(const int mr, const int nv, int k, const float *a, ptrdiff_t a_row,
+                             ptrdiff_t a_step, const float *b, ptrdiff_t ldb, float beta, float *c,
+                             ptrdiff_t ldc, __mmask16 last)
+{
+    __m512 acc[4][4];
+    UNROLL for (int i = 0; i < mr; i++)
+        UNROLL for (int v = 0; v < nv; v++) acc[i][v] = _mm512_setzero_ps();
+    for (int p = 0; p < k; p++, a += a_step, b += ldb) {
+        __m512 row[4];
+        UNROLL for (int v = 0; v < nv; v++)
+            row[v] = v == nv - 1 ? _mm512_maskz_loadu_ps(last, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+        UNROLL for (int i = 0; i < mr; i++) {
+            const __m512 ai = _mm512_set1_ps(a[i * a_row]);
+            UNROLL for (int v = 0; v < nv; v++) acc[i][v] = _mm512_fmadd_ps(ai, row[v], acc[i][v]);
+        }
+    }
+    UNROLL for (int i = 0; i < mr; i++)
+        UNROLL for (int v = 0; v < nv; v++) {
+            float *ci = c + i * ldc + 16 * v;
+            const __mmask16 mask = v == nv - 1 ? last : (__mmask16)0xFFFF;
+            __m512 result = acc[i][v];
+            if (beta != 0.0f)
+                result = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, ci), result);
+            _mm512_mask_storeu_ps(ci, mask, result);
+        }
+}
+
+/* One 4-row band of C against a panel of up to 64 columns, with mr and nv made constants. */
+static AVX512 void band_rows(int mr, int nv, int k, const float *a, ptrdiff_t a_row, ptrdiff_t a_step,
+                             const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+                             __mmask16 last)
+{
+#define TILE(MR, NV) tile_rows(MR, NV, k, a, a_row, a_step, b, ldb, beta, c, ldc, last)
+    switch (mr * 4 + nv) {
+    case 1 * 4 + 1: TILE(1, 1); break;
+    case 1 * 4 + 2: TILE(1, 2); break;
+    case 1 * 4 + 3: TILE(1, 3); break;
+    case 1 * 4 + 4: TILE(1, 4); break;
+    case 2 * 4 + 1: TILE(2, 1); break;
+    case 2 * 4 + 2: TILE(2, 2); break;
+    case 2 * 4 + 3: TILE(2, 3); break;
+    case 2 * 4 + 4: TILE(2, 4); break;
+    case 3 * 4 + 1: TILE(3, 1); break;
+    case 3 * 4 + 2: TILE(3, 2); break;
+    case 3 * 4 + 3: TILE(3, 3); break;
+    case 3 * 4 + 4: TILE(3, 4); break;
+    case 4 * 4 + 1: TILE(4, 1); break;
+    case 4 * 4 + 2: TILE(4, 2); break;
+    case 4 * 4 + 3: TILE(4, 3); break;
+    default: TILE(4, 4); break;
+    }
+#undef TILE
+}
+
+/* All of C's rows against B[0..k, 0..cols) (cols <= 64) with row stride ldb: C[·, 0..cols). */
+static AVX512 void panel_rows(gemm_op op_a, int m, int cols, int k, const float *a, int lda,
+                              const float *b, ptrdiff_t ldb, float beta, float *c, int ldc)
+{
+    const ptrdiff_t a_row = op_a == GEMM_PLAIN ? lda : 1, a_step = op_a == GEMM_PLAIN ? 1 : lda;
+    const int nv = (cols + 15) / 16;
+    const __mmask16 last = lanes(cols - 16 * (nv - 1));
+    for (int i = 0; i < m; i += 4) {
+        const int mr = m - i < 4 ? m - i : 4;
+        band_rows(mr, nv, k, a + i * a_row, a_row, a_step, b, ldb, beta, c + (ptrdiff_t)i * ldc, ldc, last);
+    }
+}
+
+/* op(B) plain: panels of 64 columns, K in blocks of KC rows (β applies to the first block only). */
+static AVX512 void gemm_rows(gemm_op op_a, int m, int n, int k, const float *a, int lda,
+                             const float *b, int ldb, float beta, float *c, int ldc)
+{
+    const ptrdiff_t a_step = op_a == GEMM_PLAIN ? 1 : lda;
+    for (int j = 0; j < n; j += 64) {
+        const int cols = n - j < 64 ? n - j : 64;
+        int p = 0;
+        do {
+            const int kc = k - p < KC ? k - p : KC;
+            panel_rows(op_a, m, cols, kc, a + p * a_step, lda, b + (ptrdiff_t)p * ldb + j, ldb,
+                       p == 0 ? beta : 1.0f, c + j, ldc);
+            p += kc;
+        } while (p < k);
+    }
+}
+
+/* Transposes the 16x16 block held in r[0..16) (r[i] = row i) in place. */
+INLINE_AVX512 void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {                /* pairs of rows interleaved */
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 4; g++) {                /* r[4g+q], lane L: column 4L+q of rows 4g..4g+3 */
+        r[4 * g] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+        r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+        r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    for (int q = 0; q < 4; q++) {                /* then a 4x4 transpose of 128-bit lanes */
+        const __m512 s0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
+        const __m512 s1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+        const __m512 s2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
+        const __m512 s3 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+        t[q] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+        t[4 + q] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
+        t[8 + q] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+        t[12 + q] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* op(B) transposed: C = op(A)·Bᵀ is computed as its transpose Cᵀ = B·op(A)ᵀ, whose "rows" kernel
+ * broadcasts B[j, p] (B's rows are contiguous in p) against 16 values of op(A)ᵀ[p, i..i+15],
+ * then transposes the 16x16 tile of results in registers to store it into C's rows. */
+
+/* at[p, ii] = op(A)[i0 + ii, p0 + p] for p < kc, ii < 16 (zeros past row m): op(A)ᵀ, 16 columns wide */
+static AVX512 void pack_a_transposed(float *at, gemm_op op_a, const float *a, int lda, int rows, int kc)
+{
+    if (op_a == GEMM_TRANSPOSED) {               /* op(A)ᵀ is A: copy 16 (or fewer) floats per row */
+        const __mmask16 in_m = lanes(rows);
+        for (int p = 0; p < kc; p++) _mm512_store_ps(at + 16 * p, _mm512_maskz_loadu_ps(in_m, a + (ptrdiff_t)p * lda));
+        return;
+    }
+    for (int p = 0; p < kc; p += 16) {
+        const __mmask16 in_k = lanes(kc - p < 16 ? kc - p : 16);
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = i < rows ? _mm512_maskz_loadu_ps(in_k, a + (ptrdiff_t)i * lda + p) : _mm512_setzero_ps();
+        transpose16(r);
+        for (int i = 0; i < 16 && p + i < kc; i++) _mm512_store_ps(at + 16 * (p + i), r[i]);
+    }
+}
+
+/* C[0..rows, 0..cols) = β C + Σ_p at[p, ·] B[·, p] for a 16x16 tile: rows ≤ 16 of C, cols ≤ 16 rows of B */
+static AVX512 void tile_cols(int k, const float *at, const float *b, ptrdiff_t ldb, int cols, float beta,
+                             float *c, ptrdiff_t ldc, int rows)
+{
+    const float *brow[16];                        /* rows past the end repeat the last one; never stored */
+    for (int jj = 0; jj < 16; jj++) brow[jj] = b + (jj < cols ? jj : cols - 1) * ldb;
+    __m512 acc[16];
+    UNROLL16 for (int jj = 0; jj < 16; jj++) acc[jj] = _mm512_setzero_ps();
+    for (int p = 0; p < k; p++) {
+        const __m512 atp = _mm512_load_ps(at + 16 * p);
+        UNROLL16 for (int jj = 0; jj < 16; jj++) acc[jj] = _mm512_fmadd_ps(_mm512_set1_ps(brow[jj][p]), atp, acc[jj]);
+    }
+    transpose16(acc);                             /* acc[ii] = C[ii, 0..16) */
+    const __mmask16 in_n = lanes(cols);
+    for (int ii = 0; ii < rows; ii++) {
+        float *ci = c + ii * ldc;
+        __m512 result = acc[ii];
+        if (beta != 0.0f)
+            result = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(in_n, ci), result);
+        _mm512_mask_storeu_ps(ci, in_n, result);
+    }
+}
+
+/* op(B) transposed: 16 rows of C at a time, K in blocks of KC (op(A)ᵀ packed per block) */
+static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, int lda,
+                             const float *b, int ldb, float beta, float *c, int ldc)
+{
+    float at[KC * 16] __attribute__((aligned(64)));   /* (KC, 16): 8 KiB */
+    const ptrdiff_t a_row = op_a == GEMM_PLAIN ? lda : 1, a_step = op_a == GEMM_PLAIN ? 1 : lda;
+    for (int i = 0; i < m; i += 16) {
+        const int rows = m - i < 16 ? m - i : 16;
+        int p = 0;
+        do {
+            const int kc = k - p < KC ? k - p : KC;
+            pack_a_transposed(at, op_a, a + i * a_row + p * a_step, lda, rows, kc);
+            for (int j = 0; j < n; j += 16)
+                tile_cols(kc, at, b + (ptrdiff_t)j * ldb + p, ldb, n - j < 16 ? n - j : 16,
+                          p == 0 ? beta : 1.0f, c + (ptrdiff_t)i * ldc + j, ldc, rows);
+            p += kc;
+        } while (p < k);
+    }
+}
+
+/* C[0..mr, 0..nr) = β C + Σ_p A[i, p] · B[j, p], 16 values of p at a time; mr, nr constants. */
+INLINE_AVX512 void tile_dots(const int mr, const int nr, int k, const float *a, ptrdiff_t lda,
+                             const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
+{
+    __m512 acc[4][4];
+    UNROLL for (int i = 0; i < mr; i++)
+        UNROLL for (int j = 0; j < nr; j++) acc[i][j] = _mm512_setzero_ps();
+    int p = 0;
+    for (; p + 16 <= k; p += 16) {
+        __m512 av[4], bv[4];
+        UNROLL for (int i = 0; i < mr; i++) av[i] = _mm512_loadu_ps(a + i * lda + p);
+        UNROLL for (int j = 0; j < nr; j++) bv[j] = _mm512_loadu_ps(b + j * ldb + p);
+        UNROLL for (int i = 0; i < mr; i++)
+            UNROLL for (int j = 0; j < nr; j++) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+    }
+    if (p < k) {                                 /* the last k mod 16 values, the rest of the lanes zero */
+        const __mmask16 tail = lanes(k - p);
+        __m512 av[4], bv[4];
+        UNROLL for (int i = 0; i < mr; i++) av[i] = _mm512_maskz_loadu_ps(tail, a + i * lda + p);
+        UNROLL for (int j = 0; j < nr; j++) bv[j] = _mm512_maskz_loadu_ps(tail, b + j * ldb + p);
+        UNROLL for (int i = 0; i < mr; i++)
+            UNROLL for (int j = 0; j < nr; j++) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+    }
+    UNROLL for (int i = 0; i < mr; i++)
+        UNROLL for (int j = 0; j < nr; j++) {
+            const float sum = _mm512_reduce_add_ps(acc[i][j]);
+            float *cij = c + i * ldc + j;
+            *cij = beta == 0.0f ? sum : beta * *cij + sum;
+        }
+}
+
+static AVX512 void block_dots(int mr, int nr, int k, const float *a, ptrdiff_t lda, const float *b,
+                              ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
+{
+#define TILE(MR, NR) tile_dots(MR, NR, k, a, lda, b, ldb, beta, c, ldc)
+    switch (mr * 4 + nr) {
+    case 1 * 4 + 1: TILE(1, 1); break;
+    case 1 * 4 + 2: TILE(1, 2); break;
+    case 1 * 4 + 3: TILE(1, 3); break;
+    case 1 * 4 + 4: TILE(1, 4); break;
+    case 2 * 4 + 1: TILE(2, 1); break;
+    case 2 * 4 + 2: TILE(2, 2); break;
+    case 2 * 4 + 3: TILE(2, 3); break;
+    case 2 * 4 + 4: TILE(2, 4); break;
+    case 3 * 4 + 1: TILE(3, 1); break;
+    case 3 * 4 + 2: TILE(3, 2); break;
+    case 3 * 4 + 3: TILE(3, 3); break;
+    case 3 * 4 + 4: TILE(3, 4); break;
+    case 4 * 4 + 1: TILE(4, 1); break;
+    case 4 * 4 + 2: TILE(4, 2); break;
+    case 4 * 4 + 3: TILE(4, 3); break;
+    default: TILE(4, 4); break;
+    }
+#undef TILE
+}
+
+/* A plain, B transposed, long K: 4x4 blocks of dot products */
+static AVX512 void gemm_dots(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                             float beta, float *c, int ldc)
+{
+    for (int j = 0; j < n; j += 4)
+        for (int i = 0; i < m; i += 4)
+            block_dots(m - i < 4 ? m - i : 4, n - j < 4 ? n - j : 4, k, a + (ptrdiff_t)i * lda, lda,
+                       b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc);
+}
+
+#endif /* x86-64 with GCC or Clang */
+
+/* ------------------------------------------------------------- dispatch */
+
+void gemm(gemm_op op_a, gemm_op op_b, int m, int n, int k,
+          const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+#ifdef GEMM_AVX512
+    if (cpu_has_avx512()) {
+        if (op_b == GEMM_PLAIN) {
+            gemm_rows(op_a, m, n, k, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (op_a == GEMM_PLAIN && k >= DOTS_MIN_K) {
+            gemm_dots(m, n, k, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        gemm_cols(op_a, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+#endif
+    gemm_blas(op_a, op_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,22 @@
+/* gemm.h: C = op(A)·op(B) + β·C, the matrix product every dense and convolution layer uses.
+ *
+ * Row-major, like cblas_sgemm with alpha = 1:
+ *   op(A) (M, K): A itself (M, K) with row stride lda, or the transpose of A (K, M);
+ *   op(B) (K, N): B itself (K, N) with row stride ldb, or the transpose of B (N, K);
+ *   C (M, N) with row stride ldc; β = 0 overwrites C (whatever it held, NaN included), β = 1 adds.
+ *
+ * gemm() picks the fastest way this machine has: own AVX-512 kernels on x86-64 processors
+ * that have AVX-512 (cpu.h: checked at run time), the CBLAS sgemm (OpenBLAS or GSL) otherwise.
+ * gemm_reference() is the plain triple loop the tests compare both with.
+ */
+#ifndef AE_GEMM_H
+#define AE_GEMM_H
+
+typedef enum { GEMM_PLAIN, GEMM_TRANSPOSED } gemm_op;
+
+void gemm(gemm_op op_a, gemm_op op_b, int m, int n, int k,
+          const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+void gemm_reference(gemm_op op_a, gemm_op op_b, int m, int n, int k,
+                    const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+#endif

@@ -1,0 +1,41 @@
+/* pool.h: a few threads that run one task at once, each on its own share of the work.
+ *
+ *     pool *p = pool_alloc(2);        // the calling thread is lane 0, one new thread is lane 1
+ *     pool_run(p, task, ctx);         // task(ctx, 0, 2) here and task(ctx, 1, 2) there; returns
+ *                                     // when both have returned
+ *     pool_free(p);
+ *
+ * Training runs a task a few times per batch of 32 images, some tens of microseconds of
+ * work each, and waking a sleeping thread costs about as much. So between tasks a worker
+ * first spins for a while (about a tenth of a millisecond), watching for the next one, and
+ * only then sleeps; the caller waits for the workers the same way.
+ * A pool is used by one calling thread at a time; tasks must not call pool_run.
+ */
+#ifndef AE_POOL_H
+#define AE_POOL_H
+
+#include <stddef.h>
+
+#define POOL_MAX_THREADS 64
+
+typedef struct pool pool;
+/* One lane's share of a task: lane in 0..lanes-1. */
+typedef void (*pool_task)(void *ctx, int lane, int lanes);
+
+/* threads in 1..POOL_MAX_THREADS (1 starts no thread: pool_run calls the task here).
+ * NULL with error_message (AE_EINVAL, AE_ENOMEM, or AE_EIO when a thread cannot start). */
+pool *pool_alloc(int threads);
+void pool_free(pool *p);                 /* stops and joins the threads; NULL is a no-op */
+int pool_threads(const pool *p);         /* lanes: 1 for NULL */
+
+/* Runs task(ctx, lane, lanes) on every lane, lane 0 on the calling thread, and returns
+ * when all have returned; what the tasks wrote is then visible to the caller. A NULL
+ * pool runs task(ctx, 0, 1). */
+void pool_run(pool *p, pool_task task, void *ctx);
+
+/* The part [first, end) of n items that lane `lane` of `lanes` takes: n·lane/lanes up to
+ * n·(lane+1)/lanes, rounded down to a multiple of `align` (a cache line of floats keeps
+ * two threads off the same line); the last lane ends at n. */
+void pool_share(size_t n, size_t align, int lane, int lanes, size_t *first, size_t *end);
+
+#endif

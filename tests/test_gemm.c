@@ -1,0 +1,158 @@
+/* test_gemm.c: the matrix product against values worked out by hand and against its plain
+ * reference loop, on both paths (the AVX-512 kernels when the processor has them, and CBLAS),
+ * for every combination of transposes, shapes that fill no whole register, and β = 0 or 1. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "gemm.h"
+#include "testutil.h"
+
+/* The float sums of the kernels against the double sums of the reference: a few units in the
+ * last place of Σ|a·b|, which is at most k·(1/4) for entries in [−0.5, 0.5]. */
+#define REL_TOL 2e-6
+
+static float *floats(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+/* C = op(A)·op(B) + β C with gemm and with gemm_reference, padded strides, random entries;
+ * returns the largest difference relative to Σ|terms| (at least 1e-3, so tiny sums don't divide by 0). */
+static double compare_with_reference(gemm_op op_a, gemm_op op_b, int m, int n, int k, float beta, gsl_rng *rng)
+{
+    const int lda = (op_a == GEMM_PLAIN ? k : m) + 3, ldb = (op_b == GEMM_PLAIN ? n : k) + 5, ldc = n + 2;
+    const size_t a_rows = op_a == GEMM_PLAIN ? (size_t)m : (size_t)k;
+    const size_t b_rows = op_b == GEMM_PLAIN ? (size_t)k : (size_t)n;
+    float *a = floats(a_rows * lda), *b = floats(b_rows * ldb);
+    float *c = floats((size_t)m * ldc), *want = floats((size_t)m * ldc);
+    fill_uniform(a, a_rows * lda, -0.5, 0.5, rng);
+    fill_uniform(b, b_rows * ldb, -0.5, 0.5, rng);
+    fill_uniform(c, (size_t)m * ldc, -0.5, 0.5, rng);
+    memcpy(want, c, (size_t)m * ldc * sizeof *c);
+    gemm(op_a, op_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    gemm_reference(op_a, op_b, m, n, k, a, lda, b, ldb, beta, want, ldc);
+    double worst = 0.0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double scale = 1e-3 + fabs(beta * (double)want[(size_t)i * ldc + j]);
+            for (int p = 0; p < k; p++) {
+                double av = op_a == GEMM_PLAIN ? a[(size_t)i * lda + p] : a[(size_t)p * lda + i];
+                double bv = op_b == GEMM_PLAIN ? b[(size_t)p * ldb + j] : b[(size_t)j * ldb + p];
+                scale += fabs(av * bv);
+            }
+            double diff = fabs((double)c[(size_t)i * ldc + j] - want[(size_t)i * ldc + j]) / scale;
+            if (diff > worst) worst = diff;
+        }
+    /* the padding between rows is never written */
+    for (int i = 0; i < m; i++)
+        for (int j = n; j < ldc; j++) ck_assert_float_eq(c[(size_t)i * ldc + j], want[(size_t)i * ldc + j]);
+    free(a);
+    free(b);
+    free(c);
+    free(want);
+    return worst;
+}
+
+/* Sizes around the kernels' blocks: 4 and 16 rows, 16 and 64 columns, 16 and 128 values of K. */
+static const int SIZES[] = { 1, 3, 4, 5, 15, 16, 17, 33, 64, 65, 130 };
+enum { N_SIZES = sizeof SIZES / sizeof SIZES[0] };
+
+/* loop index: bit 0 the path (0 fast, 1 portable), bits 1-2 the transposes */
+START_TEST(test_gemm_matches_reference)
+{
+    const int portable = _i & 1;
+    const gemm_op op_a = (_i >> 1) & 1 ? GEMM_TRANSPOSED : GEMM_PLAIN;
+    const gemm_op op_b = (_i >> 2) & 1 ? GEMM_TRANSPOSED : GEMM_PLAIN;
+    cpu_force_portable(portable);
+    gsl_rng *rng = test_rng(4021 + (unsigned long)_i);
+    double worst = 0.0;
+    for (int s1 = 0; s1 < N_SIZES; s1++)
+        for (int s2 = 0; s2 < N_SIZES; s2 += 2)
+            for (int s3 = 0; s3 < N_SIZES; s3 += 3)
+                for (int with_beta = 0; with_beta < 2; with_beta++) {
+                    double d = compare_with_reference(op_a, op_b, SIZES[s1], SIZES[s2], SIZES[s3],
+                                                      with_beta ? 1.0f : 0.0f, rng);
+                    ck_assert_msg(d < REL_TOL, "%s path, op(A) %s, op(B) %s, m %d n %d k %d beta %d: "
+                                  "relative difference %g", cpu_path_name(), op_a == GEMM_PLAIN ? "A" : "Aᵀ",
+                                  op_b == GEMM_PLAIN ? "B" : "Bᵀ", SIZES[s1], SIZES[s2], SIZES[s3], with_beta, d);
+                    if (d > worst) worst = d;
+                }
+    /* the layers' shapes: a batch of 16 and 32 through 784 → 64 → 784 */
+    const int batches[2] = { 16, 32 };
+    for (int b = 0; b < 2; b++) {
+        double d = compare_with_reference(op_a, op_b, batches[b], 64, 784, 0.0f, rng);
+        d = fmax(d, compare_with_reference(op_a, op_b, batches[b], 784, 64, 1.0f, rng));
+        d = fmax(d, compare_with_reference(op_a, op_b, 784, 64, batches[b], 1.0f, rng));
+        ck_assert_msg(d < REL_TOL, "%s path, dense shapes at batch %d: relative difference %g", cpu_path_name(),
+                      batches[b], d);
+    }
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_gemm_by_hand)
+{
+    /* A = [[1.5, −2], [0.25, 3]], B = [[2, 0.5, −1], [−0.75, 4, 1.25]]:
+     *   A·B = [[3 + 1.5, 0.75 − 8, −1.5 − 2.5], [0.5 − 2.25, 0.125 + 12, −0.25 + 3.75]]
+     *       = [[4.5, −7.25, −4], [−1.75, 12.125, 3.5]] */
+    const float a[4] = { 1.5f, -2.0f, 0.25f, 3.0f };
+    const float a_t[4] = { 1.5f, 0.25f, -2.0f, 3.0f };                 /* Aᵀ stored */
+    const float b[6] = { 2.0f, 0.5f, -1.0f, -0.75f, 4.0f, 1.25f };
+    const float b_t[6] = { 2.0f, -0.75f, 0.5f, 4.0f, -1.0f, 1.25f };   /* Bᵀ stored (3 x 2) */
+    const float want[6] = { 4.5f, -7.25f, -4.0f, -1.75f, 12.125f, 3.5f };
+    for (int portable = 0; portable < 2; portable++) {
+        cpu_force_portable(portable);
+        for (int form = 0; form < 4; form++) {
+            const gemm_op op_a = form & 1 ? GEMM_TRANSPOSED : GEMM_PLAIN, op_b = form & 2 ? GEMM_TRANSPOSED : GEMM_PLAIN;
+            float c[6] = { NAN, NAN, NAN, NAN, NAN, NAN };               /* β = 0 ignores what C held */
+            gemm(op_a, op_b, 2, 3, 2, form & 1 ? a_t : a, 2, form & 2 ? b_t : b, form & 2 ? 2 : 3, 0.0f, c, 3);
+            for (int i = 0; i < 6; i++)
+                ck_assert_msg(c[i] == want[i], "%s path, form %d: c[%d] = %g, want %g", cpu_path_name(), form, i,
+                              c[i], want[i]);
+            gemm(op_a, op_b, 2, 3, 2, form & 1 ? a_t : a, 2, form & 2 ? b_t : b, form & 2 ? 2 : 3, 1.0f, c, 3);
+            for (int i = 0; i < 6; i++) ck_assert_float_eq(c[i], 2.0f * want[i]);   /* β = 1 adds */
+        }
+    }
+    cpu_force_portable(0);
+}
+END_TEST
+
+START_TEST(test_gemm_limits)
+{
+    float a[4] = { 1.0f, 2.0f, 3.0f, 4.0f }, b[4] = { 0.5f, 0.25f, -1.0f, 2.0f };
+    for (int portable = 0; portable < 2; portable++) {
+        cpu_force_portable(portable);
+        float c[4] = { 2.385f, -1.5f, 0.75f, 9.0f };
+        gemm(GEMM_PLAIN, GEMM_PLAIN, 0, 2, 2, a, 2, b, 2, 0.0f, c, 2);      /* no rows: nothing written */
+        gemm(GEMM_PLAIN, GEMM_PLAIN, 2, 0, 2, a, 2, b, 2, 0.0f, c, 2);      /* no columns: nothing */
+        ck_assert_float_eq(c[0], 2.385f);
+        ck_assert_float_eq(c[3], 9.0f);
+        gemm(GEMM_PLAIN, GEMM_PLAIN, 2, 2, 0, a, 2, b, 2, 1.0f, c, 2);      /* an empty sum: C = β C */
+        ck_assert_float_eq(c[0], 2.385f);
+        ck_assert_float_eq(c[1], -1.5f);
+        gemm(GEMM_PLAIN, GEMM_PLAIN, 2, 2, 0, a, 2, b, 2, 0.0f, c, 2);      /* β = 0: zeros */
+        for (int i = 0; i < 4; i++) ck_assert_float_eq(c[i], 0.0f);
+    }
+    cpu_force_portable(0);
+}
+END_TEST
+
+Suite *gemm_suite(void)
+{
+    Suite *s = suite_create("gemm");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, test_gemm_by_hand);
+    tcase_add_loop_test(core, test_gemm_matches_reference, 0, 8);
+    tcase_set_timeout(core, 30);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, test_gemm_limits);
+    suite_add_tcase(s, limits);
+    return s;
+}

@@ -1,0 +1,302 @@
+/* test_threads.c: a batch split over threads. The pool runs every lane once per task and
+ * shows the caller what the lanes wrote; a model on 2 or 3 threads computes what it computes
+ * on one (the forward pass bit for bit on the AVX-512 path, the gradients to float rounding);
+ * training on threads repeats itself exactly for the same seed, and stops cleanly on errors. */
+#include <check.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "data.h"
+#include "error.h"
+#include "model.h"
+#include "pool.h"
+#include "train.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------ pool */
+
+typedef struct {
+    atomic_int runs[8];         /* how often each lane ran */
+    int lanes_seen[8];
+    long written[8];            /* plain writes, read by the caller after pool_run */
+    long round;
+} pool_probe;
+
+static void probe_task(void *ctx, int lane, int lanes)
+{
+    pool_probe *p = ctx;
+    atomic_fetch_add(&p->runs[lane], 1);
+    p->lanes_seen[lane] = lanes;
+    p->written[lane] = p->round * 10 + lane;
+}
+
+START_TEST(test_pool_runs_every_lane_once)
+{
+    for (int threads = 1; threads <= 3; threads++) {
+        pool *workers = pool_alloc(threads);
+        ck_assert_ptr_nonnull(workers);
+        ck_assert_int_eq(pool_threads(workers), threads);
+        pool_probe probe;
+        memset(&probe, 0, sizeof probe);
+        for (long round = 1; round <= 300; round++) {
+            probe.round = round;
+            pool_run(workers, probe_task, &probe);
+            for (int lane = 0; lane < threads; lane++)   /* visible as soon as pool_run returns */
+                ck_assert_int_eq(probe.written[lane], round * 10 + lane);
+        }
+        for (int lane = 0; lane < threads; lane++) {
+            ck_assert_int_eq(atomic_load(&probe.runs[lane]), 300);
+            ck_assert_int_eq(probe.lanes_seen[lane], threads);
+        }
+        ck_assert_int_eq(atomic_load(&probe.runs[threads]), 0);
+        pool_free(workers);
+    }
+    /* no pool: the task runs here as lane 0 of 1 */
+    pool_probe probe;
+    memset(&probe, 0, sizeof probe);
+    pool_run(NULL, probe_task, &probe);
+    ck_assert_int_eq(atomic_load(&probe.runs[0]), 1);
+    ck_assert_int_eq(probe.lanes_seen[0], 1);
+    pool_free(NULL);
+}
+END_TEST
+
+START_TEST(test_pool_share_covers_everything)
+{
+    const size_t sizes[] = { 0, 1, 15, 32, 101200, 101207 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int lanes = 1; lanes <= 5; lanes++)
+            for (size_t align = 1; align <= 16; align += 15) {
+                size_t expected_first = 0;
+                for (int lane = 0; lane < lanes; lane++) {
+                    size_t first, end;
+                    pool_share(sizes[s], align, lane, lanes, &first, &end);
+                    ck_assert_uint_eq(first, expected_first);            /* no gap, no overlap */
+                    ck_assert_uint_le(first, end);
+                    if (lane + 1 < lanes) ck_assert_uint_eq(end % align, 0);
+                    expected_first = end;
+                }
+                ck_assert_uint_eq(expected_first, sizes[s]);             /* the last lane ends at n */
+            }
+    size_t first, end;
+    pool_share(32, 1, 1, 2, &first, &end);            /* a batch of 32 on 2 threads: 16 each */
+    ck_assert_uint_eq(first, 16);
+    ck_assert_uint_eq(end, 32);
+}
+END_TEST
+
+START_TEST(test_pool_refuses_bad_sizes)
+{
+    ck_assert_ptr_null(pool_alloc(0));
+    ck_assert_int_eq(error_code(), AE_EINVAL);
+    ck_assert_ptr_null(pool_alloc(POOL_MAX_THREADS + 1));
+    ck_assert_int_eq(error_code(), AE_EINVAL);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- model */
+
+enum { BATCH = 7 };   /* odd: the lanes get 3 and 4 samples (2 threads), 2, 2 and 3 (3 threads) */
+
+/* A small model with every kind of layer the autoencoders use, and the input gradient requested. */
+static model *mixed_model(int threads)
+{
+    gsl_rng *rng = test_rng(1937);
+    model *m = model_alloc(3, (int[]){ 1, 9, 9 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_conv2d(4, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);            /* 4x5x5 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(3, 3, 2, PAD_SAME, ACT_TANH)), AE_OK);  /* 3x10x10 */
+    ck_assert_int_eq(model_add(m, layer_maxpool2()), AE_OK);                                     /* 3x5x5 */
+    ck_assert_int_eq(model_add(m, layer_flatten()), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(6, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(81, ACT_SIGMOID)), AE_OK);
+    model_request_input_grad(m);
+    ck_assert_int_eq(model_set_threads(m, threads), AE_OK);   /* before the build */
+    ck_assert_int_eq(model_build(m, BATCH, rng), AE_OK);
+    gsl_rng_free(rng);
+    return m;
+}
+
+START_TEST(test_model_threads_agree)
+{
+    gsl_rng *rng = test_rng(55);
+    float x[BATCH * 81], d_y[BATCH * 81];
+    fill_uniform(x, BATCH * 81, 0.0, 1.0, rng);
+    fill_uniform(d_y, BATCH * 81, -1.0, 1.0, rng);
+    model *one = mixed_model(1);
+    const float *y_one;
+    ck_assert_int_eq(model_forward(one, x, BATCH, &y_one), AE_OK);
+    model_zero_grad(one);
+    ck_assert_int_eq(model_backward(one, d_y, BATCH), AE_OK);
+    for (int threads = 2; threads <= 3; threads++) {
+        model *many = mixed_model(1);
+        ck_assert_int_eq(model_set_threads(many, threads), AE_OK);   /* after the build */
+        ck_assert_int_eq(model_get_threads(many), threads);
+        const float *y_many;
+        ck_assert_int_eq(model_forward(many, x, BATCH, &y_many), AE_OK);
+        if (cpu_has_avx512())   /* a row's sums do not depend on the other rows (gemm.h) */
+            ck_assert_int_eq(memcmp(y_one, y_many, BATCH * 81 * sizeof *y_one), 0);
+        else
+            ck_assert_double_le(max_abs_diff(y_one, y_many, BATCH * 81), 1e-6);
+        /* backward adds, like on one thread: twice the gradient after two backwards */
+        model_zero_grad(many);
+        ck_assert_int_eq(model_backward(many, d_y, BATCH), AE_OK);
+        ck_assert_double_le(max_abs_diff(one->grads, many->grads, one->n_params), 1e-5);
+        ck_assert_double_le(max_abs_diff(one->d_input, many->d_input, BATCH * 81), 1e-6);
+        ck_assert_int_eq(model_backward(many, d_y, BATCH), AE_OK);
+        for (size_t i = 0; i < one->n_params; i++)
+            ck_assert_msg(fabs(many->grads[i] - 2.0 * one->grads[i]) <= 1e-5 * (1.0 + fabs(one->grads[i])),
+                          "%d threads, parameter %zu: %g after two backwards, %g after one", threads, i,
+                          many->grads[i], one->grads[i]);
+        /* a batch smaller than the lanes leaves some lanes idle */
+        const float *y_small;
+        ck_assert_int_eq(model_forward(many, x, 1, &y_small), AE_OK);
+        ck_assert_double_le(max_abs_diff(y_small, y_one, 81), 1e-6);
+        model_free(many);
+    }
+    model_free(one);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_model_threads_limits)
+{
+    model *m = mixed_model(2);
+    ck_assert_int_eq(model_set_threads(m, 0), AE_EINVAL);
+    ck_assert_int_eq(model_set_threads(m, POOL_MAX_THREADS + 1), AE_EINVAL);
+    ck_assert_int_eq(model_get_threads(m), 2);                  /* unchanged by a refusal */
+    const float *y;
+    float x[81] = { 0 };
+    ck_assert_int_eq(model_forward_rows(m, x, 0, 1, 2, &y), AE_EINVAL);      /* no lane 2 of 2 */
+    ck_assert_int_eq(model_forward_rows(m, x, 5, 3, 0, &y), AE_ESTATE);      /* rows past the largest batch */
+    ck_assert_int_eq(model_set_threads(m, 1), AE_OK);
+    ck_assert_ptr_null(m->pool);
+    model_free(m);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- train */
+
+/* The sample's images through a small dense autoencoder for 2 epochs, on `threads` threads. */
+static void train_sample(int threads, train_history *history, float *final_params, size_t *n_params)
+{
+    fashion_mnist fm;
+    ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 0), AE_OK);
+    gsl_rng *rng = test_rng(42);
+    model *m = model_alloc(1, (int[]){ FASHION_PIXELS });
+    ck_assert_int_eq(model_add(m, layer_dense(16, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(FASHION_PIXELS, ACT_SIGMOID)), AE_OK);
+    ck_assert_int_eq(model_build(m, 32, rng), AE_OK);
+    ck_assert_int_eq(model_set_threads(m, threads), AE_OK);
+    optimizer *opt = adam_alloc(m->n_params, 1e-3);
+    image_source_ctx train_ctx = { .images = &fm.train.images }, val_ctx = { .images = &fm.test.images };
+    batch_source train = image_batch_source(&train_ctx), val = image_batch_source(&val_ctx);
+    train_config cfg = { .epochs = 2, .batch_size = 32, .shuffle = 1, .style = PROGRESS_NONE };
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &train, &val, &cfg, rng, history), AE_OK);
+    double evaluated;
+    ck_assert_int_eq(evaluate_loss(m, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &val, &evaluated), AE_OK);
+    ck_assert_double_eq_tol(evaluated, history->val_loss[1], 1e-6 * history->val_loss[1]);
+    memcpy(final_params, m->params, m->n_params * sizeof *final_params);
+    *n_params = m->n_params;
+    optimizer_free(opt);
+    model_free(m);
+    gsl_rng_free(rng);
+    fashion_mnist_free(&fm);
+}
+
+START_TEST(test_training_on_threads)
+{
+    static train_history one, two, again;
+    enum { PARAMS = 784 * 16 + 16 + 16 * 784 + 784 };
+    static float p_one[PARAMS], p_two[PARAMS], p_again[PARAMS];
+    size_t n;
+    train_sample(1, &one, p_one, &n);
+    ck_assert_uint_eq(n, PARAMS);
+    train_sample(2, &two, p_two, &n);
+    train_sample(2, &again, p_again, &n);
+    /* the same seed and the same threads: the same numbers, bit for bit */
+    ck_assert_int_eq(memcmp(p_two, p_again, sizeof p_two), 0);
+    ck_assert_double_eq(two.train_loss[1], again.train_loss[1]);
+    ck_assert_double_eq(two.val_loss[1], again.val_loss[1]);
+    /* other threads: the gradients' sums round differently, the training is the same */
+    for (int e = 0; e < 2; e++) {
+        ck_assert_double_eq_tol(two.train_loss[e], one.train_loss[e], 1e-4 * one.train_loss[e]);
+        ck_assert_double_eq_tol(two.val_loss[e], one.val_loss[e], 1e-4 * one.val_loss[e]);
+    }
+    ck_assert_double_le(max_abs_diff(p_one, p_two, PARAMS), 1e-3);
+    ck_assert_double_lt(two.val_loss[1], two.val_loss[0]);         /* and it learns */
+}
+END_TEST
+
+/* A thread-safe source of 40 samples of 5 values; sample `bad` makes fill fail (AE_EDOM) or gives NaN. */
+typedef struct {
+    int bad;
+    int fail;        /* 1: fill refuses the bad sample; 0: it returns NaN for it */
+} small_source;
+
+static int small_fill(void *ctx, const size_t *index, int n, float *x, float *y)
+{
+    const small_source *s = ctx;
+    for (int i = 0; i < n; i++) {
+        if ((int)index[i] == s->bad && s->fail)
+            return AE_ERROR(AE_EDOM, "sample %zu refused on purpose", index[i]);
+        for (int f = 0; f < 5; f++) x[i * 5 + f] = y[i * 5 + f] = 0.1f + 0.15f * f + 0.01f * (float)(index[i] % 7);
+        if ((int)index[i] == s->bad) x[i * 5 + 2] = NAN;
+    }
+    return AE_OK;
+}
+
+START_TEST(test_training_on_threads_stops_cleanly)
+{
+    gsl_rng *rng = test_rng(7);
+    model *m = model_alloc(1, (int[]){ 5 });
+    ck_assert_int_eq(model_add(m, layer_dense(2, ACT_TANH)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(5, ACT_SIGMOID)), AE_OK);
+    ck_assert_int_eq(model_build(m, 8, rng), AE_OK);
+    ck_assert_int_eq(model_set_threads(m, 2), AE_OK);
+    optimizer *opt = adam_alloc(m->n_params, 1e-2);
+    float *before = malloc(m->n_params * sizeof *before);
+    ck_assert_ptr_nonnull(before);
+    memcpy(before, m->params, m->n_params * sizeof *before);
+    /* samples in order, batches of 8: sample 6 is in the second lane of the first batch */
+    train_config cfg = { .epochs = 1, .batch_size = 8, .shuffle = 0, .style = PROGRESS_NONE };
+    small_source refuse = { 6, 1 }, poison = { 6, 0 };
+    batch_source src = { 40, 5, 5, small_fill, &refuse };
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_EDOM);
+    ck_assert_msg(strstr(error_message(), "sample 6 refused on purpose") != NULL,
+                  "the lane's message is lost: '%s'", error_message());
+    ck_assert_int_eq(memcmp(before, m->params, m->n_params * sizeof *before), 0);
+    src.ctx = &poison;
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL),
+                     AE_ENUMERIC);
+    ck_assert_int_eq(memcmp(before, m->params, m->n_params * sizeof *before), 0);   /* no step was taken */
+    free(before);
+    optimizer_free(opt);
+    model_free(m);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+Suite *threads_suite(void)
+{
+    Suite *s = suite_create("threads");
+    TCase *pool_case = tcase_create("Pool");
+    tcase_add_test(pool_case, test_pool_runs_every_lane_once);
+    tcase_add_test(pool_case, test_pool_share_covers_everything);
+    tcase_set_timeout(pool_case, 20);
+    suite_add_tcase(s, pool_case);
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, test_model_threads_agree);
+    tcase_add_test(core, test_training_on_threads);
+    tcase_set_timeout(core, 30);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, test_pool_refuses_bad_sizes);
+    tcase_add_test(limits, test_model_threads_limits);
+    tcase_add_test(limits, test_training_on_threads_stops_cleanly);
+    suite_add_tcase(s, limits);
+    return s;
+}
