@@ -1,0 +1,501 @@
+/* test_vae_elbo.c: the ELBO's terms (vae-elbo/elbo.c) and the vae-elbo program.
+ *
+ * Core      the closed-form KL against hand-computed cases; the trace/log-det form and GSL
+ *           integration against it; the Monte-Carlo estimate within its error; the
+ *           reconstruction term against the library's BCE; the lecture's wrong formula.
+ * Gradient  the batch KL's backward against finite differences.
+ * Limits    BCE refusing targets outside [0, 1]; every error path of the functions.
+ * Program   bin/vae-elbo: its results.tsv, and exit status 2 with no file for bad vectors.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "loss.h"
+#include "results.h"
+#include "testutil.h"
+#include "vae_elbo.h"
+#include "vae_model.h"
+
+#define PROGRAM "vae-elbo"
+#define HAND_TOL 1e-9
+
+static double relative_error(double a, double b)
+{
+    return fabs(a - b) / fmax(1e-300, fmax(fabs(a), fabs(b)));
+}
+
+/* --------------------------------------------------------- closed form */
+
+/* Each case: μ, log σ² of one or two dimensions, and the KL worked out by hand (digits from a
+ * calculator, per dimension ½(σ² + μ² − 1 − log σ²)). */
+typedef struct {
+    int k;
+    double mu[2], logvar[2];
+    double kl;
+} kl_case;
+
+static const kl_case hand_cases[] = {
+    /* the example: ½(1.105170918 + 0.09 − 1 − 0.1) + ½(0.6065306597 + 1.44 − 1 + 0.5) */
+    { 2, { 0.3, -1.2 }, { 0.1, -0.5 }, 0.04758545903 + 0.7732653299 },
+    { 1, { 0.0 }, { 0.0 }, 0.0 },                                     /* q = p */
+    { 1, { 2.385 }, { 0.0 }, 0.5 * 2.385 * 2.385 },                   /* only the mean moves: ½ μ² */
+    { 1, { 0.0 }, { 1.3862943611198906 }, 0.5 * (4.0 - 1.0 - 1.3862943611198906) },   /* σ² = 4 */
+    { 2, { -0.75, 1.5 }, { -2.0, 0.6931471805599453 },                /* σ² = e^-2 and 2 */
+      0.5 * (0.1353352832366127 + 0.5625 - 1.0 + 2.0) + 0.5 * (2.0 + 2.25 - 1.0 - 0.6931471805599453) },
+};
+
+START_TEST(closed_form_matches_hand_computation)
+{
+    const kl_case *c = &hand_cases[_i];
+    double kl = kl_closed_form(c->mu, c->logvar, c->k);
+    ck_assert_msg(fabs(kl - c->kl) < HAND_TOL, "case %d: closed form %.12f, by hand %.12f", _i, kl, c->kl);
+}
+END_TEST
+
+START_TEST(trace_logdet_form_agrees_with_closed_form)
+{
+    gsl_rng *rng = test_rng(2385);
+    for (int k = 1; k <= 9; k += 2) {
+        double mu[9], logvar[9];
+        for (int j = 0; j < k; j++) {
+            mu[j] = -2.5 + 5.0 * gsl_rng_uniform(rng);
+            logvar[j] = -3.0 + 6.0 * gsl_rng_uniform(rng);
+        }
+        double trace_form;
+        ck_assert_int_eq(kl_trace_logdet(&trace_form, mu, logvar, k), AE_OK);
+        double closed = kl_closed_form(mu, logvar, k);
+        ck_assert_msg(relative_error(trace_form, closed) < 1e-12, "k = %d: trace/log-det %.15g, closed %.15g",
+                      k, trace_form, closed);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* 1-D cases for the integral, including a far mean and a very narrow and a very wide posterior */
+static const double integral_cases[][2] = {
+    { 0.3, 0.1 }, { -1.2, -0.5 }, { 0.0, 0.0 }, { 30.0, 0.0 }, { 2.385, -20.0 }, { -0.5, 12.0 },
+};
+
+START_TEST(numerical_integration_agrees_with_closed_form)
+{
+    double mu = integral_cases[_i][0], logvar = integral_cases[_i][1], kl, err;
+    ck_assert_int_eq(kl_numerical_1d(&kl, &err, mu, logvar), AE_OK);
+    double closed = kl_closed_form(&mu, &logvar, 1);
+    ck_assert_msg(fabs(kl - closed) < 1e-8 * fmax(1.0, closed), "mu %g logvar %g: integral %.12g, closed %.12g",
+                  mu, logvar, kl, closed);
+    ck_assert(err < 1e-6 * fmax(1.0, closed));
+}
+END_TEST
+
+START_TEST(monte_carlo_within_its_error)
+{
+    const double mu[3] = { 0.3, -1.2, 0.85 }, logvar[3] = { 0.1, -0.5, -1.7 };
+    gsl_rng *rng = test_rng(42);
+    mc_estimate mc;
+    ck_assert_int_eq(kl_monte_carlo(&mc, mu, logvar, 3, 200000, rng), AE_OK);
+    double closed = kl_closed_form(mu, logvar, 3);
+    ck_assert_uint_eq(mc.n, 200000);
+    ck_assert_double_eq_tol(mc.std_error, mc.sample_std / sqrt(200000.0), 1e-15);
+    ck_assert_msg(fabs(mc.mean - closed) < 4.0 * mc.std_error, "MC %.6f ± %.6f, closed %.6f", mc.mean,
+                  mc.std_error, closed);
+    /* the error must be small enough to mean something: for this q, one draw spreads about 1.1 nats */
+    ck_assert(mc.std_error > 0.0 && mc.std_error < 0.005);
+    /* the same seed gives the same estimate */
+    gsl_rng_set(rng, 42);
+    mc_estimate again;
+    ck_assert_int_eq(kl_monte_carlo(&again, mu, logvar, 3, 200000, rng), AE_OK);
+    ck_assert(again.mean == mc.mean && again.std_error == mc.std_error);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(log_densities_match_gsl)
+{
+    const double z[3] = { 0.41, -1.93, 2.385 }, mu[3] = { 0.3, -1.2, 1.0 }, logvar[3] = { 0.1, -0.5, 0.7 };
+    double expected_q = 0.0, expected_p = 0.0;
+    for (int j = 0; j < 3; j++) {
+        expected_q += log(gsl_ran_gaussian_pdf(z[j] - mu[j], exp(0.5 * logvar[j])));
+        expected_p += log(gsl_ran_gaussian_pdf(z[j], 1.0));
+    }
+    ck_assert_double_eq_tol(log_normal_diag(z, mu, logvar, 3), expected_q, 1e-12);
+    ck_assert_double_eq_tol(log_standard_normal(z, 3), expected_p, 1e-12);
+}
+END_TEST
+
+/* --------------------------------------------------------- the mistake */
+
+START_TEST(lecture_formula_differs_from_the_kl)
+{
+    gsl_rng *rng = test_rng(7);
+    for (int trial = 0; trial < 20; trial++) {
+        double mu[4], logvar[4], half_excess = 0.0;
+        for (int j = 0; j < 4; j++) {
+            mu[j] = -2.0 + 4.0 * gsl_rng_uniform(rng);
+            logvar[j] = -2.0 + 4.0 * gsl_rng_uniform(rng);
+            half_excess += 0.5 * (mu[j] * mu[j] + exp(logvar[j]));
+        }
+        double right = kl_closed_form(mu, logvar, 4), wrong = kl_lecture_notebook(mu, logvar, 4);
+        ck_assert(wrong > right + 0.1);
+        ck_assert_double_eq_tol(wrong - right, half_excess, 1e-12);   /* too large by ½ Σ (μ² + σ²) */
+    }
+    gsl_rng_free(rng);
+    /* at the prior the KL is 0 but the notebook says ½ per dimension */
+    const double zeros[3] = { 0, 0, 0 };
+    ck_assert_double_eq_tol(kl_closed_form(zeros, zeros, 3), 0.0, 1e-15);
+    ck_assert_double_eq_tol(kl_lecture_notebook(zeros, zeros, 3), 1.5, 1e-15);
+    /* by hand: μ = 2.385, σ² = 1: σ² + μ² − log σ − ½ = 0.5 + 2.385² */
+    const double mu = 2.385, logvar = 0.0;
+    ck_assert_double_eq_tol(kl_lecture_notebook(&mu, &logvar, 1), 0.5 + 2.385 * 2.385, 1e-12);
+}
+END_TEST
+
+/* ------------------------------------------------ reconstruction term */
+
+START_TEST(reconstruction_is_minus_summed_bce)
+{
+    enum { N = 784 };
+    gsl_rng *rng = test_rng(11);
+    float x[N], logits[N], p[N];
+    fill_uniform(x, N, 0.0, 1.0, rng);
+    x[0] = 0.0f;
+    x[1] = 1.0f;
+    fill_uniform(logits, N, -6.0, 6.0, rng);
+    for (int i = 0; i < N; i++) p[i] = (float)(1.0 / (1.0 + exp(-(double)logits[i])));
+    gsl_rng_free(rng);
+
+    /* a plain reference: Σ x ln p + (1 − x) ln(1 − p), in double from the logits */
+    double reference = 0.0;
+    for (int i = 0; i < N; i++) {
+        double q = 1.0 / (1.0 + exp(-(double)logits[i]));
+        reference += x[i] * log(q) + (1.0 - x[i]) * log(1.0 - q);
+    }
+    double bce_sum, bce_mean, bce_logits;
+    ck_assert_int_eq(bce_forward(&bce_sum, p, x, N, REDUCE_SUM), AE_OK);
+    ck_assert_int_eq(bce_forward(&bce_mean, p, x, N, REDUCE_MEAN), AE_OK);
+    ck_assert_int_eq(bce_logits_forward(&bce_logits, logits, x, N, REDUCE_SUM), AE_OK);
+    ck_assert_double_eq_tol(bernoulli_log_likelihood_logits(x, logits, N), reference, 1e-9);
+    /* p went through float: its rounding moves each term by ~1e-7 relative */
+    ck_assert_double_eq_tol(bernoulli_log_likelihood(x, p, N), reference, 1e-3);
+    ck_assert_double_eq_tol(bernoulli_log_likelihood(x, p, N), -bce_sum, 1e-9);
+    ck_assert_double_eq_tol(-bce_logits, reference, 1e-9);
+    ck_assert_double_eq_tol(bce_sum, N * bce_mean, 1e-9);             /* sum = pixels × mean */
+    /* the naive BCE is the library's BCE when the targets are in [0, 1] */
+    ck_assert_double_eq_tol(naive_bce_sum(x, p, N), bce_sum, 1e-9);
+}
+END_TEST
+
+START_TEST(fused_float_bce_matches_library)
+{
+    enum { N = 3 * 784 };
+    gsl_rng *rng = test_rng(12);
+    float *x = malloc(N * sizeof *x), *logits = malloc(N * sizeof *logits);
+    float *grad = malloc(N * sizeof *grad), *grad_library = malloc(N * sizeof *grad_library);
+    fill_uniform(x, N, 0.0, 1.0, rng);
+    fill_uniform(logits, N, -9.0, 9.0, rng);
+    logits[5] = 60.0f;      /* far into both tails: no overflow */
+    logits[6] = -60.0f;
+    gsl_rng_free(rng);
+    double library;
+    ck_assert_int_eq(bce_logits_forward(&library, logits, x, N, REDUCE_SUM), AE_OK);
+    ck_assert_int_eq(bce_logits_backward(grad_library, logits, x, N, REDUCE_SUM), AE_OK);
+    double fused = vae_bce_logits_sum(grad, logits, x, N);
+    ck_assert_msg(relative_error(fused, library) < 1e-5, "fused %.9g, library %.9g", fused, library);
+    ck_assert(max_abs_diff(grad, grad_library, N) < 1e-6);
+    ck_assert(vae_bce_logits_sum(NULL, logits, x, N) == fused);
+    free(x);
+    free(logits);
+    free(grad);
+    free(grad_library);
+}
+END_TEST
+
+/* ------------------------------------------------------------ estimators */
+
+START_TEST(single_sample_and_analytic_elbo_differ_by_the_kl_noise)
+{
+    const double z[2] = { 0.41, -1.93 }, mu[2] = { 0.3, -1.2 }, logvar[2] = { 0.1, -0.5 };
+    const double log_px = -231.75;
+    double analytic = elbo_analytic_kl(log_px, mu, logvar, 2);
+    double single = elbo_single_sample(log_px, z, mu, logvar, 2);
+    ck_assert_double_eq_tol(analytic, log_px - (0.04758545903 + 0.7732653299), 1e-9);
+    /* single − analytic = log p(z) − log q(z|x) + KL, written out by hand */
+    double log_p = -log(2.0 * M_PI) - 0.5 * (0.41 * 0.41 + 1.93 * 1.93);
+    double log_q = -log(2.0 * M_PI) - 0.5 * (0.1 - 0.5)
+                   - 0.5 * ((0.11 * 0.11) / exp(0.1) + (0.73 * 0.73) / exp(-0.5));
+    ck_assert_double_eq_tol(single - analytic, log_p - log_q + (0.04758545903 + 0.7732653299), 1e-9);
+}
+END_TEST
+
+/* ---------------------------------------------------------- batch KL */
+
+typedef struct {
+    float *mu, *logvar;
+    int batch, latent;
+} kl_fixture;
+
+static double kl_objective(void *ctx)
+{
+    kl_fixture *f = ctx;
+    return 1.7 * kl_batch_forward(NULL, f->mu, f->logvar, f->batch, f->latent);
+}
+
+START_TEST(batch_kl_matches_per_sample_and_its_gradient)
+{
+    enum { B = 5, L = 3 };
+    gsl_rng *rng = test_rng(21);
+    float mu[B * L], logvar[B * L], d_mu[B * L], d_logvar[B * L];
+    fill_uniform(mu, B * L, -2.0, 2.0, rng);
+    fill_uniform(logvar, B * L, -2.0, 1.5, rng);
+    gsl_rng_free(rng);
+    double per_sample[B], total = kl_batch_forward(per_sample, mu, logvar, B, L), sum = 0.0;
+    for (int b = 0; b < B; b++) {
+        double m[L], lv[L];
+        for (int j = 0; j < L; j++) m[j] = mu[b * L + j], lv[j] = logvar[b * L + j];
+        ck_assert_double_eq_tol(per_sample[b], kl_closed_form(m, lv, L), 1e-12);
+        sum += per_sample[b];
+    }
+    ck_assert_double_eq_tol(total, sum, 1e-12);
+
+    /* backward adds: start from a known value */
+    for (int i = 0; i < B * L; i++) d_mu[i] = d_logvar[i] = 0.25f;
+    kl_batch_backward(d_mu, d_logvar, mu, logvar, B, L, 1.7f);
+    for (int i = 0; i < B * L; i++) {
+        ck_assert_float_eq_tol(d_mu[i], 0.25f + 1.7f * mu[i], 1e-6f);
+        d_mu[i] -= 0.25f;
+        d_logvar[i] -= 0.25f;
+    }
+    kl_fixture f = { mu, logvar, B, L };
+    ck_assert(gradcheck(kl_objective, &f, mu, d_mu, B * L, 1e-3, 100, NULL) < 1e-3);
+    ck_assert(gradcheck(kl_objective, &f, logvar, d_logvar, B * L, 1e-3, 100, NULL) < 1e-3);
+}
+END_TEST
+
+/* -------------------------------------------------------------- Limits */
+
+START_TEST(bce_refuses_targets_outside_unit_interval)
+{
+    enum { N = 6 };
+    const float p[N] = { 0.01f, 0.2f, 0.5f, 0.7f, 0.99f, 0.3f };
+    const float t[N] = { -1.0f, -0.6f, 0.0f, 0.4f, 1.0f, -1.0f };   /* images normalised to [−1, 1] */
+    double loss;
+    ck_assert_int_eq(bce_forward(&loss, p, t, N, REDUCE_SUM), AE_EDOM);
+    ck_assert_int_eq(bce_forward(&loss, p, t, N, REDUCE_MEAN), AE_EDOM);
+    ck_assert_int_eq(bce_logits_forward(&loss, p, t, N, REDUCE_SUM), AE_EDOM);
+    const float above[1] = { 1.5f };
+    ck_assert_int_eq(bce_forward(&loss, p, above, 1, REDUCE_SUM), AE_EDOM);
+    error_clear();
+    /* the naive formula accepts them and, for a near-perfect copy, goes negative */
+    const float black = -1.0f, small_p = 0.01f;
+    ck_assert_double_eq_tol(naive_bce_sum(&black, &small_p, 1), log(0.01) - 2.0 * log(0.99), 1e-6);
+    ck_assert(naive_bce_sum(t, p, N) < 0.0);
+}
+END_TEST
+
+START_TEST(functions_refuse_bad_arguments)
+{
+    const double mu[2] = { 0.3, -1.2 }, logvar[2] = { 0.1, -0.5 };
+    gsl_rng *rng = test_rng(1);
+    mc_estimate mc;
+    double kl;
+    ck_assert_int_eq(kl_monte_carlo(&mc, mu, logvar, 2, 1, rng), AE_EINVAL);
+    ck_assert_int_eq(kl_monte_carlo(&mc, mu, logvar, 0, 100, rng), AE_EINVAL);
+    ck_assert_int_eq(mc_estimate_from(&mc, mu, 1), AE_EINVAL);
+    ck_assert_int_eq(kl_trace_logdet(&kl, mu, logvar, 0), AE_EINVAL);
+    const double underflow[2] = { 0.1, -800.0 };          /* σ² = e^-800 = 0 in double: Σ singular */
+    ck_assert_int_eq(kl_trace_logdet(&kl, mu, underflow, 2), AE_EDOM);
+    ck_assert(strstr(error_message(), "singular") != NULL);
+    error_clear();
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* ------------------------------------------------------------- Program */
+
+static results *read_results(const char *dir)
+{
+    char path[AE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/results.tsv", dir);
+    results *r = NULL;
+    ck_assert_msg(results_read(&r, path) == AE_OK, "cannot read %s: %s", path, error_message());
+    return r;
+}
+
+static double result_value(const results *r, const char *key)
+{
+    const char *text = results_get(r, key);
+    ck_assert_msg(text != NULL, "results.tsv has no key %s", key);
+    return strtod(text, NULL);
+}
+
+static int file_in(const char *dir, const char *name)
+{
+    char path[AE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return file_exists(path);
+}
+
+START_TEST(program_reports_any_gaussian)
+{
+    char dir[512], log_path[600];
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    snprintf(log_path, sizeof log_path, "%s.log", dir);
+    const char *args[] = { "--mu", "0.3,-1.2,2.385", "--logvar", "0.1,-0.5,-1.25", "--mc-samples", "50000",
+                           "--elbo-draws", "300", "--latent", "3", "--out", dir, NULL };
+    ck_assert_msg(run_program(PROGRAM, args, log_path) == 0, "%s failed; see %s", PROGRAM, log_path);
+    results *r = read_results(dir);
+    const double mu[3] = { 0.3, -1.2, 2.385 }, logvar[3] = { 0.1, -0.5, -1.25 };
+    double closed = kl_closed_form(mu, logvar, 3);
+    ck_assert(relative_error(result_value(r, "kl_closed_form"), closed) < 1e-15);
+    double mc = result_value(r, "kl_monte_carlo"), se = result_value(r, "kl_monte_carlo_stderr");
+    ck_assert(se > 0.0 && se < 0.02);
+    ck_assert_msg(fabs(mc - closed) < 4.0 * se, "MC %g ± %g, closed %g", mc, se, closed);
+    ck_assert(relative_error(result_value(r, "kl_trace_logdet"), closed) < 1e-12);
+    ck_assert(fabs(result_value(r, "kl_numerical_integration") - closed) < 1e-8);
+    ck_assert(relative_error(result_value(r, "kl_lecture_notebook"), kl_lecture_notebook(mu, logvar, 3)) < 1e-15);
+    ck_assert(result_value(r, "bce_refuses_targets_outside_unit_interval") == 1.0);
+    ck_assert(result_value(r, "bce_naive_minus1_1_perfect_copy") < 0.0);
+    ck_assert(result_value(r, "recon_abs_difference") < 1e-6);
+    ck_assert(result_value(r, "sign_kl_after_50_steps_wrong") > 100.0 * result_value(r, "sign_kl_after_50_steps_right"));
+    results_free(r);
+}
+END_TEST
+
+START_TEST(program_is_deterministic)
+{
+    char dir_a[512], dir_b[512];
+    snprintf(dir_a, sizeof dir_a, "%s/out", test_tmpdir());
+    snprintf(dir_b, sizeof dir_b, "%s/out", test_tmpdir());
+    const char *args_a[] = { "--mc-samples", "20000", "--elbo-draws", "300", "--seed", "7", "--out", dir_a, NULL };
+    const char *args_b[] = { "--mc-samples", "20000", "--elbo-draws", "300", "--seed", "7", "--out", dir_b, NULL };
+    ck_assert_int_eq(run_program(PROGRAM, args_a, NULL), 0);
+    ck_assert_int_eq(run_program(PROGRAM, args_b, NULL), 0);
+    results *a = read_results(dir_a), *b = read_results(dir_b);
+    const char *keys[] = { "kl_monte_carlo", "kl_monte_carlo_stderr", "estimators_untrained_single_sample_mean",
+                           "recon_bernoulli_log_likelihood" };
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        ck_assert_str_eq(results_get(a, keys[k]), results_get(b, keys[k]));
+    results_free(a);
+    results_free(b);
+}
+END_TEST
+
+START_TEST(program_trains_on_the_sample)
+{
+    char dir[512], log_path[600];
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    snprintf(log_path, sizeof log_path, "%s.log", dir);
+    const char *args[] = { "--train", "--model", "dense", "--latent", "2", "--epochs", "2", "--no-sweep",
+                           "--elbo-draws", "300", "--mc-samples", "1000", "--data", sample_data_dir(),
+                           "--no-plot", "--quiet", "--out", dir, NULL };
+    ck_assert_msg(run_program(PROGRAM, args, log_path) == 0, "%s failed; see %s", PROGRAM, log_path);
+    results *r = read_results(dir);
+    double elbo = result_value(r, "dense_test_elbo");
+    ck_assert_double_eq_tol(elbo, result_value(r, "dense_test_recon") - result_value(r, "dense_test_kl"), 1e-9);
+    ck_assert(elbo < 0.0 && elbo > -544.0);          /* better than p = ½ everywhere: 784 ln 2 = 543.4 */
+    ck_assert(result_value(r, "dense_test_kl") > 0.0);
+    ck_assert(result_value(r, "data_is_sample") == 1.0);
+    results_free(r);
+    const char *figures[] = { "dense_elbo_curves", "dense_latent_means", "dense_latent_std", "dense_latent_grid",
+                              "dense_prior_samples", "dense_pair_average", "dense_morph" };
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+        char dat[128], gp[128];
+        snprintf(dat, sizeof dat, "%s.dat", figures[i]);
+        snprintf(gp, sizeof gp, "%s.gp", figures[i]);
+        ck_assert_msg(file_in(dir, dat) && file_in(dir, gp), "%s.dat or .gp missing", figures[i]);
+        snprintf(dat, sizeof dat, "%s.png", figures[i]);
+        ck_assert(!file_in(dir, dat));               /* --no-plot */
+    }
+}
+END_TEST
+
+/* Each row: arguments that must be refused with status 2 and no file written (NULL-terminated). */
+static const char *const bad_arguments[][5] = {
+    { "--mu", "0.3,-1.2,0.5", "--logvar", "0.1,-0.5", NULL },      /* lengths differ */
+    { "--mu", "0.3", "--logvar", "0.1,-0.5", NULL },
+    { "--mu", "0.3,-1.2,0.5", NULL },                               /* against the default log σ² */
+    { "--mu", "0.3,abc", "--logvar", "0.1,-0.5", NULL },           /* not a number */
+    { "--mu", "0.3,-1.2", "--logvar", "0.1,x", NULL },
+    { "--mu", "", "--logvar", "0.1,-0.5", NULL },                  /* empty */
+    { "--mu", "0.3,-1.2", "--logvar", "", NULL },
+    { "--mu", "0.3,,1", "--logvar", "0.1,-0.5,0", NULL },          /* an empty item */
+    { "--mu", "0.3,inf", "--logvar", "0.1,-0.5", NULL },           /* not finite */
+    { "--mu", "0.3,-1.2", "--logvar", "nan,-0.5", NULL },
+    { "--mu", "0.3,-1.2", "--logvar", "0.1,1e400", NULL },
+    { "--mu", "0.3,-1.2", "--logvar", "0.1,900", NULL },           /* σ² = e^900 overflows */
+    { "--mu", "1e6,-1.2", "--logvar", "0.1,-0.5", NULL },          /* beyond |μ| ≤ 1000 */
+    { "--model", "gan", NULL },
+    { "--sweep-betas", "0.5,0", NULL },
+    { "--latent", "0", NULL },
+    { "--threads", "0", NULL },
+};
+
+START_TEST(program_refuses_bad_vectors)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    const char *args[8];
+    int n = 0;
+    for (const char *const *a = bad_arguments[_i]; *a; a++) args[n++] = *a;
+    args[n++] = "--out";
+    args[n++] = dir;
+    args[n] = NULL;
+    ck_assert_msg(run_program(PROGRAM, args, NULL) == 2, "row %d (%s '%s'): exit status not 2", _i, args[0], args[1]);
+    ck_assert_msg(!file_in(dir, "results.tsv"), "row %d left results.tsv behind", _i);
+}
+END_TEST
+
+START_TEST(program_needs_data_for_training)
+{
+    char dir[512], missing[512];
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    snprintf(missing, sizeof missing, "%s/no-such-folder", test_tmpdir());
+    const char *args[] = { "--train", "--data", missing, "--mc-samples", "100", "--elbo-draws", "10", "--out", dir, NULL };
+    int status = run_program(PROGRAM, args, NULL);
+    ck_assert_int_ne(status, 0);
+    ck_assert_int_ne(status, -1);                 /* a clean exit, not a crash */
+    ck_assert(!file_in(dir, "results.tsv"));
+}
+END_TEST
+
+Suite *vae_elbo_suite(void)
+{
+    Suite *s = suite_create("vae_elbo");
+
+    TCase *core = tcase_create("Core");
+    tcase_add_loop_test(core, closed_form_matches_hand_computation, 0, (int)(sizeof hand_cases / sizeof hand_cases[0]));
+    tcase_add_test(core, trace_logdet_form_agrees_with_closed_form);
+    tcase_add_loop_test(core, numerical_integration_agrees_with_closed_form, 0,
+                        (int)(sizeof integral_cases / sizeof integral_cases[0]));
+    tcase_add_test(core, monte_carlo_within_its_error);
+    tcase_add_test(core, log_densities_match_gsl);
+    tcase_add_test(core, lecture_formula_differs_from_the_kl);
+    tcase_add_test(core, reconstruction_is_minus_summed_bce);
+    tcase_add_test(core, fused_float_bce_matches_library);
+    tcase_add_test(core, single_sample_and_analytic_elbo_differ_by_the_kl_noise);
+    suite_add_tcase(s, core);
+
+    TCase *gradient = tcase_create("Gradient");
+    tcase_add_test(gradient, batch_kl_matches_per_sample_and_its_gradient);
+    suite_add_tcase(s, gradient);
+
+    TCase *limits = tcase_create("Limits");
+    tcase_add_test(limits, bce_refuses_targets_outside_unit_interval);
+    tcase_add_test(limits, functions_refuse_bad_arguments);
+    suite_add_tcase(s, limits);
+
+    TCase *program = tcase_create("Program");
+    tcase_set_timeout(program, 60);
+    tcase_add_test(program, program_reports_any_gaussian);
+    tcase_add_test(program, program_is_deterministic);
+    tcase_add_test(program, program_trains_on_the_sample);
+    tcase_add_loop_test(program, program_refuses_bad_vectors, 0, (int)(sizeof bad_arguments / sizeof bad_arguments[0]));
+    tcase_add_test(program, program_needs_data_for_training);
+    suite_add_tcase(s, program);
+    return s;
+}
