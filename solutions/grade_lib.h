@@ -1,0 +1,76 @@
+/* grade_lib.h: what the reference programs and the harnesses of the grader share.
+ *
+ * Every exercise has, in solutions/<exercise>/:
+ *   - a reference solution (*_reference.c): plain double-precision loops, no code
+ *     shared with the exercise;
+ *   - a plan program (*_plan.c) that runs the reference and prints the grading plan:
+ *     which files must exist, how to run the program, and every item with its points,
+ *     its expected value (computed here, never typed in) and its tolerance;
+ *   - optionally a harness (*_harness.c) that links the submission's own functions
+ *     against reference tests and prints one verdict per item.
+ *
+ * The plan is tab-separated text read by grade_tool (see grade_tool.c):
+ *   exercise  NAME  TITLE
+ *   optional                                   (not counted when its files are missing)
+ *   requires  PATH ...                         (paths from the checkout's top)
+ *   run       RUN  POINTS  EXIT  TIMEOUT  NAME  ARG ...
+ *   harness   POINTS  TIMEOUT  NAME
+ *   item      RUN  POINTS  KIND  KEY  EXPECTED  TOLERANCE  NAME
+ * KIND is one of
+ *   num    |got − expected| <= tolerance, where tolerance is a number or "F*key" (F times
+ *          another value of the same results.tsv); inf matches inf of the same sign
+ *   rel    |got − expected| <= tolerance · max(1, |expected|)
+ *   band   expected <= got <= tolerance (EXPECTED is the low end, TOLERANCE the high end)
+ *   text   got is exactly the text expected
+ *   vec    comma-separated numbers, each within tolerance of its expected one
+ *   fn     a verdict of the harness, looked up by KEY (EXPECTED and TOLERANCE unused)
+ * In ARG, @SAMPLE@ stands for the grader's bundled Fashion-MNIST sample folder.
+ *
+ * A harness prints one line per item: KEY  PASS|FAIL  EXPECTED  GOT.
+ */
+#ifndef GRADE_LIB_H
+#define GRADE_LIB_H
+
+#include <stddef.h>
+
+/* ------------------------------------------------------------ the plan */
+void plan_exercise(const char *name, const char *title);
+void plan_optional(void);
+void plan_requires(const char *paths);                       /* space-separated */
+/* args: space-separated; "" for none */
+void plan_run(const char *run, int points, int exit_status, int timeout_seconds,
+              const char *args, const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
+void plan_harness(int points, int timeout_seconds, const char *name_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void plan_num(const char *run, int points, const char *key, double expected, double tolerance,
+              const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
+/* tolerance = factor · (the value of tolerance_key in the same results.tsv) */
+void plan_num_scaled(const char *run, int points, const char *key, double expected, double factor,
+                     const char *tolerance_key, const char *name_fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+void plan_rel(const char *run, int points, const char *key, double expected, double tolerance,
+              const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
+void plan_band(const char *run, int points, const char *key, double low, double high,
+               const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
+void plan_text(const char *run, int points, const char *key, const char *expected,
+               const char *name_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* values (n) */
+void plan_vec(const char *run, int points, const char *key, const double *values, size_t n,
+              double tolerance, const char *name_fmt, ...) __attribute__((format(printf, 7, 8)));
+void plan_fn(int points, const char *key, const char *name_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ----------------------------------------------------------- a harness */
+/* Prints KEY PASS|FAIL EXPECTED GOT and flushes, so a later crash loses nothing.
+ * Returns pass. */
+int verdict(const char *key, int pass, const char *expected, const char *got);
+/* verdict on |got − expected| <= tolerance · max(1, |expected|) (inf only matches inf) */
+int verdict_close(const char *key, double expected, double got, double tolerance);
+/* x in the fewest digits that read back exactly ("0.4", "0.38190850097688767"), with inf, -inf
+ * and nan spelled out */
+const char *format_double(char *buf, size_t size, double x);
+/* |got − expected| <= tolerance · max(1, |expected|), exact for infinities; NaN never matches */
+int close_enough(double expected, double got, double tolerance);
+
+#endif
