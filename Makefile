@@ -1,11 +1,15 @@
 # The course repository's Makefile. The everyday commands:
 #
+#   make figures     run every exercise, draw every figure, write REPORT.md
 #   make test        install what is missing, build everything, run the Check suites
 #   make             build every program into bin/
+#   make grade       grade this checkout (or SUBMISSION=DIR) against solutions/
+#   make docs        refresh each README's results block from its results.tsv
+#   make bench       time training against PyTorch (bench/README.md)
 #   make data        put Fashion-MNIST in data/fashion-mnist (or use $FASHION_MNIST_DIR)
 #   make clean       remove everything built or generated
 #
-# Variants (see config.mk): SANITIZE=1, BLAS=gsl, WERROR=1.
+# Variants (see config.mk): SANITIZE=1, BLAS=gsl, WERROR=1, O=DIR.
 include config.mk
 
 .PHONY: all deps programs test data sample clean help
@@ -59,4 +63,4 @@ clean:
 	rm -rf build bin out REPORT.md report.html grade-report.md
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,14p' Makefile
