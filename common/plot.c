@@ -139,7 +139,13 @@ int plot_image_grid(const char *dir, const char *name, const char *title,
     }
 
     /* Each image pixel becomes a square of `scale` screen pixels, at least 3, and the grid at least 600 wide. */
-    int scale = grid_w * 3 >= 600 ? 3 : (600 + grid_w - 1) / grid_w, left = row_labels ? 120 : 20;
+    int scale = grid_w * 3 >= 600 ? 3 : (600 + grid_w - 1) / grid_w, left = 20;
+    if (row_labels) {   /* room for the longest row label, about 8 pixels a character at 11 pt */
+        size_t longest = 0;
+        for (int r = 0; r < rows; r++)
+            if (row_labels[r] && strlen(row_labels[r]) > longest) longest = strlen(row_labels[r]);
+        left = 30 + 8 * (int)longest;
+    }
     plot_script_begin(gp.fp, name, title, left + 20 + grid_w * scale, 70 + grid_h * scale);
     fprintf(gp.fp, "unset key\nunset tics\nunset border\nunset colorbox\n");
     fprintf(gp.fp, "set palette gray\nset cbrange [0:1]\n");
@@ -153,7 +159,8 @@ int plot_image_grid(const char *dir, const char *name, const char *title,
             plot_quote(gp.fp, row_labels[r]);
             fprintf(gp.fp, " at graph -0.01, first %g right\n", r * (h + gap) + (h - 1) / 2.0);
         }
-    fprintf(gp.fp, "plot '%s.dat' matrix with image pixels\n", name);
+    /* `with image` draws one bitmap: no seams between pixels; the NaN gaps stay background. */
+    fprintf(gp.fp, "plot '%s.dat' matrix with image\n", name);
     return commit_pair(&dat, &gp);
 }
 
