@@ -1,6 +1,8 @@
-/* test_vae_model.c: the VAEs of vae-elbo/vae_model.c.
+/* test_vae_model.c: the library's VAE (common/vae.c) and vae-elbo's estimator study (vae_model.c).
  *
- * Core      forward's ELBO terms against a plain recomputation; decoding and padding.
+ * Core      forward's ELBO terms against a plain recomputation; decoding and padding; the
+ *           library's KL against the exercise's, number for number; the deterministic
+ *           mode (z = μ, no KL) that trains the same layers as a plain autoencoder.
  * Gradient  the whole VAE loss, −log p(x|z) + β KL with ε held fixed, against finite
  *           differences in the encoder's and the decoder's parameters: the check that
  *           ∂L/∂z really flows back through the sampling layer into the encoder.
@@ -17,16 +19,96 @@
 #include "error.h"
 #include "sampling.h"
 #include "testutil.h"
+#include "vae.h"
 #include "vae_elbo.h"
 #include "vae_model.h"
 
 /* ---------------------------------------------------------------- Core */
 
+/* The library's closed-form KL and its gradient give the exercise's numbers bit for bit, so
+ * vae-elbo trains the same whichever of the two it hands to vae_config. */
+START_TEST(library_kl_matches_the_exercise_kl)
+{
+    enum { B = 4, L = 5 };
+    gsl_rng *rng = test_rng(4242);
+    float mu[B * L], logvar[B * L], d1[2 * B * L], d2[2 * B * L];
+    fill_uniform(mu, B * L, -2.5, 2.5, rng);
+    fill_uniform(logvar, B * L, -3.0, 1.5, rng);
+    fill_uniform(d1, 2 * B * L, -0.5, 0.5, rng);
+    memcpy(d2, d1, sizeof d1);
+    double kl1[B], kl2[B];
+    double total1 = vae_kl_forward(kl1, mu, logvar, B, L), total2 = kl_batch_forward(kl2, mu, logvar, B, L);
+    ck_assert(total1 == total2);
+    for (int b = 0; b < B; b++) ck_assert(kl1[b] == kl2[b]);
+    vae_kl_backward(d1, d1 + B * L, mu, logvar, B, L, 1.7f);
+    kl_batch_backward(d2, d2 + B * L, mu, logvar, B, L, 1.7f);
+    ck_assert_int_eq(memcmp(d1, d2, sizeof d1), 0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* loss = Σ BCE of the deterministic model, in double from forward's logits (ε is ignored) */
+static double ae_loss(void *ctx)
+{
+    vae *v = ((void **)ctx)[0];
+    const float *x = ((void **)ctx)[1];
+    elbo_terms t;
+    ck_assert_int_eq(vae_forward(v, x, 2, 0, &t), AE_OK);
+    return -bernoulli_log_likelihood_logits(x, v->logits, 2 * v->x_size);
+}
+
+START_TEST(deterministic_mode_is_a_plain_autoencoder)
+{
+    enum { B = 2, L = 3, H = 16 };
+    gsl_rng *rng = test_rng(77);
+    vae_config cfg = { VAE_DENSE, L, H, 1.0, 1e-3, B, 1, NULL, NULL };
+    vae *v = vae_alloc(&cfg, rng);
+    ck_assert_ptr_nonnull(v);
+    float *x = malloc((size_t)B * 784 * sizeof *x);
+    fill_uniform(x, (size_t)B * 784, 0.0, 1.0, rng);
+    for (int i = 0; i < B * L; i++) v->eps[i] = 2.385f;      /* ignored: z = μ */
+    elbo_terms t;
+    ck_assert_int_eq(vae_forward(v, x, B, 1, &t), AE_OK);
+    for (int i = 0; i < B * L; i++) ck_assert_float_eq(v->z[i], v->mu[i]);
+    ck_assert_double_eq(t.kl, 0.0);
+    ck_assert_double_eq(t.elbo, t.recon);
+    ck_assert_double_eq_tol(t.recon, bernoulli_log_likelihood_logits(x, v->logits, (size_t)B * 784), 1e-4 * fabs(t.recon));
+    ck_assert_int_eq(vae_backward(v, B), AE_OK);
+    /* the log σ² half of the encoder's last layer (rows L..2L−1 of its (2L, H) weight) learns nothing */
+    const layer *last = &v->encoder->layers[v->encoder->n_layers - 1];
+    for (int row = L; row < 2 * L; row++) {
+        for (int k = 0; k < H; k++) ck_assert_float_eq(last->d_weight[row * H + k], 0.0f);
+        ck_assert_float_eq(last->d_bias[row], 0.0f);
+    }
+    /* and the gradient is the plain autoencoder's: central differences of Σ BCE */
+    float *enc = malloc(v->encoder->n_params * sizeof *enc), *dec = malloc(v->decoder->n_params * sizeof *dec);
+    memcpy(enc, v->encoder->grads, v->encoder->n_params * sizeof *enc);
+    memcpy(dec, v->decoder->grads, v->decoder->n_params * sizeof *dec);
+    void *ctx[2] = { v, x };
+    size_t worst;
+    double err = gradcheck(ae_loss, ctx, v->encoder->params, enc, v->encoder->n_params, 1e-3, 150, &worst);
+    ck_assert_msg(err < 1e-2, "encoder: worst relative error %.3g at %zu", err, worst);
+    err = gradcheck(ae_loss, ctx, v->decoder->params, dec, v->decoder->n_params, 1e-3, 150, &worst);
+    ck_assert_msg(err < 1e-2, "decoder: worst relative error %.3g at %zu", err, worst);
+    /* a training step draws no noise: the generator is left where it was */
+    gsl_rng *copy = test_rng(77);
+    gsl_rng_memcpy(copy, rng);
+    ck_assert_int_eq(vae_train_step(v, x, B, rng, &t), AE_OK);
+    ck_assert_uint_eq(gsl_rng_get(rng), gsl_rng_get(copy));
+    gsl_rng_free(copy);
+    free(enc);
+    free(dec);
+    free(x);
+    vae_free(v);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(forward_terms_match_a_plain_recomputation)
 {
     enum { B = 3, L = 4 };
     gsl_rng *rng = test_rng(31);
-    vae_config cfg = { VAE_DENSE, L, 24, 1.0, 1e-3, B };
+    vae_config cfg = { VAE_DENSE, L, 24, 1.0, 1e-3, B, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     float *x = malloc((size_t)B * 784 * sizeof *x);
@@ -60,7 +142,7 @@ END_TEST
 START_TEST(conv_model_pads_and_crops)
 {
     gsl_rng *rng = test_rng(32);
-    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2 };
+    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     ck_assert_int_eq((int)v->x_size, 1024);
@@ -118,7 +200,7 @@ static double vae_loss(void *ctx)
 static void check_vae_gradient(vae_kind kind, int latent, int hidden, int batch, double tolerance)
 {
     gsl_rng *rng = test_rng(2385 + kind);
-    vae_config cfg = { kind, latent, hidden, 1.7, 1e-3, batch };
+    vae_config cfg = { kind, latent, hidden, 1.7, 1e-3, batch, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     size_t d = v->x_size;
@@ -179,7 +261,7 @@ START_TEST(lanes_give_the_same_gradients)
 {
     enum { B = 6, L = 3 };
     gsl_rng *rng = test_rng(2386);
-    vae_config cfg = { VAE_DENSE, L, 24, 1.3, 1e-3, B };
+    vae_config cfg = { VAE_DENSE, L, 24, 1.3, 1e-3, B, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     float *x = malloc((size_t)B * 784 * sizeof *x), eps[B * L];
     fill_uniform(x, (size_t)B * 784, 0.0, 1.0, rng);
@@ -223,7 +305,7 @@ START_TEST(short_training_raises_the_elbo)
     memset(&fm, 0, sizeof fm);
     ck_assert_msg(fashion_mnist_load(&fm, sample_data_dir(), 0) == AE_OK, "%s", error_message());
     gsl_rng *rng = test_rng(41);
-    vae_config cfg = { VAE_DENSE, 2, 64, 1.0, 1e-3, 64 };
+    vae_config cfg = { VAE_DENSE, 2, 64, 1.0, 1e-3, 64, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     elbo_terms before, after, epoch;
@@ -249,7 +331,7 @@ END_TEST
 START_TEST(estimators_share_their_mean)
 {
     gsl_rng *rng = test_rng(51);
-    vae_config cfg = { VAE_DENSE, 5, 32, 1.0, 1e-3, 128 };
+    vae_config cfg = { VAE_DENSE, 5, 32, 1.0, 1e-3, 128, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     float x[784];
     fill_uniform(x, 784, 0.0, 1.0, rng);
@@ -274,19 +356,19 @@ START_TEST(bad_configurations_and_batches_are_refused)
 {
     gsl_rng *rng = test_rng(61);
     vae_config bad[] = {
-        { VAE_DENSE, 0, 16, 1.0, 1e-3, 4 },
-        { VAE_DENSE, 2, 0, 1.0, 1e-3, 4 },
-        { VAE_DENSE, 2, 16, -0.5, 1e-3, 4 },
-        { VAE_DENSE, 2, 16, NAN, 1e-3, 4 },
-        { VAE_DENSE, 2, 16, 1.0, 0.0, 4 },
-        { VAE_CONV, 2, 0, 1.0, 1e-3, 0 },
+        { VAE_DENSE, 0, 16, 1.0, 1e-3, 4, 0, NULL, NULL },
+        { VAE_DENSE, 2, 0, 1.0, 1e-3, 4, 0, NULL, NULL },
+        { VAE_DENSE, 2, 16, -0.5, 1e-3, 4, 0, NULL, NULL },
+        { VAE_DENSE, 2, 16, NAN, 1e-3, 4, 0, NULL, NULL },
+        { VAE_DENSE, 2, 16, 1.0, 0.0, 4, 0, NULL, NULL },
+        { VAE_CONV, 2, 0, 1.0, 1e-3, 0, 0, NULL, NULL },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(vae_alloc(&bad[i], rng) == NULL, "config %zu was accepted", i);
         ck_assert_int_ne(error_code(), AE_OK);
         error_clear();
     }
-    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 4 };
+    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 4, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     float x[5 * 784] = { 0 };
     elbo_terms t;
@@ -305,7 +387,7 @@ END_TEST
 START_TEST(non_finite_loss_stops_the_step)
 {
     gsl_rng *rng = test_rng(62);
-    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 2 };
+    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 2, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);
     float x[2 * 784];
     fill_uniform(x, 2 * 784, 0.0, 1.0, rng);
@@ -327,6 +409,8 @@ Suite *vae_model_suite(void)
     TCase *core = tcase_create("Core");
     tcase_add_test(core, forward_terms_match_a_plain_recomputation);
     tcase_add_test(core, conv_model_pads_and_crops);
+    tcase_add_test(core, library_kl_matches_the_exercise_kl);
+    tcase_add_test(core, deterministic_mode_is_a_plain_autoencoder);
     suite_add_tcase(s, core);
 
     TCase *gradient = tcase_create("Gradient");

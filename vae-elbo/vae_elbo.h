@@ -103,11 +103,7 @@ double naive_bce_sum(const float *target, const float *p, size_t n);
 
 /* ================================================= the ELBO of one image */
 
-/* Terms of the ELBO, in nats: recon = log p(x|z) (≤ 0), kl ≥ 0, elbo = recon − kl.
- * Per image, or summed over a batch, as the caller says. */
-typedef struct {
-    double recon, kl, elbo;
-} elbo_terms;
+/* (The terms of a whole ELBO, elbo_terms, are the library's: common/vae.h.) */
 
 /* The analytic-KL estimate from one draw z: log p(x|z) − KL(q ‖ p).  mu (L), logvar (L) */
 double elbo_analytic_kl(double log_px_given_z, const double *mu, const double *logvar, int latent);

@@ -1,29 +1,13 @@
-/* vae_model.h: the two VAEs of the exercise and their training step.
+/* vae_model.h: the two VAEs of the exercise, and the study of the two ELBO estimators.
+ *
+ * The VAE itself (its two models, the sampling layer, the loss, the training step and epoch,
+ * encoding and decoding) is the library's: common/vae.h. This exercise trains it with its own
+ * KL term, kl_batch_forward and kl_batch_backward of vae_elbo.h, handed in through vae_config
+ * (main.c), and adds what only this chapter needs: the two single-draw estimators of one
+ * image's ELBO.
  *
  * Shape legend
- *   B  batch      L  latent dimensions      D  pixels the model sees (784 or 1024)
- *
- * A VAE is two sequential models (model.h) joined by the sampling layer (sampling.h):
- *
- *   x (B, D) ─encoder─▶ (B, 2L) = [μ | log σ²] ─sampling: z = μ + σ ε─▶ z (B, L)
- *            ─decoder─▶ logits (B, D),  p(x|z) = Bernoulli(sigmoid(logits))
- *
- *   loss = Σ_batch [ BCE(x, sigmoid(logits)) summed over the D pixels + β KL(q(z|x) ‖ N(0, I)) ]
- *        = −Σ_batch ELBO  when β = 1
- *
- * The decoder ends in logits and the reconstruction uses BCE-with-logits, which is
- * the same function as sigmoid followed by BCE but stable for any logit.
- *
- * Backward reads like the diagram, right to left: the loss gives ∂L/∂logits, the
- * decoder's backward gives ∂L/∂z (it was built with model_request_input_grad), the
- * sampling layer turns that into ∂L/∂μ and ∂L/∂log σ², the KL adds its own
- * gradient, and the encoder's backward takes the pair as ∂L/∂(its output).
- *
- * The two models:
- * - dense, as in pytorch/examples' VAE: 784 → 400 (ReLU) → 2L | L → 400 (ReLU) → 784;
- * - convolutional, the lecture's: images zero-padded to 32x32; Conv2D 32, 64, 128
- *   (3x3, stride 2, same, ReLU) → flatten → Dense 2L | Dense 2048 → reshape (128, 4, 4)
- *   → Conv2DTranspose 128, 64, 32 (3x3, stride 2, same, ReLU) → Conv2D 1 (3x3, same).
+ *   L  latent dimensions      D  pixels the model sees (784 or 1024)
  */
 #ifndef VAE_MODEL_H
 #define VAE_MODEL_H
@@ -31,99 +15,8 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
-#include "data.h"
-#include "model.h"
-#include "optim.h"
+#include "vae.h"
 #include "vae_elbo.h"
-
-typedef enum { VAE_DENSE, VAE_CONV } vae_kind;
-
-typedef struct {
-    vae_kind kind;
-    int latent;          /* L */
-    int hidden;          /* dense: units of each hidden layer (400); ignored by the conv model */
-    double beta;         /* weight of the KL term; 1 gives the ELBO */
-    double lr;           /* Adam's learning rate */
-    int max_batch;       /* largest batch the buffers hold */
-} vae_config;
-
-#define VAE_CONV_SIDE 32       /* the conv model's padded image side */
-#define VAE_CONV_PAD 2         /* zero rows and columns added on every side: 28 + 2·2 = 32 */
-
-typedef struct {
-    vae_config cfg;
-    int side;                  /* 28 (dense) or 32 (conv): the model's image side */
-    size_t x_size;             /* D = side² */
-    model *encoder;            /* x (B, D) → (B, 2L) */
-    model *decoder;            /* z (B, L) → logits (B, D) */
-    optimizer *encoder_opt, *decoder_opt;
-    float *mu, *logvar;        /* (B, L) the encoder's output, split */
-    float *eps, *z;            /* (B, L) the noise of the last forward, and the sample */
-    float *d_mu, *d_logvar;    /* (B, L) */
-    float *d_encoder_out;      /* (B, 2L) [∂L/∂μ | ∂L/∂log σ²] */
-    float *d_logits;           /* (B, D) ∂L/∂logits, written by a forward that wants gradients */
-    const float *logits;       /* (B, D) the decoder's output of the last forward (owned by the decoder) */
-    int last_batch;            /* batch of the last forward; 0 before any */
-} vae;
-
-/* Builds both models (Glorot weights from rng), their Adam optimizers and the buffers.
- * NULL with error_message on a bad config (latent < 1, hidden < 1, batch < 1, beta < 0,
- * lr <= 0) or no memory. */
-vae *vae_alloc(const vae_config *cfg, gsl_rng *rng);
-void vae_free(vae *v);                       /* NULL is a no-op */
-
-const char *vae_kind_name(vae_kind kind);    /* "dense", "conv" */
-
-/* Splits every batch of both models into `threads` lanes that run at once (model_set_threads);
- * the same seed and thread count give the same numbers. AE_EINVAL, AE_ENOMEM. */
-int vae_set_threads(vae *v, int threads);
-
-/* x (n, D) from images[index[i]] (index NULL: images 0..n−1), bytes / 255, zero-padded
- * to 32x32 for the conv model. */
-void vae_fill_batch(const vae *v, float *x, const idx_array *images, const size_t *index, int n);
-
-/* One pass with the noise already in v->eps (so a test can hold ε fixed):
- * encoder, split into μ and log σ², z = μ + σ ε, decoder. *sum receives the batch's
- * ELBO terms summed over the images. With want_grad, also writes v->d_logits for
- * vae_backward. x (n, D). AE_ESTATE for n outside 1..max_batch. */
-int vae_forward(vae *v, const float *x, int n, int want_grad, elbo_terms *sum);
-
-/* Gradients of loss = Σ_batch (BCE_sum + β KL) into both models' grads (zeroed first),
- * after vae_forward(..., want_grad = 1) of the same batch. */
-int vae_backward(vae *v, int n);
-
-/* One training step: fresh ε from rng, forward, a check that the loss is finite
- * (AE_ENUMERIC otherwise, parameters untouched), backward, an Adam step on each model.
- * x (n, D); *sum as in vae_forward. */
-int vae_train_step(vae *v, const float *x, int n, gsl_rng *rng, elbo_terms *sum);
-
-/* Called after each training batch with the running mean per image (may be NULL). */
-typedef void (*vae_progress_fn)(void *ctx, long batches_done, long batches, const elbo_terms *running);
-
-/* One epoch over images in a fresh shuffled order (order (count) is the caller's scratch),
- * batches of cfg.max_batch. *mean receives the mean per image of the ELBO terms over the
- * epoch's batches, as they were while training. */
-int vae_train_epoch(vae *v, const idx_array *images, size_t *order, gsl_rng *rng,
-                    vae_progress_fn progress, void *progress_ctx, elbo_terms *mean);
-
-/* The ELBO terms per image over every image, each with one draw z ~ q(z|x) from rng. */
-int vae_evaluate(vae *v, const idx_array *images, gsl_rng *rng, elbo_terms *mean);
-
-/* μ and log σ² of n images. x (n, D), mu (n, L), logvar (n, L). */
-int vae_encode(vae *v, const float *x, int n, float *mu, float *logvar);
-
-/* The decoder's logits for n latent points (valid until the next decoder call). z (n, L) */
-int vae_decode_logits(vae *v, const float *z, int n, const float **logits);
-
-/* Decoded Bernoulli means p = sigmoid(logits), cropped back to 28x28 for the conv model.
- * z (n, L), images (n, 28·28) */
-int vae_decode_images(vae *v, const float *z, int n, float *images);
-
-/* Σ_i BCE(x_i, sigmoid ℓ_i) = Σ_i [max(ℓ, 0) − ℓ x + log(1 + e^−|ℓ|)] in one pass in float, and,
- * when d_logits is not NULL, d_logits = sigmoid ℓ − x. The training step's reconstruction loss:
- * the library's bce_logits computes the same in double, at twice the cost (the tests compare them).
- * logits (n), x (n) in [0, 1] (not checked), d_logits (n) or NULL */
-double vae_bce_logits_sum(float *d_logits, const float *logits, const float *x, size_t n);
 
 /* The two single-draw estimators of one image's ELBO, over `draws` draws z ~ q(z|x):
  * analytic-KL log p(x|z) − KL, and single-sample log p(x|z) + log p(z) − log q(z|x),
