@@ -2,8 +2,8 @@
  *
  *   Grader  a copy of this checkout (only what a build needs: Makefile, config.mk, mk/,
  *           common/ and the exercise folders) is placed in a temporary folder and graded with
- *           `make grade SUBMISSION=copy`: every counted item passes and the missing Task 1 is
- *           reported as not counted. Then errors are planted in the copy, one per exercise,
+ *           `make grade SUBMISSION=copy`: every item passes (an exercise without a main.c would be
+ *           reported as not counted). Then errors are planted in the copy, one per exercise,
  *           and the grader must name the item that catches each:
  *             week05-task2-kl          kl_bernoulli's arguments swapped; then its sign flipped
  *             week05-task3-transposed  tconv_scatter flips the kernel (where it must not);
@@ -287,7 +287,7 @@ START_TEST(test_own_programs_pass)
     ck_assert_msg(text != NULL, "no grade-report.md in the graded copy (see %s)", log);
     ck_assert_msg(status == 0, "`make grade` on an unchanged copy exits %d, not 0 (see %s and %s)", status, report, log);
     ck_assert_msg(strstr(text, " 0 failed or not run.") != NULL, "an unchanged copy has a failing item (see %s)", report);
-    /* every exercise that has a program is graded, and the one without is not counted */
+    /* every exercise that has a program is graded; one without a main.c would not be counted */
     ck_assert_ptr_nonnull(strstr(text, "## week05-task2-kl: "));
     ck_assert_ptr_nonnull(strstr(text, "## week05-task3-transposed: "));
     ck_assert_ptr_nonnull(strstr(text, "## vae-reparam: "));
