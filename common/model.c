@@ -17,6 +17,7 @@
 #include "cpu.h"
 #include "error.h"
 #include "fileio.h"
+#include "gemm.h"
 #include "init.h"
 #include "pool.h"
 #include "tensor.h"
@@ -164,6 +165,7 @@ void model_free(model *m)
     pool_free(m->pool);
     free(m->lane_grads);
     free(m->lane_work);
+    free(m->lane_partials);
     free(m->layers);
     free(m->params);
     free(m->grads);
@@ -345,25 +347,47 @@ static void free_plan(model *m)
     free(m->work);
     free(m->lane_grads);
     free(m->lane_work);
-    m->params = m->grads = m->acts = m->work = m->lane_grads = m->lane_work = NULL;
+    free(m->lane_partials);
+    m->params = m->grads = m->acts = m->work = m->lane_grads = m->lane_work = m->lane_partials = NULL;
     m->d_input = NULL;
     m->max_batch = 0;
 }
 
-/* With more than one thread: each lane's gradient block and the workspaces of lanes 1.. */
+/* The largest input of a dense layer other than the first: the size of a lane's part of ∂L/∂input
+ * in the units split; 0 when the model is not all dense (see model_units_split). */
+static size_t units_partial_floats(const model *m)
+{
+    size_t largest = 0;
+    int dense = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (is_alias(l) || l->spec.kind == LAYER_ACTIVATION) continue;
+        if (l->spec.kind != LAYER_DENSE) return 0;
+        if (dense++ > 0 && l->in_size > largest) largest = l->in_size;
+    }
+    if (dense > MODEL_UNITS_MAX_DENSE) return 0;         /* the lanes' lists of parameter ranges are this long */
+    return dense > 0 ? (largest ? largest : 1) : 0;
+}
+
+/* With more than one thread: each lane's gradient block and the workspaces of lanes 1..
+ * (the batch split), and for an all-dense model each lane's part of ∂L/∂input (the units split). */
 static int plan_lanes(model *m)
 {
     free(m->lane_grads);
     free(m->lane_work);
-    m->lane_grads = m->lane_work = NULL;
+    free(m->lane_partials);
+    m->lane_grads = m->lane_work = m->lane_partials = NULL;
     if (m->threads == 1 || m->max_batch == 0) return AE_OK;
     const size_t lanes = (size_t)m->threads;
+    const size_t partial = padded((size_t)m->max_batch * units_partial_floats(m));
     m->lane_grads = alloc_floats(lanes * padded(m->n_params));
     m->lane_work = m->work_floats ? alloc_floats((lanes - 1) * padded(m->work_floats)) : NULL;
-    if (!m->lane_grads || (m->work_floats && !m->lane_work)) {
+    m->lane_partials = partial ? alloc_floats(lanes * partial) : NULL;
+    if (!m->lane_grads || (m->work_floats && !m->lane_work) || (partial && !m->lane_partials)) {
         free(m->lane_grads);
         free(m->lane_work);
-        m->lane_grads = m->lane_work = NULL;
+        free(m->lane_partials);
+        m->lane_grads = m->lane_work = m->lane_partials = NULL;
         return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
     }
     return AE_OK;
@@ -744,6 +768,176 @@ int model_backward_rows(model *m, const float *x, const float *d_y, int first, i
     if (rc != AE_OK) return rc;
     if (count > 0) backward_rows(m, x, d_y, first, count, lane_grads(m, lane), lane_work(m, lane));
     return AE_OK;
+}
+
+/* ------------------------------------------------ dense models: units split */
+
+/* A model whose layers with parameters are all dense can split its work the other way round:
+ * each lane owns a share of every dense layer's units (its rows of W, its entries of b, its
+ * columns of the activations) for the whole batch. The parameters and their gradients then
+ * stay on their lane's core; only activations cross between cores, a few kilobytes a layer.
+ * Between dense layers the lanes wait for each other (pool_barrier): a layer reads all of its
+ * input. Each unit's sums run over the whole batch in order, so the numbers do not depend on
+ * the number of threads at all, apart from the loss's sum (train.h). */
+
+int model_units_split(const model *m)
+{
+    return m->threads > 1 && m->max_batch > 0 && !m->want_input_grad && units_partial_floats(m) > 0;
+}
+
+/* The units [first, end) of a layer's output that a lane owns: shares in multiples of 16 */
+static void unit_share(size_t units, int lane, int lanes, size_t *first, size_t *end)
+{
+    pool_share(units, 16, lane, lanes, first, end);
+}
+
+/* dst[c] += Σ_b rows[b·stride + c] for c < n: a bias gradient from a block of columns */
+static void add_columns(float *restrict dst, const float *restrict rows, size_t stride, int batch, size_t n)
+{
+    for (int b = 0; b < batch; b++) {
+        const float *row = rows + (size_t)b * stride;
+        size_t c = 0;
+        for (; c + 16 <= n; c += 16)          /* blocks of a known length: GCC vectorizes them at -O2 */
+            for (int j = 0; j < 16; j++) dst[c + j] += row[c + j];
+        for (; c < n; c++) dst[c] += row[c];
+    }
+}
+
+static int check_units(const model *m, int batch, int lane, const char *what)
+{
+    if (!model_units_split(m))
+        return AE_ERROR(AE_ESTATE, "%s: the model is not an all-dense model on several threads", what);
+    if (batch < 1 || batch > m->max_batch)
+        return AE_ERROR(AE_ESTATE, "%s: a batch of %d does not fit a model built for batches of 1 to %d",
+                        what, batch, m->max_batch);
+    if (lane < 0 || lane >= m->threads)
+        return AE_ERROR(AE_EINVAL, "%s: lane %d of a model with %d threads", what, lane, m->threads);
+    return AE_OK;
+}
+
+int model_units_forward(model *m, const float *x, int batch, int lane, const float **y)
+{
+    int rc = check_units(m, batch, lane, "model_units_forward");
+    if (rc != AE_OK) return rc;
+    const int lanes = m->threads;
+    for (int i = 0; i < m->n_layers; i++) {
+        layer *l = &m->layers[i];
+        if (is_alias(l)) continue;
+        const float *in = layer_input(m, i, x);              /* (B, in_size), all of it */
+        const size_t n_out = l->out_size;
+        size_t u0, u1;
+        unit_share(n_out, lane, lanes, &u0, &u1);
+        const size_t units = u1 - u0;
+        if (l->spec.kind == LAYER_DENSE) {
+            if (in != x) pool_barrier(m->pool);              /* the layer below, every lane's columns */
+            float *linear = has_fused_activation(l) ? l->pre : l->out;
+            if (units > 0) {
+                /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1) */
+                for (int b = 0; b < batch; b++)
+                    memcpy(linear + (size_t)b * n_out + u0, l->bias + u0, units * sizeof *linear);
+                gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
+                     l->weight + u0 * l->in_size, (int)l->in_size, 1.0f, linear + u0, (int)n_out);
+                if (has_fused_activation(l))
+                    for (int b = 0; b < batch; b++)
+                        activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0,
+                                           linear + (size_t)b * n_out + u0, units);
+            }
+        } else {                                             /* an activation: the same columns */
+            for (int b = 0; b < batch && units > 0; b++)
+                activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, in + (size_t)b * n_out + u0, units);
+        }
+    }
+    *y = layer_input(m, m->n_layers, x);
+    return AE_OK;
+}
+
+int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane)
+{
+    int rc = check_units(m, batch, lane, "model_units_backward");
+    if (rc != AE_OK) return rc;
+    const int lanes = m->threads;
+    const size_t partial_stride = padded((size_t)m->max_batch * units_partial_floats(m));
+    int first_dense = 0;
+    while (is_alias(&m->layers[first_dense]) || m->layers[first_dense].spec.kind != LAYER_DENSE) first_dense++;
+    const float *d_out = d_y;                                /* (B, out_size): this lane's columns */
+    for (int i = m->n_layers - 1; i >= first_dense; i--) {
+        layer *l = &m->layers[i];
+        if (is_alias(l)) continue;
+        const layer_spec *s = &l->spec;
+        const float *in = layer_input(m, i, x);              /* (B, in_size) */
+        const size_t n_out = l->out_size, n_in = l->in_size;
+        size_t u0, u1;
+        unit_share(n_out, lane, lanes, &u0, &u1);
+        const size_t units = u1 - u0;
+        float *d_in = m->layers[i - 1 >= 0 ? i - 1 : 0].d_out;   /* (B, in_size) of the layer below */
+        if (s->kind == LAYER_ACTIVATION) {                   /* element-wise: this lane's columns only */
+            for (int b = 0; b < batch && units > 0; b++) {
+                const size_t at = (size_t)b * n_out + u0;
+                memset(d_in + at, 0, units * sizeof *d_in);
+                activation_backward(s->act, d_in + at, d_out + at, in + at, l->out + at, units);
+            }
+            d_out = d_in;
+            continue;
+        }
+        const float *d_linear = d_out;
+        if (has_fused_activation(l)) {
+            for (int b = 0; b < batch && units > 0; b++) {
+                const size_t at = (size_t)b * n_out + u0;
+                memset(l->d_pre + at, 0, units * sizeof *l->d_pre);
+                activation_backward(s->act, l->d_pre + at, d_out + at, l->pre + at, l->out + at, units);
+            }
+            d_linear = l->d_pre;
+        }
+        if (units > 0) {
+            /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1) */
+            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, d_linear + u0, (int)n_out, in, (int)n_in,
+                 1.0f, l->d_weight + u0 * n_in, (int)n_in);
+            add_columns(l->d_bias + u0, d_linear + u0, n_out, batch, units);
+        }
+        if (i == first_dense) break;                        /* no input gradient wanted */
+        /* ∂L/∂in = Σ over lanes of d_linear[:, their units] · W[their units]: each lane its part,
+         * then each lane adds up the columns it owns in the layer below, lane 0's part first */
+        float *partial = m->lane_partials + (size_t)lane * partial_stride;   /* (B, in_size) */
+        if (units > 0)
+            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)n_in, (int)units, d_linear + u0, (int)n_out,
+                 l->weight + u0 * n_in, (int)n_in, 0.0f, partial, (int)n_in);
+        else
+            memset(partial, 0, (size_t)batch * n_in * sizeof *partial);
+        pool_barrier(m->pool);
+        size_t c0, c1;
+        unit_share(n_in, lane, lanes, &c0, &c1);
+        for (int b = 0; b < batch && c1 > c0; b++) {
+            float *row = d_in + (size_t)b * n_in;
+            memcpy(row + c0, m->lane_partials + (size_t)b * n_in + c0, (c1 - c0) * sizeof *row);
+            for (int k = 1; k < lanes; k++)
+                add_columns(row + c0, m->lane_partials + (size_t)k * partial_stride + (size_t)b * n_in + c0, 0, 1,
+                            c1 - c0);
+        }
+        pool_barrier(m->pool);                               /* the parts are read before they are reused */
+        d_out = d_in;
+    }
+    return AE_OK;
+}
+
+void model_units_columns(const model *m, int lane, size_t *first, size_t *end)
+{
+    unit_share(model_output_size(m), lane, m->threads, first, end);
+}
+
+int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_layers && n + 2 <= max; i++) {
+        const layer *l = &m->layers[i];
+        if (is_alias(l) || l->spec.kind != LAYER_DENSE) continue;
+        size_t u0, u1;
+        unit_share(l->out_size, lane, m->threads, &u0, &u1);
+        first[n] = l->param_offset + u0 * l->in_size;        /* rows u0..u1 of W */
+        end[n++] = l->param_offset + u1 * l->in_size;
+        first[n] = l->param_offset + l->n_weight + u0;       /* entries u0..u1 of b */
+        end[n++] = l->param_offset + l->n_weight + u1;
+    }
+    return n;
 }
 
 /* grads[i] = (grads[i] or 0) + lane 0's [i] + lane 1's [i] + ..., each lane's [i] then 0 */

@@ -100,6 +100,7 @@ typedef struct model {
     pool *pool;                    /* the lanes' threads; NULL with one */
     float *lane_grads;             /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
     float *lane_work;              /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
+    float *lane_partials;          /* all-dense models: (threads, max_batch · largest dense input) each lane's part of ∂L/∂input */
 } model;
 
 /* A model taking samples of the given shape (1 or 3 dims); NULL with error_message on failure. */
@@ -163,6 +164,26 @@ void model_run_lanes(model *m, pool_task task, void *ctx);
 int model_forward_rows(model *m, const float *x, int first, int count, int lane, const float **y);
 int model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, int lane);
 void model_gather_grads(model *m, size_t first, size_t end, int accumulate);
+
+/* An all-dense model (every layer with parameters dense, no input gradient requested) on several
+ * threads can split each layer's units instead of the batch: lane k owns a share of every
+ * layer's units (its rows of W, entries of b and columns of the activations) for the whole
+ * batch, so its parameters and their gradients never leave its core; the lanes only wait for
+ * each other between layers (pool_barrier). train_fit does so when model_units_split says 1.
+ * Called from a task of model_run_lanes, by every lane at once:
+ *   model_units_forward: x (B, in_size), all of it (each lane may pass its own copy), through
+ *     the model; *y (B, out_size) holds this lane's columns of the output (model_units_columns);
+ *   model_units_backward: ∂L/∂y in this lane's columns of d_y (B, out_size) back through the
+ *     model, adding ∂L/∂params into this lane's parameters in m->grads;
+ *   model_units_params: the parameter ranges [first, end) this lane owns (2 per dense layer,
+ *     at most max), for zeroing its gradients and running the optimizer on them. */
+#define MODEL_UNITS_MAX_DENSE 32   /* dense layers at most, for the units split */
+int model_units_split(const model *m);
+int model_units_forward(model *m, const float *x, int batch, int lane, const float **y);
+int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane);
+int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max);
+/* The output columns [first, end) that lane owns in the units split. */
+void model_units_columns(const model *m, int lane, size_t *first, size_t *end);
 
 /* Binary checkpoint: magic "AECKPT1\0", version, input shape, layer count, each layer's
  * kind, activation, output shape and parameter shapes, the parameter count, the

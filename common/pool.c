@@ -15,6 +15,7 @@
 #include "error.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ struct pool {
     atomic_int sleepers;             /* workers asleep on wake_workers */
     atomic_int caller_sleeps;        /* 1 while the caller sleeps on wake_caller */
     atomic_int stop;
+    atomic_uint barrier_round;       /* pool_barrier: rounds completed */
+    atomic_int barrier_waiting;      /* pool_barrier: lanes arrived in this round */
     pool_task task;                  /* the current task, published by `generation` */
     void *ctx;
 };
@@ -118,6 +121,8 @@ pool *pool_alloc(int threads)
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->caller_sleeps, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->barrier_round, 0);
+    atomic_init(&p->barrier_waiting, 0);
     for (int lane = 1; lane < threads; lane++) {
         worker_arg *arg = malloc(sizeof *arg);
         if (arg) *arg = (worker_arg){ p, lane };
@@ -180,4 +185,21 @@ void pool_share(size_t n, size_t align, int lane, int lanes, size_t *first, size
     size_t to = lane + 1 == lanes ? n : n * (size_t)(lane + 1) / (size_t)lanes / align * align;
     *first = from;
     *end = to;
+}
+
+/* The last lane to arrive starts the next round; the others wait for it, spinning then
+ * yielding the processor (a barrier is short: the lanes of a task do equal shares). */
+void pool_barrier(pool *p)
+{
+    if (!p || p->threads == 1) return;
+    const unsigned round = atomic_load(&p->barrier_round);
+    if (atomic_fetch_add(&p->barrier_waiting, 1) == p->threads - 1) {
+        atomic_store(&p->barrier_waiting, 0);
+        atomic_fetch_add(&p->barrier_round, 1);
+        return;
+    }
+    for (long spin = 0; atomic_load_explicit(&p->barrier_round, memory_order_acquire) == round; spin++) {
+        if (spin < POOL_SPINS) cpu_relax();
+        else sched_yield();
+    }
 }

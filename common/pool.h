@@ -33,6 +33,10 @@ int pool_threads(const pool *p);         /* lanes: 1 for NULL */
  * pool runs task(ctx, 0, 1). */
 void pool_run(pool *p, pool_task task, void *ctx);
 
+/* Inside a task: every lane waits here until all lanes of the task have arrived, and sees
+ * what the others wrote before. All lanes must call it equally often. No-op for one lane. */
+void pool_barrier(pool *p);
+
 /* The part [first, end) of n items that lane `lane` of `lanes` takes: n·lane/lanes up to
  * n·(lane+1)/lanes, rounded down to a multiple of `align` (a cache line of floats keeps
  * two threads off the same line); the last lane ends at n. */

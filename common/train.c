@@ -65,6 +65,9 @@ typedef struct {
     int n;
     float *x, *y, *d_pred;          /* (n, x_size), (n, y_size), (n, y_size) */
     int backward;                   /* 0: forward and loss only (evaluation) */
+    int units;                      /* 1: an all-dense model split by units (model_units_split) */
+    float *lane_xy;                 /* units: each lane's own copy of the batch, x then y */
+    size_t lane_xy_floats;          /* units: floats per lane */
     double loss_of[POOL_MAX_THREADS];     /* each lane's share of the batch loss */
     int rc_of[POOL_MAX_THREADS];
     char message_of[POOL_MAX_THREADS][256];   /* a lane's error message (error messages are per thread) */
@@ -85,10 +88,51 @@ static double lane_loss_share(loss_spec loss, double lane_loss, float *d_pred, s
     return lane_loss * count / n;
 }
 
+/* All-dense models split by units: each lane fills its own copy of the whole batch, runs the
+ * model for its units, and scores and differentiates the output columns it owns. */
+static int units_lane(lane_step *s, int lane)
+{
+    const size_t x_size = s->src->x_size, y_size = s->src->y_size, values = (size_t)s->n * y_size;
+    float *x = s->lane_xy + (size_t)lane * s->lane_xy_floats, *y = x + (size_t)s->n * x_size;
+    int rc = s->src->fill(s->src->ctx, s->index, s->n, x, y);
+    if (s->backward) {                              /* this lane's gradients, before backward adds into them */
+        size_t first[2 * MODEL_UNITS_MAX_DENSE], end[2 * MODEL_UNITS_MAX_DENSE];
+        const int ranges = model_units_params(s->m, lane, first, end, 2 * MODEL_UNITS_MAX_DENSE);
+        for (int r = 0; r < ranges; r++) memset(s->m->grads + first[r], 0, (end[r] - first[r]) * sizeof(float));
+    }
+    /* forward and backward run in every lane whatever happened before: the lanes wait for each
+     * other between layers, and a lane that stayed away would leave the others waiting */
+    const float *pred;
+    int forward = model_units_forward(s->m, x, s->n, lane, &pred);
+    if (rc == AE_OK) rc = forward;
+    size_t c0, c1;
+    model_units_columns(s->m, lane, &c0, &c1);
+    double total = 0.0;
+    for (int b = 0; b < s->n && rc == AE_OK && c1 > c0; b++) {   /* the loss of this lane's columns, row by row */
+        const size_t at = (size_t)b * y_size + c0;
+        float *d_pred = s->backward ? s->d_pred + at : NULL;
+        double row_loss;
+        rc = loss_compute(s->loss, &row_loss, d_pred, pred + at, y + at, c1 - c0);
+        if (rc == AE_OK) total += lane_loss_share(s->loss, row_loss, d_pred, c1 - c0, (int)(c1 - c0), (int)values);
+    }
+    s->loss_of[lane] = total;
+    if (s->backward && forward == AE_OK) {
+        int back = model_units_backward(s->m, x, s->d_pred, s->n, lane);
+        if (rc == AE_OK) rc = back;
+    }
+    return rc;
+}
+
 /* fill, forward, loss (and backward) of this lane's rows */
 static void step_lane(void *opaque, int lane, int lanes)
 {
     lane_step *s = opaque;
+    if (s->units) {
+        s->rc_of[lane] = units_lane(s, lane);
+        if (s->rc_of[lane] != AE_OK)
+            snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
+        return;
+    }
     const size_t x_size = s->src->x_size, y_size = s->src->y_size;
     size_t first, end;
     pool_share((size_t)s->n, 1, lane, lanes, &first, &end);
@@ -115,6 +159,12 @@ static void step_lane(void *opaque, int lane, int lanes)
 static void update_lane(void *opaque, int lane, int lanes)
 {
     lane_step *s = opaque;
+    if (s->units) {                                 /* the parameters this lane owns, their gradients complete */
+        size_t firsts[2 * MODEL_UNITS_MAX_DENSE], ends[2 * MODEL_UNITS_MAX_DENSE];
+        const int ranges = model_units_params(s->m, lane, firsts, ends, 2 * MODEL_UNITS_MAX_DENSE);
+        for (int r = 0; r < ranges; r++) optimizer_update_range(s->opt, s->m->params, s->m->grads, firsts[r], ends[r]);
+        return;
+    }
     size_t first, end;
     pool_share(s->m->n_params, 16, lane, lanes, &first, &end);
     model_gather_grads(s->m, first, end, 0);
@@ -195,16 +245,21 @@ int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mea
     size_t *index = malloc((size_t)batch * sizeof *index);
     float *x = malloc((size_t)batch * (src->x_size + src->y_size) * sizeof *x);
     lane_step *step = m->threads > 1 ? malloc(sizeof *step) : NULL;
-    if (!index || !x || (m->threads > 1 && !step)) {
+    const size_t lane_xy_floats = (size_t)batch * (src->x_size + src->y_size);
+    float *lane_xy = model_units_split(m) ? malloc((size_t)m->threads * lane_xy_floats * sizeof *lane_xy) : NULL;
+    if (!index || !x || (m->threads > 1 && !step) || (model_units_split(m) && !lane_xy)) {
         free(index);
         free(x);
         free(step);
+        free(lane_xy);
         return AE_ERROR(AE_ENOMEM, "out of memory for an evaluation batch");
     }
+    if (step) *step = (lane_step){ .units = lane_xy != NULL, .lane_xy = lane_xy, .lane_xy_floats = lane_xy_floats };
     rc = evaluate_with(m, loss, src, batch, index, x, x + (size_t)batch * src->x_size, step, mean_loss);
     free(index);
     free(x);
     free(step);
+    free(lane_xy);
     return rc;
 }
 
@@ -280,15 +335,21 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
     float *d_pred = y + (size_t)batch * y_size;
     for (size_t i = 0; i < train->count; i++) order[i] = i;
     lane_step *step = NULL;            /* with threads: [0] for training, [1] for validation */
+    float *lane_xy = NULL;             /* an all-dense model split by units: each lane's copy of a batch */
+    const size_t lane_xy_floats = (size_t)batch * (x_size + y_size);
     if (m->threads > 1) {
         step = malloc(2 * sizeof *step);
-        if (!step) {
+        if (step && model_units_split(m)) lane_xy = malloc((size_t)m->threads * lane_xy_floats * sizeof *lane_xy);
+        if (!step || (model_units_split(m) && !lane_xy)) {
+            free(step);
             free(order);
             free(x);
             return AE_ERROR(AE_ENOMEM, "out of memory for the training batches");
         }
         step[0] = (lane_step){ .m = m, .opt = opt, .loss = loss, .src = train, .x = x, .y = y, .d_pred = d_pred,
-                               .backward = 1 };
+                               .backward = 1, .units = lane_xy != NULL, .lane_xy = lane_xy,
+                               .lane_xy_floats = lane_xy_floats };
+        step[1] = step[0];
     }
 
     FILE *out = cfg->style == PROGRESS_NONE ? NULL : cfg->progress;
@@ -363,6 +424,7 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
         }
         if (out && rc == AE_OK) report_epoch(out, cfg, epoch, train_loss, val_loss, seconds);
     }
+    free(lane_xy);
     free(step);
     free(order);
     free(x);

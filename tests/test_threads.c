@@ -172,6 +172,8 @@ START_TEST(test_model_threads_limits)
     float x[81] = { 0 };
     ck_assert_int_eq(model_forward_rows(m, x, 0, 1, 2, &y), AE_EINVAL);      /* no lane 2 of 2 */
     ck_assert_int_eq(model_forward_rows(m, x, 5, 3, 0, &y), AE_ESTATE);      /* rows past the largest batch */
+    ck_assert_int_eq(model_units_split(m), 0);                             /* convolutions: the batch splits */
+    ck_assert_int_eq(model_units_forward(m, x, 1, 0, &y), AE_ESTATE);
     ck_assert_int_eq(model_set_threads(m, 1), AE_OK);
     ck_assert_ptr_null(m->pool);
     model_free(m);
@@ -180,17 +182,27 @@ END_TEST
 
 /* ----------------------------------------------------------------- train */
 
-/* The sample's images through a small dense autoencoder for 2 epochs, on `threads` threads. */
-static void train_sample(int threads, train_history *history, float *final_params, size_t *n_params)
+/* The sample's images through a small autoencoder for 2 epochs, on `threads` threads: a dense
+ * one (its units split over the threads) or a convolutional one (its batch split). */
+static void train_sample(int threads, int convolutional, train_history *history, float *final_params,
+                         size_t *n_params)
 {
     fashion_mnist fm;
     ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 0), AE_OK);
     gsl_rng *rng = test_rng(42);
-    model *m = model_alloc(1, (int[]){ FASHION_PIXELS });
-    ck_assert_int_eq(model_add(m, layer_dense(16, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_dense(FASHION_PIXELS, ACT_SIGMOID)), AE_OK);
+    model *m;
+    if (convolutional) {
+        m = model_alloc(3, (int[]){ 1, 28, 28 });
+        ck_assert_int_eq(model_add(m, layer_conv2d(4, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);           /* 4x14x14 */
+        ck_assert_int_eq(model_add(m, layer_conv2d_transpose(1, 3, 2, PAD_SAME, ACT_SIGMOID)), AE_OK);
+    } else {
+        m = model_alloc(1, (int[]){ FASHION_PIXELS });
+        ck_assert_int_eq(model_add(m, layer_dense(16, ACT_RELU)), AE_OK);
+        ck_assert_int_eq(model_add(m, layer_dense(FASHION_PIXELS, ACT_SIGMOID)), AE_OK);
+    }
     ck_assert_int_eq(model_build(m, 32, rng), AE_OK);
     ck_assert_int_eq(model_set_threads(m, threads), AE_OK);
+    ck_assert_int_eq(model_units_split(m), threads > 1 && !convolutional);
     optimizer *opt = adam_alloc(m->n_params, 1e-3);
     image_source_ctx train_ctx = { .images = &fm.train.images }, val_ctx = { .images = &fm.test.images };
     batch_source train = image_batch_source(&train_ctx), val = image_batch_source(&val_ctx);
@@ -207,18 +219,19 @@ static void train_sample(int threads, train_history *history, float *final_param
     fashion_mnist_free(&fm);
 }
 
+/* loop index: 0 the dense model, 1 the convolutional one */
 START_TEST(test_training_on_threads)
 {
     static train_history one, two, again;
-    enum { PARAMS = 784 * 16 + 16 + 16 * 784 + 784 };
+    enum { PARAMS = 784 * 16 + 16 + 16 * 784 + 784 };   /* the dense model's; the other has fewer */
     static float p_one[PARAMS], p_two[PARAMS], p_again[PARAMS];
     size_t n;
-    train_sample(1, &one, p_one, &n);
-    ck_assert_uint_eq(n, PARAMS);
-    train_sample(2, &two, p_two, &n);
-    train_sample(2, &again, p_again, &n);
+    train_sample(1, _i, &one, p_one, &n);
+    ck_assert_uint_eq(n, _i ? 4 * 9 + 4 + 4 * 9 + 1 : PARAMS);
+    train_sample(2, _i, &two, p_two, &n);
+    train_sample(2, _i, &again, p_again, &n);
     /* the same seed and the same threads: the same numbers, bit for bit */
-    ck_assert_int_eq(memcmp(p_two, p_again, sizeof p_two), 0);
+    ck_assert_int_eq(memcmp(p_two, p_again, n * sizeof *p_two), 0);
     ck_assert_double_eq(two.train_loss[1], again.train_loss[1]);
     ck_assert_double_eq(two.val_loss[1], again.val_loss[1]);
     /* other threads: the gradients' sums round differently, the training is the same */
@@ -226,7 +239,7 @@ START_TEST(test_training_on_threads)
         ck_assert_double_eq_tol(two.train_loss[e], one.train_loss[e], 1e-4 * one.train_loss[e]);
         ck_assert_double_eq_tol(two.val_loss[e], one.val_loss[e], 1e-4 * one.val_loss[e]);
     }
-    ck_assert_double_le(max_abs_diff(p_one, p_two, PARAMS), 1e-3);
+    ck_assert_double_le(max_abs_diff(p_one, p_two, n), 1e-3);
     ck_assert_double_lt(two.val_loss[1], two.val_loss[0]);         /* and it learns */
 }
 END_TEST
@@ -280,6 +293,36 @@ START_TEST(test_training_on_threads_stops_cleanly)
 }
 END_TEST
 
+/* Separate activation layers in the units split (each lane applies them to its own columns): two
+ * threads train as one does, to float rounding. */
+START_TEST(test_units_split_with_activation_layers)
+{
+    small_source clean = { -1, 0 };
+    batch_source src = { 40, 5, 5, small_fill, &clean };
+    train_config cfg = { .epochs = 3, .batch_size = 8, .shuffle = 1, .style = PROGRESS_NONE };
+    float params[2][5 * 7 + 7 + 7 * 5 + 5];
+    for (int run = 0; run < 2; run++) {
+        gsl_rng *rng = test_rng(3);
+        model *m = model_alloc(1, (int[]){ 5 });
+        ck_assert_int_eq(model_add(m, layer_activation(ACT_RELU)), AE_OK);         /* before any dense layer */
+        ck_assert_int_eq(model_add(m, layer_dense(7, ACT_NONE)), AE_OK);
+        ck_assert_int_eq(model_add(m, layer_activation(ACT_TANH)), AE_OK);
+        ck_assert_int_eq(model_add(m, layer_dense(5, ACT_SIGMOID)), AE_OK);
+        ck_assert_int_eq(model_build(m, 8, rng), AE_OK);
+        ck_assert_int_eq(model_set_threads(m, run + 1), AE_OK);
+        ck_assert_int_eq(model_units_split(m), run == 1);
+        optimizer *opt = adam_alloc(m->n_params, 1e-2);
+        ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_OK);
+        ck_assert_uint_eq(m->n_params, sizeof params[0] / sizeof params[0][0]);
+        memcpy(params[run], m->params, sizeof params[run]);
+        optimizer_free(opt);
+        model_free(m);
+        gsl_rng_free(rng);
+    }
+    ck_assert_double_le(max_abs_diff(params[0], params[1], sizeof params[0] / sizeof params[0][0]), 1e-5);
+}
+END_TEST
+
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -290,7 +333,8 @@ Suite *threads_suite(void)
     suite_add_tcase(s, pool_case);
     TCase *core = tcase_create("Core");
     tcase_add_test(core, test_model_threads_agree);
-    tcase_add_test(core, test_training_on_threads);
+    tcase_add_loop_test(core, test_training_on_threads, 0, 2);
+    tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_set_timeout(core, 30);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
