@@ -30,6 +30,30 @@ START_TEST(test_mse_by_hand)
 }
 END_TEST
 
+/* The squared errors are summed in several chains (loss.c): every length, from shorter than one
+ * round of the chains to several rounds and a remainder, against a plain sum in long double. */
+START_TEST(test_mse_every_length)
+{
+    enum { MAX_N = 41 };
+    float pred[MAX_N], target[MAX_N];
+    for (int i = 0; i < MAX_N; i++) {
+        pred[i] = (float)((i * 37 % 101) / 101.0);
+        target[i] = (float)((i * 53 % 97) / 97.0);
+    }
+    for (size_t n = 1; n <= MAX_N; n++) {
+        long double sum = 0.0L;
+        for (size_t i = 0; i < n; i++) {
+            long double diff = (long double)pred[i] - target[i];
+            sum += diff * diff;
+        }
+        double loss;
+        mse_forward(&loss, pred, target, n);
+        ck_assert_msg(fabs(loss - (double)(sum / n)) <= 1e-15 * (double)(sum / n) + 1e-300,
+                      "n = %zu: %.17g against %.17g", n, loss, (double)(sum / n));
+    }
+}
+END_TEST
+
 START_TEST(test_mae_by_hand)
 {
     double loss;
@@ -286,6 +310,7 @@ Suite *loss_suite(void)
     Suite *s = suite_create("loss");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, test_mse_by_hand);
+    tcase_add_test(core, test_mse_every_length);
     tcase_add_test(core, test_mae_by_hand);
     tcase_add_test(core, test_bce_by_hand);
     tcase_add_test(core, test_bce_clips_like_keras);
