@@ -9,6 +9,7 @@
  * pred and target once.
  */
 #include "loss.h"
+#include "cpu.h"
 #include "error.h"
 
 #include <math.h>
@@ -30,11 +31,39 @@ static double reduction_scale(size_t n, loss_reduction r)
  * the last bits. */
 enum { SUM_CHAINS = 8 };
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LOSS_AVX512 1
+#include <immintrin.h>
+
+/* The chains eight at a time, in one register of doubles, value and gradient in one pass: element
+ * i + j goes to chain j as in the plain loop, with a multiply then an add (no fused multiply-add),
+ * so the sums are the same doubles bit for bit (tests/test_cpu.c). Returns how many elements it took. */
+static __attribute__((target("avx512f"))) size_t squared_error_avx512(double *part, float *d_pred, const float *pred,
+                                                                     const float *target, size_t n, float grad_scale)
+{
+    __m512d chains = _mm512_loadu_pd(part);
+    const __m256 scale = _mm256_set1_ps(grad_scale);
+    size_t i = 0;
+    for (; i + SUM_CHAINS <= n; i += SUM_CHAINS) {
+        const __m256 p = _mm256_loadu_ps(pred + i), t = _mm256_loadu_ps(target + i);
+        const __m512d diff = _mm512_sub_pd(_mm512_cvtps_pd(p), _mm512_cvtps_pd(t));
+        chains = _mm512_add_pd(chains, _mm512_mul_pd(diff, diff));
+        if (d_pred) _mm256_storeu_ps(d_pred + i, _mm256_mul_ps(scale, _mm256_sub_ps(p, t)));
+    }
+    _mm512_storeu_pd(part, chains);
+    return i;
+}
+#endif
+
 static void squared_error(double *loss, float *d_pred, const float *pred, const float *target, size_t n,
                           double scale)
 {
     double part[SUM_CHAINS] = { 0.0 };
-    size_t i = 0;
+    const float grad_scale = (float)(2.0 * scale);
+    size_t i = 0, done = 0;
+#ifdef LOSS_AVX512
+    if (cpu_has_avx512()) i = done = squared_error_avx512(part, d_pred, pred, target, n, grad_scale);
+#endif
     for (; i + SUM_CHAINS <= n; i += SUM_CHAINS)
         for (int j = 0; j < SUM_CHAINS; j++) {
             double diff = (double)pred[i + j] - target[i + j];
@@ -48,8 +77,7 @@ static void squared_error(double *loss, float *d_pred, const float *pred, const 
     for (int j = 0; j < SUM_CHAINS; j++) sum += part[j];
     *loss = sum * scale;
     if (!d_pred) return;
-    const float grad_scale = (float)(2.0 * scale);
-    for (i = 0; i < n; i++) d_pred[i] = grad_scale * (pred[i] - target[i]);
+    for (i = done; i < n; i++) d_pred[i] = grad_scale * (pred[i] - target[i]);
 }
 
 /* L = scale · Σ |p − t|;  ∂L/∂p = scale · sign(p − t), 0 at p = t (the subgradient TensorFlow picks) */

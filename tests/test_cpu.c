@@ -10,7 +10,9 @@
 
 #include "cpu.h"
 #include "data.h"
+#include "error.h"
 #include "layers.h"
+#include "loss.h"
 #include "optim.h"
 #include "testutil.h"
 
@@ -176,6 +178,37 @@ START_TEST(test_images_to_float_same_bits)
 }
 END_TEST
 
+/* The squared error's chains (loss.c): the same loss and gradient bits on both paths, for a
+ * length with a tail, and NaN and infinity carried into the loss alike. */
+START_TEST(test_squared_error_same_bits)
+{
+    enum { LONG = 8 * 40 + 5 };
+    gsl_rng *rng = test_rng(77);
+    float pred[LONG], target[LONG], grad[2][LONG];
+    fill_uniform(pred, LONG, 0.0, 1.0, rng);
+    fill_uniform(target, LONG, 0.0, 1.0, rng);
+    double loss[2];
+    for (int special = 0; special < 3; special++) {
+        if (special == 1) pred[13] = NAN;
+        if (special == 2) {
+            pred[13] = 0.5f;
+            pred[200] = INFINITY;
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            cpu_force_portable(pass);
+            ck_assert_int_eq(loss_compute((loss_spec){ LOSS_MSE, REDUCE_MEAN }, &loss[pass], grad[pass], pred,
+                                          target, LONG), AE_OK);
+        }
+        cpu_force_portable(0);
+        ck_assert_msg(memcmp(&loss[0], &loss[1], sizeof loss[0]) == 0 || (isnan(loss[0]) && isnan(loss[1])),
+                      "case %d: the loss is %a on the AVX-512 path, %a on the portable one", special, loss[0], loss[1]);
+        assert_same_bits(grad[0], grad[1], LONG, "MSE gradient");
+    }
+    ck_assert(isinf(loss[0]));
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(test_path_names)
 {
     cpu_force_portable(1);
@@ -194,6 +227,7 @@ Suite *cpu_suite(void)
     tcase_add_test(core, test_sigmoid_close_to_expf);
     tcase_add_test(core, test_adam_same_bits);
     tcase_add_test(core, test_images_to_float_same_bits);
+    tcase_add_test(core, test_squared_error_same_bits);
     tcase_add_test(core, test_path_names);
     suite_add_tcase(s, core);
     return s;
