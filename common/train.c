@@ -55,7 +55,9 @@ static double per_sample(double batch_loss, loss_spec loss, int n)
 /* With a model on several threads (model_set_threads), a whole step runs in the lanes: each
  * fills its share of the batch, runs it forward, computes its share of the loss and runs it
  * backward into its own gradient block; then, after the loss is found finite, each lane sums
- * the gradients of its share of the parameters and updates them. Two handovers per batch. */
+ * the gradients of its share of the parameters and updates them. Two handovers per batch.
+ * An all-dense model split by units (model_units_split) needs one: its lanes own their
+ * parameters and gradients whole, so each updates its own right after the backward pass. */
 typedef struct {
     model *m;
     optimizer *opt;
@@ -120,6 +122,24 @@ static int units_lane(lane_step *s, int lane)
         int back = model_units_backward(s->m, x, s->d_pred, s->n, lane);
         if (rc == AE_OK) rc = back;
     }
+    s->rc_of[lane] = rc;
+    if (rc != AE_OK) snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
+    if (!s->backward || forward != AE_OK) return rc;
+    /* the update in the same handover: once every lane's share of the loss is in, each lane adds
+     * them up in lane order (the total train_fit checks) and, when no lane failed and the total is
+     * finite, runs the optimizer (its step begun by train_fit) on the parameters it owns */
+    pool_barrier(s->m->pool);
+    double batch_loss = 0.0;
+    int ok = 1;
+    for (int k = 0; k < s->m->threads; k++) {
+        batch_loss += s->loss_of[k];
+        ok = ok && s->rc_of[k] == AE_OK;
+    }
+    if (ok && isfinite(batch_loss)) {
+        size_t first[2 * MODEL_UNITS_MAX_DENSE], end[2 * MODEL_UNITS_MAX_DENSE];
+        const int ranges = model_units_params(s->m, lane, first, end, 2 * MODEL_UNITS_MAX_DENSE);
+        for (int r = 0; r < ranges; r++) optimizer_update_range(s->opt, s->m->params, s->m->grads, first[r], end[r]);
+    }
     return rc;
 }
 
@@ -127,10 +147,8 @@ static int units_lane(lane_step *s, int lane)
 static void step_lane(void *opaque, int lane, int lanes)
 {
     lane_step *s = opaque;
-    if (s->units) {
-        s->rc_of[lane] = units_lane(s, lane);
-        if (s->rc_of[lane] != AE_OK)
-            snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
+    if (s->units) {                                 /* it sets rc_of[lane] itself, before the lanes meet */
+        units_lane(s, lane);
         return;
     }
     const size_t x_size = s->src->x_size, y_size = s->src->y_size;
@@ -159,12 +177,6 @@ static void step_lane(void *opaque, int lane, int lanes)
 static void update_lane(void *opaque, int lane, int lanes)
 {
     lane_step *s = opaque;
-    if (s->units) {                                 /* the parameters this lane owns, their gradients complete */
-        size_t firsts[2 * MODEL_UNITS_MAX_DENSE], ends[2 * MODEL_UNITS_MAX_DENSE];
-        const int ranges = model_units_params(s->m, lane, firsts, ends, 2 * MODEL_UNITS_MAX_DENSE);
-        for (int r = 0; r < ranges; r++) optimizer_update_range(s->opt, s->m->params, s->m->grads, firsts[r], ends[r]);
-        return;
-    }
     size_t first, end;
     pool_share(s->m->n_params, 16, lane, lanes, &first, &end);
     model_gather_grads(s->m, first, end, 0);
@@ -369,6 +381,7 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
             int n = (int)(train->count - start < (size_t)batch ? train->count - start : (size_t)batch);
             double batch_loss;
             if (m->threads > 1) {
+                if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
                 step->index = order + start;
                 step->n = n;
                 rc = run_lanes(step, &batch_loss);   /* fill, forward, loss and backward, in the lanes */
@@ -388,8 +401,10 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
                 break;
             }
             if (m->threads > 1) {
-                optimizer_begin_step(opt);
-                model_run_lanes(m, update_lane, step);   /* grads summed and parameters updated, share by share */
+                if (!step->units) {
+                    optimizer_begin_step(opt);
+                    model_run_lanes(m, update_lane, step);   /* grads summed and parameters updated, share by share */
+                }
             } else {
                 model_zero_grad(m);
                 rc = model_backward(m, d_pred, n);
