@@ -21,12 +21,14 @@
 #include "ae_models.h"
 #include "blas.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "error.h"
 #include "fileio.h"
 #include "model.h"
 #include "optim.h"
 #include "plot.h"
+#include "pool.h"
 #include "results.h"
 #include "train.h"
 
@@ -42,7 +44,7 @@
 #define CUSTOM_INDEX AE_BUILTIN_MODELS
 #define SHOWN_IMAGES FASHION_CLASSES             /* one test image per class in the figures */
 #define DEFAULT_NORMAL_CLASS 7                   /* Sneaker */
-#define DEFAULT_THREADS 1                        /* fastest on the 2-core machine for these small matrices: README */
+#define DEFAULT_THREADS 2                        /* both cores of the 2-core machine: README, "Threads and reproducibility" */
 
 static const program_info prog_info = {
     PROGRAM,
@@ -457,6 +459,7 @@ static int run_model(run_context *ctx, model_run *r, int index)
     if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for a random generator");
     model *m;
     int rc = ae_model_create(&m, &r->recipe, opt->batch, rng);
+    if (rc == AE_OK && (rc = model_set_threads(m, opt->threads)) != AE_OK) model_free(m);
     if (rc != AE_OK) {
         gsl_rng_free(rng);
         return rc;
@@ -643,8 +646,8 @@ static int run(run_context *ctx, model_run *runs, int n_runs)
     heading(ctx->task == AE_TASK_RECONSTRUCTION ? "Task 4: autoencoders on Fashion-MNIST, reconstruction"
             : ctx->task == AE_TASK_DENOISING    ? "Task 4: autoencoders on Fashion-MNIST, denoising"
                                                 : "Task 4 (optional part): anomaly detection on Fashion-MNIST");
-    printf("BLAS: %s, %d thread%s; seed %lu\n", blas_name(), blas_get_threads(), blas_get_threads() == 1 ? "" : "s",
-           ctx->common->seed);
+    printf("Matrix products: %s, %s path; %d thread%s; seed %lu\n", blas_name(), cpu_path_name(), opt->threads,
+           opt->threads == 1 ? "" : "s", ctx->common->seed);
     int rc = ae_sources_init(&ctx->sources, ctx->task, ctx->fm, opt->normal_class, opt->noise, ctx->common->seed);
     if (rc != AE_OK) return rc;
     if (ctx->task == AE_TASK_ANOMALY) {
@@ -668,7 +671,7 @@ static int run(run_context *ctx, model_run *runs, int n_runs)
     rc |= results_add_int(ctx->res, "val_images", (long)ctx->sources.val.count);
     rc |= results_add_int(ctx->res, "batch", opt->batch);
     rc |= results_add_double(ctx->res, "lr", opt->lr);
-    rc |= results_add_int(ctx->res, "threads", blas_get_threads());
+    rc |= results_add_int(ctx->res, "threads", opt->threads);
     rc |= results_add_int(ctx->res, "seed", (long)ctx->common->seed);
     rc |= results_add_int(ctx->res, "from_checkpoint", opt->from_checkpoint);
     if (ctx->task == AE_TASK_DENOISING) rc |= results_add_double(ctx->res, "noise_factor", opt->noise);
@@ -757,8 +760,8 @@ int main(int argc, char **argv)
         CLI_CHOICE("task", &opt.task, TASK_CHOICES, "what the autoencoders learn"),
         CLI_INT("batch", &opt.batch, 1, 4096, "N", "mini-batch size"),
         CLI_DOUBLE("lr", &opt.lr, 1e-7, 1.0, "R", "Adam's learning rate"),
-        CLI_INT("threads", &opt.threads, 1, 64, "N", "threads of the BLAS matrix products (1: fastest here, and "
-                "bit-for-bit reproducible)"),
+        CLI_INT("threads", &opt.threads, 1, POOL_MAX_THREADS, "N", "threads that share each batch (the same N and "
+                "--seed give the same numbers bit for bit)"),
         CLI_FLAG("from-checkpoint", &opt.from_checkpoint, "load <task>_model_<M>.ckpt from the --out folder instead "
                  "of training, then redraw the figures and recompute the numbers"),
         CLI_STRING("layers", &opt.layers, "SPEC", "a model of your own, reported as model 'custom' (see below)"),
@@ -784,7 +787,8 @@ int main(int argc, char **argv)
     }
     int n_runs = 0;
     rc = choose_models(runs, &n_runs, &opt, &table[0]);
-    if (rc == AE_OK && (rc = blas_set_threads(opt.threads)) != AE_OK) rc = with_prefix("--threads", AE_EINVAL);
+    /* the lanes split the work; each matrix product inside a lane runs on one thread */
+    if (rc == AE_OK && (rc = blas_set_threads(1)) != AE_OK) rc = with_prefix("--threads", AE_EINVAL);
     if (rc != AE_OK) {
         free(runs);
         return cli_fail(&prog_info);
