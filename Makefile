@@ -53,8 +53,8 @@ figures: deps
 docs:
 	@scripts/docs.sh
 
-# make bench: trains models A and B with PyTorch and with this repository's code, one run
-# after the other, and prints the time ratio, losses and peak memory (bench/README.md).
+# make bench: trains models A and B and the dense VAE with PyTorch and with this repository's
+# code, one run after the other, and prints the time ratios, losses and peak memory (bench/README.md).
 .PHONY: bench
 bench:
 	@$(MAKE) --no-print-directory -C bench run

@@ -1,0 +1,249 @@
+#!/bin/sh
+# bench/run.sh: what `make bench` runs (bench/README.md explains the figures).
+#
+# Each case trains one model with PyTorch, once per thread count in BENCH_TORCH_THREADS, and
+# with this repository's code, once per count in BENCH_THREADS, one run after the other, then
+# prints a table: time per epoch and in total, the final validation loss, the peak resident
+# memory, and the time ratio of our best run to PyTorch's best.
+#
+# Settings (environment):
+#   FASHION_MNIST_DIR     the full Fashion-MNIST (default: data/fashion-mnist in the repository)
+#   BENCH_TRAIN           the bench program (bench/Makefile sets it)
+#   AE_PROGRAM            bin/week05-task4-ae; when it is built, its runs are rows of the table too
+#   VAE_ELBO              bin/vae-elbo, the VAE case's program (bench/case-vae.sh runs it)
+#   BENCH_EPOCHS_A        epochs of model A (default 10, the task's)
+#   BENCH_EPOCHS_B        epochs of model B (default 5; its epochs are long in PyTorch)
+#   BENCH_EPOCHS_VAE      epochs of the dense VAE (default 2, the issue's)
+#   BENCH_THREADS         thread counts for our runs (default "1 2")
+#   BENCH_TORCH_THREADS   thread counts for PyTorch (default "1 2")
+#   BENCH_MODELS          which cases to run (default "A B VAE")
+#   PYTHON                the Python to run PyTorch with (default: the first of python3, /usr/bin/python3
+#                         that has torch)
+#   BENCH_OUT             where the runs' outputs and logs go (default out/bench)
+#
+# A case's commands print "key<TAB>value" lines on stdout: implementation, threads, epochs,
+# seconds_per_epoch, seconds_total, peak_rss_mib and the loss the case names (val_loss here).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_TRAIN=${BENCH_TRAIN:-}
+AE_PROGRAM=${AE_PROGRAM:-}
+DATA=${FASHION_MNIST_DIR:-$ROOT/data/fashion-mnist}
+OUT=${BENCH_OUT:-$ROOT/out/bench}
+EPOCHS_A=${BENCH_EPOCHS_A:-10}
+EPOCHS_B=${BENCH_EPOCHS_B:-5}
+EPOCHS_VAE=${BENCH_EPOCHS_VAE:-2}
+OUR_THREADS=${BENCH_THREADS:-1 2}
+TORCH_THREADS=${BENCH_TORCH_THREADS:-1 2}
+MODELS=${BENCH_MODELS:-A B VAE}
+
+fail() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+[ -n "$BENCH_TRAIN" ] && [ -x "$BENCH_TRAIN" ] ||
+    fail "the bench program is missing; run 'make bench' from the repository's top folder"
+
+# ------------------------------------------------------------------ data
+# The four files, gzip-compressed or raw, and all 60,000 + 10,000 images: a time measured on
+# the 1,000-image sample would say nothing about the real task.
+idx_count() {    # the first dimension of an IDX file: bytes 4..7 of its header, big-endian
+    if [ -f "$1.gz" ]; then gzip -dc "$1.gz" 2>/dev/null | head -c 8; else head -c 8 "$1"; fi |
+        od -An -tu1 | awk '{ print (($5 * 256 + $6) * 256 + $7) * 256 + $8 }'
+}
+for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    [ -f "$DATA/$name.gz" ] || [ -f "$DATA/$name" ] ||
+        fail "$DATA has no $name(.gz): run 'make data', or set FASHION_MNIST_DIR to the folder that holds Fashion-MNIST"
+done
+TRAIN_COUNT=$(idx_count "$DATA/train-images-idx3-ubyte")
+TEST_COUNT=$(idx_count "$DATA/t10k-images-idx3-ubyte")
+if [ "${TRAIN_COUNT:-0}" -lt 60000 ] || [ "${TEST_COUNT:-0}" -lt 10000 ]; then
+    fail "$DATA holds ${TRAIN_COUNT:-?} training and ${TEST_COUNT:-?} test images, not the full Fashion-MNIST (60,000 and 10,000): the bench refuses to time the sample; run 'make data' or set FASHION_MNIST_DIR"
+fi
+
+# --------------------------------------------------------------- PyTorch
+PY=""
+TORCH_WHY=""
+for candidate in ${PYTHON:-python3 /usr/bin/python3}; do
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c "import torch" >/dev/null 2>&1; then
+        PY=$candidate
+        break
+    fi
+    TORCH_WHY="$TORCH_WHY $candidate"
+done
+if [ -z "$PY" ]; then
+    TORCH_WHY=${TORCH_WHY:+"no 'import torch' in:$TORCH_WHY"}
+    echo "bench: PyTorch is not installed (${TORCH_WHY:-no python3 found}); only this repository's figures follow." >&2
+    echo "bench: install Debian's python3-torch, or set PYTHON to a Python that has torch, for the comparison." >&2
+fi
+
+mkdir -p "$OUT" || fail "cannot create $OUT"
+
+# ----------------------------------------------------------------- machine
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
+load_now() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+START_LOAD=$(load_now)
+echo "machine: ${cpu_model:-unknown CPU}, $cores cores; load average $START_LOAD"
+echo "data: $DATA"
+echo
+
+value() {    # value FILE KEY: the value of KEY in a key<TAB>value file
+    awk -F'\t' -v key="$2" '$1 == key { print $2; exit }' "$1" 2>/dev/null
+}
+
+# run_one FILE COMMAND...: runs a command, its results into FILE, its progress into FILE.log
+run_one() {
+    file=$1
+    shift
+    printf '  %s ... ' "$(basename "$file" .tsv)"
+    if "$@" >"$file" 2>"$file.log" && [ -n "$(value "$file" seconds_total)" ]; then
+        awk -v s="$(value "$file" seconds_total)" 'BEGIN { printf "%.2f s\n", s }'
+    else
+        echo "failed (see $file.log)"
+        rm -f "$file"
+    fi
+}
+
+# torch_runs CASE COMMAND...: the command with --threads T for every T of BENCH_TORCH_THREADS
+torch_runs() {
+    case_id=$1
+    shift
+    [ -n "$PY" ] || return 0
+    for t in $TORCH_THREADS; do run_one "$OUT/$case_id-pytorch-t$t.tsv" "$PY" "$@" --threads "$t"; done
+}
+
+# ours_runs CASE COMMAND...: the command with --threads T for every T of BENCH_THREADS
+ours_runs() {
+    case_id=$1
+    shift
+    for t in $OUR_THREADS; do run_one "$OUT/$case_id-ours-t$t.tsv" "$@" --threads "$t"; done
+}
+
+# program_runs CASE MODEL EPOCHS: Task 4's program itself, when it is built, once per BENCH_THREADS;
+# its results.tsv turned into the keys the table reads (peak memory from GNU time, when installed)
+program_runs() {
+    case_id=$1 model=$2 epochs=$3
+    [ -n "$AE_PROGRAM" ] && [ -x "$AE_PROGRAM" ] || return 0
+    for t in $OUR_THREADS; do
+        dir="$OUT/$case_id-program-t$t"
+        file="$dir.tsv"
+        printf '  %s ... ' "$(basename "$dir")"
+        set -- "$AE_PROGRAM" --model "$model" --epochs "$epochs" --threads "$t" --data "$DATA" --out "$dir" --no-plot --quiet
+        if [ -x /usr/bin/time ]; then set -- /usr/bin/time -f '%M' -o "$dir.rss" "$@"; fi
+        if "$@" >"$file.log" 2>&1 && [ -f "$dir/results.tsv" ]; then
+            per_epoch=$(value "$dir/results.tsv" "model_${model}_seconds_per_epoch")
+            rss_kib=$(tail -n 1 "$dir.rss" 2>/dev/null)
+            {
+                printf 'implementation\tweek05-task4-ae\n'
+                printf 'threads\t%s\n' "$t"
+                printf 'epochs\t%s\n' "$epochs"
+                awk -v s="$per_epoch" -v e="$epochs" -v l="$(value "$dir/results.tsv" "model_${model}_val_loss")" \
+                    'BEGIN { printf "seconds_per_epoch\t%.4f\nseconds_total\t%.4f\nval_loss\t%.6f\n", s, s * e, l }'
+                [ -n "$rss_kib" ] && awk -v k="$rss_kib" 'BEGIN { printf "peak_rss_mib\t%.1f\n", k / 1024 }'
+            } >"$file"
+            awk -v s="$(value "$file" seconds_total)" 'BEGIN { printf "%.2f s\n", s }'
+        else
+            echo "failed (see $file.log)"
+            rm -f "$file"
+        fi
+    done
+}
+
+# fastest FILES...: the file with the smallest seconds_per_epoch
+fastest() {
+    best=""
+    best_time=""
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        s=$(value "$f" seconds_per_epoch)
+        if [ -z "$best" ] || awk -v a="$s" -v b="$best_time" 'BEGIN { exit !(a < b) }'; then
+            best=$f
+            best_time=$s
+        fi
+    done
+    echo "$best"
+}
+
+SUMMARY="$OUT/summary.txt"
+: >"$SUMMARY"
+
+# report CASE LABEL LOSS_KEY TARGET: the case's table rows, then the ratio against the target
+report() {
+    case_id=$1 label=$2 loss_key=$3 target=$4
+    for f in "$OUT/$case_id"-pytorch-t*.tsv "$OUT/$case_id"-ours-t*.tsv "$OUT/$case_id"-program-t*.tsv; do
+        [ -f "$f" ] || continue
+        awk -v label="$label" -v impl="$(value "$f" implementation)" -v threads="$(value "$f" threads)" \
+            -v epochs="$(value "$f" epochs)" -v per="$(value "$f" seconds_per_epoch)" \
+            -v total="$(value "$f" seconds_total)" -v loss="$(value "$f" "$loss_key")" \
+            -v rss="$(value "$f" peak_rss_mib)" 'BEGIN {
+                printf "%-8s %-22s %7s %6s %10.4f %9.3f %10.6g %9s\n", label, impl, threads, epochs, per, total, loss,
+                       rss == "" ? "-" : sprintf("%.1f", rss)
+            }' >>"$SUMMARY"
+    done
+    ours=$(fastest "$OUT/$case_id"-ours-t*.tsv)
+    torch=""
+    [ -n "$PY" ] && torch=$(fastest "$OUT/$case_id"-pytorch-t*.tsv)
+    if [ -n "$ours" ] && [ -n "$torch" ]; then
+        awk -v label="$label" -v o="$(value "$ours" seconds_per_epoch)" -v t="$(value "$torch" seconds_per_epoch)" \
+            -v ot="$(value "$ours" threads)" -v tt="$(value "$torch" threads)" -v target="$target" \
+            -v ol="$(value "$ours" "$loss_key")" -v tl="$(value "$torch" "$loss_key")" 'BEGIN {
+                ratio = o / t
+                printf "model %s: ours (%s thread%s) takes %.3f of the time per epoch of PyTorch (%s thread%s, its best); " \
+                       "target <= %s: %s; final loss %s (ours) vs %s (PyTorch)\n",
+                       label, ot, ot == 1 ? "" : "s", ratio, tt, tt == 1 ? "" : "s", target,
+                       ratio <= target ? "met" : "NOT met", sprintf("%.6g", ol), sprintf("%.6g", tl)
+            }' >>"$SUMMARY.ratios"
+    elif [ -n "$ours" ]; then
+        echo "model $label: no PyTorch run to compare with" >>"$SUMMARY.ratios"
+    fi
+}
+: >"$SUMMARY.ratios"
+
+# ------------------------------------------------------------------- cases
+for m in $MODELS; do
+    rm -rf "$OUT/$m"-pytorch-t* "$OUT/$m"-ours-t* "$OUT/$m"-program-t*
+    case $m in
+    A)
+        echo "model A: Dense(64, relu) -> Dense(784, sigmoid), $EPOCHS_A epochs"
+        torch_runs A "$ROOT/bench/torch_ae.py" --model A --epochs "$EPOCHS_A" --data "$DATA" --quiet
+        ours_runs A "$BENCH_TRAIN" --model A --epochs "$EPOCHS_A" --data "$DATA" --quiet
+        program_runs A A "$EPOCHS_A"
+        report A "A" val_loss 0.25
+        ;;
+    B)
+        echo "model B: Conv2D x2 -> Conv2DTranspose x2 -> Conv2D, $EPOCHS_B epochs"
+        torch_runs B "$ROOT/bench/torch_ae.py" --model B --epochs "$EPOCHS_B" --data "$DATA" --quiet
+        ours_runs B "$BENCH_TRAIN" --model B --epochs "$EPOCHS_B" --data "$DATA" --quiet
+        program_runs B B "$EPOCHS_B"
+        report B "B" val_loss 0.33
+        ;;
+    VAE)
+        echo "dense VAE of vae-elbo: 784-400-20, batch 128, $EPOCHS_VAE epochs (time per epoch: training only)"
+        if [ -n "${VAE_ELBO:-}" ] && [ -x "$VAE_ELBO" ]; then
+            torch_runs VAE "$ROOT/bench/case-vae.py" --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+            ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+            report VAE "VAE" test_loss 0.6
+        else
+            echo "  skipped: vae-elbo is not built (run 'make' first)"
+        fi
+        ;;
+    *)
+        fail "BENCH_MODELS: unknown case '$m' (the cases are A, B and VAE)"
+        ;;
+    esac
+done
+
+{
+    printf '%-8s %-22s %7s %6s %10s %9s %10s %9s\n' model implementation threads epochs s/epoch "total s" "loss" "peak MiB"
+    cat "$SUMMARY"
+    echo
+    cat "$SUMMARY.ratios"
+    echo "load average $START_LOAD before the runs (above about 0.5 other programs were running, and shared the cores: the times are then unreliable)"
+} >"$SUMMARY.table"
+mv "$SUMMARY.table" "$SUMMARY"
+rm -f "$SUMMARY.ratios"
+echo
+cat "$SUMMARY"
