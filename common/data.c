@@ -295,6 +295,18 @@ const char *fashion_class_name(int label)
     return label >= 0 && label < FASHION_CLASSES ? FASHION_NAMES[label] : "(no such class)";
 }
 
+int fashion_first_of_each_class(size_t index[FASHION_CLASSES], const idx_array *labels)
+{
+    int n = 0;
+    for (int label = 0; label < FASHION_CLASSES; label++)
+        for (size_t i = 0; i < labels->count; i++)
+            if (labels->data[i] == label) {
+                index[n++] = i;
+                break;
+            }
+    return n;
+}
+
 /* The four files, in the order train images, train labels, test images, test labels. */
 static const char *const FASHION_FILES[4] = {
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",

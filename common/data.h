@@ -51,6 +51,9 @@ typedef struct {
 #define FASHION_CLASSES 10
 #define FASHION_PIXELS 784
 const char *fashion_class_name(int label);   /* "T-shirt/top", "Trouser", ... "Ankle boot" */
+/* index[k] = the first image of the k-th class present in labels, in class order: the images a
+ * figure shows one per class. Returns how many (fewer than FASHION_CLASSES when a class is missing). */
+int fashion_first_of_each_class(size_t index[FASHION_CLASSES], const idx_array *labels);
 
 /* Where the data is: data_opt (--data) if given, else $FASHION_MNIST_DIR, else
  * data/fashion-mnist under the current folder, else the repository's data/fashion-mnist,

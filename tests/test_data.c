@@ -172,6 +172,18 @@ START_TEST(class_names)
 }
 END_TEST
 
+/* The first image of each class, in class order; a missing class leaves no gap. */
+START_TEST(first_of_each_class)
+{
+    uint8_t labels[12] = { 3, 0, 3, 9, 1, 0, 2, 4, 5, 6, 7, 9 };   /* no 8 */
+    idx_array a = { .ndim = 1, .dims = { 12 }, .count = 12, .item_size = 1, .data = labels };
+    size_t index[FASHION_CLASSES];
+    ck_assert_int_eq(fashion_first_of_each_class(index, &a), 9);
+    const size_t expected[9] = { 1, 4, 6, 0, 7, 8, 9, 10, 3 };
+    for (int k = 0; k < 9; k++) ck_assert_uint_eq(index[k], expected[k]);
+}
+END_TEST
+
 START_TEST(images_to_float_scales_by_255)
 {
     uint8_t bytes[3 * 4] = {0, 255, 37, 200, 1, 2, 3, 4, 128, 254, 99, 17};
@@ -769,6 +781,7 @@ Suite *data_suite(void)
     tcase_add_test(core, loads_labels_one_dimension);
     tcase_add_test(core, save_gz_round_trip_and_truncate);
     tcase_add_test(core, class_names);
+    tcase_add_test(core, first_of_each_class);
     tcase_add_test(core, images_to_float_scales_by_255);
     tcase_add_test(core, clean_source_gives_image_as_input_and_target);
     tcase_add_test(core, noise_is_fixed_per_sample_and_clipped);

@@ -1134,19 +1134,6 @@ static int part_vae(run_context *ctx)
 
 /* ================================================================ main */
 
-/* The first test image of each class, in class order (fewer when --limit leaves a class out). */
-static int pick_shown_images(size_t *index, const idx_array *labels)
-{
-    int n = 0;
-    for (int label = 0; label < FASHION_CLASSES; label++)
-        for (size_t i = 0; i < labels->count; i++)
-            if (labels->data[i] == label) {
-                index[n++] = i;
-                break;
-            }
-    return n;
-}
-
 static int load_data(fashion_mnist *fm, const common_options *common)
 {
     char dir[AE_PATH_MAX];
@@ -1180,7 +1167,7 @@ static int run(run_context *ctx)
     heading("Task 1: autoencoders and VAEs compared");
     printf("Matrix products: %s; %d thread%s; seed %lu\n", cpu_has_avx512() ? "the library's AVX-512 kernels" : blas_name(),
            opt->threads, opt->threads == 1 ? "" : "s (each batch split in as many lanes)", ctx->common->seed);
-    ctx->n_shown = pick_shown_images(ctx->shown_index, &ctx->fm->test.labels);
+    ctx->n_shown = fashion_first_of_each_class(ctx->shown_index, &ctx->fm->test.labels);
     int rc = results_add_text(ctx->res, "data_folder", ctx->fm->dir);
     rc |= results_add_int(ctx->res, "data_is_sample", ctx->fm->is_sample);
     rc |= results_add_int(ctx->res, "train_images", (long)ctx->fm->train.images.count);

@@ -608,19 +608,6 @@ static int comparison(run_context *ctx, const model_run *runs, int n_runs)
 
 /* ---------------------------------------------------------------- data */
 
-/* The first test image of each class, in class order (fewer when --limit leaves a class out). */
-static int pick_shown_images(size_t *index, const idx_array *labels)
-{
-    int n = 0;
-    for (int label = 0; label < FASHION_CLASSES; label++)
-        for (size_t i = 0; i < labels->count; i++)
-            if (labels->data[i] == label) {
-                index[n++] = i;
-                break;
-            }
-    return n;
-}
-
 static int load_data(fashion_mnist *fm, const common_options *common)
 {
     char dir[AE_PATH_MAX];
@@ -662,7 +649,7 @@ static int run(run_context *ctx, model_run *runs, int n_runs)
             printf("Noise: x_noisy = clip(x + %g * N(0, 1), 0, 1) on every input; targets are the clean images\n",
                    opt->noise);
     }
-    ctx->n_shown = pick_shown_images(ctx->shown_index, &ctx->fm->test.labels);
+    ctx->n_shown = fashion_first_of_each_class(ctx->shown_index, &ctx->fm->test.labels);
 
     rc = results_add_text(ctx->res, "task", ae_task_name(ctx->task));
     rc |= results_add_text(ctx->res, "data_folder", ctx->fm->dir);
