@@ -380,6 +380,11 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
             size_t start = (size_t)b * (size_t)batch;
             int n = (int)(train->count - start < (size_t)batch ? train->count - start : (size_t)batch);
             double batch_loss;
+            if (train->prefetch && b + 1 < batches) {   /* the next batch's samples, while this one runs */
+                size_t next = start + (size_t)batch;
+                size_t left = train->count - next;
+                train->prefetch(train->ctx, order + next, (int)(left < (size_t)batch ? left : (size_t)batch));
+            }
             if (m->threads > 1) {
                 if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
                 step->index = order + start;

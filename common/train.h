@@ -29,6 +29,10 @@ typedef struct {
     /* Fills x (n, x_size) and y (n, y_size) for samples index[0..n). Returns AE_OK or an error code. */
     int (*fill)(void *ctx, const size_t *index, int n, float *x, float *y);
     void *ctx;
+    /* Optional (NULL: none): asks the memory system for samples index[0..n) ahead of their fill.
+     * train_fit calls it with the next batch before it works on the current one, so that the
+     * shuffled images are in the caches when their turn comes. It must not change any state. */
+    void (*prefetch)(void *ctx, const size_t *index, int n);
 } batch_source;
 
 typedef enum {

@@ -277,7 +277,7 @@ START_TEST(test_training_on_threads_stops_cleanly)
     /* samples in order, batches of 8: sample 6 is in the second lane of the first batch */
     train_config cfg = { .epochs = 1, .batch_size = 8, .shuffle = 0, .style = PROGRESS_NONE };
     small_source refuse = { 6, 1 }, poison = { 6, 0 };
-    batch_source src = { 40, 5, 5, small_fill, &refuse };
+    batch_source src = { 40, 5, 5, small_fill, &refuse, NULL };
     ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_EDOM);
     ck_assert_msg(strstr(error_message(), "sample 6 refused on purpose") != NULL,
                   "the lane's message is lost: '%s'", error_message());
@@ -298,7 +298,7 @@ END_TEST
 START_TEST(test_units_split_with_activation_layers)
 {
     small_source clean = { -1, 0 };
-    batch_source src = { 40, 5, 5, small_fill, &clean };
+    batch_source src = { 40, 5, 5, small_fill, &clean, NULL };
     train_config cfg = { .epochs = 3, .batch_size = 8, .shuffle = 1, .style = PROGRESS_NONE };
     float params[2][5 * 7 + 7 + 7 * 5 + 5];
     for (int run = 0; run < 2; run++) {

@@ -56,7 +56,7 @@ static int synthetic_fill(void *ctx, const size_t *index, int n, float *x, float
 
 static batch_source synthetic_source(synthetic *s, size_t count)
 {
-    return (batch_source){count, SYN_FEATURES, SYN_FEATURES, synthetic_fill, s};
+    return (batch_source){count, SYN_FEATURES, SYN_FEATURES, synthetic_fill, s, NULL};
 }
 
 /* 6 → Dense(2, tanh) → Dense(6, sigmoid) */
@@ -161,6 +161,56 @@ START_TEST(test_epoch_loss_is_weighted_mean)
 
     optimizer_free(opt);
     model_free(m);
+    free(s);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* The prefetch hook: before each step, train_fit names the samples of the step after it, the
+ * very indices that the next fill asks for, and nothing after an epoch's last batch. */
+typedef struct {
+    size_t hinted[SYN_EPOCHS_MAX * SYN_COUNT];
+    size_t n_hinted;
+    int calls;
+} hints;
+
+static synthetic *hinted_data;   /* the source whose fills the hints are compared with */
+static hints *hint_log;
+
+static void record_prefetch(void *ctx, const size_t *index, int n)
+{
+    ck_assert_ptr_eq(ctx, hinted_data);
+    hint_log->calls++;
+    for (int i = 0; i < n; i++) hint_log->hinted[hint_log->n_hinted++] = index[i];
+}
+
+START_TEST(test_prefetch_names_the_next_batch)
+{
+    gsl_rng *rng = test_rng(4242);
+    synthetic *s = malloc(sizeof *s);
+    hints *h = calloc(1, sizeof *h);
+    synthetic_init(s, rng);
+    hinted_data = s;
+    hint_log = h;
+    batch_source src = synthetic_source(s, SYN_COUNT);
+    src.prefetch = record_prefetch;
+    model *m = small_autoencoder(rng);
+    optimizer *opt = adam_alloc(m->n_params, 0.01);
+    train_config cfg = quiet_config(3, 1);
+    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, NULL, &cfg, rng, NULL), AE_OK);
+
+    /* 7 batches an epoch (six of 10, one of 4): 6 hints an epoch, for batches 2..7 */
+    ck_assert_int_eq(h->calls, 3 * 6);
+    ck_assert_uint_eq(h->n_hinted, 3 * (SYN_COUNT - SYN_BATCH));
+    ck_assert_uint_eq(s->n_asked, 3 * SYN_COUNT);
+    for (int e = 0; e < 3; e++)
+        for (int k = 0; k < SYN_COUNT - SYN_BATCH; k++)
+            ck_assert_uint_eq(h->hinted[(size_t)e * (SYN_COUNT - SYN_BATCH) + k],
+                              s->asked[(size_t)e * SYN_COUNT + SYN_BATCH + k]);
+
+    optimizer_free(opt);
+    model_free(m);
+    free(h);
     free(s);
     gsl_rng_free(rng);
 }
@@ -461,6 +511,7 @@ Suite *train_suite(void)
     tcase_add_test(core, test_epoch_loss_is_weighted_mean);
     tcase_add_test(core, test_every_epoch_is_a_permutation);
     tcase_add_test(core, test_shuffle_indices);
+    tcase_add_test(core, test_prefetch_names_the_next_batch);
     suite_add_tcase(s, core);
 
     TCase *progress = tcase_create("Progress");
