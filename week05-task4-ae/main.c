@@ -409,11 +409,13 @@ static int detect_anomalies(run_context *ctx, model_run *r, model *m)
 
 /* ------------------------------------------------------------ one model */
 
-/* A generator of the model's own, so that a model's numbers do not depend on which others run. */
+/* A generator of the model's own, so that a model's numbers do not depend on which others run:
+ * model A (index 0) gets the seed itself, the others seed + 1000003·index. So model A with
+ * --seed S is the very run `bench_train --seed S` times in make bench (bench/bench_train.c). */
 static gsl_rng *model_rng(unsigned long seed, int index)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (rng) gsl_rng_set(rng, seed + 1000003UL * (unsigned long)(index + 1));
+    if (rng) gsl_rng_set(rng, seed + 1000003UL * (unsigned long)index);
     return rng;
 }
 
