@@ -13,7 +13,14 @@
 # A README is left alone, with a message, when its results.tsv does not exist (run `make figures`
 # first), when it has no block, or when a key it asks for is missing from results.tsv.
 #
-#   --check     write nothing; exit 1 when some README's block differs from its results.tsv
+# A README may also hold any number of blocks that copy an output file whole:
+#     <!-- file:begin PATH -->          the file, in a ```text fence
+#     <!-- file:begin PATH table -->    only its Markdown tables (the lines that start with '|')
+#     <!-- file:end -->
+# PATH is relative to the exercise's output folder (out/<dir>/), e.g. denoising/comparison.md.
+# When a file is missing, the README's file blocks are all left alone, with a message.
+#
+#   --check     write nothing; exit 1 when some README's block differs from its results.tsv or file
 #   --only      just these exercise folders
 #   --out DIR   where the results are (default: out/ of the repository)
 #   --root DIR  where the exercise folders and their READMEs are (default: the repository)
@@ -26,7 +33,7 @@ OUT=$ROOT/out
 README_ROOT=$ROOT
 ONLY=""
 CHECK=0
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case $1 in
         --check) CHECK=1 ;;
@@ -113,6 +120,66 @@ for d in "${!DOCS_EX[@]}"; do
         say "$dir/README.md: results block rewritten from $(short_path "$results")"
     fi
 done
+# The file blocks: every README of a selected exercise that has some.
+file_blocks() {    # file_blocks README: the PATH and the mode of each block, one "PATH MODE" a line
+    sed -n 's/^<!-- file:begin \([^ ]*\)\( table\)\{0,1\} -->$/\1\2/p' "$1"
+}
+for ex in "${!EX_DIR[@]}"; do
+    dir=${EX_DIR[$ex]}
+    selected "$dir" || continue
+    readme=$README_ROOT/$dir/README.md
+    [ -f "$readme" ] || continue
+    begins=$(grep -c '^<!-- file:begin ' "$readme")
+    [ "$begins" -gt 0 ] || continue
+    ends=$(grep -c -x '<!-- file:end -->' "$readme")
+    wellformed=$(file_blocks "$readme" | wc -l)
+    if [ "$begins" -ne "$ends" ] || [ "$wellformed" -ne "$begins" ]; then
+        say "$dir/README.md: file blocks not touched: each '<!-- file:begin PATH [table] -->' needs its '<!-- file:end -->' ($begins begin lines, $wellformed of them well-formed, $ends end lines)"
+        status=1; continue
+    fi
+    missing=""
+    while read -r path _; do
+        [ -f "$OUT/$dir/$path" ] || missing="$missing $(short_path "$OUT/$dir/$path")"
+    done < <(file_blocks "$readme")
+    if [ -n "$missing" ]; then
+        say "$dir/README.md: file blocks not touched: missing$missing (run \`make figures\` first)"
+        continue
+    fi
+    tmp=$(mktemp --suffix=.tmp "$readme.XXXXXX") || { say "cannot write beside $readme"; status=1; continue; }
+    awk -v base="$OUT/$dir" '
+        /^<!-- file:begin [^ ]+( table)? -->$/ {
+            print
+            path = $3; table = ($4 == "table")
+            file = base "/" path
+            if (!table) print "```text"
+            printed = 0; gap = 0
+            while ((getline l < file) > 0) {
+                if (!table) { print l; continue }
+                if (l !~ /^\|/) { gap = 1; continue }
+                if (printed && gap) print ""         # two tables stay two tables
+                print l; printed = 1; gap = 0
+            }
+            close(file)
+            if (!table) print "```"
+            skipping = 1; next
+        }
+        $0 == "<!-- file:end -->" { skipping = 0 }
+        !skipping { print }' "$readme" > "$tmp"
+    if cmp -s "$tmp" "$readme"; then
+        rm -f "$tmp"
+        say "$dir/README.md: $begins file block(s) already match their files"
+    elif [ $CHECK -eq 1 ]; then
+        rm -f "$tmp"
+        say "$dir/README.md: file blocks differ from their files"
+        status=1
+    else
+        chmod --reference="$readme" "$tmp" 2>/dev/null
+        mv "$tmp" "$readme"
+        changed=$((changed + 1))
+        say "$dir/README.md: $begins file block(s) rewritten"
+    fi
+done
+
 for ex in "${!EX_DIR[@]}"; do
     selected "${EX_DIR[$ex]}" || continue
     has=0

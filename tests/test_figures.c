@@ -318,6 +318,58 @@ START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
 }
 END_TEST
 
+/* File blocks: an output file copied whole into a fence, or only its tables; a second run
+ * changes nothing; a missing file leaves the README alone and says which file. */
+START_TEST(test_docs_copies_file_blocks)
+{
+    const char *dir = test_tmpdir();
+    char root[512], out[512], path[1024], readme[1024], log_path[1024];
+    snprintf(root, sizeof root, "%s/root", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    ck_assert_int_eq(mkdir(root, 0755), 0);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    snprintf(path, sizeof path, "%s/week05-task2-kl", root);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/week05-task2-kl", out);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/week05-task2-kl/notes.md", out);
+    spit(path, "# title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nsome text\n\n| c |\n|---|\n| 3 |\n\nfooter\n");
+    snprintf(readme, sizeof readme, "%s/week05-task2-kl/README.md", root);
+    spit(readme, "# a chapter\n<!-- file:begin notes.md table -->\nold table\n<!-- file:end -->\nprose\n"
+                 "<!-- file:begin notes.md -->\n<!-- file:end -->\nend\n");
+    const char *expected =
+        "# a chapter\n<!-- file:begin notes.md table -->\n| a | b |\n|---|---|\n| 1 | 2 |\n\n| c |\n|---|\n| 3 |\n"
+        "<!-- file:end -->\nprose\n<!-- file:begin notes.md -->\n```text\n# title\n\n| a | b |\n|---|---|\n"
+        "| 1 | 2 |\n\nsome text\n\n| c |\n|---|\n| 3 |\n\nfooter\n```\n<!-- file:end -->\nend\n";
+
+    snprintf(log_path, sizeof log_path, "%s/docs-files1.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh failed; see %s", log_path);
+    char *once = slurp(readme);
+    ck_assert_ptr_nonnull(once);
+    ck_assert_str_eq(once, expected);
+    free(once);
+
+    snprintf(log_path, sizeof log_path, "%s/docs-files2.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "second docs.sh failed; see %s", log_path);
+    char *twice = slurp(readme);
+    ck_assert_str_eq(twice, expected);
+    free(twice);
+
+    /* a block whose file is missing: nothing changes, and the message names the file */
+    const char *with_missing = "# a chapter\n<!-- file:begin notes.md table -->\nold\n<!-- file:end -->\n"
+                               "<!-- file:begin gone.md -->\nkept\n<!-- file:end -->\n";
+    spit(readme, with_missing);
+    snprintf(log_path, sizeof log_path, "%s/docs-files3.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh with a missing file failed; see %s", log_path);
+    char *kept = slurp(readme);
+    ck_assert_str_eq(kept, with_missing);
+    free(kept);
+    char *said = slurp(log_path);
+    ck_assert_msg(strstr(said, "gone.md") != NULL, "docs.sh did not name the missing file:\n%s", said);
+    free(said);
+}
+END_TEST
+
 /* ------------------------------------------------------------ Resume */
 
 /* figures.sh with the configuration file conf, on the sample, with FORCE=force. */
@@ -428,6 +480,7 @@ Suite *figures_suite(void)
     suite_add_tcase(s, rerun);
     TCase *docs = tcase_create("Docs");
     tcase_add_test(docs, test_docs_rewrites_stale_blocks_and_is_idempotent);
+    tcase_add_test(docs, test_docs_copies_file_blocks);
     tcase_set_timeout(docs, 60);
     suite_add_tcase(s, docs);
     TCase *resume = tcase_create("Resume");
