@@ -53,8 +53,15 @@ static int open_output(atomic_file *af, const char *dir, const char *name, const
     return atomic_open(af, path);
 }
 
-/* Commits both files, or neither. */
-static int commit_pair(atomic_file *dat, atomic_file *gp)
+int plot_open_pair(atomic_file *dat, atomic_file *gp, const char *dir, const char *name)
+{
+    int rc = open_output(dat, dir, name, "dat");
+    if (rc != AE_OK) return rc;
+    if ((rc = open_output(gp, dir, name, "gp")) != AE_OK) atomic_abort(dat);
+    return rc;
+}
+
+int plot_commit_pair(atomic_file *dat, atomic_file *gp)
 {
     int rc = atomic_commit(dat);
     if (rc != AE_OK) {
@@ -78,12 +85,8 @@ int plot_lines(const char *dir, const char *name, const plot_axes *axes,
                const char *const *labels, int n_series)
 {
     atomic_file dat, gp;
-    int rc = open_output(&dat, dir, name, "dat");
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
-    if ((rc = open_output(&gp, dir, name, "gp")) != AE_OK) {
-        atomic_abort(&dat);
-        return rc;
-    }
     fprintf(dat.fp, "# %s", axes->xlabel ? axes->xlabel : "x");
     for (int s = 0; s < n_series; s++) fprintf(dat.fp, "\t%s", labels[s]);
     fputc('\n', dat.fp);
@@ -103,7 +106,7 @@ int plot_lines(const char *dir, const char *name, const plot_axes *axes,
         plot_quote(gp.fp, labels[s]);
     }
     fputc('\n', gp.fp);
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 int plot_image_grid(const char *dir, const char *name, const char *title,
@@ -117,12 +120,8 @@ int plot_image_grid(const char *dir, const char *name, const char *title,
     int grid_w = cols * (w + gap) - gap, grid_h = rows * (h + gap) - gap;
 
     atomic_file dat, gp;
-    int rc = open_output(&dat, dir, name, "dat");
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
-    if ((rc = open_output(&gp, dir, name, "gp")) != AE_OK) {
-        atomic_abort(&dat);
-        return rc;
-    }
     /* One matrix of grid_h rows and grid_w columns; the gaps between images are NaN (drawn as background). */
     fprintf(dat.fp, "# %d images of %dx%d in a grid of %d rows and %d columns (NaN between images)\n",
             n, h, w, rows, cols);
@@ -161,7 +160,7 @@ int plot_image_grid(const char *dir, const char *name, const char *title,
         }
     /* `with image` draws one bitmap: no seams between pixels; the NaN gaps stay background. */
     fprintf(gp.fp, "plot '%s.dat' matrix with image\n", name);
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 int plot_scatter_classes(const char *dir, const char *name, const plot_axes *axes,
@@ -169,12 +168,8 @@ int plot_scatter_classes(const char *dir, const char *name, const plot_axes *axe
                          const char *const *class_names, int n_classes)
 {
     atomic_file dat, gp;
-    int rc = open_output(&dat, dir, name, "dat");
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
-    if ((rc = open_output(&gp, dir, name, "gp")) != AE_OK) {
-        atomic_abort(&dat);
-        return rc;
-    }
     fprintf(dat.fp, "# %s\t%s\tclass\n", axes->xlabel ? axes->xlabel : "x", axes->ylabel ? axes->ylabel : "y");
     for (size_t i = 0; i < n; i++) fprintf(dat.fp, "%.6g\t%.6g\t%d\n", x[i], y[i], labels[i]);
 
@@ -191,7 +186,7 @@ int plot_scatter_classes(const char *dir, const char *name, const plot_axes *axe
         plot_quote(gp.fp, class_names ? class_names[k] : "class");
     }
     fputc('\n', gp.fp);
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 int gnuplot_available(void)

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "fileio.h"
+
 typedef struct {
     const char *title;
     const char *xlabel, *ylabel;
@@ -25,6 +27,13 @@ typedef struct {
  * `outfile` (defaulting to NAME.png), and the title. */
 void plot_script_begin(FILE *gp, const char *name, const char *title, int width, int height);
 
+
+/* A figure of one's own: opens dir/NAME.dat and dir/NAME.gp for atomic writing, both or
+ * neither (on an error nothing is left open). Write them through dat->fp and gp->fp, then
+ * plot_commit_pair, or atomic_abort both. */
+int plot_open_pair(atomic_file *dat, atomic_file *gp, const char *dir, const char *name);
+/* Puts both files in place, or neither: when the first cannot be committed, the second is dropped. */
+int plot_commit_pair(atomic_file *dat, atomic_file *gp);
 
 /* Writes text as a gnuplot single-quoted string ('' stands for a quote inside). */
 void plot_quote(FILE *gp, const char *text);

@@ -118,6 +118,37 @@ START_TEST(an_unwritable_folder_is_refused)
 }
 END_TEST
 
+/* A figure of one's own: both files appear on commit, neither on abort, and a pair that
+ * cannot be opened leaves nothing behind. */
+START_TEST(an_own_pair_is_written_whole_or_not_at_all)
+{
+    const char *dir = test_tmpdir();
+    char dat_path[1024], gp_path[1024];
+    snprintf(dat_path, sizeof dat_path, "%s/own.dat", dir);
+    snprintf(gp_path, sizeof gp_path, "%s/own.gp", dir);
+
+    atomic_file dat, gp;
+    ck_assert_int_eq(plot_open_pair(&dat, &gp, dir, "own"), AE_OK);
+    fprintf(dat.fp, "1 2\n");
+    fprintf(gp.fp, "plot 'own.dat'\n");
+    ck_assert(!file_exists(dat_path) && !file_exists(gp_path));   /* nothing visible before the commit */
+    ck_assert_int_eq(plot_commit_pair(&dat, &gp), AE_OK);
+    ck_assert_int_eq(count_lines(dat_path), 1);
+    ck_assert(file_contains(gp_path, "plot 'own.dat'"));
+
+    snprintf(dat_path, sizeof dat_path, "%s/dropped.dat", dir);
+    snprintf(gp_path, sizeof gp_path, "%s/dropped.gp", dir);
+    ck_assert_int_eq(plot_open_pair(&dat, &gp, dir, "dropped"), AE_OK);
+    fprintf(dat.fp, "3 4\n");
+    atomic_abort(&dat);
+    atomic_abort(&gp);
+    ck_assert(!file_exists(dat_path) && !file_exists(gp_path));
+
+    ck_assert_int_eq(plot_open_pair(&dat, &gp, "/nonexistent-folder", "p"), AE_EIO);
+    ck_assert(!file_exists("/nonexistent-folder/p.dat"));
+}
+END_TEST
+
 Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
@@ -125,6 +156,7 @@ Suite *plot_suite(void)
     tcase_set_timeout(core, 20);
     tcase_add_test(core, line_plot_writes_data_and_script);
     tcase_add_test(core, image_grid_and_scatter_render);
+    tcase_add_test(core, an_own_pair_is_written_whole_or_not_at_all);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
     tcase_set_timeout(limits, 20);

@@ -16,32 +16,6 @@ static const char *const CLASS_COLOURS[FASHION_CLASSES] = {
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 };
 
-/* Opens dir/NAME.dat and dir/NAME.gp for atomic writing, both or neither. */
-static int open_pair(atomic_file *dat, atomic_file *gp, const char *dir, const char *name)
-{
-    char file[512], path[AE_PATH_MAX];
-    snprintf(file, sizeof file, "%s.dat", name);
-    int rc = path_join(path, sizeof path, dir, file);
-    if (rc == AE_OK) rc = atomic_open(dat, path);
-    if (rc != AE_OK) return rc;
-    snprintf(file, sizeof file, "%s.gp", name);
-    rc = path_join(path, sizeof path, dir, file);
-    if (rc == AE_OK) rc = atomic_open(gp, path);
-    if (rc != AE_OK) atomic_abort(dat);
-    return rc;
-}
-
-/* Commits both files, or neither. */
-static int commit_pair(atomic_file *dat, atomic_file *gp)
-{
-    int rc = atomic_commit(dat);
-    if (rc != AE_OK) {
-        atomic_abort(gp);
-        return rc;
-    }
-    return atomic_commit(gp);
-}
-
 static size_t longest(const char *const *labels, int n)
 {
     size_t max = 0;
@@ -60,7 +34,7 @@ int t1_plot_images(const char *dir, const char *name, const char *title, const f
     const int gap = 2;
     int grid_w = cols * (side + gap) - gap, grid_h = rows * (side + gap) - gap;
     atomic_file dat, gp;
-    int rc = open_pair(&dat, &gp, dir, name);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
 
     /* one matrix of grid_h rows and grid_w columns; NaN between the images */
@@ -108,7 +82,7 @@ int t1_plot_images(const char *dir, const char *name, const char *title, const f
                 (double)(height - top + 10) / height);
     }
     fprintf(gp.fp, "plot '%s.dat' matrix with image\n", name);
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 int t1_plot_epochs(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
@@ -116,7 +90,7 @@ int t1_plot_epochs(const char *dir, const char *name, const char *title, const c
 {
     if (points < 1 || n_series < 1) return AE_ERROR(AE_EINVAL, "%s: no epochs or no curves to draw", name);
     atomic_file dat, gp;
-    int rc = open_pair(&dat, &gp, dir, name);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
     fprintf(dat.fp, "# epoch");
     for (int s = 0; s < n_series; s++) fprintf(dat.fp, "\t%s", labels[s]);
@@ -145,7 +119,7 @@ int t1_plot_epochs(const char *dir, const char *name, const char *title, const c
         plot_quote(gp.fp, labels[s]);
     }
     fputc('\n', gp.fp);
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 /* min and max of the n values at stride 2 */
@@ -165,7 +139,7 @@ int t1_plot_latent_pair(const char *dir, const char *name, const char *title,
 {
     if (n == 0) return AE_ERROR(AE_EINVAL, "%s: no points to draw", name);
     atomic_file dat, gp;
-    int rc = open_pair(&dat, &gp, dir, name);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
     fprintf(dat.fp, "# a_z1\ta_z2\tb_z1\tb_z2\tclass    (a: %s; b: %s)\n", title_a, title_b);
     for (size_t i = 0; i < n; i++)
@@ -211,5 +185,5 @@ int t1_plot_latent_pair(const char *dir, const char *name, const char *title,
         fputc('\n', gp.fp);
     }
     fprintf(gp.fp, "unset multiplot\n");
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }

@@ -17,32 +17,6 @@ static const char *const COLOURS[] = {
 };
 #define N_COLOURS (int)(sizeof COLOURS / sizeof COLOURS[0])
 
-/* dir/NAME.dat and dir/NAME.gp, opened together. */
-static int open_pair(atomic_file *dat, atomic_file *gp, const char *dir, const char *name)
-{
-    char file[300], path[AE_PATH_MAX];
-    snprintf(file, sizeof file, "%s.dat", name);
-    int rc = path_join(path, sizeof path, dir, file);
-    if (rc == AE_OK) rc = atomic_open(dat, path);
-    if (rc != AE_OK) return rc;
-    snprintf(file, sizeof file, "%s.gp", name);
-    rc = path_join(path, sizeof path, dir, file);
-    if (rc == AE_OK) rc = atomic_open(gp, path);
-    if (rc != AE_OK) atomic_abort(dat);
-    return rc;
-}
-
-/* Both files or neither. */
-static int commit_pair(atomic_file *dat, atomic_file *gp)
-{
-    int rc = atomic_commit(dat);
-    if (rc != AE_OK) {
-        atomic_abort(gp);
-        return rc;
-    }
-    return atomic_commit(gp);
-}
-
 static const char *axis_label(loss_kind loss)
 {
     return loss == LOSS_BCE ? "binary cross-entropy (mean per pixel)" : "MSE (mean squared error per pixel)";
@@ -112,7 +86,7 @@ int figure_loss_curves(const char *dir, const char *name, const char *title,
     int two_axes = any_mse && any_bce;
 
     atomic_file dat, gp;
-    int rc = open_pair(&dat, &gp, dir, name);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
     fprintf(dat.fp, "# epoch");
     for (int k = 0; k < n_models; k++)
@@ -163,7 +137,7 @@ int figure_loss_curves(const char *dir, const char *name, const char *title,
     }
     fprintf(f, ", \\\n     NaN with lines lw 2 dt 1 lc rgb '#444444' title 'training', \\\n"
                "     NaN with lines lw 2 dt 2 lc rgb '#444444' title 'validation'\n");
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 /* ---------------------------------------------------------- image rows */
@@ -179,7 +153,7 @@ int figure_image_rows(const char *dir, const char *name, const char *title,
     int width = left + right + grid_w * scale, height = top + bottom + grid_h * scale;
 
     atomic_file dat, gp;
-    int rc = open_pair(&dat, &gp, dir, name);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
     /* one matrix of grid_h rows and grid_w columns; 1 (white, the page's colour) between images */
     fprintf(dat.fp, "# %d rows of %d images of %dx%d, pixel values in [0,1], 1 between images\n", n_rows, n_cols,
@@ -230,7 +204,7 @@ int figure_image_rows(const char *dir, const char *name, const char *title,
         }
     }
     fprintf(f, "plot '%s.dat' matrix with image\n", name);
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 /* ------------------------------------------------------ error histogram */
@@ -259,7 +233,7 @@ int figure_error_histogram(const char *dir, const char *name, const char *title,
     }
 
     atomic_file dat, gp;
-    int rc = open_pair(&dat, &gp, dir, name);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
     fprintf(dat.fp, "# reconstruction error histogram: %zu normal and %zu anomalous images, threshold %.9g\n",
             count[0], count[1], threshold);
@@ -292,5 +266,5 @@ int figure_error_histogram(const char *dir, const char *name, const char *title,
     snprintf(label, sizeof label, "%s (%zu images)", anomalous_label, count[1]);
     plot_quote(f, label);
     fprintf(f, ", \\\n     NaN with lines lw 2 dt 2 lc rgb '#222222' title sprintf('threshold = mean + std = %%.4f', threshold)\n");
-    return commit_pair(&dat, &gp);
+    return plot_commit_pair(&dat, &gp);
 }
