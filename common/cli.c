@@ -1,6 +1,8 @@
 /* cli.c: the shared command-line parser (see cli.h). */
 #include "cli.h"
+#include "data.h"
 #include "error.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -309,4 +311,23 @@ int cli_fail(const program_info *prog)
     fprintf(stderr, "%s: %s\nTry '%s --help' for the list of options.\n",
             prog->name, error_message(), prog->name);
     return CLI_EXIT_USAGE;
+}
+
+int cli_load_fashion_mnist(fashion_mnist *fm, const common_options *common, const char *program)
+{
+    char dir[AE_PATH_MAX];
+    int is_sample;
+    int rc = fashion_mnist_locate(dir, sizeof dir, common->data_dir, &is_sample);
+    if (rc == AE_OK) rc = fashion_mnist_load(fm, dir, (size_t)common->limit);
+    if (rc != AE_OK) return rc;
+    if (fm->is_sample) {
+        fflush(stdout);   /* the warning after what was printed so far, not before it */
+        fprintf(stderr, "\n%s: WARNING: using the small bundled SAMPLE of Fashion-MNIST (%zu training, %zu test "
+                "images) from\n  %s\n  Its numbers are NOT those of the experiment. For the full data run `make "
+                "data`, or set FASHION_MNIST_DIR to a folder with the four files.\n\n", program,
+                fm->train.images.count, fm->test.images.count, dir);
+    }
+    printf("Data: %s: %zu training and %zu test images%s\n", dir, fm->train.images.count, fm->test.images.count,
+           fm->is_sample ? " (the bundled SAMPLE, not the full data)" : "");
+    return AE_OK;
 }

@@ -17,6 +17,8 @@
 #ifndef AE_CLI_H
 #define AE_CLI_H
 
+typedef struct fashion_mnist fashion_mnist;   /* data.h */
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -73,6 +75,13 @@ void cli_print_help(FILE *out, const program_info *prog,
                     const cli_option *options, int n_options, const common_options *common);
 /* Prints "NAME: <message>\nTry 'NAME --help' for the list of options.\n" to stderr; returns CLI_EXIT_USAGE. */
 int cli_fail(const program_info *prog);
+
+/* Loads Fashion-MNIST for a program: finds it (--data, $FASHION_MNIST_DIR, data/fashion-mnist,
+ * then the bundled sample; see fashion_mnist_locate), reads --limit images of each split and
+ * prints "Data: DIR: N training and M test images" on stdout. Falling back to the sample is
+ * announced on stderr, with what to do for the full data, because its numbers are not the
+ * experiment's. On an error, the code and message of fashion_mnist_locate or _load. */
+int cli_load_fashion_mnist(fashion_mnist *fm, const common_options *common, const char *program);
 
 /* Strict number parsing shared with programs' own list options: the whole string must be
  * a finite number. AE_EINVAL (message names `what`) otherwise. */

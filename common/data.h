@@ -42,7 +42,7 @@ typedef struct {
     idx_array labels;             /* (N) uint8, 0..9 */
 } image_split;
 
-typedef struct {
+typedef struct fashion_mnist {
     image_split train, test;
     char dir[4096];               /* the folder it was read from */
     int is_sample;                /* 1: the small sample shipped in data/sample */

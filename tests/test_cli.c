@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "data.h"
 #include "error.h"
+#include "testutil.h"
 
 static const program_info prog = {"test-prog", "a program for tests", NULL};
 
@@ -156,6 +158,28 @@ START_TEST(number_lists_are_parsed_strictly)
 }
 END_TEST
 
+/* The programs' data loading: the sample given by --data loads with the limit applied; a folder
+ * without the files is an error that says to run make data, and loads nothing. */
+START_TEST(fashion_mnist_is_loaded_for_a_program)
+{
+    common_options common = common_defaults("test", 1);
+    common.data_dir = sample_data_dir();
+    common.limit = 50;
+    fashion_mnist fm;
+    ck_assert_int_eq(cli_load_fashion_mnist(&fm, &common, "test"), AE_OK);
+    ck_assert_uint_eq(fm.train.images.count, 50);
+    ck_assert_uint_eq(fm.test.images.count, 50);
+    ck_assert_uint_eq(fm.train.images.item_size, FASHION_PIXELS);
+    fashion_mnist_free(&fm);
+
+    common.data_dir = "/nonexistent-folder";
+    int rc = cli_load_fashion_mnist(&fm, &common, "test");
+    ck_assert_int_eq(rc, AE_ENOENT);
+    ck_assert_msg(strstr(error_message(), "/nonexistent-folder") != NULL && strstr(error_message(), "make data") != NULL,
+                  "the message does not name the folder and the remedy: %s", error_message());
+}
+END_TEST
+
 Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -165,6 +189,7 @@ Suite *cli_suite(void)
     tcase_add_test(core, every_kind_of_value_is_parsed);
     tcase_add_test(core, help_lists_every_option_with_its_default);
     tcase_add_test(core, number_lists_are_parsed_strictly);
+    tcase_add_test(core, fashion_mnist_is_loaded_for_a_program);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
     tcase_add_checked_fixture(limits, setup, NULL);

@@ -1134,25 +1134,6 @@ static int part_vae(run_context *ctx)
 
 /* ================================================================ main */
 
-static int load_data(fashion_mnist *fm, const common_options *common)
-{
-    char dir[AE_PATH_MAX];
-    int is_sample;
-    int rc = fashion_mnist_locate(dir, sizeof dir, common->data_dir, &is_sample);
-    if (rc == AE_OK) rc = fashion_mnist_load(fm, dir, (size_t)common->limit);
-    if (rc != AE_OK) return rc;
-    if (fm->is_sample) {
-        fflush(stdout);
-        fprintf(stderr, "\n%s: WARNING: using the small bundled SAMPLE of Fashion-MNIST (%zu training, %zu test "
-                "images) from\n  %s\n  Its numbers are NOT those of the experiment. For the full data run `make "
-                "data`, or set FASHION_MNIST_DIR to a folder with the four files.\n\n", PROGRAM,
-                fm->train.images.count, fm->test.images.count, dir);
-    }
-    printf("Data: %s: %zu training and %zu test images%s\n", dir, fm->train.images.count, fm->test.images.count,
-           fm->is_sample ? " (the bundled SAMPLE, not the full data)" : "");
-    return AE_OK;
-}
-
 /* Raises the last error again as "OPTION: message" with another code. */
 static int with_prefix(const char *option, int code)
 {
@@ -1235,7 +1216,7 @@ int main(int argc, char **argv)
     ctx.fm = &fm;
     ctx.res = results_alloc();
     rc = ctx.res ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory");
-    if (rc == AE_OK) rc = load_data(&fm, &common);
+    if (rc == AE_OK) rc = cli_load_fashion_mnist(&fm, &common, PROGRAM);
     if (rc == AE_OK) rc = mkdir_p(common.out_dir);
     if (rc == AE_OK) rc = run(&ctx);
     if (rc == AE_OK) rc = results_write(ctx.res, common.out_dir);
