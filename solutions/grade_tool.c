@@ -639,6 +639,13 @@ static int cmd_report(const char *markdown, int n_files, char **files, const cha
 }
 
 /* The items of plans as Markdown tables: what each is worth and how it is judged. */
+/* One row of the items' table, each cell through print_md_cell (an item named "(2·20 | 20)"). */
+static void table_row(const char *const cells[], int n)
+{
+    for (int i = 0; i < n; i++) print_md_cell(stdout, cells[i]);
+    puts("|");
+}
+
 static int cmd_items(int n_files, char **files)
 {
     for (int f = 0; f < n_files; f++) {
@@ -671,12 +678,12 @@ static int cmd_items(int n_files, char **files)
                 total += atoi(fields[2]);
                 snprintf(judged, sizeof judged, "exit %s%s", fields[3],
                          atoi(fields[3]) == 0 ? ", results.tsv written" : ", no results.tsv left");
-                printf("| %s | %s | %s | exact |\n", fields[5], fields[2], judged);
+                table_row((const char *[]){ fields[5], fields[2], judged, "exact" }, 4);
                 continue;
             }
             if (strcmp(fields[0], "harness") == 0 && n >= 4) {
                 total += atoi(fields[1]);
-                printf("| %s | %s | compiles and links | exact |\n", fields[3], fields[1]);
+                table_row((const char *[]){ fields[3], fields[1], "compiles and links", "exact" }, 4);
                 continue;
             }
             if (strcmp(fields[0], "item") != 0 || n < 8) continue;
@@ -709,7 +716,7 @@ static int cmd_items(int n_files, char **files)
                 else snprintf(tolerance, sizeof tolerance, "%.3g%s", atof(fields[6]),
                               strcmp(kind, "rel") == 0 ? " relative" : "");
             }
-            printf("| %s | %s | %s | %s |\n", fields[7], fields[2], expected, tolerance);
+            table_row((const char *[]){ fields[7], fields[2], expected, tolerance }, 4);
         }
         fclose(in);
         printf("\nTotal: %d points.\n", total);

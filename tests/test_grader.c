@@ -387,6 +387,43 @@ START_TEST(test_missing_build_is_explained)
 }
 END_TEST
 
+/* The items' table (`make -C solutions items`, the list in solutions/README.md): a '|' in an
+ * item's name or expected value is escaped, so each row keeps its four cells. */
+START_TEST(test_items_table_escapes_bars)
+{
+    const char *dir = test_tmpdir();
+    char tool[1024], plan[1024], out[1024], log[1024], command[4096];
+    snprintf(tool, sizeof tool, "%s/grade_tool", dir);
+    snprintf(plan, sizeof plan, "%s/plan.tsv", dir);
+    snprintf(out, sizeof out, "%s/items.md", dir);
+    snprintf(log, sizeof log, "%s/items.log", dir);
+    snprintf(command, sizeof command, "cc -std=c11 -O1 -D_DEFAULT_SOURCE -o '%s' '%s/solutions/grade_tool.c' -lm",
+             tool, AE_ROOT);
+    ck_assert_msg(shell(command, log) == 0, "grade_tool did not compile; see %s", log);
+    FILE *fp = fopen(plan, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs("exercise\tdemo\tA demo\n"
+          "item\tmain\t1\tnum\tparams\t42\t0\tthe 784-(2·20 | 20) model has 42 parameters\n"
+          "item\tmain\t2\ttext\tlabel\ta|b\t0\tlog p(x|z) is named\n", fp);
+    fclose(fp);
+    snprintf(command, sizeof command, "'%s' items '%s' > '%s'", tool, plan, out);
+    ck_assert_msg(shell(command, log) == 0, "grade_tool items failed; see %s", log);
+    FILE *in = fopen(out, "r");
+    ck_assert_ptr_nonnull(in);
+    char line[1024];
+    int rows = 0;
+    while (fgets(line, sizeof line, in)) {
+        if (line[0] != '|' || strstr(line, "---") || strstr(line, "| item |")) continue;
+        int bars = 0;
+        for (const char *c = line; *c; c++) bars += *c == '|' && (c == line || c[-1] != '\\');
+        ck_assert_msg(bars == 5, "a row with %d cell borders: %s", bars, line);
+        rows++;
+    }
+    fclose(in);
+    ck_assert_int_eq(rows, 2);
+}
+END_TEST
+
 Suite *grader_suite(void)
 {
     Suite *s = suite_create("grader");
@@ -396,6 +433,7 @@ Suite *grader_suite(void)
     tcase_add_test(tc, test_own_programs_pass);
     tcase_add_test(tc, test_missing_build_is_explained);
     tcase_add_test(tc, test_planted_errors_are_named);
+    tcase_add_test(tc, test_items_table_escapes_bars);
     suite_add_tcase(s, tc);
     return s;
 }
