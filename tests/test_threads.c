@@ -64,6 +64,50 @@ START_TEST(test_pool_runs_every_lane_once)
 }
 END_TEST
 
+/* pool_barrier: in every round each lane writes its slot, waits at the barrier, then reads
+ * every lane's slot of that round. Two buffers alternate, so a lane that ran ahead into the
+ * next round would overwrite nothing a slower lane still reads, unless the barrier let it
+ * pass too early; one lane in turn dawdles before writing, so an early pass would be seen. */
+typedef struct {
+    pool *workers;
+    long slot[2][8];
+    long wrong[8];              /* per lane: slots that did not hold their round's value */
+    int rounds;
+} barrier_probe;
+
+static void barrier_task(void *ctx, int lane, int lanes)
+{
+    barrier_probe *b = ctx;
+    for (int r = 0; r < b->rounds; r++) {
+        if (r % lanes == lane) {
+            volatile double dawdle = 0.0;
+            for (int i = 0; i < 3000; i++) dawdle += i;
+        }
+        b->slot[r % 2][lane] = 100L * r + lane;
+        pool_barrier(b->workers);
+        for (int k = 0; k < lanes; k++) b->wrong[lane] += b->slot[r % 2][k] != 100L * r + k;
+    }
+}
+
+START_TEST(test_pool_barrier_holds_every_lane)
+{
+    for (int threads = 1; threads <= 3; threads++) {
+        barrier_probe *b = calloc(1, sizeof *b);
+        ck_assert_ptr_nonnull(b);
+        b->workers = pool_alloc(threads);
+        ck_assert_ptr_nonnull(b->workers);
+        b->rounds = 2000;
+        pool_run(b->workers, barrier_task, b);
+        pool_run(b->workers, barrier_task, b);   /* and again: the barrier's count starts afresh */
+        for (int lane = 0; lane < threads; lane++)
+            ck_assert_msg(b->wrong[lane] == 0, "%d threads: lane %d read %ld slots of another round",
+                          threads, lane, b->wrong[lane]);
+        pool_free(b->workers);
+        free(b);
+    }
+}
+END_TEST
+
 START_TEST(test_pool_share_covers_everything)
 {
     const size_t sizes[] = { 0, 1, 15, 32, 101200, 101207 };
@@ -329,6 +373,7 @@ Suite *threads_suite(void)
     TCase *pool_case = tcase_create("Pool");
     tcase_add_test(pool_case, test_pool_runs_every_lane_once);
     tcase_add_test(pool_case, test_pool_share_covers_everything);
+    tcase_add_test(pool_case, test_pool_barrier_holds_every_lane);
     tcase_set_timeout(pool_case, 20);
     suite_add_tcase(s, pool_case);
     TCase *core = tcase_create("Core");
