@@ -31,16 +31,8 @@ $(EXLIB): $(LIBOBJS)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJS)
 
-$(OBJDIR)/%.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I$(ROOT)/common -MMD -MP -c $< -o $@
-
-$(LIBCOMMON): FORCE
-	@$(MAKE) --no-print-directory -C $(ROOT)/common
-
 clean:
 	rm -rf $(OBJDIR) $(PROG)
 
-FORCE:
-.PHONY: all clean FORCE
--include $(OBJDIR)/*.d
+.PHONY: all clean
+include $(ROOT)/mk/objects.mk
