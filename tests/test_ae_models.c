@@ -8,7 +8,8 @@
  *   Training  every built-in model, 2 epochs on a slice of the sample: the loss goes down
  *   Data      noisy inputs within [0,1] with the stated noise, clean targets; the anomaly subsets
  *   Checkpoint  save, load into a model with other weights: identical reconstructions
- *   Program   bin/week05-task4-ae: a short run, --from-checkpoint gives back its numbers, and exit
+ *   Program   bin/week05-task4-ae: a short run, --from-checkpoint gives back its numbers, model A
+ *             is the run seeded with --seed itself, and exit
  *             status 2 (with no folder created) on bad options
  */
 #include <check.h>
@@ -601,6 +602,46 @@ START_TEST(test_program_run_and_checkpoint)
 }
 END_TEST
 
+/* The program gives model A's generator --seed itself: its model A is the run the library makes
+ * from a generator seeded with S (what bench/bench_train.c times), to the last bit on one thread. */
+START_TEST(test_program_model_a_is_the_seeded_run)
+{
+    char out[4096], log[4200], path[4300];
+    snprintf(out, sizeof out, "%s/seeded", test_tmpdir());
+    snprintf(log, sizeof log, "%s/seeded.log", test_tmpdir());
+    const char *args[] = { "--model", "A", "--data", sample_data_dir(), "--limit", "96", "--epochs", "2",
+                           "--seed", "7", "--threads", "1", "--no-plot", "--quiet", "--out", out, NULL };
+    ck_assert_msg(run_program(PROGRAM, args, log) == 0, "%s failed; see %s", PROGRAM, log);
+    results *res;
+    snprintf(path, sizeof path, "%s/results.tsv", out);
+    ck_assert_int_eq(results_read(&res, path), AE_OK);
+    const double program_val = result_number(res, "model_A_val_loss");
+    const double program_train = result_number(res, "model_A_train_loss");
+    results_free(res);
+
+    fashion_mnist fm = load_sample(96);
+    ae_sources sources;
+    ck_assert_int_eq(ae_sources_init(&sources, AE_TASK_RECONSTRUCTION, &fm, 0, AE_DEFAULT_NOISE, 7), AE_OK);
+    ae_recipe r;
+    ck_assert_int_eq(ae_recipe_builtin(&r, AE_TASK_RECONSTRUCTION, 0), AE_OK);
+    gsl_rng *rng = test_rng(7);   /* the seed itself: weights first, then the shuffles */
+    model *m;
+    ck_assert_int_eq(ae_model_create(&m, &r, 32, rng), AE_OK);
+    optimizer *adam = adam_alloc(m->n_params, 1e-3);
+    train_config cfg = { .epochs = 2, .batch_size = 32, .shuffle = 1, .progress = NULL, .style = PROGRESS_NONE };
+    train_history history;
+    ck_assert_int_eq(train_fit(m, adam, r.loss, &sources.train, &sources.val, &cfg, rng, &history), AE_OK);
+    ck_assert_msg(history.val_loss[1] == program_val && history.train_loss[1] == program_train,
+                  "the program's model A (train %.17g, val %.17g) is not the run seeded with 7 (train %.17g, val %.17g)",
+                  program_train, program_val, history.train_loss[1], history.val_loss[1]);
+    optimizer_free(adam);
+    model_free(m);
+    gsl_rng_free(rng);
+    ae_sources_free(&sources);
+    fashion_mnist_free(&fm);
+}
+END_TEST
+
 START_TEST(test_program_anomaly)
 {
     char out[4096], log[4200], path[4300];
@@ -715,6 +756,7 @@ Suite *ae_models_suite(void)
     tcase_set_timeout(program, 60);
     tcase_add_test(program, test_program_run_and_checkpoint);
     tcase_add_test(program, test_program_anomaly);
+    tcase_add_test(program, test_program_model_a_is_the_seeded_run);
     tcase_add_loop_test(program, test_program_bad_options, 0, N_BAD_RUNS);
     suite_add_tcase(s, program);
     return s;
