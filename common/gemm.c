@@ -64,6 +64,20 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
 
 /* Every function below is compiled for AVX-512F and runs only after cpu_has_avx512() said yes. */
 #define AVX512 __attribute__((target("avx512f")))
+
+/* Calls TILE(R, C) with R = rows and C = cols as constants (each in 1..4), so that every tile
+ * shape is its own fully unrolled copy of the inline kernel. */
+#define TILE_4X4(rows, cols)                                                              \
+    switch ((rows) * 4 + (cols)) {                                                        \
+    case 1 * 4 + 1: TILE(1, 1); break;  case 1 * 4 + 2: TILE(1, 2); break;                \
+    case 1 * 4 + 3: TILE(1, 3); break;  case 1 * 4 + 4: TILE(1, 4); break;                \
+    case 2 * 4 + 1: TILE(2, 1); break;  case 2 * 4 + 2: TILE(2, 2); break;                \
+    case 2 * 4 + 3: TILE(2, 3); break;  case 2 * 4 + 4: TILE(2, 4); break;                \
+    case 3 * 4 + 1: TILE(3, 1); break;  case 3 * 4 + 2: TILE(3, 2); break;                \
+    case 3 * 4 + 3: TILE(3, 3); break;  case 3 * 4 + 4: TILE(3, 4); break;                \
+    case 4 * 4 + 1: TILE(4, 1); break;  case 4 * 4 + 2: TILE(4, 2); break;                \
+    case 4 * 4 + 3: TILE(4, 3); break;  default: TILE(4, 4); break;                       \
+    }
 #define INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f")))
 
 /* Rows of K taken at once by the rows kernel: 128 rows of 64 floats of B are 32 KiB, inside L1. */
@@ -114,24 +128,7 @@ static AVX512 void band_rows(int mr, int nv, int k, const float *a, ptrdiff_t a_
                              __mmask16 last)
 {
 #define TILE(MR, NV) tile_rows(MR, NV, k, a, a_row, a_step, b, ldb, beta, c, ldc, last)
-    switch (mr * 4 + nv) {
-    case 1 * 4 + 1: TILE(1, 1); break;
-    case 1 * 4 + 2: TILE(1, 2); break;
-    case 1 * 4 + 3: TILE(1, 3); break;
-    case 1 * 4 + 4: TILE(1, 4); break;
-    case 2 * 4 + 1: TILE(2, 1); break;
-    case 2 * 4 + 2: TILE(2, 2); break;
-    case 2 * 4 + 3: TILE(2, 3); break;
-    case 2 * 4 + 4: TILE(2, 4); break;
-    case 3 * 4 + 1: TILE(3, 1); break;
-    case 3 * 4 + 2: TILE(3, 2); break;
-    case 3 * 4 + 3: TILE(3, 3); break;
-    case 3 * 4 + 4: TILE(3, 4); break;
-    case 4 * 4 + 1: TILE(4, 1); break;
-    case 4 * 4 + 2: TILE(4, 2); break;
-    case 4 * 4 + 3: TILE(4, 3); break;
-    default: TILE(4, 4); break;
-    }
+    TILE_4X4(mr, nv);
 #undef TILE
 }
 
@@ -292,24 +289,7 @@ static AVX512 void block_dots(int mr, int nr, int k, const float *a, ptrdiff_t l
                               ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
 {
 #define TILE(MR, NR) tile_dots(MR, NR, k, a, lda, b, ldb, beta, c, ldc)
-    switch (mr * 4 + nr) {
-    case 1 * 4 + 1: TILE(1, 1); break;
-    case 1 * 4 + 2: TILE(1, 2); break;
-    case 1 * 4 + 3: TILE(1, 3); break;
-    case 1 * 4 + 4: TILE(1, 4); break;
-    case 2 * 4 + 1: TILE(2, 1); break;
-    case 2 * 4 + 2: TILE(2, 2); break;
-    case 2 * 4 + 3: TILE(2, 3); break;
-    case 2 * 4 + 4: TILE(2, 4); break;
-    case 3 * 4 + 1: TILE(3, 1); break;
-    case 3 * 4 + 2: TILE(3, 2); break;
-    case 3 * 4 + 3: TILE(3, 3); break;
-    case 3 * 4 + 4: TILE(3, 4); break;
-    case 4 * 4 + 1: TILE(4, 1); break;
-    case 4 * 4 + 2: TILE(4, 2); break;
-    case 4 * 4 + 3: TILE(4, 3); break;
-    default: TILE(4, 4); break;
-    }
+    TILE_4X4(mr, nr);
 #undef TILE
 }
 
