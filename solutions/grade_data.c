@@ -2,6 +2,7 @@
 #include "grade_data.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <zlib.h>
 
@@ -36,6 +37,20 @@ fail:
     free(images);
     gzclose(f);
     return NULL;
+}
+
+int grade_load_sample(const char *folder, double **train, size_t *n_train, double **test, size_t *n_test)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", folder);
+    *train = grade_load_images(path, n_train);
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", folder);
+    *test = grade_load_images(path, n_test);
+    if (*train && *test) return 0;
+    free(*train);
+    free(*test);
+    *train = *test = NULL;
+    return -1;
 }
 
 static void pixel_means(double *mean, const double *train, size_t n_train)

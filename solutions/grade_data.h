@@ -11,6 +11,11 @@
  * cannot be read. *count receives the number of images. Free with free(). images (N, 784) */
 double *grade_load_images(const char *path, size_t *count);
 
+/* The sample folder's training and test images (train-images-idx3-ubyte.gz and
+ * t10k-images-idx3-ubyte.gz), both or neither: 0, or −1 when either cannot be read (nothing
+ * is left allocated). Free both with free(). train (n_train, 784), test (n_test, 784) */
+int grade_load_sample(const char *folder, double **train, size_t *n_train, double **test, size_t *n_test);
+
 /* The MSE on val of predicting every pixel by its mean over train: the best a model that
  * ignores its input can do. train (n_train, 784), val (n_val, 784) */
 double grade_mean_image_mse(const double *train, size_t n_train, const double *val, size_t n_val);

@@ -63,13 +63,9 @@ int main(int argc, char **argv)
 
     /* a short seeded training run on the sample */
     const char *sample = argc > 1 ? argv[1] : "data/sample";
-    char path[4096];
     size_t n_train = 0, n_val = 0;
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", sample);
-    double *train = grade_load_images(path, &n_train);
-    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", sample);
-    double *val = grade_load_images(path, &n_val);
-    if (!train || !val) {
+    double *train, *val;
+    if (grade_load_sample(sample, &train, &n_train, &val, &n_val) != 0) {
         fprintf(stderr, "vae-elbo-plan: cannot read the sample images in %s\n", sample);
         return 3;
     }

@@ -50,13 +50,9 @@ int main(int argc, char **argv)
     const int quick = getenv("GRADE_QUICK") && strcmp(getenv("GRADE_QUICK"), "1") == 0;
     const int epochs = 10, seeds = quick ? 3 : 8;
     const char *sample = argc > 1 ? argv[1] : "data/sample";
-    char path[4096];
     size_t n_train = 0, n_val = 0;
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", sample);
-    double *train = grade_load_images(path, &n_train);
-    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", sample);
-    double *val = grade_load_images(path, &n_val);
-    if (!train || !val) {
+    double *train, *val;
+    if (grade_load_sample(sample, &train, &n_train, &val, &n_val) != 0) {
         fprintf(stderr, "week05-task4-ae-plan: cannot read the sample images in %s\n", sample);
         return 3;
     }
