@@ -149,33 +149,8 @@ static int add_prefixed(run_context *ctx, const char *prefix, const char *name, 
 /* ================================================================ figures */
 
 typedef struct {
-    atomic_file dat, gp;
+    atomic_file dat, gp;   /* plot_open_pair and plot_commit_pair */
 } figure_files;
-
-static int figure_open(figure_files *f, const char *dir, const char *name)
-{
-    char file[256], path[AE_PATH_MAX];
-    snprintf(file, sizeof file, "%s.dat", name);
-    int rc = path_join(path, sizeof path, dir, file);
-    if (rc == AE_OK) rc = atomic_open(&f->dat, path);
-    if (rc != AE_OK) return rc;
-    snprintf(file, sizeof file, "%s.gp", name);
-    if ((rc = path_join(path, sizeof path, dir, file)) != AE_OK || (rc = atomic_open(&f->gp, path)) != AE_OK) {
-        atomic_abort(&f->dat);
-        return rc;
-    }
-    return AE_OK;
-}
-
-static int figure_commit(figure_files *f)
-{
-    int rc = atomic_commit(&f->dat);
-    if (rc != AE_OK) {
-        atomic_abort(&f->gp);
-        return rc;
-    }
-    return atomic_commit(&f->gp);
-}
 
 /* Renders NAME.gp unless --no-plot; says once when gnuplot is missing. */
 static int render(run_context *ctx, const char *name)
@@ -729,7 +704,7 @@ static int figure_curves(run_context *ctx, const training_run *r)
     char name[64];
     snprintf(name, sizeof name, "%s_elbo_curves", r->prefix);
     figure_files f;
-    int rc = figure_open(&f, ctx->common->out_dir, name);
+    int rc = plot_open_pair(&f.dat, &f.gp, ctx->common->out_dir, name);
     if (rc != AE_OK) return rc;
     fprintf(f.dat.fp, "# %s, nats per image\n# block 0, the test set after each epoch (epoch 0: untrained)\n"
                       "# epoch\telbo\trecon\tkl\n0\t%.9g\t%.9g\t%.9g\n",
@@ -762,7 +737,7 @@ static int figure_curves(run_context *ctx, const training_run *r)
                      "     '%s.dat' index 0 using 1:4 axes x1y2 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'KL (right axis), test', \\\n"
                      "     '%s.dat' index 1 using 1:4 axes x1y2 with lines lw 1.5 dt 2 lc rgb '#d62728' title 'KL (right axis), train'\n",
             name, name, name, name, name, name);
-    rc = figure_commit(&f);
+    rc = plot_commit_pair(&f.dat, &f.gp);
     return rc == AE_OK ? render(ctx, name) : rc;
 }
 
@@ -833,7 +808,7 @@ static int figure_latent_std(run_context *ctx, const training_run *r, const fash
     snprintf(name, sizeof name, "%s_latent_std", r->prefix);
     size_t count = fm->test.images.count < ERRORBAR_POINTS ? fm->test.images.count : ERRORBAR_POINTS;
     figure_files f;
-    int rc = figure_open(&f, ctx->common->out_dir, name);
+    int rc = plot_open_pair(&f.dat, &f.gp, ctx->common->out_dir, name);
     if (rc != AE_OK) return rc;
     fprintf(f.dat.fp, "# mu1\tmu2\tsigma1\tsigma2\tclass   (the first %zu test images)\n", count);
     double mean_sigma = 0.0, reach = 2.5;     /* square axes around the origin, at least the prior's 2σ */
@@ -860,7 +835,7 @@ static int figure_latent_std(run_context *ctx, const training_run *r, const fash
         fprintf(f.gp.fp, ", \\\n     ");
     }
     fprintf(f.gp.fp, "NaN with lines dt 2 lw 1.5 lc rgb '#333333' title 'prior 1σ, 2σ'\n");
-    rc = figure_commit(&f);
+    rc = plot_commit_pair(&f.dat, &f.gp);
     if (rc == AE_OK) rc = add_prefixed(ctx, r->prefix, "mean_test_sigma", mean_sigma);
     return rc == AE_OK ? render(ctx, name) : rc;
 }
@@ -1071,7 +1046,7 @@ static int train_and_report(run_context *ctx, const fashion_mnist *fm, vae_kind 
 static int figure_beta_sweep(run_context *ctx, training_run *runs, int n, const fashion_mnist *fm)
 {
     figure_files f;
-    int rc = figure_open(&f, ctx->common->out_dir, "beta_sweep");
+    int rc = plot_open_pair(&f.dat, &f.gp, ctx->common->out_dir, "beta_sweep");
     if (rc != AE_OK) return rc;
     fprintf(f.dat.fp, "# dense VAE, L = 2, %d epochs each; test set, nats per image\n", runs[0].epochs);
     fprintf(f.dat.fp, "# beta\ttest_recon\ttest_kl\ttest_elbo\n");
@@ -1090,14 +1065,14 @@ static int figure_beta_sweep(run_context *ctx, training_run *runs, int n, const 
                      "plot 'beta_sweep.dat' using 1:2 with linespoints lw 2 pt 7 ps 1.2 lc rgb '#2ca02c' title 'reconstruction term E[log p(x|z)]', \\\n"
                      "     'beta_sweep.dat' using 1:4 with linespoints lw 2 pt 5 ps 1.0 lc rgb '#1f77b4' title 'ELBO (β = 1 weighting)', \\\n"
                      "     'beta_sweep.dat' using 1:3 axes x1y2 with linespoints lw 2 pt 9 ps 1.4 lc rgb '#d62728' title 'KL (right axis)'\n");
-    rc = figure_commit(&f);
+    rc = plot_commit_pair(&f.dat, &f.gp);
     if (rc == AE_OK) rc = render(ctx, "beta_sweep");
     if (rc != AE_OK) return rc;
 
     /* the latent means of each β side by side */
     static const char *const colours[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf" };
-    if ((rc = figure_open(&f, ctx->common->out_dir, "beta_sweep_latents")) != AE_OK) return rc;
+    if ((rc = plot_open_pair(&f.dat, &f.gp, ctx->common->out_dir, "beta_sweep_latents")) != AE_OK) return rc;
     size_t count = fm->test.images.count;
     for (int i = 0; i < n; i++) {
         fprintf(f.dat.fp, "%s# beta = %g: mu1\tmu2\tclass\n", i ? "\n\n" : "", runs[i].v->cfg.beta);
@@ -1139,7 +1114,7 @@ static int figure_beta_sweep(run_context *ctx, training_run *runs, int n, const 
         fputc('\n', f.gp.fp);
     }
     fprintf(f.gp.fp, "unset multiplot\n");
-    rc = figure_commit(&f);
+    rc = plot_commit_pair(&f.dat, &f.gp);
     return rc == AE_OK ? render(ctx, "beta_sweep_latents") : rc;
 }
 

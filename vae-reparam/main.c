@@ -117,15 +117,9 @@ static int write_sampling_figure(const char *dir, const dimension_report *dims, 
                                  const double *const *right_hist, const double *const *wrong_hist,
                                  const double *lo, const double *hi, int n_samples)
 {
-    char path[AE_PATH_MAX];
     atomic_file dat, gp;
-    int rc = path_join(path, sizeof path, dir, "sampling.dat");
-    if (rc == AE_OK) rc = atomic_open(&dat, path);
+    int rc = plot_open_pair(&dat, &gp, dir, "sampling");
     if (rc != AE_OK) return rc;
-    if ((rc = path_join(path, sizeof path, dir, "sampling.gp")) != AE_OK || (rc = atomic_open(&gp, path)) != AE_OK) {
-        atomic_abort(&dat);
-        return rc;
-    }
     for (int l = 0; l < latent; l++) {
         double width = (hi[l] - lo[l]) / HISTOGRAM_BINS;
         fprintf(dat.fp, "%s# dimension %d: mu = %g, logvar = %g, sigma = %.6g, sigma^2 = %.6g\n",
@@ -170,12 +164,7 @@ static int write_sampling_figure(const char *dir, const dimension_report *dims, 
         fputc('\n', gp.fp);
     }
     fprintf(gp.fp, "unset multiplot\n");
-    rc = atomic_commit(&dat);
-    if (rc != AE_OK) {
-        atomic_abort(&gp);
-        return rc;
-    }
-    return atomic_commit(&gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 /* estimator_variance.dat: N, then the variance of the N-sample estimate of ∂/∂μ and ∂/∂log σ²
@@ -184,16 +173,9 @@ static int write_variance_figure(const char *dir, const int *ns, int points,
                                  double (*var_mu)[ESTIMATOR_COUNT], double (*var_logvar)[ESTIMATOR_COUNT],
                                  const gradient_estimates *big, int repeats, const dimension_report *dim0)
 {
-    char path[AE_PATH_MAX];
     atomic_file dat, gp;
-    int rc = path_join(path, sizeof path, dir, "estimator_variance.dat");
-    if (rc == AE_OK) rc = atomic_open(&dat, path);
+    int rc = plot_open_pair(&dat, &gp, dir, "estimator_variance");
     if (rc != AE_OK) return rc;
-    if ((rc = path_join(path, sizeof path, dir, "estimator_variance.gp")) != AE_OK ||
-        (rc = atomic_open(&gp, path)) != AE_OK) {
-        atomic_abort(&dat);
-        return rc;
-    }
     fprintf(dat.fp, "# f(z) = z^2, dimension 1 (mu = %g, logvar = %g); variance over %d repeats of the N-sample estimate\n",
             dim0->mu, dim0->logvar, repeats);
     fprintf(dat.fp, "# N\tmu_pathwise\tmu_score\tmu_score_baseline\tlogvar_pathwise\tlogvar_score\tlogvar_score_baseline"
@@ -230,12 +212,7 @@ static int write_variance_figure(const char *dir, const int *ns, int points,
         fprintf(gp.fp, "     'estimator_variance.dat' using 1:%d with lines dt 2 lw 1.5 lc rgb '#1f77b4' title 's²/N, pathwise, from the large run'\n", ref);
     }
     fprintf(gp.fp, "unset multiplot\n");
-    rc = atomic_commit(&dat);
-    if (rc != AE_OK) {
-        atomic_abort(&gp);
-        return rc;
-    }
-    return atomic_commit(&gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 /* -------------------------------------------------------------------- main */

@@ -303,18 +303,9 @@ static int walk_case(results *r, const char *key, const char *title, const tconv
 static int write_heatmaps(const char *dir, const char *name, const char *title, const grid *panels,
                           int n, int cols, int width, int height)
 {
-    char path[AE_PATH_MAX], file[256];
     atomic_file dat, gp;
-    snprintf(file, sizeof file, "%s.dat", name);
-    int rc = path_join(path, sizeof path, dir, file);
-    if (rc == AE_OK) rc = atomic_open(&dat, path);
+    int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
-    snprintf(file, sizeof file, "%s.gp", name);
-    if ((rc = path_join(path, sizeof path, dir, file)) == AE_OK) rc = atomic_open(&gp, path);
-    if (rc != AE_OK) {
-        atomic_abort(&dat);
-        return rc;
-    }
     fprintf(dat.fp, "# %s: %d matrices, one block each (gnuplot 'index'); rows of the block are the matrix rows\n",
             name, n);
     for (int i = 0; i < n; i++) {
@@ -367,12 +358,7 @@ static int write_heatmaps(const char *dir, const char *name, const char *title, 
         fprintf(gp.fp, "\n");
     }
     fprintf(gp.fp, "unset multiplot\n");
-    rc = atomic_commit(&dat);
-    if (rc != AE_OK) {
-        atomic_abort(&gp);
-        return rc;
-    }
-    return atomic_commit(&gp);
+    return plot_commit_pair(&dat, &gp);
 }
 
 static int render(const char *dir, const char *name, int no_plot)
