@@ -36,6 +36,12 @@ void shuffle_indices(size_t *order, size_t n, gsl_rng *rng)
     }
 }
 
+/* The samples of the batch that starts at sample `start` of `count`: `batch`, or fewer at the end. */
+static int batch_length(size_t count, size_t start, int batch)
+{
+    return (int)(count - start < (size_t)batch ? count - start : (size_t)batch);
+}
+
 static double now_seconds(void)
 {
     struct timespec t;
@@ -217,7 +223,7 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
 {
     double total = 0.0;
     for (size_t start = 0; start < src->count; start += (size_t)batch) {
-        int n = (int)(src->count - start < (size_t)batch ? src->count - start : (size_t)batch);
+        int n = batch_length(src->count, start, batch);
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
         if (step) {                       /* fill, forward and loss in the lanes */
             step->m = m;
@@ -378,12 +384,11 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
         size_t seen = 0;
         for (long b = 0; b < batches; b++) {
             size_t start = (size_t)b * (size_t)batch;
-            int n = (int)(train->count - start < (size_t)batch ? train->count - start : (size_t)batch);
+            int n = batch_length(train->count, start, batch);
             double batch_loss;
             if (train->prefetch && b + 1 < batches) {   /* the next batch's samples, while this one runs */
                 size_t next = start + (size_t)batch;
-                size_t left = train->count - next;
-                train->prefetch(train->ctx, order + next, (int)(left < (size_t)batch ? left : (size_t)batch));
+                train->prefetch(train->ctx, order + next, batch_length(train->count, next, batch));
             }
             if (m->threads > 1) {
                 if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
