@@ -19,9 +19,9 @@
 #include <gsl/gsl_rng.h>
 
 #include "blas.h"
-#include "cli.h"
+#include "io/cli.h"
 #include "cpu.h"
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
 #include "model.h"
 #include "optim.h"

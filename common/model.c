@@ -16,7 +16,7 @@
 #include "model.h"
 #include "cpu.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "gemm.h"
 #include "init.h"
 #include "pool.h"

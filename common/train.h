@@ -1,9 +1,7 @@
 /* train.h: the training loop: epochs of shuffled mini-batches, train and
  * validation loss per epoch, progress, and a clear stop on NaN or infinity.
  *
- * Data comes through a batch_source: a callback that fills a batch of inputs
- * and targets for given sample indices. That keeps images as uint8 until the
- * moment a batch needs them (see data.h) and lets a task add noise on the fly.
+ * Data comes through a batch_source (batch.h).
  *
  * A model split over threads (model_set_threads) trains the same way, with each
  * step run in its lanes: every lane fills, runs forward, scores and runs backward
@@ -18,22 +16,11 @@
 #include <stdio.h>
 #include <gsl/gsl_rng.h>
 
+#include "batch.h"
 #include "loss.h"
 #include "model.h"
 #include "optim.h"
 
-typedef struct {
-    size_t count;          /* samples */
-    size_t x_size;         /* floats per input sample */
-    size_t y_size;         /* floats per target sample */
-    /* Fills x (n, x_size) and y (n, y_size) for samples index[0..n). Returns AE_OK or an error code. */
-    int (*fill)(void *ctx, const size_t *index, int n, float *x, float *y);
-    void *ctx;
-    /* Optional (NULL: none): asks the memory system for samples index[0..n) ahead of their fill.
-     * train_fit calls it with the next batch before it works on the current one, so that the
-     * shuffled images are in the caches when their turn comes. It must not change any state. */
-    void (*prefetch)(void *ctx, const size_t *index, int n);
-} batch_source;
 
 typedef enum {
     PROGRESS_NONE,         /* --quiet */

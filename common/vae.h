@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "model.h"
 #include "optim.h"
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 
 #define TRAIN_PER_CLASS 60
 #define TEST_PER_CLASS 20

@@ -12,7 +12,7 @@
 
 #include "ae_anomaly.h"
 #include "ae_models.h"
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
 #include "testutil.h"
 

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
-#include "results.h"
+#include "io/fileio.h"
+#include "io/results.h"
 #include "t1_kinds.h"
 #include "testutil.h"
 

@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 
 #include "ae_models.h"
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
-#include "results.h"
+#include "io/fileio.h"
+#include "io/results.h"
 #include "testutil.h"
 #include "train.h"
 

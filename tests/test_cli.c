@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "data.h"
+#include "io/cli.h"
+#include "io/data.h"
 #include "error.h"
 #include "testutil.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cpu.h"
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
 #include "layers.h"
 #include "loss.h"

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "testutil.h"
 
 #define SIDE 28

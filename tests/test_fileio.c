@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "testutil.h"
 
 START_TEST(an_aborted_file_leaves_nothing_behind)

@@ -19,10 +19,10 @@
 #include <string.h>
 
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "kl_bernoulli.h"
-#include "plot.h"
-#include "results.h"
+#include "io/plot.h"
+#include "io/results.h"
 #include "testutil.h"
 
 #define PROGRAM "week05-task2-kl"

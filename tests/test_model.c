@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "model.h"
 #include "testutil.h"
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "fileio.h"
-#include "plot.h"
+#include "io/fileio.h"
+#include "io/plot.h"
 #include "testutil.h"
 
 static int count_lines(const char *path)

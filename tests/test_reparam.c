@@ -15,9 +15,9 @@
 #include <gsl/gsl_cdf.h>
 
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "reparam_exercise.h"
-#include "results.h"
+#include "io/results.h"
 #include "sampling.h"
 #include "testutil.h"
 

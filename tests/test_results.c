@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "fileio.h"
-#include "results.h"
+#include "io/fileio.h"
+#include "io/results.h"
 #include "testutil.h"
 
 START_TEST(values_round_trip_at_full_precision)

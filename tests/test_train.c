@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
 #include "train.h"
 #include "testutil.h"

@@ -15,9 +15,9 @@
 #include <gsl/gsl_randist.h>
 
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "loss.h"
-#include "results.h"
+#include "io/results.h"
 #include "testutil.h"
 #include "vae_elbo.h"
 #include "vae_model.h"

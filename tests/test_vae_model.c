@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
 #include "sampling.h"
 #include "testutil.h"

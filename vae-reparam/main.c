@@ -20,12 +20,12 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 
-#include "cli.h"
+#include "io/cli.h"
 #include "error.h"
-#include "fileio.h"
-#include "plot.h"
+#include "io/fileio.h"
+#include "io/plot.h"
 #include "reparam_exercise.h"
-#include "results.h"
+#include "io/results.h"
 #include "sampling.h"
 
 #define PROGRAM "vae-reparam"

@@ -13,13 +13,13 @@
  * kinds is t1_kinds.c, the VAE is the library's (vae.h).
  */
 #include "blas.h"
-#include "cli.h"
+#include "io/cli.h"
 #include "cpu.h"
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
-#include "plot.h"
-#include "results.h"
+#include "io/fileio.h"
+#include "io/plot.h"
+#include "io/results.h"
 #include "sampling.h"
 #include "t1_figures.h"
 #include "t1_kinds.h"

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
-#include "plot.h"
+#include "io/fileio.h"
+#include "io/plot.h"
 
 /* Ten distinguishable colours (the "tab10" palette), one per class, as plot.c uses them. */
 static const char *const CLASS_COLOURS[FASHION_CLASSES] = {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "error.h"
 #include "layers.h"
 #include "loss.h"

@@ -8,12 +8,12 @@
  *
  * The divergence itself is kl_bernoulli() in kl.c, the function the exercise asks for.
  */
-#include "cli.h"
+#include "io/cli.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "kl_bernoulli.h"
-#include "plot.h"
-#include "results.h"
+#include "io/plot.h"
+#include "io/results.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "io/cli.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 #include "layers.h"
-#include "plot.h"
-#include "results.h"
+#include "io/plot.h"
+#include "io/results.h"
 #include "tconv_exercise.h"
 
 #define PROGRAM "week05-task3-transposed"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "io/cli.h"
 #include "error.h"
 
 tconv_matrix *tconv_matrix_alloc(int rows, int cols)

@@ -1,8 +1,8 @@
 /* ae_figures.c: loss curves, rows of images, error histograms (see ae_figures.h). */
 #include "ae_figures.h"
 #include "error.h"
-#include "fileio.h"
-#include "plot.h"
+#include "io/fileio.h"
+#include "io/plot.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
-#include "data.h"
+#include "io/data.h"
 #include "loss.h"
 #include "model.h"
 #include "train.h"

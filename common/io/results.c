@@ -1,7 +1,7 @@
 /* results.c: results.tsv (see results.h). */
-#include "results.h"
+#include "io/results.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* fileio.c: atomic files and folders (see fileio.h). */
-#include "fileio.h"
+#include "io/fileio.h"
 #include "error.h"
 
 #include <errno.h>

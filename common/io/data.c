@@ -3,10 +3,10 @@
  * Shapes: N = images, R×C = rows×cols (28×28), P = R·C = 784 pixels per image.
  * Images stay uint8 (N, R, C); floats exist only for the batch being filled.
  */
-#include "data.h"
+#include "io/data.h"
 #include "cpu.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* plot.c: .dat + .gp writers and rendering through gnuplot (see plot.h). */
-#include "plot.h"
+#include "io/plot.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* cli.c: the shared command-line parser (see cli.h). */
-#include "cli.h"
-#include "data.h"
+#include "io/cli.h"
+#include "io/data.h"
 #include "error.h"
-#include "fileio.h"
+#include "io/fileio.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "fileio.h"
+#include "io/fileio.h"
 
 typedef struct {
     const char *title;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "train.h"
+#include "batch.h"
 
 #define IDX_MAX_DIMS 4
 
