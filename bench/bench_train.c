@@ -18,9 +18,9 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "blas.h"
+#include "fast/blas.h"
 #include "io/cli.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "io/data.h"
 #include "error.h"
 #include "model.h"

@@ -22,9 +22,9 @@
  *   copies stay inside the L2 cache; the workspace holds one chunk.
  */
 #include "layers.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "error.h"
-#include "gemm.h"
+#include "fast/gemm.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
  * pred and target once.
  */
 #include "loss.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "error.h"
 
 #include <math.h>

@@ -14,12 +14,12 @@
  * point at their input's, so they cost no copy.
  */
 #include "model.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "error.h"
 #include "io/fileio.h"
-#include "gemm.h"
+#include "fast/gemm.h"
 #include "init.h"
-#include "pool.h"
+#include "fast/pool.h"
 #include "tensor.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "layers.h"
-#include "pool.h"
+#include "fast/pool.h"
 
 typedef enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH } activation;
 

@@ -4,7 +4,7 @@
  * loop with no knowledge of layers. The moments m and v share one allocation.
  */
 #include "optim.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "error.h"
 
 #include <math.h>

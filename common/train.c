@@ -11,7 +11,7 @@
  */
 #include "train.h"
 #include "error.h"
-#include "pool.h"
+#include "fast/pool.h"
 
 #include <math.h>
 #include <stdlib.h>

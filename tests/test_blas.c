@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "blas.h"
+#include "fast/blas.h"
 #include "error.h"
 
 START_TEST(threads_can_be_set_and_read_back)

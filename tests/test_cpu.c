@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "io/data.h"
 #include "error.h"
 #include "layers.h"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "gemm.h"
+#include "fast/cpu.h"
+#include "fast/gemm.h"
 #include "testutil.h"
 
 /* The float sums of the kernels against the double sums of the reference: a few units in the

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "io/data.h"
 #include "error.h"
 #include "model.h"
-#include "pool.h"
+#include "fast/pool.h"
 #include "train.h"
 #include "testutil.h"
 

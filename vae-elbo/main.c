@@ -26,9 +26,9 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
-#include "blas.h"
+#include "fast/blas.h"
 #include "io/cli.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "io/data.h"
 #include "error.h"
 #include "io/fileio.h"

@@ -12,9 +12,9 @@
  * This file holds the options, the printing, the figures and results.tsv; the maths of the
  * kinds is t1_kinds.c, the VAE is the library's (vae.h).
  */
-#include "blas.h"
+#include "fast/blas.h"
 #include "io/cli.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "io/data.h"
 #include "error.h"
 #include "io/fileio.h"

@@ -4,7 +4,7 @@
  * Images stay uint8 (N, R, C); floats exist only for the batch being filled.
  */
 #include "io/data.h"
-#include "cpu.h"
+#include "fast/cpu.h"
 #include "error.h"
 #include "io/fileio.h"
 

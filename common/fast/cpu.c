@@ -1,5 +1,5 @@
 /* cpu.c: see cpu.h. */
-#include "cpu.h"
+#include "fast/cpu.h"
 
 static int force_portable;
 

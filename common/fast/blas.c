@@ -1,5 +1,5 @@
 /* blas.c: see blas.h. */
-#include "blas.h"
+#include "fast/blas.h"
 #include "error.h"
 
 #include <stdio.h>

@@ -22,8 +22,8 @@
  * comes out the same whichever rows are computed with it, so splitting a batch over threads
  * changes nothing in a forward pass (on this path; a BLAS makes no such promise).
  */
-#include "gemm.h"
-#include "cpu.h"
+#include "fast/gemm.h"
+#include "fast/cpu.h"
 
 #include <gsl/gsl_cblas.h>
 #include <stddef.h>

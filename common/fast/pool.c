@@ -11,7 +11,7 @@
  * after its own change. Both orders are sequentially consistent, so at least one of the
  * two sees the other's write: no wake-up is lost.
  */
-#include "pool.h"
+#include "fast/pool.h"
 #include "error.h"
 
 #include <pthread.h>
