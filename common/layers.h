@@ -1,4 +1,10 @@
-/* layers.h: the layers, each a _forward/_backward pair of plain functions.
+/* layers.h: the layers, each a _forward/_backward pair of plain loops written from its definition.
+ *
+ * One file each: dense.c, conv_geom.c (the sizes of both convolutions), conv2d.c,
+ * conv2d_transpose.c, activations.c, upsample.c, maxpool.c; the sampling layer of a VAE is
+ * sampling.h. Each is the formula in its comment, loop by loop, so that a student can check
+ * one against the other. Their fast twins (fast/fast.h) compute the same with matrix
+ * products and vector instructions; a model runs those unless the program got --plain.
  *
  * Shape legend
  *   B  batch            C  input channels    OC output channels
@@ -7,19 +13,14 @@
  *
  * Rules every layer follows
  * - Arguments go outputs, inputs, weights, then sizes.
- * - Forward writes its output; it never allocates. Layers that need scratch
- *   space (the convolutions) take a workspace of *_workspace_floats() floats;
- *   a workspace sized for a batch of B serves every batch up to B.
+ * - Forward writes its output; it never allocates.
  * - Backward ADDS into every gradient it is given (d_in, d_weight, d_bias):
  *   zeroing is the caller's explicit step. A NULL d_in skips the input
  *   gradient (the first layer of a model does not need it); a NULL d_weight
  *   or d_bias skips that one. A NULL bias in forward means no bias.
- * - No function keeps state between calls: the result depends on the
- *   arguments alone, and all scratch space is the caller's workspace.
+ * - No function keeps state between calls: the result depends on the arguments alone.
  * - Weights: dense (OUT, IN); conv2d (OC, C, KH, KW); conv2d_transpose
  *   (C, OC, KH, KW), the layout of the convolution it is the transpose of.
- * - Dense and convolution layers are matrix products through gemm() (gemm.h): own
- *   AVX-512 kernels where the processor has them, CBLAS sgemm otherwise.
  */
 #ifndef AE_LAYERS_H
 #define AE_LAYERS_H
@@ -72,28 +73,24 @@ int conv2d_transpose_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
                           int k_h, int k_w, int stride, padding_mode mode, int padding,
                           int output_padding);
 
-/* Floats of scratch space the layer needs for a batch of `batch`. */
-size_t conv2d_workspace_floats(const conv_geom *g, int batch);
-size_t conv2d_transpose_workspace_floats(const conv_geom *g, int batch);
-
 /* out[b,oc,oh,ow] = bias[oc] + Σ_{c,kh,kw} W[oc,c,kh,kw] · in[b,c, oh·s−pt+kh, ow·s−pl+kw]
  * out (B, OC, OH, OW), in (B, C, H, W), weight (OC, C, KH, KW), bias (OC) */
 void conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
-                    float *work, const conv_geom *g, int batch);
+                    const conv_geom *g, int batch);
 /* d_in (B, C, H, W) or NULL, d_weight (OC, C, KH, KW), d_bias (OC), d_out (B, OC, OH, OW) */
 void conv2d_backward(float *d_in, float *d_weight, float *d_bias,
                      const float *d_out, const float *in, const float *weight,
-                     float *work, const conv_geom *g, int batch);
+                     const conv_geom *g, int batch);
 
 /* The transpose (adjoint) of conv2d: scatter every input pixel times the kernel into its output window.
  * out[b,oc, ih·s−pt+kh, iw·s−pl+kw] += W[c,oc,kh,kw] · in[b,c,ih,iw], plus bias[oc] everywhere.
  * out (B, OC, OH, OW), in (B, C, H, W), weight (C, OC, KH, KW), bias (OC) */
 void conv2d_transpose_forward(float *out, const float *in, const float *weight, const float *bias,
-                              float *work, const conv_geom *g, int batch);
+                              const conv_geom *g, int batch);
 /* d_in (B, C, H, W) or NULL, d_weight (C, OC, KH, KW), d_bias (OC), d_out (B, OC, OH, OW) */
 void conv2d_transpose_backward(float *d_in, float *d_weight, float *d_bias,
                                const float *d_out, const float *in, const float *weight,
-                               float *work, const conv_geom *g, int batch);
+                               const conv_geom *g, int batch);
 
 /* ------------------------------------------------------------ activations */
 /* Element-wise over n values. The backward of sigmoid and tanh uses the forward's output. */

@@ -92,3 +92,16 @@ const char *shape_format(char *buf, size_t len, int ndim, const int *shape)
     if (used < len) snprintf(buf + used, len - used, ")");
     return buf;
 }
+
+size_t floats_padded(size_t floats)
+{
+    return (floats + 15) / 16 * 16;
+}
+
+float *floats_alloc(size_t floats)
+{
+    size_t bytes = floats_padded(floats ? floats : 1) * sizeof(float);
+    float *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}

@@ -30,6 +30,11 @@ size_t shape_size(int ndim, const int *shape);     /* product; 0 if any entry is
 /* Changes the shape in place; AE_EBADLEN if the size would change. */
 int tensor_reshape(tensor *t, int ndim, const int *shape);
 void tensor_fill(tensor *t, float value);
+/* Floats rounded up to a whole 64-byte cache line, so that blocks laid one after the other all start aligned. */
+size_t floats_padded(size_t floats);
+/* A zeroed block of floats_padded(floats) floats aligned to 64 bytes (free() it), or NULL. */
+float *floats_alloc(size_t floats);
+
 /* Writes "(2, 1, 28, 28)" into buf. */
 const char *shape_format(char *buf, size_t len, int ndim, const int *shape);
 

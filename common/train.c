@@ -11,7 +11,7 @@
  */
 #include "train.h"
 #include "error.h"
-#include "fast/pool.h"
+#include "fast/threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -134,7 +134,7 @@ static int units_lane(lane_step *s, int lane)
     /* the update in the same handover: once every lane's share of the loss is in, each lane adds
      * them up in lane order (the total train_fit checks) and, when no lane failed and the total is
      * finite, runs the optimizer (its step begun by train_fit) on the parameters it owns */
-    pool_barrier(s->m->pool);
+    model_lanes_barrier(s->m);
     double batch_loss = 0.0;
     int ok = 1;
     for (int k = 0; k < s->m->threads; k++) {
@@ -168,12 +168,12 @@ static void step_lane(void *opaque, int lane, int lanes)
         float *d_pred = s->backward ? s->d_pred + first * y_size : NULL;
         const float *pred;
         rc = s->src->fill(s->src->ctx, s->index + first, count, x, y);
-        if (rc == AE_OK) rc = model_forward_rows(s->m, s->x, (int)first, count, lane, &pred);
+        if (rc == AE_OK) rc = model_lane_forward(s->m, s->x, (int)first, count, lane, &pred);
         double lane_loss = 0.0;
         if (rc == AE_OK)
             rc = loss_compute(s->loss, &lane_loss, d_pred, pred + first * y_size, y, (size_t)count * y_size);
         if (rc == AE_OK) s->loss_of[lane] = lane_loss_share(s->loss, lane_loss, d_pred, (size_t)count * y_size, count, s->n);
-        if (rc == AE_OK && s->backward) rc = model_backward_rows(s->m, s->x, s->d_pred, (int)first, count, lane);
+        if (rc == AE_OK && s->backward) rc = model_lane_backward(s->m, s->x, s->d_pred, (int)first, count, lane);
     }
     s->rc_of[lane] = rc;
     if (rc != AE_OK) snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
@@ -258,6 +258,7 @@ int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mea
 {
     if (m->max_batch == 0) return AE_ERROR(AE_ESTATE, "evaluate_loss before model_build");
     int rc = check_source(m, src, "evaluation");
+    if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
     int batch = m->max_batch;
     size_t *index = malloc((size_t)batch * sizeof *index);
@@ -337,6 +338,7 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
                         opt->n, m->n_params);
     int rc = check_source(m, train, "training");
     if (rc == AE_OK && val) rc = check_source(m, val, "validation");
+    if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
 
     int batch = cfg->batch_size;

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "error.h"
+#include "fast/fast.h"
 #include "loss.h"
 #include "sampling.h"
 #include "train.h"
@@ -238,7 +240,7 @@ int vae_encode(vae *v, const float *x, int n, float *mu, float *logvar)
     if (rc != AE_OK) return rc;
     v->last_batch = 0;    /* the encoder's activations no longer belong to the last vae_forward */
     const float *out;
-    rc = model_forward(v->encoder, x, n, &out);
+    rc = ENGINE(model_forward)(v->encoder, x, n, &out);
     if (rc != AE_OK) return rc;
     split_encoder_output(mu, logvar, out, n, v->cfg.latent);
     return AE_OK;
@@ -254,7 +256,7 @@ int vae_forward(vae *v, const float *x, int n, int want_grad, elbo_terms *sum)
     if (v->cfg.deterministic) memcpy(v->z, v->mu, (size_t)n * (size_t)latent * sizeof *v->z);
     else sampling_forward(v->z, v->mu, v->logvar, v->eps, n, latent);
     /* decoder: z → logits */
-    rc = model_forward(v->decoder, v->z, n, &v->logits);
+    rc = ENGINE(model_forward)(v->decoder, v->z, n, &v->logits);
     if (rc != AE_OK) return rc;
     v->last_batch = n;
 
@@ -279,7 +281,7 @@ int vae_backward(vae *v, int n)
 
     /* decoder: ∂L/∂logits → grads of the decoder and ∂L/∂z */
     model_zero_grad(v->decoder);
-    int rc = model_backward(v->decoder, v->d_logits, n);
+    int rc = ENGINE(model_backward)(v->decoder, v->d_logits, n);
     if (rc != AE_OK) return rc;
     const float *d_z = v->decoder->d_input;    /* (B, L) */
 
@@ -301,7 +303,7 @@ int vae_backward(vae *v, int n)
                (size_t)latent * sizeof(float));
     }
     model_zero_grad(v->encoder);
-    return model_backward(v->encoder, v->d_encoder_out, n);
+    return ENGINE(model_backward)(v->encoder, v->d_encoder_out, n);
 }
 
 int vae_train_step(vae *v, const float *x, int n, gsl_rng *rng, elbo_terms *sum)
@@ -406,7 +408,7 @@ int vae_decode_logits(vae *v, const float *z, int n, const float **logits)
     int rc = check_batch(v, n);
     if (rc != AE_OK) return rc;
     v->last_batch = 0;    /* the decoder's activations no longer belong to the last vae_forward */
-    return model_forward(v->decoder, z, n, logits);
+    return ENGINE(model_forward)(v->decoder, z, n, logits);
 }
 
 int vae_decode_images(vae *v, const float *z, int n, float *images)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fast/cpu.h"
+#include "fast/fast.h"
 #include "io/data.h"
 #include "error.h"
 #include "layers.h"
@@ -46,15 +47,15 @@ START_TEST(test_elementwise_same_bits)
 
     for (int pass = 0; pass < 2; pass++) {
         cpu_force_portable(pass);
-        relu_forward(pass ? plain : fast, in, N);
+        fast_relu_forward(pass ? plain : fast, in, N);
     }
-    assert_same_bits(fast, plain, N, "relu_forward");
+    assert_same_bits(fast, plain, N, "fast_relu_forward");
 
     for (int pass = 0; pass < 2; pass++) {
         cpu_force_portable(pass);
         float *d_in = pass ? plain : fast;
         memcpy(d_in, start, sizeof start);
-        relu_backward(d_in, d_out, in, N);
+        fast_relu_backward(d_in, d_out, in, N);
     }
     assert_same_bits(fast, plain, N, "relu_backward");
 
@@ -64,7 +65,7 @@ START_TEST(test_elementwise_same_bits)
         cpu_force_portable(pass);
         float *d_in = pass ? plain : fast;
         memcpy(d_in, start, sizeof start);
-        sigmoid_backward(d_in, d_out, f, N);
+        fast_sigmoid_backward(d_in, d_out, f, N);
     }
     assert_same_bits(fast, plain, N, "sigmoid_backward");
 
@@ -78,7 +79,7 @@ START_TEST(test_elementwise_same_bits)
         gsl_rng *same = test_rng(77);
         fill_uniform(rows, 3 * N, -2.0, 2.0, same);
         gsl_rng_free(same);
-        dense_backward(NULL, NULL, d_bias, rows, NULL, NULL, 3, 1, N);
+        fast_dense_backward(NULL, NULL, d_bias, rows, NULL, NULL, 3, 1, N);
     }
     assert_same_bits(d_bias_fast, d_bias_plain, N, "dense_backward bias");
     cpu_force_portable(0);
@@ -100,9 +101,9 @@ START_TEST(test_sigmoid_close_to_expf)
     in[41] = -103.9f;                         /* near the last denormal */
     in[42] = -104.5f;                         /* past it: 0 */
     cpu_force_portable(0);
-    sigmoid_forward(fast, in, MANY);
+    fast_sigmoid_forward(fast, in, MANY);
     cpu_force_portable(1);
-    sigmoid_forward(plain, in, MANY);
+    fast_sigmoid_forward(plain, in, MANY);
     cpu_force_portable(0);
     for (int i = 0; i < MANY; i++) {
         if (isnan(in[i])) {

@@ -216,14 +216,11 @@ static void compare_with_reference(const conv_geom *g, int batch, int transposed
     describe(what, sizeof what, transposed ? "conv2d_transpose" : "conv2d", g, batch);
     size_t n_in = (size_t)batch * conv_in_size(g), n_out = (size_t)batch * conv_out_size(g);
     size_t n_w = conv_weight_size(g), n_b = (size_t)g->out_c;
-    size_t n_work = transposed ? conv2d_transpose_workspace_floats(g, batch) : conv2d_workspace_floats(g, batch);
     float *in = floats(n_in), *weight = floats(n_w), *bias = floats(n_b), *out = floats(n_out);
     float *d_out = floats(n_out), *d_in = floats(n_in), *d_w = floats(n_w), *d_b = floats(n_b);
-    float *work = malloc((n_work ? n_work : 1) * sizeof *work);  /* exactly the size asked for: ASan sees overruns */
     double *want = doubles(n_out), *mag = doubles(n_out);
     double *want_in = doubles(n_in), *mag_in = doubles(n_in), *want_w = doubles(n_w), *mag_w = doubles(n_w);
     double *want_b = doubles(n_b), *mag_b = doubles(n_b);
-    ck_assert_ptr_nonnull(work);
     fill_uniform(in, n_in, -1.0, 1.0, rng);
     fill_uniform(weight, n_w, -1.0, 1.0, rng);
     fill_uniform(bias, n_b, -1.0, 1.0, rng);
@@ -232,14 +229,14 @@ static void compare_with_reference(const conv_geom *g, int batch, int transposed
 
     size_t at = 0;
     if (transposed) {
-        conv2d_transpose_forward(out, in, weight, bias, work, g, batch);
+        conv2d_transpose_forward(out, in, weight, bias, g, batch);
         naive_conv2d_transpose(want, mag, in, weight, bias, g, batch);
-        conv2d_transpose_backward(d_in, d_w, d_b, d_out, in, weight, work, g, batch);
+        conv2d_transpose_backward(d_in, d_w, d_b, d_out, in, weight, g, batch);
         naive_conv2d_transpose_backward(want_in, mag_in, want_w, mag_w, want_b, mag_b, d_out, in, weight, g, batch);
     } else {
-        conv2d_forward(out, in, weight, bias, work, g, batch);
+        conv2d_forward(out, in, weight, bias, g, batch);
         naive_conv2d(want, mag, in, weight, bias, g, batch);
-        conv2d_backward(d_in, d_w, d_b, d_out, in, weight, work, g, batch);
+        conv2d_backward(d_in, d_w, d_b, d_out, in, weight, g, batch);
         naive_conv2d_backward(want_in, mag_in, want_w, mag_w, want_b, mag_b, d_out, in, weight, g, batch);
     }
     double err = worst_rel_err(out, want, mag, n_out, &at);
@@ -251,7 +248,7 @@ static void compare_with_reference(const conv_geom *g, int batch, int transposed
     err = worst_rel_err(d_b, want_b, mag_b, n_b, &at);
     ck_assert_msg(err <= REF_TOL, "%s: d_bias[%zu] = %g, reference %g (rel. err %g)", what, at, d_b[at], want_b[at], err);
 
-    free(in); free(weight); free(bias); free(out); free(d_out); free(d_in); free(d_w); free(d_b); free(work);
+    free(in); free(weight); free(bias); free(out); free(d_out); free(d_in); free(d_w); free(d_b);
     free(want); free(mag); free(want_in); free(mag_in); free(want_w); free(mag_w); free(want_b); free(mag_b);
 }
 
@@ -471,11 +468,10 @@ START_TEST(test_known_transposed_stride1)
     conv_geom g;
     ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 1, PAD_VALID, 0, 0), AE_OK);
     ck_assert_int_eq(g.out_h, 3); ck_assert_int_eq(g.out_w, 3);
-    float out[9], *work = floats(conv2d_transpose_workspace_floats(&g, 1));
-    conv2d_transpose_forward(out, in, kernel, NULL, work, &g, 1);
+    float out[9];
+    conv2d_transpose_forward(out, in, kernel, NULL, &g, 1);
     for (int i = 0; i < 9; i++)
         ck_assert_msg(fabsf(out[i] - want[i]) < 1e-6f, "out[%d][%d] = %g, want %g", i / 3, i % 3, out[i], want[i]);
-    free(work);
 }
 END_TEST
 
@@ -493,12 +489,11 @@ START_TEST(test_known_transposed_stride2)
     conv_geom g;
     ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 2, PAD_VALID, 0, 0), AE_OK);
     ck_assert_int_eq(g.out_h, 4); ck_assert_int_eq(g.out_w, 4);
-    float out[16], *work = floats(conv2d_transpose_workspace_floats(&g, 1));
-    conv2d_transpose_forward(out, in, kernel, bias, work, &g, 1);
+    float out[16];
+    conv2d_transpose_forward(out, in, kernel, bias, &g, 1);
     for (int i = 0; i < 16; i++)
         ck_assert_msg(fabsf(out[i] - (want[i] + 0.125f)) < 1e-6f, "out[%d][%d] = %g, want %g",
                       i / 4, i % 4, out[i], want[i] + 0.125f);
-    free(work);
 }
 END_TEST
 
@@ -513,11 +508,10 @@ START_TEST(test_known_conv2d_same_stride2)
     conv_geom g;
     ck_assert_int_eq(conv2d_geom(&g, 1, 3, 3, 1, 2, 2, 2, PAD_SAME, 0), AE_OK);
     ck_assert_int_eq(g.out_h, 2); ck_assert_int_eq(g.pad_top, 0);
-    float out[4], *work = floats(conv2d_workspace_floats(&g, 1));
-    conv2d_forward(out, in, kernel, bias, work, &g, 1);
+    float out[4];
+    conv2d_forward(out, in, kernel, bias, &g, 1);
     for (int i = 0; i < 4; i++)
         ck_assert_msg(fabsf(out[i] - want[i]) < 1e-6f, "out[%d] = %g, want %g", i, out[i], want[i]);
-    free(work);
 }
 END_TEST
 
@@ -698,13 +692,11 @@ START_TEST(test_reference_adjoint)
         size_t n_x = (size_t)batch * conv_in_size(&g), n_y = (size_t)batch * conv_out_size(&g);
         size_t n_w = conv_weight_size(&g);
         float *x = floats(n_x), *y = floats(n_y), *w = floats(n_w), *conv_x = floats(n_y), *convt_y = floats(n_x);
-        float *work = floats(conv2d_workspace_floats(&g, batch));
-        float *work_t = floats(conv2d_transpose_workspace_floats(&gt, batch));
         fill_uniform(x, n_x, -1.0, 1.0, rng);
         fill_uniform(y, n_y, -1.0, 1.0, rng);
         fill_uniform(w, n_w, -1.0, 1.0, rng);
-        conv2d_forward(conv_x, x, w, NULL, work, &g, batch);
-        conv2d_transpose_forward(convt_y, y, w, NULL, work_t, &gt, batch);
+        conv2d_forward(conv_x, x, w, NULL, &g, batch);
+        conv2d_transpose_forward(convt_y, y, w, NULL, &gt, batch);
         double lhs = dot_f(conv_x, y, n_y), rhs = dot_f(x, convt_y, n_x);
         double scale = 0.0;
         for (size_t i = 0; i < n_y; i++) scale += fabs((double)conv_x[i] * y[i]);
@@ -712,7 +704,7 @@ START_TEST(test_reference_adjoint)
         describe(what, sizeof what, "adjoint", &g, batch);
         ck_assert_msg(fabs(lhs - rhs) <= 1e-5 * fmax(1.0, scale), "%s: <conv x, y> = %.9g, <x, convT y> = %.9g",
                       what, lhs, rhs);
-        free(x); free(y); free(w); free(conv_x); free(convt_y); free(work); free(work_t);
+        free(x); free(y); free(w); free(conv_x); free(convt_y);
         tested++;
     }
     gsl_rng_free(rng);
@@ -732,15 +724,15 @@ typedef struct {
     conv_geom g;                       /* convolutions */
     int channels, h, w;                /* resampling */
     size_t n_in, n_out, n_w, n_b;
-    float *in, *weight, *bias, *out, *r, *work;
+    float *in, *weight, *bias, *out, *r;
 } probe;
 
 static void probe_forward(probe *p)
 {
     switch (p->kind) {
     case PROBE_DENSE: dense_forward(p->out, p->in, p->weight, p->bias, p->batch, p->in_features, p->out_features); break;
-    case PROBE_CONV2D: conv2d_forward(p->out, p->in, p->weight, p->bias, p->work, &p->g, p->batch); break;
-    case PROBE_CONV2D_T: conv2d_transpose_forward(p->out, p->in, p->weight, p->bias, p->work, &p->g, p->batch); break;
+    case PROBE_CONV2D: conv2d_forward(p->out, p->in, p->weight, p->bias, &p->g, p->batch); break;
+    case PROBE_CONV2D_T: conv2d_transpose_forward(p->out, p->in, p->weight, p->bias, &p->g, p->batch); break;
     case PROBE_RELU: relu_forward(p->out, p->in, p->n_in); break;
     case PROBE_SIGMOID: sigmoid_forward(p->out, p->in, p->n_in); break;
     case PROBE_TANH: tanh_forward(p->out, p->in, p->n_in); break;
@@ -755,8 +747,8 @@ static void probe_backward(probe *p, float *d_in, float *d_w, float *d_b)
     probe_forward(p);       /* sigmoid and tanh read the forward's output */
     switch (p->kind) {
     case PROBE_DENSE: dense_backward(d_in, d_w, d_b, p->r, p->in, p->weight, p->batch, p->in_features, p->out_features); break;
-    case PROBE_CONV2D: conv2d_backward(d_in, d_w, d_b, p->r, p->in, p->weight, p->work, &p->g, p->batch); break;
-    case PROBE_CONV2D_T: conv2d_transpose_backward(d_in, d_w, d_b, p->r, p->in, p->weight, p->work, &p->g, p->batch); break;
+    case PROBE_CONV2D: conv2d_backward(d_in, d_w, d_b, p->r, p->in, p->weight, &p->g, p->batch); break;
+    case PROBE_CONV2D_T: conv2d_transpose_backward(d_in, d_w, d_b, p->r, p->in, p->weight, &p->g, p->batch); break;
     case PROBE_RELU: relu_backward(d_in, p->r, p->in, p->n_in); break;
     case PROBE_SIGMOID: sigmoid_backward(d_in, p->r, p->out, p->n_in); break;
     case PROBE_TANH: tanh_backward(d_in, p->r, p->out, p->n_in); break;
@@ -773,14 +765,13 @@ static double probe_loss(void *ctx)
 }
 
 /* Fills in, weight, bias and r with U(−1, 1) after the sizes are set. */
-static void probe_alloc(probe *p, size_t n_work, gsl_rng *rng)
+static void probe_alloc(probe *p, gsl_rng *rng)
 {
     p->in = floats(p->n_in);
     p->weight = p->n_w ? floats(p->n_w) : NULL;
     p->bias = p->n_b ? floats(p->n_b) : NULL;
     p->out = floats(p->n_out);
     p->r = floats(p->n_out);
-    p->work = n_work ? malloc(n_work * sizeof(float)) : NULL;
     fill_uniform(p->in, p->n_in, -1.0, 1.0, rng);
     if (p->weight) fill_uniform(p->weight, p->n_w, -1.0, 1.0, rng);
     if (p->bias) fill_uniform(p->bias, p->n_b, -1.0, 1.0, rng);
@@ -789,7 +780,7 @@ static void probe_alloc(probe *p, size_t n_work, gsl_rng *rng)
 
 static void probe_free(probe *p)
 {
-    free(p->in); free(p->weight); free(p->bias); free(p->out); free(p->r); free(p->work);
+    free(p->in); free(p->weight); free(p->bias); free(p->out); free(p->r);
 }
 
 /* |a − 2·b| small for every entry: the second backward added the same again. */
@@ -885,8 +876,7 @@ static void conv_probe(probe *p, const conv_case *cc, int transposed, gsl_rng *r
     p->n_out = (size_t)cc->batch * conv_out_size(&p->g);
     p->n_w = conv_weight_size(&p->g);
     p->n_b = (size_t)p->g.out_c;
-    probe_alloc(p, transposed ? conv2d_transpose_workspace_floats(&p->g, p->batch)
-                              : conv2d_workspace_floats(&p->g, p->batch), rng);
+    probe_alloc(p, rng);
     char shape[160];
     describe(shape, sizeof shape, transposed ? "conv2d_transpose" : "conv2d", &p->g, p->batch);
     snprintf(what, len, "%s %s", shape, mode_name(cc->mode));
@@ -931,7 +921,7 @@ START_TEST(test_gradient_dense)
         p.n_out = (size_t)p.batch * p.out_features;
         p.n_w = (size_t)p.in_features * p.out_features;
         p.n_b = (size_t)p.out_features;
-        probe_alloc(&p, 0, rng);
+        probe_alloc(&p, rng);
         char what[64];
         snprintf(what, sizeof what, "dense B=%d %d->%d", p.batch, p.in_features, p.out_features);
         check_probe(&p, what);
@@ -947,7 +937,7 @@ static void check_elementwise(probe_kind kind, const char *name, double lo, doub
     memset(&p, 0, sizeof p);
     p.kind = kind;
     p.n_in = p.n_out = 3 * 17;
-    probe_alloc(&p, 0, rng);
+    probe_alloc(&p, rng);
     fill_uniform(p.in, p.n_in, lo, hi, rng);
     if (kind == PROBE_RELU)           /* keep every input a step or more away from the kink at 0 */
         for (size_t i = 0; i < p.n_in; i++) p.in[i] += p.in[i] >= 0 ? 0.05f : -0.05f;
@@ -977,7 +967,7 @@ START_TEST(test_gradient_resampling)
             p.batch = shapes[s][0]; p.channels = shapes[s][1]; p.h = shapes[s][2]; p.w = shapes[s][3];
             p.n_in = (size_t)p.batch * p.channels * p.h * p.w;
             p.n_out = pool ? (size_t)p.batch * p.channels * (p.h / 2) * (p.w / 2) : 4 * p.n_in;
-            probe_alloc(&p, 0, rng);
+            probe_alloc(&p, rng);
             if (pool) {
                 /* distinct values 0.1 apart, shuffled: no window has a tie within a finite-difference step */
                 for (size_t i = 0; i < p.n_in; i++) p.in[i] = 0.1f * (float)i - 1.0f;

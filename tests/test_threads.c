@@ -12,7 +12,7 @@
 #include "io/data.h"
 #include "error.h"
 #include "model.h"
-#include "fast/pool.h"
+#include "fast/threads.h"
 #include "train.h"
 #include "testutil.h"
 
@@ -172,32 +172,32 @@ START_TEST(test_model_threads_agree)
     fill_uniform(d_y, BATCH * 81, -1.0, 1.0, rng);
     model *one = mixed_model(1);
     const float *y_one;
-    ck_assert_int_eq(model_forward(one, x, BATCH, &y_one), AE_OK);
+    ck_assert_int_eq(fast_model_forward(one, x, BATCH, &y_one), AE_OK);
     model_zero_grad(one);
-    ck_assert_int_eq(model_backward(one, d_y, BATCH), AE_OK);
+    ck_assert_int_eq(fast_model_backward(one, d_y, BATCH), AE_OK);
     for (int threads = 2; threads <= 3; threads++) {
         model *many = mixed_model(1);
         ck_assert_int_eq(model_set_threads(many, threads), AE_OK);   /* after the build */
         ck_assert_int_eq(model_get_threads(many), threads);
         const float *y_many;
-        ck_assert_int_eq(model_forward(many, x, BATCH, &y_many), AE_OK);
+        ck_assert_int_eq(fast_model_forward(many, x, BATCH, &y_many), AE_OK);
         if (cpu_has_avx512())   /* a row's sums do not depend on the other rows (gemm.h) */
             ck_assert_int_eq(memcmp(y_one, y_many, BATCH * 81 * sizeof *y_one), 0);
         else
             ck_assert_double_le(max_abs_diff(y_one, y_many, BATCH * 81), 1e-6);
         /* backward adds, like on one thread: twice the gradient after two backwards */
         model_zero_grad(many);
-        ck_assert_int_eq(model_backward(many, d_y, BATCH), AE_OK);
+        ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
         ck_assert_double_le(max_abs_diff(one->grads, many->grads, one->n_params), 1e-5);
         ck_assert_double_le(max_abs_diff(one->d_input, many->d_input, BATCH * 81), 1e-6);
-        ck_assert_int_eq(model_backward(many, d_y, BATCH), AE_OK);
+        ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
         for (size_t i = 0; i < one->n_params; i++)
             ck_assert_msg(fabs(many->grads[i] - 2.0 * one->grads[i]) <= 1e-5 * (1.0 + fabs(one->grads[i])),
                           "%d threads, parameter %zu: %g after two backwards, %g after one", threads, i,
                           many->grads[i], one->grads[i]);
         /* a batch smaller than the lanes leaves some lanes idle */
         const float *y_small;
-        ck_assert_int_eq(model_forward(many, x, 1, &y_small), AE_OK);
+        ck_assert_int_eq(fast_model_forward(many, x, 1, &y_small), AE_OK);
         ck_assert_double_le(max_abs_diff(y_small, y_one, 81), 1e-6);
         model_free(many);
     }
@@ -214,12 +214,12 @@ START_TEST(test_model_threads_limits)
     ck_assert_int_eq(model_get_threads(m), 2);                  /* unchanged by a refusal */
     const float *y;
     float x[81] = { 0 };
-    ck_assert_int_eq(model_forward_rows(m, x, 0, 1, 2, &y), AE_EINVAL);      /* no lane 2 of 2 */
-    ck_assert_int_eq(model_forward_rows(m, x, 5, 3, 0, &y), AE_ESTATE);      /* rows past the largest batch */
+    ck_assert_int_eq(model_lane_forward(m, x, 0, 1, 2, &y), AE_EINVAL);      /* no lane 2 of 2 */
+    ck_assert_int_eq(model_lane_forward(m, x, 5, 3, 0, &y), AE_ESTATE);      /* rows past the largest batch */
     ck_assert_int_eq(model_units_split(m), 0);                             /* convolutions: the batch splits */
     ck_assert_int_eq(model_units_forward(m, x, 1, 0, &y), AE_ESTATE);
     ck_assert_int_eq(model_set_threads(m, 1), AE_OK);
-    ck_assert_ptr_null(m->pool);
+    ck_assert_ptr_null(m->lanes);
     model_free(m);
 }
 END_TEST

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "io/data.h"
+#include "engine.h"
 #include "error.h"
+#include "fast/fast.h"
 #include "layers.h"
 #include "loss.h"
 
@@ -222,9 +224,9 @@ int t1_forward(t1_autoencoder *ae, const float *x, const float *target, int n, t
         return AE_ERROR(AE_ESTATE, "a batch of %d does not fit an autoencoder built for 1 to %d", n, ae->max_batch);
     const t1_recipe *r = &ae->recipe;
     /* encoder: h = f(W x + b) */
-    int rc = model_forward(ae->encoder, x, n, &ae->code);
+    int rc = ENGINE(model_forward)(ae->encoder, x, n, &ae->code);
     /* decoder: x̂ = sigmoid(V h + c) */
-    if (rc == AE_OK) rc = model_forward(ae->decoder, ae->code, n, &ae->out);
+    if (rc == AE_OK) rc = ENGINE(model_forward)(ae->decoder, ae->code, n, &ae->out);
     if (rc != AE_OK || !terms) return rc;
 
     double mse;
@@ -253,7 +255,7 @@ int t1_train_step(t1_autoencoder *ae, const float *x, const float *target, int n
     size_t values = (size_t)n * FASHION_PIXELS, codes = (size_t)n * (size_t)r->code;
     mse_backward(ae->d_out, ae->out, target, values);
     model_zero_grad(ae->decoder);
-    rc = model_backward(ae->decoder, ae->d_out, n);
+    rc = ENGINE(model_backward)(ae->decoder, ae->d_out, n);
     if (rc != AE_OK) return rc;
     memcpy(ae->d_code, ae->decoder->d_input, codes * sizeof *ae->d_code);
 
@@ -266,7 +268,7 @@ int t1_train_step(t1_autoencoder *ae, const float *x, const float *target, int n
                                 FASHION_PIXELS, r->code, (float)(r->contractive / n));
 
     /* encoder: ∂L/∂h → ∂L/∂W, ∂L/∂b */
-    rc = model_backward(ae->encoder, ae->d_code, n);
+    rc = ENGINE(model_backward)(ae->encoder, ae->d_code, n);
     if (rc != AE_OK) return rc;
     if (r->contractive > 0.0)
         t1_contractive_backward(NULL, enc->d_weight, ae->code, enc->weight, ae->row_sq, r->encoder_act, n,
@@ -324,9 +326,9 @@ int t1_reconstruction_jacobian_sq(t1_autoencoder *ae, const float *x, int n, int
     for (int b = 0; b < n; b++) sq[b] = 0.0;
     for (int p = 0; p < probes; p++) {
         for (size_t k = 0; k < values; k++) v[k] = gsl_rng_uniform_int(rng, 2) ? 1.0f : -1.0f;   /* v_i = ±1 */
-        dense_forward(u, v, enc->weight, NULL, n, FASHION_PIXELS, units);                    /* u = W v */
+        ENGINE(dense_forward)(u, v, enc->weight, NULL, n, FASHION_PIXELS, units);                    /* u = W v */
         for (size_t k = 0; k < codes; k++) u[k] *= t1_activation_slope(r->encoder_act, ae->code[k]);   /* ⊙ f'(a) */
-        dense_forward(jv, u, dec->weight, NULL, n, units, FASHION_PIXELS);                   /* V u */
+        ENGINE(dense_forward)(jv, u, dec->weight, NULL, n, units, FASHION_PIXELS);                   /* V u */
         for (int b = 0; b < n; b++) {
             double sum = 0.0;
             for (int i = 0; i < FASHION_PIXELS; i++) {

@@ -196,13 +196,13 @@ static int library_transposed(tconv_matrix *out, const tconv_matrix *in, const t
         return AE_ERROR(AE_EBADLEN, "the library gives a %dx%d output, the formula %dx%d",
                         g.out_h, g.out_w, out->rows, out->cols);
     size_t n_in = (size_t)in->rows * in->cols, n_k = (size_t)kernel->rows * kernel->cols;
-    size_t n_out = (size_t)out->rows * out->cols, n_work = conv2d_transpose_workspace_floats(&g, 1);
-    float *buf = malloc((n_in + n_k + n_out + n_work + 1) * sizeof *buf);
+    size_t n_out = (size_t)out->rows * out->cols;
+    float *buf = malloc((n_in + n_k + n_out + 1) * sizeof *buf);
     if (!buf) return AE_ERROR(AE_ENOMEM, "out of memory for the library's transposed convolution");
-    float *x = buf, *w = x + n_in, *y = w + n_k, *work = y + n_out, bias = 0.0f;
+    float *x = buf, *w = x + n_in, *y = w + n_k, bias = 0.0f;
     for (size_t i = 0; i < n_in; i++) x[i] = (float)in->data[i];
     for (size_t i = 0; i < n_k; i++) w[i] = (float)kernel->data[i];
-    conv2d_transpose_forward(y, x, w, &bias, work, &g, 1);
+    conv2d_transpose_forward(y, x, w, &bias, &g, 1);
     for (size_t i = 0; i < n_out; i++) out->data[i] = y[i];
     free(buf);
     return AE_OK;

@@ -1,7 +1,9 @@
 /* ae_anomaly.c: reconstruction errors, the threshold and the confusion matrix's rates
  * (see ae_anomaly.h). */
 #include "ae_anomaly.h"
+#include "engine.h"
 #include "error.h"
+#include "fast/fast.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@ int source_errors(double *errors, model *m, const batch_source *src)
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
         const float *pred;
         rc = src->fill(src->ctx, index, n, x, y);
-        if (rc == AE_OK) rc = model_forward(m, x, n, &pred);
+        if (rc == AE_OK) rc = ENGINE(model_forward)(m, x, n, &pred);
         if (rc == AE_OK) reconstruction_errors(errors + start, pred, y, (size_t)n, src->y_size);
     }
     free(index);

@@ -4,7 +4,9 @@
  * Shapes: B batch; an image is (1, 28, 28) = 784 floats, pixel values in [0, 1].
  */
 #include "ae_models.h"
+#include "engine.h"
 #include "error.h"
+#include "fast/fast.h"
 #include "tensor.h"
 
 #include <ctype.h>
@@ -442,7 +444,7 @@ int ae_reconstruct(model *m, const float *x, int n, float *out)
     for (int start = 0; start < n; start += m->max_batch) {
         int batch = n - start < m->max_batch ? n - start : m->max_batch;
         const float *y;
-        int rc = model_forward(m, x + (size_t)start * pixels, batch, &y);
+        int rc = ENGINE(model_forward)(m, x + (size_t)start * pixels, batch, &y);
         if (rc != AE_OK) return rc;
         memcpy(out + (size_t)start * out_size, y, (size_t)batch * out_size * sizeof *y);
     }

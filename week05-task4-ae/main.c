@@ -28,7 +28,7 @@
 #include "model.h"
 #include "optim.h"
 #include "io/plot.h"
-#include "fast/pool.h"
+#include "fast/threads.h"
 #include "io/results.h"
 #include "train.h"
 

@@ -1,9 +1,10 @@
-/* layers.c: dense, convolution, activation and resampling layers (see layers.h).
+/* conv_taps.c: conv2d and conv2d_transpose as a few large matrix products, the fast twins of
+ * common/conv2d.c and common/conv2d_transpose.c.
  *
  * Shape legend
  *   B  batch            C  input channels    OC output channels
  *   H, W   input height and width            OH, OW output height and width
- *   KH, KW kernel rows and columns           IN, OUT  dense features
+ *   KH, KW kernel rows and columns
  *   nb the samples of one chunk of the batch (see "Chunks" below)
  *
  * How the convolutions work (details at "convolutions by taps")
@@ -21,315 +22,11 @@
  *   The batch goes through in chunks of samples small enough that a chunk's
  *   copies stay inside the L2 cache; the workspace holds one chunk.
  */
-#include "layers.h"
-#include "fast/cpu.h"
-#include "error.h"
+#include "fast/fast.h"
 #include "fast/gemm.h"
+#include "fast/vector.h"
 
-#include <math.h>
-#include <stdint.h>
 #include <string.h>
-
-/* ------------------------------------------------ AVX-512 element-wise */
-
-/* The element-wise loops (activations, sums of rows) have a plain loop, which runs
- * everywhere, and an AVX-512 twin of 16 floats per instruction, chosen at run time
- * (cpu.h). GCC leaves the plain loops scalar at -O2 (expf may set errno, and the loop
- * counts are not known), so the twins are written out. Each twin does the same float
- * operations in the same order as its plain loop, bit for bit, except sigmoid's e^x, a
- * polynomial instead of expf: the sigmoid stays within 2.3 units in the last place of the
- * exact value, as it does with expf (tests/test_cpu.c compares the two). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LAYERS_AVX512 1
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f")))
-
-/* The lanes of a block of 16 starting at i that lie before n. */
-static inline AVX512 __mmask16 lanes_before(size_t n, size_t i)
-{
-    return n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
-}
-
-static AVX512 void add_to_avx512(float *dst, const float *src, size_t n)
-{
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 in = lanes_before(n, i);
-        _mm512_mask_storeu_ps(dst + i, in, _mm512_add_ps(_mm512_maskz_loadu_ps(in, dst + i),
-                                                         _mm512_maskz_loadu_ps(in, src + i)));
-    }
-}
-
-/* max(0, x): vmaxps returns its second operand when the first comparison fails, NaN
- * included, so max(x, 0) maps NaN to 0 exactly as the select of the plain loop does */
-static AVX512 void relu_forward_avx512(float *out, const float *in, size_t n)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 in_n = lanes_before(n, i);
-        _mm512_mask_storeu_ps(out + i, in_n, _mm512_max_ps(_mm512_maskz_loadu_ps(in_n, in + i), zero));
-    }
-}
-
-/* d_in += d_out where x > 0, + 0 elsewhere */
-static AVX512 void relu_backward_avx512(float *d_in, const float *d_out, const float *in, size_t n)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 in_n = lanes_before(n, i);
-        const __mmask16 positive = _mm512_mask_cmp_ps_mask(in_n, _mm512_maskz_loadu_ps(in_n, in + i), zero, _CMP_GT_OQ);
-        _mm512_mask_storeu_ps(d_in + i, in_n, _mm512_add_ps(_mm512_maskz_loadu_ps(in_n, d_in + i),
-                                                            _mm512_maskz_loadu_ps(positive, d_out + i)));
-    }
-}
-
-/* e^x for x <= 0: x = n·ln2 + r with n = round(x/ln2) and |r| <= ln2/2, e^x = 2^n·e^r, e^r
- * by its Taylor series to r^7 (error r^8/8! < 6e-9, under float's rounding). ln2 is split
- * in two (355/512 and the rest) so that n·ln2 is subtracted without rounding (Cody and Waite).
- * Below −104, e^x rounds to 0 in float; max(−104, x) keeps NaN (it returns its second operand). */
-static inline AVX512 __m512 exp_nonpositive(__m512 x)
-{
-    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),   /* x·log2(e) */
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);                 /* x − n·355/512 */
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);                     /* − n·(ln2 − 355/512) */
-    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));                                  /* e^r */
-    return _mm512_scalef_ps(p, n);                                                    /* 2^n·e^r */
-}
-
-/* 1/(1+e) or e/(1+e) with e = e^−|x|, as the plain loop */
-static AVX512 void sigmoid_forward_avx512(float *out, const float *in, size_t n)
-{
-    const __m512 one = _mm512_set1_ps(1.0f);
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 in_n = lanes_before(n, i);
-        const __m512 x = _mm512_maskz_loadu_ps(in_n, in + i);
-        const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
-        const __mmask16 nonnegative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
-        const __m512 numerator = _mm512_mask_blend_ps(nonnegative, e, one);
-        _mm512_mask_storeu_ps(out + i, in_n, _mm512_div_ps(numerator, _mm512_add_ps(one, e)));
-    }
-}
-
-/* d_in += d_out · f · (1 − f), multiplied in the plain loop's order */
-static AVX512 void sigmoid_backward_avx512(float *d_in, const float *d_out, const float *out, size_t n)
-{
-    const __m512 one = _mm512_set1_ps(1.0f);
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 in_n = lanes_before(n, i);
-        const __m512 f = _mm512_maskz_loadu_ps(in_n, out + i);
-        const __m512 g = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(in_n, d_out + i), f), _mm512_sub_ps(one, f));
-        _mm512_mask_storeu_ps(d_in + i, in_n, _mm512_add_ps(_mm512_maskz_loadu_ps(in_n, d_in + i), g));
-    }
-}
-
-/* dst = src + add */
-static AVX512 void copy_add_avx512(float *dst, const float *src, size_t n, float add)
-{
-    const __m512 add16 = _mm512_set1_ps(add);
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 in = lanes_before(n, i);
-        _mm512_mask_storeu_ps(dst + i, in, _mm512_add_ps(_mm512_maskz_loadu_ps(in, src + i), add16));
-    }
-}
-
-#endif
-
-/* dst += src */
-static void add_to(float *restrict dst,          /* (n) */
-                   const float *restrict src,    /* (n) */
-                   size_t n)
-{
-#ifdef LAYERS_AVX512
-    if (cpu_has_avx512()) {
-        add_to_avx512(dst, src, n);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) dst[i] += src[i];
-}
-
-/* dst = src + add */
-static void copy_add(float *restrict dst,          /* (n) */
-                     const float *restrict src,    /* (n) */
-                     size_t n, float add)
-{
-#ifdef LAYERS_AVX512
-    if (cpu_has_avx512()) {
-        copy_add_avx512(dst, src, n, add);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) dst[i] = src[i] + add;
-}
-
-/* ------------------------------------------------------------------ dense */
-
-/* out = in · Wᵀ + b */
-void dense_forward(float *out,            /* (B, OUT) */
-                   const float *in,       /* (B, IN) */
-                   const float *weight,   /* (OUT, IN) */
-                   const float *bias,     /* (OUT) or NULL */
-                   int batch, int in_features, int out_features)
-{
-    float beta = 0.0f;
-    if (bias) {
-        for (int b = 0; b < batch; b++)
-            memcpy(out + (size_t)b * out_features, bias, (size_t)out_features * sizeof *out);
-        beta = 1.0f;
-    }
-    gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, out_features, in_features,
-         in, in_features, weight, in_features, beta, out, out_features);
-}
-
-/* d_in += d_out · W,  d_W += d_outᵀ · in,  d_b += Σ_b d_out */
-void dense_backward(float *d_in,          /* (B, IN) or NULL */
-                    float *d_weight,      /* (OUT, IN) or NULL */
-                    float *d_bias,        /* (OUT) or NULL */
-                    const float *d_out,   /* (B, OUT) */
-                    const float *in,      /* (B, IN) */
-                    const float *weight,  /* (OUT, IN) */
-                    int batch, int in_features, int out_features)
-{
-    if (d_in)
-        gemm(GEMM_PLAIN, GEMM_PLAIN, batch, in_features, out_features,
-             d_out, out_features, weight, in_features, 1.0f, d_in, in_features);
-    if (d_weight)
-        gemm(GEMM_TRANSPOSED, GEMM_PLAIN, out_features, in_features, batch,
-             d_out, out_features, in, in_features, 1.0f, d_weight, in_features);
-    if (d_bias)
-        for (int b = 0; b < batch; b++) add_to(d_bias, d_out + (size_t)b * out_features, (size_t)out_features);
-}
-
-/* --------------------------------------------------------------- geometry */
-
-static const char *padding_name(padding_mode mode)
-{
-    switch (mode) {
-    case PAD_VALID: return "valid";
-    case PAD_SAME: return "same";
-    case PAD_EXPLICIT: return "explicit";
-    }
-    return "unknown";
-}
-
-/* The checks both geometries share: positive sizes, a stride of at least 1, a known padding mode. */
-static int check_conv_args(const char *layer, int in_c, int in_h, int in_w, int out_c,
-                           int k_h, int k_w, int stride, padding_mode mode, int padding)
-{
-    if (in_c <= 0 || in_h <= 0 || in_w <= 0)
-        return AE_ERROR(AE_EINVAL, "%s: the input shape (%d, %d, %d) must be positive in every dimension",
-                        layer, in_c, in_h, in_w);
-    if (out_c <= 0)
-        return AE_ERROR(AE_EINVAL, "%s: the number of filters must be positive, not %d", layer, out_c);
-    if (k_h <= 0 || k_w <= 0)
-        return AE_ERROR(AE_EINVAL, "%s: the kernel size %dx%d must be positive", layer, k_h, k_w);
-    if (stride < 1)
-        return AE_ERROR(AE_EINVAL, "%s: the stride must be at least 1, not %d", layer, stride);
-    if (mode != PAD_VALID && mode != PAD_SAME && mode != PAD_EXPLICIT)
-        return AE_ERROR(AE_EINVAL, "%s: unknown padding mode %d", layer, (int)mode);
-    if (mode == PAD_EXPLICIT && padding < 0)
-        return AE_ERROR(AE_EINVAL, "%s: the padding must be 0 or more, not %d", layer, padding);
-    if (mode != PAD_EXPLICIT && padding != 0)
-        return AE_ERROR(AE_EINVAL, "%s: a padding of %d applies to PAD_EXPLICIT only; pass 0 with '%s'",
-                        layer, padding, padding_name(mode));
-    return AE_OK;
-}
-
-/* One axis of a conv2d: out = floor((in + pad_total − k)/s) + 1; sets *out and *pad_front. */
-static void conv_axis(int in, int k, int stride, padding_mode mode, int padding, int *out, int *pad_front)
-{
-    switch (mode) {
-    case PAD_SAME: {
-        int n = (in + stride - 1) / stride;                       /* ceil(in/s) */
-        int pad_total = (n - 1) * stride + k - in;
-        if (pad_total < 0) pad_total = 0;
-        *out = n;
-        *pad_front = pad_total / 2;                               /* the odd extra row goes to the back */
-        break;
-    }
-    case PAD_EXPLICIT:
-        *out = in + 2 * padding >= k ? (in + 2 * padding - k) / stride + 1 : 0;
-        *pad_front = padding;
-        break;
-    default:                                                      /* PAD_VALID */
-        *out = in >= k ? (in - k) / stride + 1 : 0;
-        *pad_front = 0;
-        break;
-    }
-}
-
-int conv2d_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
-                int k_h, int k_w, int stride, padding_mode mode, int padding)
-{
-    int rc = check_conv_args("conv2d", in_c, in_h, in_w, out_c, k_h, k_w, stride, mode, padding);
-    if (rc != AE_OK) return rc;
-    conv_geom r = { .in_c = in_c, .in_h = in_h, .in_w = in_w, .out_c = out_c,
-                    .k_h = k_h, .k_w = k_w, .stride = stride };
-    conv_axis(in_h, k_h, stride, mode, padding, &r.out_h, &r.pad_top);
-    conv_axis(in_w, k_w, stride, mode, padding, &r.out_w, &r.pad_left);
-    if (r.out_h <= 0 || r.out_w <= 0)
-        return AE_ERROR(AE_EINVAL, "conv2d: a %dx%d kernel with '%s' padding %d leaves no output "
-                        "from a %dx%d input; use a smaller kernel or more padding",
-                        k_h, k_w, padding_name(mode), padding, in_h, in_w);
-    *g = r;
-    return AE_OK;
-}
-
-/* One axis of a conv2d_transpose; sets *out and *crop_front (rows cropped from the front). */
-static void conv_transpose_axis(int in, int k, int stride, padding_mode mode, int padding,
-                                int output_padding, int *out, int *crop_front)
-{
-    int overlap = k > stride ? k - stride : 0;                    /* max(k − s, 0) */
-    switch (mode) {
-    case PAD_SAME:
-        *out = in * stride;
-        *crop_front = overlap / 2;
-        break;
-    case PAD_EXPLICIT:
-        *out = stride * (in - 1) + k - 2 * padding + output_padding;
-        *crop_front = padding;
-        break;
-    default:                                                      /* PAD_VALID */
-        *out = in * stride + overlap;
-        *crop_front = 0;
-        break;
-    }
-}
-
-int conv2d_transpose_geom(conv_geom *g, int in_c, int in_h, int in_w, int out_c,
-                          int k_h, int k_w, int stride, padding_mode mode, int padding,
-                          int output_padding)
-{
-    int rc = check_conv_args("conv2d_transpose", in_c, in_h, in_w, out_c, k_h, k_w, stride, mode, padding);
-    if (rc != AE_OK) return rc;
-    if (output_padding < 0 || output_padding >= stride)
-        return AE_ERROR(AE_EINVAL, "conv2d_transpose: the output padding must lie in [0, stride) = [0, %d), "
-                        "not %d", stride, output_padding);
-    if (mode != PAD_EXPLICIT && output_padding != 0)
-        return AE_ERROR(AE_EINVAL, "conv2d_transpose: an output padding of %d applies to PAD_EXPLICIT only; "
-                        "pass 0 with '%s'", output_padding, padding_name(mode));
-    conv_geom r = { .in_c = in_c, .in_h = in_h, .in_w = in_w, .out_c = out_c,
-                    .k_h = k_h, .k_w = k_w, .stride = stride };
-    conv_transpose_axis(in_h, k_h, stride, mode, padding, output_padding, &r.out_h, &r.pad_top);
-    conv_transpose_axis(in_w, k_w, stride, mode, padding, output_padding, &r.out_w, &r.pad_left);
-    if (r.out_h <= 0 || r.out_w <= 0)
-        return AE_ERROR(AE_EINVAL, "conv2d_transpose: a padding of %d crops everything from a %dx%d "
-                        "input with a %dx%d kernel and stride %d (output %dx%d); use less padding",
-                        padding, in_h, in_w, k_h, k_w, stride, r.out_h, r.out_w);
-    *g = r;
-    return AE_OK;
-}
-
-/* ------------------------------------------------- convolutions by taps */
 
 /* Both convolutions link two sides:
  *   the image side, which the kernel window slides over (R channels, IH x IW), and
@@ -378,12 +75,12 @@ static tap_plan make_plan(int grid_c, int grid_h, int grid_w, int img_c, int img
     return t;
 }
 
-static tap_plan conv2d_plan(const conv_geom *g)
+static tap_plan taps_conv2d_plan(const conv_geom *g)
 {
     return make_plan(g->out_c, g->out_h, g->out_w, g->in_c, g->in_h, g->in_w, g);
 }
 
-static tap_plan conv2d_transpose_plan(const conv_geom *g)
+static tap_plan taps_conv2d_transpose_plan(const conv_geom *g)
 {
     return make_plan(g->in_c, g->in_h, g->in_w, g->out_c, g->out_h, g->out_w, g);
 }
@@ -573,8 +270,8 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
                                          + b * cells + (size_t)i * wq;
                 if (s == 1) {
                     const float *p = phase_row + t->pad_left;
-                    if (accumulate) add_to(line, p, (size_t)iw);
-                    else copy_add(line, p, (size_t)iw, add);
+                    if (accumulate) vec_add_to(line, p, (size_t)iw);
+                    else vec_copy_add(line, p, (size_t)iw, add);
                 } else if (s == 2) {
                     const float *even = phase_row + (size_t)(t->pad_left % 2) * phase_size + t->pad_left / 2;
                     const float *odd = phase_row + (size_t)(1 - t->pad_left % 2) * phase_size + (t->pad_left + 1) / 2;
@@ -643,8 +340,8 @@ static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
             for (int gy = 0; gy < t->grid_h; gy++) {
                 float *d = dst + (size_t)gy * t->grid_w;
                 const float *w = src + (size_t)gy * wq;
-                if (accumulate) add_to(d, w, (size_t)t->grid_w);
-                else copy_add(d, w, (size_t)t->grid_w, add);
+                if (accumulate) vec_add_to(d, w, (size_t)t->grid_w);
+                else vec_copy_add(d, w, (size_t)t->grid_w, add);
             }
         }
 }
@@ -666,7 +363,7 @@ static void move_patches(float *patches,      /* (KH·KW·R, nb·Hq·Wq) */
                 for (int kw = px; kw < t->k_w; kw += s)
                     for (int r = 0; r < t->img_c; r++, row += n) {
                         float *src = phases + ((size_t)(py * s + px) * t->img_c + r) * row_len + tap_offset(t, kh, kw);
-                        if (back) add_to(src, row, (size_t)n);
+                        if (back) vec_add_to(src, row, (size_t)n);
                         else memcpy(row, src, (size_t)n * sizeof *row);
                     }
 }
@@ -696,7 +393,7 @@ static void move_shifted(float *shifted,      /* (KH·KW·M, nb·Hq·Wq + slack)
                         } else if (first) {
                             memcpy(w, row + off, (size_t)n * sizeof *w);
                         } else {
-                            add_to(w, row + off, (size_t)n);
+                            vec_add_to(w, row + off, (size_t)n);
                         }
                     }
 }
@@ -802,21 +499,21 @@ static void add_bias_grad(float *d_bias,          /* (channels) */
 
 /* -------------------------------------------------------------- conv2d */
 
-size_t conv2d_workspace_floats(const conv_geom *g, int batch)
+size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch)
 {
-    const tap_plan t = conv2d_plan(g);
+    const tap_plan t = taps_conv2d_plan(g);
     return plan_workspace(&t, batch);
 }
 
 /* out = Σ_taps W_tap · shifted(in) + b: the image is the input, the grid the output */
-void conv2d_forward(float *out,            /* (B, OC, OH, OW) */
+void fast_conv2d_forward(float *out,            /* (B, OC, OH, OW) */
                     const float *in,       /* (B, C, H, W) */
                     const float *weight,   /* (OC, C, KH, KW) */
                     const float *bias,     /* (OC) or NULL */
-                    float *work,           /* (conv2d_workspace_floats(g, B)) */
+                    float *work,           /* (fast_conv2d_workspace_floats(g, B)) */
                     const conv_geom *g, int batch)
 {
-    const tap_plan t = conv2d_plan(g);
+    const tap_plan t = taps_conv2d_plan(g);
     const int chunk = plan_chunk(&t, batch);
     const tap_work w = split_work(work, &t, chunk);
     const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
@@ -830,16 +527,16 @@ void conv2d_forward(float *out,            /* (B, OC, OH, OW) */
 }
 
 /* d_W_tap += d_out · shifted(in)ᵀ,  d_in += Σ_taps shifted back (W_tapᵀ · d_out),  d_b += Σ d_out */
-void conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
+void fast_conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
                      float *d_weight,       /* (OC, C, KH, KW) or NULL */
                      float *d_bias,         /* (OC) or NULL */
                      const float *d_out,    /* (B, OC, OH, OW) */
                      const float *in,       /* (B, C, H, W) */
                      const float *weight,   /* (OC, C, KH, KW) */
-                     float *work,           /* (conv2d_workspace_floats(g, B)) */
+                     float *work,           /* (fast_conv2d_workspace_floats(g, B)) */
                      const conv_geom *g, int batch)
 {
-    const tap_plan t = conv2d_plan(g);
+    const tap_plan t = taps_conv2d_plan(g);
     const int chunk = plan_chunk(&t, batch);
     const tap_work w = split_work(work, &t, chunk);
     const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
@@ -864,21 +561,21 @@ void conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
 
 /* ---------------------------------------------------- conv2d_transpose */
 
-size_t conv2d_transpose_workspace_floats(const conv_geom *g, int batch)
+size_t fast_conv2d_transpose_workspace_floats(const conv_geom *g, int batch)
 {
-    const tap_plan t = conv2d_transpose_plan(g);
+    const tap_plan t = taps_conv2d_transpose_plan(g);
     return plan_workspace(&t, batch);
 }
 
 /* out = Σ_taps shifted back (W_tapᵀ · in) + b: the grid is the input, the image the output */
-void conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
+void fast_conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
                               const float *in,       /* (B, C, H, W) */
                               const float *weight,   /* (C, OC, KH, KW) */
                               const float *bias,     /* (OC) or NULL */
-                              float *work,           /* (conv2d_transpose_workspace_floats(g, B)) */
+                              float *work,           /* (fast_conv2d_transpose_workspace_floats(g, B)) */
                               const conv_geom *g, int batch)
 {
-    const tap_plan t = conv2d_transpose_plan(g);
+    const tap_plan t = taps_conv2d_transpose_plan(g);
     const int chunk = plan_chunk(&t, batch);
     const tap_work w = split_work(work, &t, chunk);
     const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
@@ -892,16 +589,16 @@ void conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
 }
 
 /* d_W_tap += in · shifted(d_out)ᵀ,  d_in += Σ_taps W_tap · shifted(d_out),  d_b += Σ d_out */
-void conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NULL */
+void fast_conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NULL */
                                float *d_weight,       /* (C, OC, KH, KW) or NULL */
                                float *d_bias,         /* (OC) or NULL */
                                const float *d_out,    /* (B, OC, OH, OW) */
                                const float *in,       /* (B, C, H, W) */
                                const float *weight,   /* (C, OC, KH, KW) */
-                               float *work,           /* (conv2d_transpose_workspace_floats(g, B)) */
+                               float *work,           /* (fast_conv2d_transpose_workspace_floats(g, B)) */
                                const conv_geom *g, int batch)
 {
-    const tap_plan t = conv2d_transpose_plan(g);
+    const tap_plan t = taps_conv2d_transpose_plan(g);
     const int chunk = plan_chunk(&t, batch);
     const tap_work w = split_work(work, &t, chunk);
     const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
@@ -924,183 +621,39 @@ void conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NULL */
     if (d_weight) unpack_add_taps(d_weight, w.d_taps, &t);
 }
 
-/* ------------------------------------------------------------ activations */
+/* ------------------------------------------------ as rows of the layer table */
 
-/* cond ? a : b without a branch. Activations see signs at random, and a branch on the sign
- * would be mispredicted half the time: that made relu five times slower than this select. */
-static inline float select_float(int cond, float a, float b)
+size_t fast_conv2d_layer_workspace(const layer *l, int batch)
 {
-    uint32_t bits_a, bits_b;
-    const uint32_t mask = -(uint32_t)(cond != 0);       /* all ones or all zeros */
-    memcpy(&bits_a, &a, sizeof bits_a);
-    memcpy(&bits_b, &b, sizeof bits_b);
-    bits_a = (bits_a & mask) | (bits_b & ~mask);
-    memcpy(&a, &bits_a, sizeof a);
-    return a;
+    return fast_conv2d_workspace_floats(&l->geom, batch);
 }
 
-/* f(x) = max(0, x) */
-void relu_forward(float *out,          /* (n) */
-                  const float *in,     /* (n) */
-                  size_t n)
+void fast_conv2d_layer_forward(const layer *l, float *out, const float *in, float *work, int batch)
 {
-#ifdef LAYERS_AVX512
-    if (cpu_has_avx512()) {
-        relu_forward_avx512(out, in, n);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) out[i] = select_float(in[i] > 0.0f, in[i], 0.0f);
+    fast_conv2d_forward(out, in, l->weight, l->bias, work, &l->geom, batch);
 }
 
-/* d_in += d_out · [x > 0] */
-void relu_backward(float *d_in,         /* (n) */
-                   const float *d_out,  /* (n) */
-                   const float *in,     /* (n) the forward's input */
-                   size_t n)
+void fast_conv2d_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                                const float *d_out, const float *in, const float *out, float *work, int batch)
 {
-#ifdef LAYERS_AVX512
-    if (cpu_has_avx512()) {
-        relu_backward_avx512(d_in, d_out, in, n);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) d_in[i] += select_float(in[i] > 0.0f, d_out[i], 0.0f);
+    (void)out;
+    fast_conv2d_backward(d_in, d_weight, d_bias, d_out, in, l->weight, work, &l->geom, batch);
 }
 
-/* f(x) = 1/(1+e^-x) = e^x/(1+e^x): with e = e^-|x| both forms are 1/(1+e) and e/(1+e), and exp never overflows */
-void sigmoid_forward(float *out,        /* (n) */
-                     const float *in,   /* (n) */
-                     size_t n)
+size_t fast_conv2d_transpose_layer_workspace(const layer *l, int batch)
 {
-#ifdef LAYERS_AVX512
-    if (cpu_has_avx512()) {
-        sigmoid_forward_avx512(out, in, n);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) {
-        const float e = expf(-fabsf(in[i]));
-        out[i] = select_float(in[i] >= 0.0f, 1.0f, e) / (1.0f + e);
-    }
+    return fast_conv2d_transpose_workspace_floats(&l->geom, batch);
 }
 
-/* d_in += d_out · f(1 − f) */
-void sigmoid_backward(float *d_in,         /* (n) */
-                      const float *d_out,  /* (n) */
-                      const float *out,    /* (n) the forward's output f */
-                      size_t n)
+void fast_conv2d_transpose_layer_forward(const layer *l, float *out, const float *in, float *work, int batch)
 {
-#ifdef LAYERS_AVX512
-    if (cpu_has_avx512()) {
-        sigmoid_backward_avx512(d_in, d_out, out, n);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++) d_in[i] += d_out[i] * out[i] * (1.0f - out[i]);
+    fast_conv2d_transpose_forward(out, in, l->weight, l->bias, work, &l->geom, batch);
 }
 
-/* f(x) = tanh x */
-void tanh_forward(float *out,          /* (n) */
-                  const float *in,     /* (n) */
-                  size_t n)
+void fast_conv2d_transpose_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                                          const float *d_out, const float *in, const float *out, float *work,
+                                          int batch)
 {
-    for (size_t i = 0; i < n; i++) out[i] = tanhf(in[i]);
-}
-
-/* d_in += d_out · (1 − f²) */
-void tanh_backward(float *d_in,         /* (n) */
-                   const float *d_out,  /* (n) */
-                   const float *out,    /* (n) the forward's output f */
-                   size_t n)
-{
-    for (size_t i = 0; i < n; i++) d_in[i] += d_out[i] * (1.0f - out[i] * out[i]);
-}
-
-/* --------------------------------------------------- resampling (images) */
-
-/* out[b,c,y,x] = in[b,c,⌊y/2⌋,⌊x/2⌋] */
-void upsample2_forward(float *out,         /* (B, C, 2H, 2W) */
-                       const float *in,    /* (B, C, H, W) */
-                       int batch, int channels, int in_h, int in_w)
-{
-    const size_t planes = (size_t)batch * channels;
-    const int out_w = 2 * in_w;
-    for (size_t p = 0; p < planes; p++) {
-        const float *src = in + p * in_h * in_w;
-        float *dst = out + p * 4 * in_h * in_w;
-        for (int y = 0; y < in_h; y++) {
-            float *top = dst + (size_t)(2 * y) * out_w;
-            for (int x = 0; x < in_w; x++) top[2 * x] = top[2 * x + 1] = src[(size_t)y * in_w + x];
-            memcpy(top + out_w, top, (size_t)out_w * sizeof *top);
-        }
-    }
-}
-
-/* d_in[b,c,y,x] += Σ of d_out over the 2x2 block (2y..2y+1, 2x..2x+1) */
-void upsample2_backward(float *d_in,          /* (B, C, H, W) */
-                        const float *d_out,   /* (B, C, 2H, 2W) */
-                        int batch, int channels, int in_h, int in_w)
-{
-    const size_t planes = (size_t)batch * channels;
-    const int out_w = 2 * in_w;
-    for (size_t p = 0; p < planes; p++) {
-        float *dst = d_in + p * in_h * in_w;
-        const float *src = d_out + p * 4 * in_h * in_w;
-        for (int y = 0; y < in_h; y++) {
-            const float *top = src + (size_t)(2 * y) * out_w, *bottom = top + out_w;
-            for (int x = 0; x < in_w; x++)
-                dst[(size_t)y * in_w + x] += top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1];
-        }
-    }
-}
-
-/* Index (0..3, row-major in the window) of the first maximum of a 2x2 window whose top-left is at p. */
-static int window_argmax(const float *p, int in_w)
-{
-    const float v[4] = { p[0], p[1], p[in_w], p[in_w + 1] };
-    int best = 0;
-    for (int k = 1; k < 4; k++)
-        if (v[k] > v[best]) best = k;
-    return best;
-}
-
-/* out[b,c,y,x] = max of in over the 2x2 block (2y..2y+1, 2x..2x+1) */
-void maxpool2_forward(float *out,          /* (B, C, H/2, W/2) */
-                      const float *in,     /* (B, C, H, W) */
-                      int batch, int channels, int in_h, int in_w)
-{
-    const size_t planes = (size_t)batch * channels;
-    const int out_h = in_h / 2, out_w = in_w / 2;
-    for (size_t p = 0; p < planes; p++) {
-        const float *src = in + p * in_h * in_w;
-        float *dst = out + p * out_h * out_w;
-        for (int y = 0; y < out_h; y++)
-            for (int x = 0; x < out_w; x++) {
-                const float *win = src + (size_t)(2 * y) * in_w + 2 * x;
-                const int k = window_argmax(win, in_w);
-                dst[(size_t)y * out_w + x] = win[(k >> 1) * in_w + (k & 1)];
-            }
-    }
-}
-
-/* d_in at the first maximum of each window += d_out of that window; the rest get nothing */
-void maxpool2_backward(float *d_in,          /* (B, C, H, W) */
-                       const float *d_out,   /* (B, C, H/2, W/2) */
-                       const float *in,      /* (B, C, H, W) the forward's input */
-                       int batch, int channels, int in_h, int in_w)
-{
-    const size_t planes = (size_t)batch * channels;
-    const int out_h = in_h / 2, out_w = in_w / 2;
-    for (size_t p = 0; p < planes; p++) {
-        const float *src = in + p * in_h * in_w;
-        float *dst = d_in + p * in_h * in_w;
-        const float *grad = d_out + p * out_h * out_w;
-        for (int y = 0; y < out_h; y++)
-            for (int x = 0; x < out_w; x++) {
-                const size_t top_left = (size_t)(2 * y) * in_w + 2 * x;
-                const int k = window_argmax(src + top_left, in_w);
-                dst[top_left + (size_t)((k >> 1) * in_w + (k & 1))] += grad[(size_t)y * out_w + x];
-            }
-    }
+    (void)out;
+    fast_conv2d_transpose_backward(d_in, d_weight, d_bias, d_out, in, l->weight, work, &l->geom, batch);
 }

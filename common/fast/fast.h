@@ -1,0 +1,64 @@
+/* fast.h: the fast twins of common/'s plain functions, and how the layer table reaches them.
+ *
+ * Each twin has its plain function's name with "fast_" in front and computes the same thing
+ * (tests/test_fast.c checks each against its plain function, forward and backward, on random
+ * shapes, odd ones included). The convolutions' twins take one argument more, a workspace of
+ * fast_*_workspace_floats() floats, which a model plans once. Which of the two runs is the
+ * engine's choice (engine.h): the twins by default, the plain functions with --plain.
+ */
+#ifndef AE_FAST_H
+#define AE_FAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layer.h"
+#include "layers.h"
+#include "fast/threads.h"   /* fast_model_forward, fast_model_backward */
+
+/* ---------------------------------------- dense: two matrix products (dense_gemm.c) */
+void fast_dense_forward(float *out, const float *in, const float *weight, const float *bias,
+                        int batch, int in_features, int out_features);
+void fast_dense_backward(float *d_in, float *d_weight, float *d_bias,
+                         const float *d_out, const float *in, const float *weight,
+                         int batch, int in_features, int out_features);
+
+/* --------------------- convolutions: a few large matrix products per chunk (conv_taps.c) */
+/* Floats of scratch space for a batch of `batch`; a workspace sized for B serves every batch up to B. */
+size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch);
+size_t fast_conv2d_transpose_workspace_floats(const conv_geom *g, int batch);
+void fast_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
+                         float *work, const conv_geom *g, int batch);
+void fast_conv2d_backward(float *d_in, float *d_weight, float *d_bias,
+                          const float *d_out, const float *in, const float *weight,
+                          float *work, const conv_geom *g, int batch);
+void fast_conv2d_transpose_forward(float *out, const float *in, const float *weight, const float *bias,
+                                   float *work, const conv_geom *g, int batch);
+void fast_conv2d_transpose_backward(float *d_in, float *d_weight, float *d_bias,
+                                    const float *d_out, const float *in, const float *weight,
+                                    float *work, const conv_geom *g, int batch);
+
+/* ----------------------------------------- element-wise, 16 floats at a time (vector.c) */
+void fast_relu_forward(float *out, const float *in, size_t n);
+void fast_relu_backward(float *d_in, const float *d_out, const float *in, size_t n);
+void fast_sigmoid_forward(float *out, const float *in, size_t n);
+void fast_sigmoid_backward(float *d_in, const float *d_out, const float *out, size_t n);
+void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of io/data.c's bytes_to_unit */
+
+/* ------------------------------------------------------------- the table's columns */
+void fast_dense_layer_forward(const layer *l, float *out, const float *in, float *work, int batch);
+void fast_dense_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                               const float *d_out, const float *in, const float *out, float *work, int batch);
+size_t fast_conv2d_layer_workspace(const layer *l, int batch);
+void fast_conv2d_layer_forward(const layer *l, float *out, const float *in, float *work, int batch);
+void fast_conv2d_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                                const float *d_out, const float *in, const float *out, float *work, int batch);
+size_t fast_conv2d_transpose_layer_workspace(const layer *l, int batch);
+void fast_conv2d_transpose_layer_forward(const layer *l, float *out, const float *in, float *work, int batch);
+void fast_conv2d_transpose_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                                          const float *d_out, const float *in, const float *out, float *work,
+                                          int batch);
+void fast_relu_backward_op(float *d_in, const float *d_out, const float *in, const float *out, size_t n);
+void fast_sigmoid_backward_op(float *d_in, const float *d_out, const float *in, const float *out, size_t n);
+
+#endif

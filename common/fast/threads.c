@@ -1,0 +1,396 @@
+/* threads.c: a model's batches shared by several threads (see threads.h).
+ *
+ * Shape legend: B batch; shapes are per sample, a layer's buffers hold B samples one after the other.
+ */
+#include "fast/threads.h"
+#include "error.h"
+#include "tensor.h"
+#include "fast/fast.h"
+#include "fast/gemm.h"
+#include "fast/vector.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What several threads need beside the model's own buffers. */
+struct model_lanes {
+    pool *pool;                 /* the threads; lane 0 is the caller's */
+    int planned_batch;          /* the max_batch the blocks below were made for; 0: not yet */
+    float *grads;               /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
+    float *work;                /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
+    float *partials;            /* all-dense models: (threads, max_batch · largest dense input) each lane's part of ∂L/∂input */
+};
+
+/* The largest input of a dense layer other than the first: the size of a lane's part of ∂L/∂input
+ * in the units split; 0 when the model is not all dense (see model_units_split). */
+static size_t units_partial_floats(const model *m)
+{
+    size_t largest = 0;
+    int dense = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->view || l->spec.kind == LAYER_ACTIVATION) continue;
+        if (l->spec.kind != LAYER_DENSE) return 0;
+        if (dense++ > 0 && l->in_size > largest) largest = l->in_size;
+    }
+    if (dense > MODEL_UNITS_MAX_DENSE) return 0;         /* the lanes' lists of parameter ranges are this long */
+    return dense > 0 ? (largest ? largest : 1) : 0;
+}
+
+static void free_blocks(struct model_lanes *lanes)
+{
+    free(lanes->grads);
+    free(lanes->work);
+    free(lanes->partials);
+    lanes->grads = lanes->work = lanes->partials = NULL;
+    lanes->planned_batch = 0;
+}
+
+static void lanes_free(struct model_lanes *lanes)
+{
+    if (!lanes) return;
+    free_blocks(lanes);
+    pool_free(lanes->pool);
+    free(lanes);
+}
+
+/* Each lane's gradient block and the workspaces of lanes 1.. (the batch split), and for an
+ * all-dense model each lane's part of ∂L/∂input (the units split), for the model as built. */
+int model_lanes_ready(model *m)
+{
+    struct model_lanes *lanes = m->lanes;
+    if (m->threads == 1 || m->max_batch == 0 || lanes->planned_batch == m->max_batch) return AE_OK;
+    free_blocks(lanes);
+    const size_t threads = (size_t)m->threads;
+    const size_t partial = floats_padded((size_t)m->max_batch * units_partial_floats(m));
+    lanes->grads = floats_alloc(threads * floats_padded(m->n_params));
+    lanes->work = m->work_floats ? floats_alloc((threads - 1) * floats_padded(m->work_floats)) : NULL;
+    lanes->partials = partial ? floats_alloc(threads * partial) : NULL;
+    if (!lanes->grads || (m->work_floats && !lanes->work) || (partial && !lanes->partials)) {
+        free_blocks(lanes);
+        return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
+    }
+    lanes->planned_batch = m->max_batch;
+    return AE_OK;
+}
+
+int model_set_threads(model *m, int threads)
+{
+    if (threads < 1 || threads > POOL_MAX_THREADS)
+        return AE_ERROR(AE_EINVAL, "a model runs on 1 to %d threads, not %d", POOL_MAX_THREADS, threads);
+    if (threads == m->threads) return AE_OK;
+    struct model_lanes *lanes = NULL;
+    if (threads > 1) {
+        lanes = calloc(1, sizeof *lanes);
+        if (!lanes) return AE_ERROR(AE_ENOMEM, "out of memory for %d threads", threads);
+        if (!(lanes->pool = pool_alloc(threads))) {
+            free(lanes);
+            return error_code();
+        }
+    }
+    if (m->lanes) m->free_lanes(m->lanes);
+    m->lanes = lanes;
+    m->free_lanes = lanes_free;
+    m->threads = threads;
+    int rc = model_lanes_ready(m);
+    if (rc != AE_OK) {                 /* back to one thread, which needs nothing more */
+        lanes_free(m->lanes);
+        m->lanes = NULL;
+        m->threads = 1;
+    }
+    return rc;
+}
+
+int model_get_threads(const model *m) { return m->threads; }
+
+/* Lane k's gradient block and workspace (lane 0's workspace is m->work). */
+static float *lane_grads(const model *m, int lane)
+{
+    return m->threads == 1 ? m->grads : m->lanes->grads + (size_t)lane * floats_padded(m->n_params);
+}
+
+static float *lane_work(const model *m, int lane)
+{
+    return lane == 0 || !m->lanes->work ? m->work : m->lanes->work + (size_t)(lane - 1) * floats_padded(m->work_floats);
+}
+
+/* The checks every way of running a batch in lanes shares. */
+static int check_rows(const model *m, int first, int count, int lane, const char *what)
+{
+    if (m->max_batch == 0) return AE_ERROR(AE_ESTATE, "%s before model_build", what);
+    if (first < 0 || count < 0 || first + count > m->max_batch)
+        return AE_ERROR(AE_ESTATE, "%s: rows %d to %d do not fit a model built for batches of 1 to %d",
+                        what, first, first + count, m->max_batch);
+    if (lane < 0 || lane >= m->threads)
+        return AE_ERROR(AE_EINVAL, "%s: lane %d of a model with %d threads", what, lane, m->threads);
+    return AE_OK;
+}
+
+/* What fast_model_forward and fast_model_backward hand to their lanes. */
+typedef struct {
+    model *m;
+    const float *x, *d_y;       /* (B, in_size), (B, out_size) */
+    int batch;
+} batch_job;
+
+static void forward_lane(void *opaque, int lane, int lanes)
+{
+    batch_job *job = opaque;
+    size_t first, end;
+    pool_share((size_t)job->batch, 1, lane, lanes, &first, &end);
+    if (end > first) model_forward_rows(job->m, job->x, (int)first, (int)(end - first), lane_work(job->m, lane));
+}
+
+static void backward_lane(void *opaque, int lane, int lanes)
+{
+    batch_job *job = opaque;
+    size_t first, end;
+    pool_share((size_t)job->batch, 1, lane, lanes, &first, &end);
+    if (end > first)
+        model_backward_rows(job->m, job->x, job->d_y, (int)first, (int)(end - first), lane_grads(job->m, lane),
+                            lane_work(job->m, lane));
+}
+
+static void gather_lane(void *opaque, int lane, int lanes)
+{
+    batch_job *job = opaque;
+    size_t first, end;
+    pool_share(job->m->n_params, 16, lane, lanes, &first, &end);
+    model_gather_grads(job->m, first, end, 1);
+}
+
+int fast_model_forward(model *m, const float *x, int batch, const float **y)
+{
+    if (m->threads == 1) return model_forward(m, x, batch, y);
+    int rc = model_check_batch(m, batch, "model_forward");
+    if (rc == AE_OK) rc = model_lanes_ready(m);
+    if (rc != AE_OK) return rc;
+    batch_job job = { m, x, NULL, batch };
+    pool_run(m->lanes->pool, forward_lane, &job);
+    model_record_forward(m, x, batch, y);
+    return AE_OK;
+}
+
+int fast_model_backward(model *m, const float *d_y, int batch)
+{
+    if (m->threads == 1) return model_backward(m, d_y, batch);
+    int rc = model_check_backward(m, batch);
+    if (rc == AE_OK) rc = model_lanes_ready(m);
+    if (rc != AE_OK) return rc;
+    batch_job job = { m, m->last_input, d_y, batch };
+    pool_run(m->lanes->pool, backward_lane, &job);
+    pool_run(m->lanes->pool, gather_lane, &job);   /* grads += each lane's block, lane by lane */
+    return AE_OK;
+}
+
+void model_run_lanes(model *m, pool_task task, void *ctx)
+{
+    pool_run(m->threads > 1 ? m->lanes->pool : NULL, task, ctx);
+}
+
+void model_lanes_barrier(model *m)
+{
+    if (m->threads > 1) pool_barrier(m->lanes->pool);
+}
+
+int model_lane_forward(model *m, const float *x, int first, int count, int lane, const float **y)
+{
+    int rc = check_rows(m, first, count, lane, "model_lane_forward");
+    if (rc != AE_OK) return rc;
+    if (count > 0) model_forward_rows(m, x, first, count, lane_work(m, lane));
+    *y = model_layer_input(m, m->n_layers, x);
+    return AE_OK;
+}
+
+int model_lane_backward(model *m, const float *x, const float *d_y, int first, int count, int lane)
+{
+    int rc = check_rows(m, first, count, lane, "model_lane_backward");
+    if (rc != AE_OK) return rc;
+    if (count > 0) model_backward_rows(m, x, d_y, first, count, lane_grads(m, lane), lane_work(m, lane));
+    return AE_OK;
+}
+
+/* ------------------------------------------------ dense models: units split */
+
+/* A model whose layers with parameters are all dense can split its work the other way round:
+ * each lane owns a share of every dense layer's units (its rows of W, its entries of b, its
+ * columns of the activations) for the whole batch. The parameters and their gradients then
+ * stay on their lane's core; only activations cross between cores, a few kilobytes a layer.
+ * Between dense layers the lanes wait for each other (pool_barrier): a layer reads all of its
+ * input. Each unit's sums run over the whole batch in order, so the numbers do not depend on
+ * the number of threads at all, apart from the loss's sum (train.h). */
+
+int model_units_split(const model *m)
+{
+    return m->threads > 1 && m->max_batch > 0 && !m->want_input_grad && units_partial_floats(m) > 0;
+}
+
+/* The units [first, end) of a layer's output that a lane owns: shares in multiples of 16 */
+static void unit_share(size_t units, int lane, int lanes, size_t *first, size_t *end)
+{
+    pool_share(units, 16, lane, lanes, first, end);
+}
+
+/* dst[c] += Σ_b rows[b·stride + c] for c < n: a bias gradient from a block of columns */
+static void add_columns(float *restrict dst, const float *restrict rows, size_t stride, int batch, size_t n)
+{
+    for (int b = 0; b < batch; b++) {
+        const float *row = rows + (size_t)b * stride;
+        size_t c = 0;
+        for (; c + 16 <= n; c += 16)          /* blocks of a known length: GCC vectorizes them at -O2 */
+            for (int j = 0; j < 16; j++) dst[c + j] += row[c + j];
+        for (; c < n; c++) dst[c] += row[c];
+    }
+}
+
+static int check_units(const model *m, int batch, int lane, const char *what)
+{
+    if (!model_units_split(m))
+        return AE_ERROR(AE_ESTATE, "%s: the model is not an all-dense model on several threads", what);
+    if (batch < 1 || batch > m->max_batch)
+        return AE_ERROR(AE_ESTATE, "%s: a batch of %d does not fit a model built for batches of 1 to %d",
+                        what, batch, m->max_batch);
+    if (lane < 0 || lane >= m->threads)
+        return AE_ERROR(AE_EINVAL, "%s: lane %d of a model with %d threads", what, lane, m->threads);
+    return AE_OK;
+}
+
+int model_units_forward(model *m, const float *x, int batch, int lane, const float **y)
+{
+    int rc = check_units(m, batch, lane, "model_units_forward");
+    if (rc != AE_OK) return rc;
+    const int lanes = m->threads;
+    for (int i = 0; i < m->n_layers; i++) {
+        layer *l = &m->layers[i];
+        if (l->view) continue;
+        const float *in = model_layer_input(m, i, x);              /* (B, in_size), all of it */
+        const size_t n_out = l->out_size;
+        size_t u0, u1;
+        unit_share(n_out, lane, lanes, &u0, &u1);
+        const size_t units = u1 - u0;
+        if (l->spec.kind == LAYER_DENSE) {
+            if (in != x) pool_barrier(m->lanes->pool);              /* the layer below, every lane's columns */
+            float *linear = layer_has_fused_activation(l) ? l->pre : l->out;
+            if (units > 0) {
+                /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1) */
+                for (int b = 0; b < batch; b++)
+                    memcpy(linear + (size_t)b * n_out + u0, l->bias + u0, units * sizeof *linear);
+                gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
+                     l->weight + u0 * l->in_size, (int)l->in_size, 1.0f, linear + u0, (int)n_out);
+                if (layer_has_fused_activation(l))
+                    for (int b = 0; b < batch; b++)
+                        activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0,
+                                           linear + (size_t)b * n_out + u0, units);
+            }
+        } else {                                             /* an activation: the same columns */
+            for (int b = 0; b < batch && units > 0; b++)
+                activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, in + (size_t)b * n_out + u0, units);
+        }
+    }
+    *y = model_layer_input(m, m->n_layers, x);
+    return AE_OK;
+}
+
+int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane)
+{
+    int rc = check_units(m, batch, lane, "model_units_backward");
+    if (rc != AE_OK) return rc;
+    const int lanes = m->threads;
+    const size_t partial_stride = floats_padded((size_t)m->max_batch * units_partial_floats(m));
+    int first_dense = 0;
+    while (m->layers[first_dense].view || m->layers[first_dense].spec.kind != LAYER_DENSE) first_dense++;
+    const float *d_out = d_y;                                /* (B, out_size): this lane's columns */
+    for (int i = m->n_layers - 1; i >= first_dense; i--) {
+        layer *l = &m->layers[i];
+        if (l->view) continue;
+        const layer_spec *s = &l->spec;
+        const float *in = model_layer_input(m, i, x);              /* (B, in_size) */
+        const size_t n_out = l->out_size, n_in = l->in_size;
+        size_t u0, u1;
+        unit_share(n_out, lane, lanes, &u0, &u1);
+        const size_t units = u1 - u0;
+        float *d_in = m->layers[i - 1 >= 0 ? i - 1 : 0].d_out;   /* (B, in_size) of the layer below */
+        if (s->kind == LAYER_ACTIVATION) {                   /* element-wise: this lane's columns only */
+            for (int b = 0; b < batch && units > 0; b++) {
+                const size_t at = (size_t)b * n_out + u0;
+                memset(d_in + at, 0, units * sizeof *d_in);
+                activation_backward(s->act, d_in + at, d_out + at, in + at, l->out + at, units);
+            }
+            d_out = d_in;
+            continue;
+        }
+        const float *d_linear = d_out;
+        if (layer_has_fused_activation(l)) {
+            for (int b = 0; b < batch && units > 0; b++) {
+                const size_t at = (size_t)b * n_out + u0;
+                memset(l->d_pre + at, 0, units * sizeof *l->d_pre);
+                activation_backward(s->act, l->d_pre + at, d_out + at, l->pre + at, l->out + at, units);
+            }
+            d_linear = l->d_pre;
+        }
+        if (units > 0) {
+            /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1) */
+            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, d_linear + u0, (int)n_out, in, (int)n_in,
+                 1.0f, l->d_weight + u0 * n_in, (int)n_in);
+            add_columns(l->d_bias + u0, d_linear + u0, n_out, batch, units);
+        }
+        if (i == first_dense) break;                        /* no input gradient wanted */
+        /* ∂L/∂in = Σ over lanes of d_linear[:, their units] · W[their units]: each lane its part,
+         * then each lane adds up the columns it owns in the layer below, lane 0's part first */
+        float *partial = m->lanes->partials + (size_t)lane * partial_stride;   /* (B, in_size) */
+        if (units > 0)
+            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)n_in, (int)units, d_linear + u0, (int)n_out,
+                 l->weight + u0 * n_in, (int)n_in, 0.0f, partial, (int)n_in);
+        else
+            memset(partial, 0, (size_t)batch * n_in * sizeof *partial);
+        pool_barrier(m->lanes->pool);
+        size_t c0, c1;
+        unit_share(n_in, lane, lanes, &c0, &c1);
+        for (int b = 0; b < batch && c1 > c0; b++) {
+            float *row = d_in + (size_t)b * n_in;
+            memcpy(row + c0, m->lanes->partials + (size_t)b * n_in + c0, (c1 - c0) * sizeof *row);
+            for (int k = 1; k < lanes; k++)
+                add_columns(row + c0, m->lanes->partials + (size_t)k * partial_stride + (size_t)b * n_in + c0, 0, 1,
+                            c1 - c0);
+        }
+        pool_barrier(m->lanes->pool);                               /* the parts are read before they are reused */
+        d_out = d_in;
+    }
+    return AE_OK;
+}
+
+void model_units_columns(const model *m, int lane, size_t *first, size_t *end)
+{
+    unit_share(model_output_size(m), lane, m->threads, first, end);
+}
+
+int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_layers && n + 2 <= max; i++) {
+        const layer *l = &m->layers[i];
+        if (l->view || l->spec.kind != LAYER_DENSE) continue;
+        size_t u0, u1;
+        unit_share(l->out_size, lane, m->threads, &u0, &u1);
+        first[n] = l->param_offset + u0 * l->in_size;        /* rows u0..u1 of W */
+        end[n++] = l->param_offset + u1 * l->in_size;
+        first[n] = l->param_offset + l->n_weight + u0;       /* entries u0..u1 of b */
+        end[n++] = l->param_offset + l->n_weight + u1;
+    }
+    return n;
+}
+
+/* grads[i] = (grads[i] or 0) + lane 0's [i] + lane 1's [i] + ..., each lane's [i] then 0 */
+void model_gather_grads(model *m, size_t first, size_t end, int accumulate)
+{
+    if (m->threads == 1 || !m->lanes->grads) return;   /* one thread: backward adds into grads itself */
+    if (end > m->n_params) end = m->n_params;
+    if (first >= end) return;
+    float *restrict grads = m->grads;
+    const size_t stride = floats_padded(m->n_params);
+    if (!accumulate) memset(grads + first, 0, (end - first) * sizeof *grads);
+    for (int lane = 0; lane < m->threads; lane++) {
+        float *restrict block = m->lanes->grads + (size_t)lane * stride;
+        vec_add_and_clear(grads + first, block + first, end - first);
+    }
+}

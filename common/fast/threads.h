@@ -1,0 +1,71 @@
+/* threads.h: a model's batches shared by several threads, the fast path's twin of model_forward,
+ * model_backward and the training step (fast/train_fast.c).
+ *
+ * A batch can be split in lanes, one per thread: lane k of T takes samples [k·B/T, (k+1)·B/T)
+ * (pool_share). Samples are independent until their gradients are summed, so the lanes run
+ * the whole model at once, each writing its own rows of the activation buffers, with a
+ * workspace and a gradient block of its own. fast_model_backward then adds the lanes'
+ * gradients into m->grads, lane 0 first: the same seed and the same number of threads give
+ * the same numbers, bit for bit; another number of threads adds the samples' gradients in
+ * another order, which changes the last bits (and so, over many steps, the trained weights a
+ * little). The matrix products inside the lanes should run on one thread each: blas_set_threads(1).
+ *
+ * The plain library (--plain) runs on one thread: a program refuses --plain with --threads N > 1.
+ */
+#ifndef AE_FAST_THREADS_H
+#define AE_FAST_THREADS_H
+
+#include <stddef.h>
+
+#include "model.h"
+#include "fast/pool.h"
+
+/* 1..POOL_MAX_THREADS, before or after model_build; AE_EINVAL, AE_ENOMEM. */
+int model_set_threads(model *m, int threads);
+int model_get_threads(const model *m);
+
+/* The twins of model_forward and model_backward: the same on one thread, the batch split in lanes on several. */
+int fast_model_forward(model *m, const float *x, int batch, const float **y);
+int fast_model_backward(model *m, const float *d_y, int batch);
+
+/* The pieces those two are made of, for a caller that runs its own work in the lanes as well
+ * (fast_train_fit fills the batch and computes the loss there):
+ *   model_lanes_ready(m): the lanes' blocks for the model as built (call before model_run_lanes);
+ *   model_run_lanes(m, task, ctx): task(ctx, lane, threads) on every lane at once;
+ *   model_lane_forward: rows [first, first + count) of x (B, in_size) through the model, with
+ *     lane's workspace; *y is the output of the whole batch (B, out_size), these rows filled.
+ *     It does not record the batch for model_backward.
+ *   model_lane_backward: the same rows backwards from d_y (B, out_size), adding ∂L/∂params into
+ *     lane's gradient block (m->grads itself with one thread);
+ *   model_gather_grads: grads[first, end) = (grads, if accumulate, else 0) + every lane's block,
+ *     in lane order, and those blocks back to zero (nothing to do with one thread).
+ * Rows of different lanes must not overlap; ranges of gather_grads neither. */
+int model_lanes_ready(model *m);
+void model_run_lanes(model *m, pool_task task, void *ctx);
+int model_lane_forward(model *m, const float *x, int first, int count, int lane, const float **y);
+int model_lane_backward(model *m, const float *x, const float *d_y, int first, int count, int lane);
+void model_gather_grads(model *m, size_t first, size_t end, int accumulate);
+/* Inside a task of model_run_lanes: waits until every lane has arrived (pool_barrier). */
+void model_lanes_barrier(model *m);
+
+/* An all-dense model (every layer with parameters dense, no input gradient requested) on several
+ * threads can split each layer's units instead of the batch: lane k owns a share of every
+ * layer's units (its rows of W, entries of b and columns of the activations) for the whole
+ * batch, so its parameters and their gradients never leave its core; the lanes only wait for
+ * each other between layers (pool_barrier). fast_train_fit does so when model_units_split says 1.
+ * Called from a task of model_run_lanes, by every lane at once:
+ *   model_units_forward: x (B, in_size), all of it (each lane may pass its own copy), through
+ *     the model; *y (B, out_size) holds this lane's columns of the output (model_units_columns);
+ *   model_units_backward: ∂L/∂y in this lane's columns of d_y (B, out_size) back through the
+ *     model, adding ∂L/∂params into this lane's parameters in m->grads;
+ *   model_units_params: the parameter ranges [first, end) this lane owns (2 per dense layer,
+ *     at most max), for zeroing its gradients and running the optimizer on them. */
+#define MODEL_UNITS_MAX_DENSE 32   /* dense layers at most, for the units split */
+int model_units_split(const model *m);
+int model_units_forward(model *m, const float *x, int batch, int lane, const float **y);
+int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane);
+int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max);
+/* The output columns [first, end) that lane owns in the units split. */
+void model_units_columns(const model *m, int lane, size_t *first, size_t *end);
+
+#endif

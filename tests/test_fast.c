@@ -1,0 +1,328 @@
+/* test_fast.c: every fast twin (common/fast/) against its plain function of common/, on the
+ * same random data: forward and backward, on random shapes with odd sizes, strides and
+ * paddings, and on shapes large enough to take the twins' blocked paths.
+ *
+ * Tolerance: the two compute the same sums in another order, so they may differ by float
+ * rounding, which grows with the size of the terms, not of the result. Each comparison
+ * is scaled by Σ|terms| of the value, found by running the plain function on |x| and |W|:
+ *     |fast − plain| <= TOL · max(1, Σ|terms|). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "error.h"
+#include "fast/cpu.h"
+#include "fast/fast.h"
+#include "layers.h"
+#include "model.h"
+#include "testutil.h"
+
+#define TOL 2e-6
+
+static float *floats(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static float *abs_copy(const float *x, size_t n)
+{
+    float *a = floats(n);
+    for (size_t i = 0; i < n; i++) a[i] = fabsf(x[i]);
+    return a;
+}
+
+/* Asserts |got − want| <= TOL · max(1, mag) for every value. */
+static void assert_close(const float *got, const float *want, const float *mag, size_t n, const char *what,
+                         const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]), scale = fmax(1.0, mag[i]);
+        ck_assert_msg(err <= TOL * scale, "%s: %s[%zu]: fast %.9g, plain %.9g (difference %.3g, terms %.3g)",
+                      what, name, i, got[i], want[i], err, scale);
+    }
+}
+
+/* ------------------------------------------------------------------ dense */
+
+START_TEST(test_dense_twins)
+{
+    gsl_rng *rng = test_rng(2024 + (unsigned long)_i);
+    for (int trial = 0; trial < 30; trial++) {
+        /* odd sizes around the kernels' tiles of 16 and 4, and the shapes of models A and the VAE */
+        const int sizes[] = { 1, 3, 7, 15, 16, 17, 33, 64, 97 };
+        int batch = sizes[gsl_rng_uniform_int(rng, 9)], in = sizes[gsl_rng_uniform_int(rng, 9)];
+        int out = sizes[gsl_rng_uniform_int(rng, 9)];
+        if (trial == 0) batch = 32, in = 784, out = 64;
+        char what[96];
+        snprintf(what, sizeof what, "dense B=%d IN=%d OUT=%d", batch, in, out);
+        size_t n_in = (size_t)batch * in, n_out = (size_t)batch * out, n_w = (size_t)in * out;
+        float *x = floats(n_in), *w = floats(n_w), *b = floats((size_t)out), *d_y = floats(n_out);
+        fill_uniform(x, n_in, -1, 1, rng);
+        fill_uniform(w, n_w, -1, 1, rng);
+        fill_uniform(b, (size_t)out, -1, 1, rng);
+        fill_uniform(d_y, n_out, -1, 1, rng);
+        float *ax = abs_copy(x, n_in), *aw = abs_copy(w, n_w), *ab = abs_copy(b, (size_t)out), *ad = abs_copy(d_y, n_out);
+
+        float *y_fast = floats(n_out), *y_plain = floats(n_out), *y_mag = floats(n_out);
+        fast_dense_forward(y_fast, x, w, b, batch, in, out);
+        dense_forward(y_plain, x, w, b, batch, in, out);
+        dense_forward(y_mag, ax, aw, ab, batch, in, out);
+        assert_close(y_fast, y_plain, y_mag, n_out, what, "out");
+
+        /* backward adds: start every gradient from the same nonzero values */
+        float *g_fast[3] = { floats(n_in), floats(n_w), floats((size_t)out) };
+        float *g_plain[3] = { floats(n_in), floats(n_w), floats((size_t)out) };
+        float *g_mag[3] = { floats(n_in), floats(n_w), floats((size_t)out) };
+        const size_t n_g[3] = { n_in, n_w, (size_t)out };
+        for (int k = 0; k < 3; k++) {
+            fill_uniform(g_fast[k], n_g[k], -1, 1, rng);
+            memcpy(g_plain[k], g_fast[k], n_g[k] * sizeof(float));
+            for (size_t i = 0; i < n_g[k]; i++) g_mag[k][i] = fabsf(g_fast[k][i]);
+        }
+        fast_dense_backward(g_fast[0], g_fast[1], g_fast[2], d_y, x, w, batch, in, out);
+        dense_backward(g_plain[0], g_plain[1], g_plain[2], d_y, x, w, batch, in, out);
+        dense_backward(g_mag[0], g_mag[1], g_mag[2], ad, ax, aw, batch, in, out);
+        assert_close(g_fast[0], g_plain[0], g_mag[0], n_in, what, "d_in");
+        assert_close(g_fast[1], g_plain[1], g_mag[1], n_w, what, "d_weight");
+        assert_close(g_fast[2], g_plain[2], g_mag[2], (size_t)out, what, "d_bias");
+
+        free(x); free(w); free(b); free(d_y); free(ax); free(aw); free(ab); free(ad);
+        free(y_fast); free(y_plain); free(y_mag);
+        for (int k = 0; k < 3; k++) free(g_fast[k]), free(g_plain[k]), free(g_mag[k]);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* ----------------------------------------------------------- convolutions */
+
+/* A random geometry: C, OC 1..5, H, W 1..13, K 1..5, stride 1..3, any padding; AE_OK when it has an output. */
+static int random_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng)
+{
+    int c = 1 + (int)gsl_rng_uniform_int(rng, 5), oc = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    int h = 1 + (int)gsl_rng_uniform_int(rng, 13), w = 1 + (int)gsl_rng_uniform_int(rng, 13);
+    int kh = 1 + (int)gsl_rng_uniform_int(rng, 5), kw = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    int s = 1 + (int)gsl_rng_uniform_int(rng, 3);
+    padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
+    int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
+    int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
+    *batch = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    return transposed ? conv2d_transpose_geom(g, c, h, w, oc, kh, kw, s, mode, p, a)
+                      : conv2d_geom(g, c, h, w, oc, kh, kw, s, mode, p);
+}
+
+/* Forward and backward of one convolution through both twins; every result compared. */
+static void compare_conv(const conv_geom *g, int batch, int transposed, gsl_rng *rng)
+{
+    char what[160];
+    snprintf(what, sizeof what, "%s B=%d (%d,%d,%d)->(%d,%d,%d) k=%dx%d s=%d pad=(%d,%d)",
+             transposed ? "conv2d_transpose" : "conv2d", batch, g->in_c, g->in_h, g->in_w, g->out_c, g->out_h,
+             g->out_w, g->k_h, g->k_w, g->stride, g->pad_top, g->pad_left);
+    const size_t n_in = (size_t)batch * g->in_c * g->in_h * g->in_w;
+    const size_t n_out = (size_t)batch * g->out_c * g->out_h * g->out_w;
+    const size_t n_w = (size_t)g->in_c * g->out_c * g->k_h * g->k_w, n_b = (size_t)g->out_c;
+    const size_t n_work = transposed ? fast_conv2d_transpose_workspace_floats(g, batch)
+                                     : fast_conv2d_workspace_floats(g, batch);
+    float *work = malloc((n_work ? n_work : 1) * sizeof *work);   /* exactly what it asks for: ASan sees overruns */
+    ck_assert_ptr_nonnull(work);
+    float *x = floats(n_in), *w = floats(n_w), *b = floats(n_b), *d_y = floats(n_out);
+    fill_uniform(x, n_in, -1, 1, rng);
+    fill_uniform(w, n_w, -1, 1, rng);
+    fill_uniform(b, n_b, -1, 1, rng);
+    fill_uniform(d_y, n_out, -1, 1, rng);
+    float *ax = abs_copy(x, n_in), *aw = abs_copy(w, n_w), *ab = abs_copy(b, n_b), *ad = abs_copy(d_y, n_out);
+
+    float *y_fast = floats(n_out), *y_plain = floats(n_out), *y_mag = floats(n_out);
+    fill_uniform(y_fast, n_out, 7, 9, rng);                 /* garbage the forward must overwrite */
+    if (transposed) {
+        fast_conv2d_transpose_forward(y_fast, x, w, b, work, g, batch);
+        conv2d_transpose_forward(y_plain, x, w, b, g, batch);
+        conv2d_transpose_forward(y_mag, ax, aw, ab, g, batch);
+    } else {
+        fast_conv2d_forward(y_fast, x, w, b, work, g, batch);
+        conv2d_forward(y_plain, x, w, b, g, batch);
+        conv2d_forward(y_mag, ax, aw, ab, g, batch);
+    }
+    assert_close(y_fast, y_plain, y_mag, n_out, what, "out");
+
+    float *g_fast[3] = { floats(n_in), floats(n_w), floats(n_b) };
+    float *g_plain[3] = { floats(n_in), floats(n_w), floats(n_b) };
+    float *g_mag[3] = { floats(n_in), floats(n_w), floats(n_b) };
+    const size_t n_g[3] = { n_in, n_w, n_b };
+    for (int k = 0; k < 3; k++) {
+        fill_uniform(g_fast[k], n_g[k], -1, 1, rng);         /* backward adds to what is there */
+        memcpy(g_plain[k], g_fast[k], n_g[k] * sizeof(float));
+        for (size_t i = 0; i < n_g[k]; i++) g_mag[k][i] = fabsf(g_fast[k][i]);
+    }
+    if (transposed) {
+        fast_conv2d_transpose_backward(g_fast[0], g_fast[1], g_fast[2], d_y, x, w, work, g, batch);
+        conv2d_transpose_backward(g_plain[0], g_plain[1], g_plain[2], d_y, x, w, g, batch);
+        conv2d_transpose_backward(g_mag[0], g_mag[1], g_mag[2], ad, ax, aw, g, batch);
+    } else {
+        fast_conv2d_backward(g_fast[0], g_fast[1], g_fast[2], d_y, x, w, work, g, batch);
+        conv2d_backward(g_plain[0], g_plain[1], g_plain[2], d_y, x, w, g, batch);
+        conv2d_backward(g_mag[0], g_mag[1], g_mag[2], ad, ax, aw, g, batch);
+    }
+    assert_close(g_fast[0], g_plain[0], g_mag[0], n_in, what, "d_in");
+    assert_close(g_fast[1], g_plain[1], g_mag[1], n_w, what, "d_weight");
+    assert_close(g_fast[2], g_plain[2], g_mag[2], n_b, what, "d_bias");
+
+    /* the gradients one at a time (NULL for the others), as a model's first layer asks */
+    float *only_w = floats(n_w);
+    if (transposed) fast_conv2d_transpose_backward(NULL, only_w, NULL, d_y, x, w, work, g, batch);
+    else fast_conv2d_backward(NULL, only_w, NULL, d_y, x, w, work, g, batch);
+    float *plain_w = floats(n_w);
+    if (transposed) conv2d_transpose_backward(NULL, plain_w, NULL, d_y, x, w, g, batch);
+    else conv2d_backward(NULL, plain_w, NULL, d_y, x, w, g, batch);
+    assert_close(only_w, plain_w, g_mag[1], n_w, what, "d_weight alone");
+
+    free(work); free(x); free(w); free(b); free(d_y); free(ax); free(aw); free(ab); free(ad);
+    free(y_fast); free(y_plain); free(y_mag); free(only_w); free(plain_w);
+    for (int k = 0; k < 3; k++) free(g_fast[k]), free(g_plain[k]), free(g_mag[k]);
+}
+
+START_TEST(test_conv_twins_random)
+{
+    gsl_rng *rng = test_rng(909 + (unsigned long)_i);
+    for (int tested = 0; tested < 60;) {
+        conv_geom g;
+        int batch, transposed = tested % 2;
+        if (random_geom(&g, &batch, transposed, rng) != AE_OK) continue;
+        compare_conv(&g, batch, transposed, rng);
+        tested++;
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* Large enough that the fast twins take the batch in several chunks, with both ways of laying
+ * out the taps (patches of the side with fewer channels), and the layers of models B and the conv VAE. */
+START_TEST(test_conv_twins_large)
+{
+    gsl_rng *rng = test_rng(77);
+    conv_geom g;
+    ck_assert_int_eq(conv2d_geom(&g, 3, 40, 40, 8, 3, 3, 1, PAD_SAME, 0), AE_OK);
+    compare_conv(&g, 5, 0, rng);
+    ck_assert_int_eq(conv2d_geom(&g, 8, 40, 40, 4, 3, 3, 1, PAD_SAME, 0), AE_OK);
+    compare_conv(&g, 5, 0, rng);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 4, 40, 40, 12, 3, 3, 1, PAD_SAME, 0, 0), AE_OK);
+    compare_conv(&g, 5, 1, rng);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 12, 24, 24, 4, 4, 4, 2, PAD_SAME, 0, 0), AE_OK);
+    compare_conv(&g, 5, 1, rng);
+    ck_assert_int_eq(conv2d_geom(&g, 1, 28, 28, 16, 3, 3, 2, PAD_SAME, 0), AE_OK);           /* model B's first */
+    compare_conv(&g, 32, 0, rng);
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 64, 8, 8, 32, 3, 3, 2, PAD_SAME, 0, 0), AE_OK); /* the conv VAE's */
+    compare_conv(&g, 4, 1, rng);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* ------------------------------------------------------------ activations */
+
+START_TEST(test_activation_twins)
+{
+    gsl_rng *rng = test_rng(31);
+    const size_t lengths[] = { 1, 5, 16, 37, 1000 };
+    for (int k = 0; k < 5; k++) {
+        const size_t n = lengths[k];
+        float *x = floats(n), *d_y = floats(n), *y_fast = floats(n), *y_plain = floats(n);
+        float *g_fast = floats(n), *g_plain = floats(n), *ones = floats(n);
+        fill_uniform(x, n, -8, 8, rng);
+        fill_uniform(d_y, n, -1, 1, rng);
+        for (size_t i = 0; i < n; i++) ones[i] = 1.0f;
+        char what[64];
+        snprintf(what, sizeof what, "relu n=%zu", n);
+        fast_relu_forward(y_fast, x, n);
+        relu_forward(y_plain, x, n);
+        assert_close(y_fast, y_plain, ones, n, what, "out");
+        fill_uniform(g_fast, n, -1, 1, rng);
+        memcpy(g_plain, g_fast, n * sizeof *g_plain);
+        fast_relu_backward(g_fast, d_y, x, n);
+        relu_backward(g_plain, d_y, x, n);
+        assert_close(g_fast, g_plain, ones, n, what, "d_in");
+
+        snprintf(what, sizeof what, "sigmoid n=%zu", n);
+        fast_sigmoid_forward(y_fast, x, n);
+        sigmoid_forward(y_plain, x, n);
+        assert_close(y_fast, y_plain, ones, n, what, "out");       /* within a few units in the last place */
+        fill_uniform(g_fast, n, -1, 1, rng);
+        memcpy(g_plain, g_fast, n * sizeof *g_plain);
+        fast_sigmoid_backward(g_fast, d_y, y_plain, n);
+        sigmoid_backward(g_plain, d_y, y_plain, n);
+        assert_close(g_fast, g_plain, ones, n, what, "d_in");
+        free(x); free(d_y); free(y_fast); free(y_plain); free(g_fast); free(g_plain); free(ones);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* -------------------------------------------------------- a whole model */
+
+/* Every kind of layer in the table, through the model, with the engine set each way. */
+static model *every_layer_model(gsl_rng *rng)
+{
+    model *m = model_alloc(3, (int[]){ 1, 12, 12 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_conv2d(5, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);             /* 5x6x6 */
+    ck_assert_int_eq(model_add(m, layer_maxpool2()), AE_OK);                                      /* 5x3x3 */
+    ck_assert_int_eq(model_add(m, layer_upsample2()), AE_OK);                                     /* 5x6x6 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(3, 3, 2, PAD_SAME, ACT_TANH)), AE_OK);   /* 3x12x12 */
+    ck_assert_int_eq(model_add(m, layer_flatten()), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(7, ACT_NONE)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_activation(ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(144, ACT_SIGMOID)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_reshape(3, (int[]){ 1, 12, 12 })), AE_OK);
+    model_request_input_grad(m);
+    ck_assert_int_eq(model_build(m, 6, rng), AE_OK);
+    return m;
+}
+
+START_TEST(test_model_twins)
+{
+    enum { B = 6, N = B * 144 };
+    gsl_rng *rng = test_rng(5150), *init_a = test_rng(8), *init_b = test_rng(8);
+    model *plain = every_layer_model(init_a), *fast = every_layer_model(init_b);
+    float x[N], d_y[N];
+    fill_uniform(x, N, 0, 1, rng);
+    fill_uniform(d_y, N, -1, 1, rng);
+    const float *y_plain, *y_fast;
+    engine_set_plain(1);
+    ck_assert_int_eq(model_forward(plain, x, B, &y_plain), AE_OK);
+    model_zero_grad(plain);
+    ck_assert_int_eq(model_backward(plain, d_y, B), AE_OK);
+    engine_set_plain(0);
+    ck_assert_int_eq(model_forward(fast, x, B, &y_fast), AE_OK);
+    model_zero_grad(fast);
+    ck_assert_int_eq(model_backward(fast, d_y, B), AE_OK);
+    ck_assert_double_le(max_abs_diff(y_fast, y_plain, N), 1e-5);
+    ck_assert_double_le(max_abs_diff(fast->grads, plain->grads, plain->n_params), 1e-4);
+    ck_assert_double_le(max_abs_diff(fast->d_input, plain->d_input, N), 1e-5);
+    /* and the two are not the same code: the plain engine gives other last bits somewhere */
+    ck_assert_int_ne(memcmp(fast->grads, plain->grads, plain->n_params * sizeof(float)), 0);
+    ck_assert_str_eq(engine_name(), "fast");
+    model_free(plain);
+    model_free(fast);
+    gsl_rng_free(rng);
+    gsl_rng_free(init_a);
+    gsl_rng_free(init_b);
+}
+END_TEST
+
+Suite *fast_suite(void)
+{
+    Suite *s = suite_create("fast");
+    TCase *tc = tcase_create("Twins");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_dense_twins, 0, 2);
+    tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
+    tcase_add_test(tc, test_conv_twins_large);
+    tcase_add_test(tc, test_activation_twins);
+    tcase_add_test(tc, test_model_twins);
+    suite_add_tcase(s, tc);
+    return s;
+}
