@@ -22,7 +22,9 @@
 #include "io/cli.h"
 #include "fast/cpu.h"
 #include "io/data.h"
+#include "engine.h"
 #include "error.h"
+#include "fast/fast.h"
 #include "model.h"
 #include "optim.h"
 #include "train.h"
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
                          .style = progress_style_for(stderr, common.quiet), .label = label };
     loss_spec mse = { LOSS_MSE, REDUCE_MEAN };
     static train_history history;
-    rc = train_fit(m, opt, mse, &train, &val, &cfg, rng, &history);
+    rc = ENGINE(train_fit)(m, opt, mse, &train, &val, &cfg, rng, &history);
     if (rc != AE_OK) {
         fprintf(stderr, "%s: %s\n", prog_info.name, error_message());
     } else {

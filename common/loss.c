@@ -9,7 +9,6 @@
  * pred and target once.
  */
 #include "loss.h"
-#include "fast/cpu.h"
 #include "error.h"
 
 #include <math.h>
@@ -23,61 +22,18 @@ static double reduction_scale(size_t n, loss_reduction r)
     return (r == REDUCE_MEAN && n) ? 1.0 / (double)n : 1.0;
 }
 
-/* L = scale · Σ (p − t)²;  ∂L/∂p = 2·scale·(p − t); d_pred may be NULL.
- * The sum is kept in SUM_CHAINS partial sums, element i going to sum i mod SUM_CHAINS, added up
- * at the end: one running sum would make every addition wait for the one before (about four
- * cycles each, 25,088 of them per batch of model A), eight chains keep the adder busy. The order
- * is fixed, so the value is the same on every run; it differs from a single running sum only in
- * the last bits. */
-enum { SUM_CHAINS = 8 };
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LOSS_AVX512 1
-#include <immintrin.h>
-
-/* The chains eight at a time, in one register of doubles, value and gradient in one pass: element
- * i + j goes to chain j as in the plain loop, with a multiply then an add (no fused multiply-add),
- * so the sums are the same doubles bit for bit (tests/test_cpu.c). Returns how many elements it took. */
-static __attribute__((target("avx512f"))) size_t squared_error_avx512(double *part, float *d_pred, const float *pred,
-                                                                     const float *target, size_t n, float grad_scale)
-{
-    __m512d chains = _mm512_loadu_pd(part);
-    const __m256 scale = _mm256_set1_ps(grad_scale);
-    size_t i = 0;
-    for (; i + SUM_CHAINS <= n; i += SUM_CHAINS) {
-        const __m256 p = _mm256_loadu_ps(pred + i), t = _mm256_loadu_ps(target + i);
-        const __m512d diff = _mm512_sub_pd(_mm512_cvtps_pd(p), _mm512_cvtps_pd(t));
-        chains = _mm512_add_pd(chains, _mm512_mul_pd(diff, diff));
-        if (d_pred) _mm256_storeu_ps(d_pred + i, _mm256_mul_ps(scale, _mm256_sub_ps(p, t)));
-    }
-    _mm512_storeu_pd(part, chains);
-    return i;
-}
-#endif
-
+/* L = scale · Σ (p − t)²;  ∂L/∂p = 2·scale·(p − t); d_pred may be NULL */
 static void squared_error(double *loss, float *d_pred, const float *pred, const float *target, size_t n,
                           double scale)
 {
-    double part[SUM_CHAINS] = { 0.0 };
     const float grad_scale = (float)(2.0 * scale);
-    size_t i = 0, done = 0;
-#ifdef LOSS_AVX512
-    if (cpu_has_avx512()) i = done = squared_error_avx512(part, d_pred, pred, target, n, grad_scale);
-#endif
-    for (; i + SUM_CHAINS <= n; i += SUM_CHAINS)
-        for (int j = 0; j < SUM_CHAINS; j++) {
-            double diff = (double)pred[i + j] - target[i + j];
-            part[j] += diff * diff;
-        }
-    for (int j = 0; i < n; i++, j++) {
-        double diff = (double)pred[i] - target[i];
-        part[j] += diff * diff;
-    }
     double sum = 0.0;
-    for (int j = 0; j < SUM_CHAINS; j++) sum += part[j];
+    for (size_t i = 0; i < n; i++) {
+        double diff = (double)pred[i] - target[i];
+        sum += diff * diff;
+        if (d_pred) d_pred[i] = grad_scale * (pred[i] - target[i]);
+    }
     *loss = sum * scale;
-    if (!d_pred) return;
-    for (i = done; i < n; i++) d_pred[i] = grad_scale * (pred[i] - target[i]);
 }
 
 /* L = scale · Σ |p − t|;  ∂L/∂p = scale · sign(p − t), 0 at p = t (the subgradient TensorFlow picks) */

@@ -50,4 +50,14 @@ void optimizer_step(optimizer *opt, float *params, const float *grads);
 void optimizer_begin_step(optimizer *opt);
 void optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end);
 
+/* The numbers of one Adam step, as floats, after optimizer_begin_step: the decays, 1 − β1 and
+ * 1 − β2, α = lr·√(1−β2^t)/(1−β1^t) and ε. */
+typedef struct {
+    float beta1, beta2;     /* decays */
+    float keep1, keep2;     /* 1 − β1, 1 − β2 */
+    float alpha;            /* lr·√(1−β2^t)/(1−β1^t) */
+    float epsilon;
+} adam_constants;
+adam_constants adam_constants_at(const optimizer *opt);
+
 #endif

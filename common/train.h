@@ -3,11 +3,10 @@
  *
  * Data comes through a batch_source (batch.h).
  *
- * A model split over threads (model_set_threads) trains the same way, with each
- * step run in its lanes: every lane fills, runs forward, scores and runs backward
- * its share of the batch, then updates its share of the parameters. fill is then
- * called from several threads at once, each time for other samples and other rows
- * of x and y, so it must not change shared state (image_batch_source's does not).
+ * train_fit is the plain loop, one step after the other, as a student writes it; its fast
+ * twin fast_train_fit (fast/train_fast.c) runs the same steps with the fast kernels, on
+ * several threads when the model has them (model_set_threads), and asks the data source
+ * for the next batch ahead of time. Programs call ENGINE(train_fit) (engine.h).
  */
 #ifndef AE_TRAIN_H
 #define AE_TRAIN_H
@@ -65,5 +64,38 @@ int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mea
 
 /* Fisher–Yates shuffle of order[0..n) with rng. */
 void shuffle_indices(size_t *order, size_t n, gsl_rng *rng);
+
+/* ------------------------------------------------------------------------
+ * The pieces train_fit is made of, shared with its fast twin. */
+
+/* The checks of train_fit's arguments (AE_ESTATE, AE_EINVAL, AE_EBADLEN as above). */
+int train_check(const model *m, const optimizer *opt, const batch_source *train, const batch_source *val,
+                const train_config *cfg);
+/* AE_EINVAL for an empty source, AE_EBADLEN when its sizes do not match the model; `what` names it. */
+int train_check_source(const model *m, const batch_source *src, const char *what);
+/* The samples of the batch that starts at sample `start` of `count`: `batch`, or fewer at the end. */
+int batch_length(size_t count, size_t start, int batch);
+/* A batch's loss counted per sample: for a sum over the batch, the sum divided by the batch size;
+ * a mean is already per value. Weighted by the batch size, these average to the epoch's loss. */
+double per_sample_loss(double batch_loss, loss_spec loss, int n);
+
+/* One epoch's bookkeeping: the running loss, the progress bar, the line at its end. */
+typedef struct {
+    const train_config *cfg;
+    int epoch;
+    long batches;                /* in the epoch */
+    double started, last_drawn;  /* seconds */
+    double total;                /* Σ per-sample batch loss · batch size */
+    size_t seen;                 /* samples so far */
+} train_epoch;
+void train_epoch_begin(train_epoch *e, const train_config *cfg, int epoch, long batches);
+/* AE_ENUMERIC naming the epoch and batch when the loss is not finite; else adds it and redraws the bar. */
+int train_epoch_add(train_epoch *e, long batch, double batch_loss, loss_spec loss, int n);
+/* The end of an epoch whose batches all went well: rc is the validation's status, val_loss its loss
+ * (NULL without validation), checked (AE_ENUMERIC when not finite); the history gets the epoch
+ * in any case, the progress stream its line when all is well. Returns the status. */
+int train_epoch_end(train_epoch *e, int rc, const double *val_loss, train_history *history);
+/* history emptied, every val_loss NaN (may be NULL). */
+void train_history_begin(train_history *history);
 
 #endif

@@ -319,8 +319,8 @@ int vae_train_step(vae *v, const float *x, int n, gsl_rng *rng, elbo_terms *sum)
                         loss, -sum->recon, sum->kl);
     rc = vae_backward(v, n);
     if (rc != AE_OK) return rc;
-    adam_step(v->encoder_opt, v->encoder->params, v->encoder->grads);
-    adam_step(v->decoder_opt, v->decoder->params, v->decoder->grads);
+    ENGINE(adam_step)(v->encoder_opt, v->encoder->params, v->encoder->grads);
+    ENGINE(adam_step)(v->decoder_opt, v->decoder->params, v->decoder->grads);
     return AE_OK;
 }
 

@@ -24,6 +24,8 @@
 #include "error.h"
 #include "io/fileio.h"
 #include "io/results.h"
+#include "engine.h"
+#include "fast/fast.h"
 #include "testutil.h"
 #include "train.h"
 
@@ -347,14 +349,14 @@ START_TEST(test_loss_decreases)
     model *m;
     ck_assert_int_eq(ae_model_create(&m, &r, 32, rng), AE_OK);
     double before, after;
-    ck_assert_int_eq(evaluate_loss(m, r.loss, &sources.train, &before), AE_OK);
+    ck_assert_int_eq(ENGINE(evaluate_loss)(m, r.loss, &sources.train, &before), AE_OK);
 
     optimizer *adam = adam_alloc(m->n_params, 1e-3);
     train_config cfg = { .epochs = 2, .batch_size = 32, .shuffle = 1, .progress = NULL, .style = PROGRESS_NONE };
     train_history history;
-    int rc = train_fit(m, adam, r.loss, &sources.train, &sources.val, &cfg, rng, &history);
+    int rc = ENGINE(train_fit)(m, adam, r.loss, &sources.train, &sources.val, &cfg, rng, &history);
     ck_assert_msg(rc == AE_OK, "%s %s: %s", ae_task_name(task), r.name, error_message());
-    ck_assert_int_eq(evaluate_loss(m, r.loss, &sources.train, &after), AE_OK);
+    ck_assert_int_eq(ENGINE(evaluate_loss)(m, r.loss, &sources.train, &after), AE_OK);
     ck_assert_msg(after < 0.99 * before, "%s model %s: loss %g before and %g after 2 epochs", ae_task_name(task),
                   r.name, before, after);
     ck_assert_int_eq(history.epochs_run, 2);
@@ -483,7 +485,7 @@ START_TEST(test_checkpoint_round_trip)
         ck_assert_int_eq(ae_model_create(&trained, &r, 16, rng), AE_OK);
         optimizer *adam = adam_alloc(trained->n_params, 1e-3);
         train_config cfg = { .epochs = 1, .batch_size = 16, .shuffle = 1, .style = PROGRESS_NONE };
-        ck_assert_int_eq(train_fit(trained, adam, r.loss, &sources.train, NULL, &cfg, rng, NULL), AE_OK);
+        ck_assert_int_eq(ENGINE(train_fit)(trained, adam, r.loss, &sources.train, NULL, &cfg, rng, NULL), AE_OK);
         char path[4096];
         snprintf(path, sizeof path, "%s/model_%s.ckpt", test_tmpdir(), r.name);
         ck_assert_int_eq(model_save(trained, path), AE_OK);
@@ -630,7 +632,7 @@ START_TEST(test_program_model_a_is_the_seeded_run)
     optimizer *adam = adam_alloc(m->n_params, 1e-3);
     train_config cfg = { .epochs = 2, .batch_size = 32, .shuffle = 1, .progress = NULL, .style = PROGRESS_NONE };
     train_history history;
-    ck_assert_int_eq(train_fit(m, adam, r.loss, &sources.train, &sources.val, &cfg, rng, &history), AE_OK);
+    ck_assert_int_eq(ENGINE(train_fit)(m, adam, r.loss, &sources.train, &sources.val, &cfg, rng, &history), AE_OK);
     ck_assert_msg(history.val_loss[1] == program_val && history.train_loss[1] == program_train,
                   "the program's model A (train %.17g, val %.17g) is not the run seeded with 7 (train %.17g, val %.17g)",
                   program_train, program_val, history.train_loss[1], history.val_loss[1]);

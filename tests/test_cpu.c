@@ -138,11 +138,11 @@ START_TEST(test_adam_same_bits)
         for (int pass = 0; pass < 2; pass++) {
             cpu_force_portable(pass);
             if (step < 2) {
-                adam_step(opt[pass], params[pass], grads);
+                fast_adam_step(opt[pass], params[pass], grads);
             } else {                          /* in two ranges, as threads do it */
                 optimizer_begin_step(opt[pass]);
-                optimizer_update_range(opt[pass], params[pass], grads, 48, 1000);   /* cut at n */
-                optimizer_update_range(opt[pass], params[pass], grads, 0, 48);
+                fast_optimizer_update_range(opt[pass], params[pass], grads, 48, 1000);   /* cut at n */
+                fast_optimizer_update_range(opt[pass], params[pass], grads, 0, 48);
             }
         }
     }
@@ -168,18 +168,21 @@ START_TEST(test_images_to_float_same_bits)
     const size_t order[COUNT] = { 2, 0, 1 };
     float fast[COUNT * PIXELS], plain[COUNT * PIXELS];
     cpu_force_portable(0);
-    images_to_float(fast, &images, order, COUNT);
+    images_to_float(fast, &images, order, COUNT);          /* the engine's default: fast_bytes_to_unit */
     cpu_force_portable(1);
     images_to_float(plain, &images, order, COUNT);
     cpu_force_portable(0);
     assert_same_bits(fast, plain, COUNT * PIXELS, "images_to_float");
+    float twin[PIXELS];
+    bytes_to_unit(twin, bytes, PIXELS);                    /* the plain loop of io/data.c */
+    assert_same_bits(fast + PIXELS, twin, PIXELS, "bytes_to_unit");
     ck_assert_float_eq(plain[PIXELS], 0.0f);        /* image 0, pixel 0 */
     ck_assert_float_eq(plain[PIXELS + 1], 1.0f);    /* 255 / 255 */
     ck_assert_float_eq_tol(plain[0], bytes[2 * PIXELS] / 255.0f, 1e-7f);
 }
 END_TEST
 
-/* The squared error's chains (loss.c): the same loss and gradient bits on both paths, for a
+/* The squared error's chains (fast/loss_fast.c): the same loss and gradient bits on both paths, for a
  * length with a tail, and NaN and infinity carried into the loss alike. */
 START_TEST(test_squared_error_same_bits)
 {
@@ -197,7 +200,7 @@ START_TEST(test_squared_error_same_bits)
         }
         for (int pass = 0; pass < 2; pass++) {
             cpu_force_portable(pass);
-            ck_assert_int_eq(loss_compute((loss_spec){ LOSS_MSE, REDUCE_MEAN }, &loss[pass], grad[pass], pred,
+            ck_assert_int_eq(fast_loss_compute((loss_spec){ LOSS_MSE, REDUCE_MEAN }, &loss[pass], grad[pass], pred,
                                           target, LONG), AE_OK);
         }
         cpu_force_portable(0);

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "fast/cpu.h"
 #include "fast/fast.h"
+#include "io/data.h"
 #include "layers.h"
 #include "model.h"
 #include "testutil.h"
@@ -261,6 +262,59 @@ START_TEST(test_activation_twins)
 }
 END_TEST
 
+/* --------------------------------------------- losses, Adam, bytes to floats */
+
+START_TEST(test_loss_adam_bytes_twins)
+{
+    enum { N = 1000 + 7 };
+    gsl_rng *rng = test_rng(64);
+    float *pred = floats(N), *target = floats(N), *g_fast = floats(N), *g_plain = floats(N), *ones = floats(N);
+    fill_uniform(pred, N, 0.01, 0.99, rng);
+    fill_uniform(target, N, 0, 1, rng);
+    for (int i = 0; i < N; i++) ones[i] = 1.0f;
+    const loss_spec specs[] = { { LOSS_MSE, REDUCE_MEAN }, { LOSS_MSE, REDUCE_SUM }, { LOSS_MAE, REDUCE_MEAN },
+                                { LOSS_BCE, REDUCE_SUM }, { LOSS_BCE_LOGITS, REDUCE_MEAN } };
+    for (int k = 0; k < 5; k++) {
+        double fast, plain;
+        ck_assert_int_eq(fast_loss_compute(specs[k], &fast, g_fast, pred, target, N), AE_OK);
+        ck_assert_int_eq(loss_compute(specs[k], &plain, g_plain, pred, target, N), AE_OK);
+        ck_assert_msg(fabs(fast - plain) <= 1e-12 * fmax(1.0, fabs(plain)), "%s: fast %.17g, plain %.17g",
+                      loss_name(specs[k].kind), fast, plain);
+        assert_close(g_fast, g_plain, ones, N, loss_name(specs[k].kind), "gradient");
+    }
+    double mse_fast, mse_plain;
+    fast_mse_forward(&mse_fast, pred, target, N);
+    mse_forward(&mse_plain, pred, target, N);
+    ck_assert_double_eq_tol(mse_fast, mse_plain, 1e-15);
+
+    /* Adam: the same float operations in the same order, so the same bits */
+    optimizer *a = adam_alloc(N, 3e-3), *b = adam_alloc(N, 3e-3);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    float *p_fast = floats(N), *p_plain = floats(N);
+    fill_uniform(p_fast, N, -1, 1, rng);
+    memcpy(p_plain, p_fast, N * sizeof *p_plain);
+    for (int step = 0; step < 3; step++) {
+        fill_uniform(g_fast, N, -0.5, 0.5, rng);
+        fast_optimizer_step(a, p_fast, g_fast);
+        optimizer_step(b, p_plain, g_fast);
+    }
+    ck_assert_int_eq(memcmp(p_fast, p_plain, N * sizeof *p_fast), 0);
+    ck_assert_int_eq(memcmp(a->v, b->v, N * sizeof *a->v), 0);
+
+    uint8_t bytes[N];
+    for (int i = 0; i < N; i++) bytes[i] = (uint8_t)(i * 97 + 3);
+    fast_bytes_to_unit(g_fast, bytes, N);
+    bytes_to_unit(g_plain, bytes, N);
+    ck_assert_int_eq(memcmp(g_fast, g_plain, N * sizeof *g_fast), 0);
+
+    optimizer_free(a);
+    optimizer_free(b);
+    free(pred); free(target); free(g_fast); free(g_plain); free(ones); free(p_fast); free(p_plain);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* -------------------------------------------------------- a whole model */
 
 /* Every kind of layer in the table, through the model, with the engine set each way. */
@@ -322,6 +376,7 @@ Suite *fast_suite(void)
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_test(tc, test_activation_twins);
+    tcase_add_test(tc, test_loss_adam_bytes_twins);
     tcase_add_test(tc, test_model_twins);
     suite_add_tcase(s, tc);
     return s;

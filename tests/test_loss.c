@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fast/fast.h"
 #include "loss.h"
 #include "testutil.h"
 
@@ -30,8 +31,9 @@ START_TEST(test_mse_by_hand)
 }
 END_TEST
 
-/* The squared errors are summed in several chains (loss.c): every length, from shorter than one
- * round of the chains to several rounds and a remainder, against a plain sum in long double. */
+/* The squared errors against a plain sum in long double: the plain loop's single running sum, and
+ * its fast twin's chains (fast/loss_fast.c) for every length, from shorter than one round of the
+ * chains to several rounds and a remainder. */
 START_TEST(test_mse_every_length)
 {
     enum { MAX_N = 41 };
@@ -46,10 +48,13 @@ START_TEST(test_mse_every_length)
             long double diff = (long double)pred[i] - target[i];
             sum += diff * diff;
         }
-        double loss;
+        double loss, chained;
         mse_forward(&loss, pred, target, n);
+        fast_mse_forward(&chained, pred, target, n);
         ck_assert_msg(fabs(loss - (double)(sum / n)) <= 1e-15 * (double)(sum / n) + 1e-300,
                       "n = %zu: %.17g against %.17g", n, loss, (double)(sum / n));
+        ck_assert_msg(fabs(chained - (double)(sum / n)) <= 1e-15 * (double)(sum / n) + 1e-300,
+                      "n = %zu: the chains give %.17g against %.17g", n, chained, (double)(sum / n));
     }
 }
 END_TEST

@@ -12,6 +12,7 @@
 #include "io/data.h"
 #include "error.h"
 #include "model.h"
+#include "fast/fast.h"
 #include "fast/threads.h"
 #include "train.h"
 #include "testutil.h"
@@ -251,9 +252,9 @@ static void train_sample(int threads, int convolutional, train_history *history,
     image_source_ctx train_ctx = { .images = &fm.train.images }, val_ctx = { .images = &fm.test.images };
     batch_source train = image_batch_source(&train_ctx), val = image_batch_source(&val_ctx);
     train_config cfg = { .epochs = 2, .batch_size = 32, .shuffle = 1, .style = PROGRESS_NONE };
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &train, &val, &cfg, rng, history), AE_OK);
+    ck_assert_int_eq(fast_train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &train, &val, &cfg, rng, history), AE_OK);
     double evaluated;
-    ck_assert_int_eq(evaluate_loss(m, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &val, &evaluated), AE_OK);
+    ck_assert_int_eq(fast_evaluate_loss(m, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &val, &evaluated), AE_OK);
     ck_assert_double_eq_tol(evaluated, history->val_loss[1], 1e-6 * history->val_loss[1]);
     memcpy(final_params, m->params, m->n_params * sizeof *final_params);
     *n_params = m->n_params;
@@ -322,12 +323,12 @@ START_TEST(test_training_on_threads_stops_cleanly)
     train_config cfg = { .epochs = 1, .batch_size = 8, .shuffle = 0, .style = PROGRESS_NONE };
     small_source refuse = { 6, 1 }, poison = { 6, 0 };
     batch_source src = { 40, 5, 5, small_fill, &refuse, NULL };
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_EDOM);
+    ck_assert_int_eq(fast_train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_EDOM);
     ck_assert_msg(strstr(error_message(), "sample 6 refused on purpose") != NULL,
                   "the lane's message is lost: '%s'", error_message());
     ck_assert_int_eq(memcmp(before, m->params, m->n_params * sizeof *before), 0);
     src.ctx = &poison;
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL),
+    ck_assert_int_eq(fast_train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL),
                      AE_ENUMERIC);
     ck_assert_int_eq(memcmp(before, m->params, m->n_params * sizeof *before), 0);   /* no step was taken */
     free(before);
@@ -356,7 +357,7 @@ START_TEST(test_units_split_with_activation_layers)
         ck_assert_int_eq(model_set_threads(m, run + 1), AE_OK);
         ck_assert_int_eq(model_units_split(m), run == 1);
         optimizer *opt = adam_alloc(m->n_params, 1e-2);
-        ck_assert_int_eq(train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_OK);
+        ck_assert_int_eq(fast_train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &src, NULL, &cfg, rng, NULL), AE_OK);
         ck_assert_uint_eq(m->n_params, sizeof params[0] / sizeof params[0][0]);
         memcpy(params[run], m->params, sizeof params[run]);
         optimizer_free(opt);

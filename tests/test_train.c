@@ -9,7 +9,16 @@
 #include "io/data.h"
 #include "error.h"
 #include "train.h"
+#include "fast/fast.h"
 #include "testutil.h"
+
+/* Every test runs twice: with train_fit, the plain loop, and with its fast twin (fast/train_fast.c),
+ * as the test case's name says ("Core" and "Core, fast"). */
+static int fast_twin;
+static void use_plain(void) { fast_twin = 0; }
+static void use_fast(void) { fast_twin = 1; }
+#define FIT (fast_twin ? fast_train_fit : train_fit)
+#define EVALUATE (fast_twin ? fast_evaluate_loss : evaluate_loss)
 
 /* ------------------------------------------------- a synthetic data set */
 
@@ -87,7 +96,7 @@ START_TEST(test_loss_goes_down_on_synthetic_data)
     train_config cfg = quiet_config(30, 1);
     train_history *h = malloc(sizeof *h);
     loss_spec bce = {LOSS_BCE, REDUCE_MEAN};
-    ck_assert_int_eq(train_fit(m, opt, bce, &src, &src, &cfg, rng, h), AE_OK);
+    ck_assert_int_eq(FIT(m, opt, bce, &src, &src, &cfg, rng, h), AE_OK);
     ck_assert_int_eq(h->epochs_run, 30);
     /* BCE cannot fall below the targets' own entropy −Σ [t ln t + (1−t) ln(1−t)]/n: compare the excess over it */
     double floor_loss = 0.0;
@@ -106,7 +115,7 @@ START_TEST(test_loss_goes_down_on_synthetic_data)
 
     /* the reported validation loss is what evaluate_loss says for the final model */
     double final;
-    ck_assert_int_eq(evaluate_loss(m, bce, &src, &final), AE_OK);
+    ck_assert_int_eq(EVALUATE(m, bce, &src, &final), AE_OK);
     ck_assert_double_eq_tol(final, h->val_loss[29], 1e-9);
     ck_assert_uint_eq(opt->step, 30 * 7);   /* 64 samples in batches of 10: 7 steps an epoch */
 
@@ -132,10 +141,10 @@ START_TEST(test_epoch_loss_is_weighted_mean)
     train_config cfg = quiet_config(1, 0);
     train_history h;
     loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, &h), AE_OK);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, &h), AE_OK);
     ck_assert(isnan(h.val_loss[0]));   /* no validation set */
     double whole;
-    ck_assert_int_eq(evaluate_loss(m, mse, &src, &whole), AE_OK);
+    ck_assert_int_eq(EVALUATE(m, mse, &src, &whole), AE_OK);
     ck_assert_double_eq_tol(h.train_loss[0], whole, 1e-7 * whole);
 
     /* the batches were 10, 10, 10, 10, 10, 10, 4 and, unshuffled, in order */
@@ -197,7 +206,7 @@ START_TEST(test_prefetch_names_the_next_batch)
     model *m = small_autoencoder(rng);
     optimizer *opt = adam_alloc(m->n_params, 0.01);
     train_config cfg = quiet_config(3, 1);
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, NULL, &cfg, rng, NULL), AE_OK);
+    ck_assert_int_eq(FIT(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, NULL, &cfg, rng, NULL), AE_OK);
 
     /* 7 batches an epoch (six of 10, one of 4): 6 hints an epoch, for batches 2..7 */
     ck_assert_int_eq(h->calls, 3 * 6);
@@ -227,7 +236,7 @@ START_TEST(test_every_epoch_is_a_permutation)
     optimizer *opt = adam_alloc(m->n_params, 1e-3);
     train_config cfg = quiet_config(3, 1);
     loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_OK);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_OK);
     ck_assert_uint_eq(s->n_asked, 3 * SYN_COUNT);
     for (int e = 0; e < 3; e++) {
         int count[SYN_COUNT] = {0};
@@ -302,7 +311,7 @@ static char *progress_of(progress_style style, int with_val)
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     train_config cfg = {3, SYN_BATCH, 1, out, style, "model T"};
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, with_val ? &src : NULL, &cfg,
+    ck_assert_int_eq(FIT(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, with_val ? &src : NULL, &cfg,
                                rng, NULL), AE_OK);
     fclose(out);
     optimizer_free(opt);
@@ -378,7 +387,7 @@ START_TEST(test_sample_data_training)
     optimizer *opt = adam_alloc(m->n_params, 1e-3);
     train_config cfg = {3, 32, 1, NULL, PROGRESS_NONE, "sample"};
     train_history h;
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &train, &test, &cfg, rng, &h), AE_OK);
+    ck_assert_int_eq(FIT(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &train, &test, &cfg, rng, &h), AE_OK);
     ck_assert_int_eq(h.epochs_run, 3);
     ck_assert_msg(h.train_loss[2] < 0.9 * h.train_loss[0], "train loss %g → %g", h.train_loss[0], h.train_loss[2]);
     ck_assert_msg(h.val_loss[2] < 0.9 * h.val_loss[0], "val loss %g → %g", h.val_loss[0], h.val_loss[2]);
@@ -418,7 +427,7 @@ START_TEST(test_nan_input_stops_training)
     s->nan_sample = 37;
     batch_source src = synthetic_source(s, SYN_COUNT);
     error_clear();
-    ck_assert_int_eq(train_fit(poisoned, opt1, mse, &src, NULL, &cfg, rng, &h), AE_ENUMERIC);
+    ck_assert_int_eq(FIT(poisoned, opt1, mse, &src, NULL, &cfg, rng, &h), AE_ENUMERIC);
     ck_assert_ptr_nonnull(strstr(error_message(), "epoch 1, batch 4 of 7"));
     ck_assert_int_eq(h.epochs_run, 0);
     ck_assert_int_eq(opt1->step, 3);
@@ -426,7 +435,7 @@ START_TEST(test_nan_input_stops_training)
     s->nan_sample = -1;
     batch_source first30 = synthetic_source(s, 30);
     cfg.epochs = 1;
-    ck_assert_int_eq(train_fit(clean, opt2, mse, &first30, NULL, &cfg, rng, NULL), AE_OK);
+    ck_assert_int_eq(FIT(clean, opt2, mse, &first30, NULL, &cfg, rng, NULL), AE_OK);
     ck_assert_int_eq(memcmp(poisoned->params, clean->params, clean->n_params * sizeof(float)), 0);
 
     optimizer_free(opt1);
@@ -453,7 +462,7 @@ START_TEST(test_huge_learning_rate_stops_training)
     train_config cfg = quiet_config(5, 1);
     train_history h;
     error_clear();
-    ck_assert_int_eq(train_fit(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, &src, &cfg, rng, &h),
+    ck_assert_int_eq(FIT(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, &src, &cfg, rng, &h),
                      AE_ENUMERIC);
     ck_assert_ptr_nonnull(strstr(error_message(), "epoch 1, batch"));
     ck_assert(params_finite(m));
@@ -476,23 +485,23 @@ START_TEST(test_train_refuses_bad_setup)
     train_config cfg = quiet_config(1, 1);
 
     cfg.batch_size = SYN_BATCH + 1;   /* larger than the model was built for */
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_ESTATE);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_ESTATE);
     cfg.batch_size = 0;
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
     cfg = quiet_config(0, 1);
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
     cfg = quiet_config(TRAIN_MAX_EPOCHS + 1, 1);
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
     cfg = quiet_config(1, 1);
-    ck_assert_int_eq(train_fit(m, wrong, mse, &src, NULL, &cfg, rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(FIT(m, wrong, mse, &src, NULL, &cfg, rng, NULL), AE_EBADLEN);
     batch_source narrow = src;
     narrow.x_size = 5;
-    ck_assert_int_eq(train_fit(m, opt, mse, &narrow, NULL, &cfg, rng, NULL), AE_EBADLEN);
-    ck_assert_int_eq(train_fit(m, opt, mse, &src, &narrow, &cfg, rng, NULL), AE_EBADLEN);
-    ck_assert_int_eq(evaluate_loss(m, mse, &narrow, &(double){0}), AE_EBADLEN);
+    ck_assert_int_eq(FIT(m, opt, mse, &narrow, NULL, &cfg, rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(FIT(m, opt, mse, &src, &narrow, &cfg, rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(EVALUATE(m, mse, &narrow, &(double){0}), AE_EBADLEN);
     batch_source empty = src;
     empty.count = 0;
-    ck_assert_int_eq(train_fit(m, opt, mse, &empty, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(m, opt, mse, &empty, NULL, &cfg, rng, NULL), AE_EINVAL);
     ck_assert_int_eq(opt->step, 0);   /* nothing ran */
 
     optimizer_free(opt);
@@ -503,31 +512,36 @@ START_TEST(test_train_refuses_bad_setup)
 }
 END_TEST
 
+/* A test case of the given name with the given tests, once for each twin. */
+static void add_twice(Suite *s, const char *name, int timeout, const TTest *const *tests, int n)
+{
+    for (int fast = 0; fast < 2; fast++) {
+        char label[64];
+        snprintf(label, sizeof label, "%s%s", name, fast ? ", fast" : "");
+        TCase *tc = tcase_create(strdup(label));   /* Check keeps the pointer */
+        tcase_add_checked_fixture(tc, fast ? use_fast : use_plain, NULL);
+        if (timeout) tcase_set_timeout(tc, timeout);
+        for (int k = 0; k < n; k++) tcase_add_test(tc, tests[k]);
+        suite_add_tcase(s, tc);
+    }
+}
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
-    TCase *core = tcase_create("Core");
-    tcase_add_test(core, test_loss_goes_down_on_synthetic_data);
-    tcase_add_test(core, test_epoch_loss_is_weighted_mean);
-    tcase_add_test(core, test_every_epoch_is_a_permutation);
-    tcase_add_test(core, test_shuffle_indices);
-    tcase_add_test(core, test_prefetch_names_the_next_batch);
-    suite_add_tcase(s, core);
-
-    TCase *progress = tcase_create("Progress");
-    tcase_add_test(progress, test_progress_lines);
-    tcase_add_test(progress, test_progress_bar_and_none);
-    suite_add_tcase(s, progress);
-
-    TCase *sample = tcase_create("Sample");
-    tcase_set_timeout(sample, 30);
-    tcase_add_test(sample, test_sample_data_training);
-    suite_add_tcase(s, sample);
-
-    TCase *limits = tcase_create("Limits");
-    tcase_add_test(limits, test_nan_input_stops_training);
-    tcase_add_test(limits, test_huge_learning_rate_stops_training);
-    tcase_add_test(limits, test_train_refuses_bad_setup);
-    suite_add_tcase(s, limits);
+    const TTest *core[] = { test_loss_goes_down_on_synthetic_data, test_epoch_loss_is_weighted_mean,
+                            test_every_epoch_is_a_permutation, test_shuffle_indices };
+    add_twice(s, "Core", 0, core, 4);
+    TCase *fast_only = tcase_create("Fast");   /* the prefetch hook: only the fast twin asks for it */
+    tcase_add_checked_fixture(fast_only, use_fast, NULL);
+    tcase_add_test(fast_only, test_prefetch_names_the_next_batch);
+    suite_add_tcase(s, fast_only);
+    const TTest *progress[] = { test_progress_lines, test_progress_bar_and_none };
+    add_twice(s, "Progress", 0, progress, 2);
+    const TTest *sample[] = { test_sample_data_training };
+    add_twice(s, "Sample", 30, sample, 1);
+    const TTest *limits[] = { test_nan_input_stops_training, test_huge_learning_rate_stops_training,
+                              test_train_refuses_bad_setup };
+    add_twice(s, "Limits", 0, limits, 3);
     return s;
 }

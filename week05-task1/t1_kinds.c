@@ -230,7 +230,7 @@ int t1_forward(t1_autoencoder *ae, const float *x, const float *target, int n, t
     if (rc != AE_OK || !terms) return rc;
 
     double mse;
-    mse_forward(&mse, ae->out, target, (size_t)n * FASHION_PIXELS);
+    ENGINE(mse_forward)(&mse, ae->out, target, (size_t)n * FASHION_PIXELS);
     const layer *enc = &ae->encoder->layers[0];
     t1_weight_row_sq_norms(ae->row_sq, enc->weight, r->code, FASHION_PIXELS);
     terms->mse = mse;
@@ -274,8 +274,8 @@ int t1_train_step(t1_autoencoder *ae, const float *x, const float *target, int n
         t1_contractive_backward(NULL, enc->d_weight, ae->code, enc->weight, ae->row_sq, r->encoder_act, n,
                                 FASHION_PIXELS, r->code, (float)(r->contractive / n));
 
-    adam_step(ae->encoder_opt, ae->encoder->params, ae->encoder->grads);
-    adam_step(ae->decoder_opt, ae->decoder->params, ae->decoder->grads);
+    ENGINE(adam_step)(ae->encoder_opt, ae->encoder->params, ae->encoder->grads);
+    ENGINE(adam_step)(ae->decoder_opt, ae->decoder->params, ae->decoder->grads);
     return AE_OK;
 }
 
@@ -389,7 +389,7 @@ int t1_evaluate(t1_autoencoder *ae, const batch_source *clean, const batch_sourc
         if (rc == AE_OK) rc = t1_forward(ae, x, target, n, NULL);
         if (rc != AE_OK) break;
         double mse;
-        mse_forward(&mse, ae->out, target, values);
+        ENGINE(mse_forward)(&mse, ae->out, target, values);
         s.clean_se += mse * (double)values;
         memcpy(clean_out, ae->out, values * sizeof *clean_out);
         t1_weight_row_sq_norms(ae->row_sq, ae->encoder->layers[0].weight, units, FASHION_PIXELS);
@@ -404,7 +404,7 @@ int t1_evaluate(t1_autoencoder *ae, const batch_source *clean, const batch_sourc
         rc = noisy->fill(noisy->ctx, index, n, noisy_x, target);
         if (rc == AE_OK) rc = t1_forward(ae, noisy_x, target, n, NULL);
         if (rc != AE_OK) break;
-        mse_forward(&mse, ae->out, target, values);
+        ENGINE(mse_forward)(&mse, ae->out, target, values);
         s.noisy_se += mse * (double)values;
         for (size_t k = 0; k < values; k++) {
             double d_in = (double)noisy_x[k] - x[k], d_out = (double)ae->out[k] - clean_out[k];

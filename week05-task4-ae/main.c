@@ -23,7 +23,9 @@
 #include "io/cli.h"
 #include "fast/cpu.h"
 #include "io/data.h"
+#include "engine.h"
 #include "error.h"
+#include "fast/fast.h"
 #include "io/fileio.h"
 #include "model.h"
 #include "optim.h"
@@ -435,7 +437,7 @@ static int train_model(run_context *ctx, model_run *r, model *m, gsl_rng *rng)
     char label[32];
     snprintf(label, sizeof label, "model %s", r->recipe.name);
     cfg.label = label;
-    int rc = train_fit(m, adam, r->recipe.loss, &ctx->sources.train, &ctx->sources.val, &cfg, rng, &r->history);
+    int rc = ENGINE(train_fit)(m, adam, r->recipe.loss, &ctx->sources.train, &ctx->sources.val, &cfg, rng, &r->history);
     optimizer_free(adam);
     if (rc != AE_OK) return rc;
 
@@ -494,11 +496,11 @@ static int run_model(run_context *ctx, model_run *r, int index)
         for (int e = 0; e <= last; e++) seconds += r->history.seconds[e];
         r->seconds_per_epoch = seconds / (last + 1);
         loss_spec mse = { LOSS_MSE, REDUCE_MEAN }, mae = { LOSS_MAE, REDUCE_MEAN };
-        if (opt->from_checkpoint) rc = evaluate_loss(m, r->recipe.loss, &ctx->sources.val, &r->val_loss);
+        if (opt->from_checkpoint) rc = ENGINE(evaluate_loss)(m, r->recipe.loss, &ctx->sources.val, &r->val_loss);
         else r->val_loss = r->history.val_loss[last];
         if (rc == AE_OK && r->recipe.loss.kind == LOSS_MSE) r->val_mse = r->val_loss;
-        else if (rc == AE_OK) rc = evaluate_loss(m, mse, &ctx->sources.val, &r->val_mse);
-        if (rc == AE_OK) rc = evaluate_loss(m, mae, &ctx->sources.val, &r->val_mae);
+        else if (rc == AE_OK) rc = ENGINE(evaluate_loss)(m, mse, &ctx->sources.val, &r->val_mse);
+        if (rc == AE_OK) rc = ENGINE(evaluate_loss)(m, mae, &ctx->sources.val, &r->val_mae);
     }
     if (rc == AE_OK) {
         printf("\nModel %s: %s parameters; after %d epoch%s train loss %.6f, validation loss %.6f (%s), "

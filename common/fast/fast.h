@@ -14,6 +14,9 @@
 
 #include "layer.h"
 #include "layers.h"
+#include "loss.h"
+#include "optim.h"
+#include "train.h"
 #include "fast/threads.h"   /* fast_model_forward, fast_model_backward */
 
 /* ---------------------------------------- dense: two matrix products (dense_gemm.c) */
@@ -44,6 +47,20 @@ void fast_relu_backward(float *d_in, const float *d_out, const float *in, size_t
 void fast_sigmoid_forward(float *out, const float *in, size_t n);
 void fast_sigmoid_backward(float *d_in, const float *d_out, const float *out, size_t n);
 void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of io/data.c's bytes_to_unit */
+
+/* ---------------------------------- losses: the squared error in eight chains (loss_fast.c) */
+int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n);
+void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n);
+
+/* -------------------------------------------- Adam, 16 parameters at a time (adam_fast.c) */
+void fast_optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end);
+void fast_optimizer_step(optimizer *opt, float *params, const float *grads);
+void fast_adam_step(optimizer *opt, float *params, const float *grads);
+
+/* ---------------------- training: threads, prefetching, the kernels above (train_fast.c) */
+int fast_train_fit(model *m, optimizer *opt, loss_spec loss, const batch_source *train, const batch_source *val,
+                   const train_config *cfg, gsl_rng *rng, train_history *history);
+int fast_evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mean_loss);
 
 /* ------------------------------------------------------------- the table's columns */
 void fast_dense_layer_forward(const layer *l, float *out, const float *in, float *work, int batch);

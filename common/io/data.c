@@ -4,7 +4,9 @@
  * Images stay uint8 (N, R, C); floats exist only for the batch being filled.
  */
 #include "io/data.h"
-#include "fast/cpu.h"
+#include "engine.h"
+#include "fast/fast.h"
+#include "fast/vector.h"
 #include "error.h"
 #include "io/fileio.h"
 
@@ -445,33 +447,10 @@ void fashion_mnist_free(fashion_mnist *fm)
     idx_free(&fm->test.labels);
 }
 
-/* x (n) = bytes (n) / 255: pixels to [0, 1]. Every batch goes through here, so on x86-64 with
- * AVX-512 (cpu.h) 16 bytes at a time are widened and multiplied, the same float operation as
- * the plain loop, which GCC leaves scalar at -O2. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define DATA_AVX512 1
-#include <immintrin.h>
-
-static __attribute__((target("avx512f"))) void bytes_to_unit_avx512(float *x, const uint8_t *bytes, size_t n)
+/* x (n) = bytes (n) / 255: pixels to [0, 1]. Every batch goes through here; its fast twin
+ * (fast/vector.c) does 16 bytes at a time, with the same float operation. */
+void bytes_to_unit(float *x, const uint8_t *bytes, size_t n)
 {
-    const __m512 scale = _mm512_set1_ps(1.0f / 255.0f);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512i wide = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(bytes + i)));
-        _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_cvtepi32_ps(wide), scale));
-    }
-    for (; i < n; i++) x[i] = bytes[i] * (1.0f / 255.0f);
-}
-#endif
-
-static void bytes_to_unit(float *restrict x, const uint8_t *restrict bytes, size_t n)
-{
-#ifdef DATA_AVX512
-    if (cpu_has_avx512()) {
-        bytes_to_unit_avx512(x, bytes, n);
-        return;
-    }
-#endif
     const float scale = 1.0f / 255.0f;
     for (size_t p = 0; p < n; p++) x[p] = bytes[p] * scale;   /* x = byte / 255 */
 }
@@ -480,7 +459,7 @@ void images_to_float(float *x, const idx_array *images, const size_t *index, int
 {
     const size_t pixels = images->item_size;
     for (int i = 0; i < n; i++)
-        bytes_to_unit(x + (size_t)i * pixels, images->data + (index ? index[i] : (size_t)i) * pixels, pixels);
+        ENGINE(bytes_to_unit)(x + (size_t)i * pixels, images->data + (index ? index[i] : (size_t)i) * pixels, pixels);
 }
 
 /* ---- the noisy batch source ---- */
@@ -532,7 +511,7 @@ static int image_fill(void *opaque, const size_t *index, int n, float *x, float 
                             index[i], image, images->count);
         const uint8_t *bytes = images->data + image * pixels;
         float *xi = x + (size_t)i * pixels;
-        bytes_to_unit(xi, bytes, pixels);
+        ENGINE(bytes_to_unit)(xi, bytes, pixels);
         if (y) memcpy(y + (size_t)i * pixels, xi, pixels * sizeof *xi);   /* target: the clean image */
         if (ctx->noise_factor > 0) {
             image_noise(noise, pixels, ctx->noise_seed, image);
@@ -559,13 +538,7 @@ static void image_prefetch(void *opaque, const size_t *index, int n)
         if (index[i] >= count) continue;                /* fill reports it */
         size_t image = ctx->subset ? ctx->subset[index[i]] : index[i];
         if (image >= images->count) continue;
-        const uint8_t *bytes = images->data + image * pixels;
-#ifdef __GNUC__
-        for (size_t p = 0; p < pixels; p += 64) __builtin_prefetch(bytes + p, 0, 3);   /* a cache line each */
-        __builtin_prefetch(bytes + pixels - 1, 0, 3);
-#else
-        (void)bytes;
-#endif
+        vec_prefetch(images->data + image * pixels, pixels);
     }
 }
 

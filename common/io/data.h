@@ -66,6 +66,8 @@ int fashion_mnist_locate(char *dir, size_t len, const char *data_opt, int *is_sa
 int fashion_mnist_load(fashion_mnist *fm, const char *dir, size_t limit);
 void fashion_mnist_free(fashion_mnist *fm);
 
+/* x (n) = bytes (n) / 255 */
+void bytes_to_unit(float *x, const uint8_t *bytes, size_t n);
 /* x (n, pixels) = images[index[i]] / 255; index NULL means images 0..n-1. */
 void images_to_float(float *x, const idx_array *images, const size_t *index, int n);
 
