@@ -24,6 +24,7 @@
 #include "error.h"
 #include "io/fileio.h"
 #include "io/results.h"
+#include "checkpoint.h"
 #include "engine.h"
 #include "fast/fast.h"
 #include "testutil.h"
@@ -488,7 +489,7 @@ START_TEST(test_checkpoint_round_trip)
         ck_assert_int_eq(ENGINE(train_fit)(trained, adam, r.loss, &sources.train, NULL, &cfg, rng, NULL), AE_OK);
         char path[4096];
         snprintf(path, sizeof path, "%s/model_%s.ckpt", test_tmpdir(), r.name);
-        ck_assert_int_eq(model_save(trained, path), AE_OK);
+        ck_assert_int_eq(checkpoint_save(trained, path), AE_OK);
         ck_assert_int_eq(ae_model_create(&fresh, &r, 16, rng), AE_OK);   /* other weights from the generator */
 
         const int n = 20;   /* more than one batch of 16 */
@@ -498,7 +499,7 @@ START_TEST(test_checkpoint_round_trip)
         ck_assert_int_eq(ae_reconstruct(trained, x, n, a), AE_OK);
         ck_assert_int_eq(ae_reconstruct(fresh, x, n, b), AE_OK);
         ck_assert_msg(max_abs_diff(a, b, (size_t)n * 784) > 1e-3, "the fresh model already agrees: no test");
-        ck_assert_int_eq(model_load(fresh, path), AE_OK);
+        ck_assert_int_eq(checkpoint_load(fresh, path), AE_OK);
         ck_assert_int_eq(ae_reconstruct(fresh, x, n, b), AE_OK);
         ck_assert_double_eq(max_abs_diff(a, b, (size_t)n * 784), 0.0);   /* bit for bit */
         /* ae_reconstruct against one forward of each image alone */
@@ -511,7 +512,7 @@ START_TEST(test_checkpoint_round_trip)
         model *wrong;
         ck_assert_int_eq(ae_recipe_builtin(&other, AE_TASK_RECONSTRUCTION, 2), AE_OK);
         ck_assert_int_eq(ae_model_create(&wrong, &other, 16, rng), AE_OK);
-        ck_assert_int_eq(model_load(wrong, path), AE_EFORMAT);
+        ck_assert_int_eq(checkpoint_load(wrong, path), AE_EFORMAT);
         model_free(wrong);
 
         free(x);

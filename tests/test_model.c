@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "io/fileio.h"
+#include "checkpoint.h"
 #include "model.h"
 #include "testutil.h"
 
@@ -320,7 +321,7 @@ static long file_size(const char *path)
 static void assert_refused(model *m, const char *path, int code, const char *words)
 {
     error_clear();
-    ck_assert_int_eq(model_load(m, path), code);
+    ck_assert_int_eq(checkpoint_load(m, path), code);
     ck_assert_msg(strstr(error_message(), path) != NULL, "message does not name the file: %s", error_message());
     ck_assert_msg(strstr(error_message(), words) != NULL, "message lacks \"%s\": %s", words, error_message());
 }
@@ -337,7 +338,7 @@ START_TEST(test_checkpoint_round_trip_and_refusals)
     ck_assert_int_eq(model_build(saved, 2, rng), AE_OK);
     for (int i = 0; i < saved->n_layers; i++)   /* nonzero biases, so they must round-trip too */
         fill_uniform(saved->layers[i].bias, saved->layers[i].n_bias, -0.2, 0.2, rng);
-    ck_assert_int_eq(model_save(saved, good), AE_OK);
+    ck_assert_int_eq(checkpoint_save(saved, good), AE_OK);
     /* magic, version, input shape, 5 layers × (kind, act, 1+3 output, 1+4 weight, bias) = 12 words each,
      * parameter count, parameters, checksum */
     long header = 8 + 4 + 4 * 4 + 4 + 5 * 12 * 4 + 8;
@@ -346,7 +347,7 @@ START_TEST(test_checkpoint_round_trip_and_refusals)
     model *loaded = model_b();
     ck_assert_int_eq(model_build(loaded, 2, rng), AE_OK);   /* different initial weights */
     ck_assert_int_ne(memcmp(loaded->params, saved->params, 3217 * sizeof(float)), 0);
-    ck_assert_int_eq(model_load(loaded, good), AE_OK);
+    ck_assert_int_eq(checkpoint_load(loaded, good), AE_OK);
     ck_assert_int_eq(memcmp(loaded->params, saved->params, 3217 * sizeof(float)), 0);
 
     float x[2 * 784];
@@ -451,14 +452,14 @@ START_TEST(test_model_refuses_wrong_state)
     const char *dir = test_tmpdir();
     char path[512];
     snprintf(path, sizeof path, "%s/missing-folder/m.ckpt", dir);
-    ck_assert_int_eq(model_save(m, path), AE_EIO);
+    ck_assert_int_eq(checkpoint_save(m, path), AE_EIO);
     ck_assert(!file_exists(path));
     model *unbuilt = model_alloc(1, (int[]){3});
     model_add(unbuilt, layer_dense(2, ACT_TANH));
     snprintf(path, sizeof path, "%s/m.ckpt", dir);
-    ck_assert_int_eq(model_save(unbuilt, path), AE_ESTATE);
-    ck_assert_int_eq(model_save(m, path), AE_OK);
-    ck_assert_int_eq(model_load(unbuilt, path), AE_ESTATE);
+    ck_assert_int_eq(checkpoint_save(unbuilt, path), AE_ESTATE);
+    ck_assert_int_eq(checkpoint_save(m, path), AE_OK);
+    ck_assert_int_eq(checkpoint_load(unbuilt, path), AE_ESTATE);
     model_free(unbuilt);
     model_free(m);
     gsl_rng_free(rng);

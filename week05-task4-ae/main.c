@@ -27,6 +27,7 @@
 #include "error.h"
 #include "fast/fast.h"
 #include "io/fileio.h"
+#include "checkpoint.h"
 #include "model.h"
 #include "optim.h"
 #include "io/plot.h"
@@ -443,7 +444,7 @@ static int train_model(run_context *ctx, model_run *r, model *m, gsl_rng *rng)
 
     char path[AE_PATH_MAX];
     rc = checkpoint_path(path, sizeof path, ctx, r->recipe.name);
-    if (rc == AE_OK) rc = model_save(m, path);
+    if (rc == AE_OK) rc = checkpoint_save(m, path);
     if (rc == AE_OK) rc = write_history(ctx, r);
     return rc;
 }
@@ -477,7 +478,7 @@ static int run_model(run_context *ctx, model_run *r, int index)
     if (opt->from_checkpoint) {
         char path[AE_PATH_MAX];
         rc = checkpoint_path(path, sizeof path, ctx, r->recipe.name);
-        if (rc == AE_OK) rc = model_load(m, path);
+        if (rc == AE_OK) rc = checkpoint_load(m, path);
         if (rc == AE_OK) rc = read_history(ctx, r);
         if (rc == AE_OK)
             printf("Loaded %s (trained for %d epochs); not training.\n", path, r->history.epochs_run);
