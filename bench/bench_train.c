@@ -33,7 +33,8 @@ static const program_info prog_info = {
     "bench_train",
     "trains Task 4's model A or B on the full Fashion-MNIST and prints time, losses and peak memory",
     "Example: bench_train --model B --epochs 3 --threads 2 --data /path/to/fashion-mnist\n"
-    "Run by `make bench` (bench/run.sh), which compares the figures with PyTorch's."
+    "Run by `make bench` (bench/run.sh), which compares the figures with PyTorch's.",
+    CLI_USES_DATA | CLI_TRAINS
 };
 
 enum { MODEL_A, MODEL_B };
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
     common_options common = common_defaults(prog_info.name, 10);
     int rc = cli_parse(argc, argv, &prog_info, options, (int)(sizeof options / sizeof options[0]), &common);
     if (rc == CLI_HELP) return 0;
+    if (rc == AE_OK) rc = cli_threads(&common, &threads, cli_seen(options, (int)(sizeof options / sizeof options[0]), "threads"));
     if (rc != AE_OK) return cli_fail(&prog_info);
 
     char dir[4096];

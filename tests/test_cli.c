@@ -9,7 +9,7 @@
 #include "error.h"
 #include "testutil.h"
 
-static const program_info prog = {"test-prog", "a program for tests", NULL};
+static const program_info prog = {"test-prog", "a program for tests", NULL, CLI_USES_DATA | CLI_TRAINS};
 
 /* The options a typical program declares, with their defaults. */
 static int steps;

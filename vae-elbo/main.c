@@ -64,6 +64,7 @@ static const program_info prog_info = {
     "  vae-elbo --train --model conv --conv-epochs 5 --beta 2\n"
     "\n"
     "Writes results.tsv (and with --train the figures as .dat, .gp and .png) into the --out folder.",
+    CLI_USES_DATA | CLI_TRAINS
 };
 
 /* Everything the options say. */
@@ -1219,6 +1220,9 @@ int main(int argc, char **argv)
     int rc = cli_parse(argc, argv, &prog_info, options_table, (int)(sizeof options_table / sizeof options_table[0]),
                        &common);
     if (rc == CLI_HELP) return 0;
+    if (rc == AE_OK)
+        rc = cli_threads(&common, &opt.threads,
+                         cli_seen(options_table, (int)(sizeof options_table / sizeof options_table[0]), "threads"));
     if (rc != AE_OK) return cli_fail(&prog_info);
 
     /* every value checked before anything is written */

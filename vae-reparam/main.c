@@ -234,6 +234,7 @@ int main(int argc, char **argv)
         "and pathwise against score-function gradients",
         "Example:\n  vae-reparam --mu 0.5,-1.0 --logvar -0.5,0.7 --samples 100000 --seed 42\n"
         "Writes results.tsv, sampling.png and estimator_variance.png into the output folder.",
+        0,                         /* no data, no training: --data, --epochs and --plain are refused */
     };
     common_options common = common_defaults(PROGRAM, 1);
     int rc = cli_parse(argc, argv, &prog, options, (int)(sizeof options / sizeof options[0]), &common);

@@ -16,6 +16,7 @@
 #include "io/cli.h"
 #include "fast/cpu.h"
 #include "io/data.h"
+#include "engine.h"
 #include "error.h"
 #include "io/fileio.h"
 #include "io/plot.h"
@@ -56,6 +57,7 @@ static const program_info prog_info = {
     "ae_vae_table.md and the figures (.dat, .gp and .png): kinds_loss, kinds_clean, kinds_noisy,\n"
     "kinds_noise, kinds_filters, ae_vae_terms, latent_codes, latent_grid_ae, latent_grid_vae,\n"
     "pair_average, prior_samples, prior_samples_2d.",
+    CLI_USES_DATA | CLI_TRAINS
 };
 
 static const char *const PART_CHOICES = "all|kinds|vae";
@@ -1158,6 +1160,7 @@ static int run(run_context *ctx)
     rc |= results_add_double(ctx->res, "lr", opt->lr);
     rc |= results_add_double(ctx->res, "noise_factor", opt->noise);
     rc |= results_add_int(ctx->res, "threads", opt->threads);
+    rc |= results_add_text(ctx->res, "engine", engine_name());
     rc |= results_add_int(ctx->res, "seed", (long)ctx->common->seed);
     if (rc != AE_OK) rc = error_code();
     double started = now_seconds();
@@ -1200,6 +1203,7 @@ int main(int argc, char **argv)
     common_options common = common_defaults(PROGRAM, 5);
     int rc = cli_parse(argc, argv, &prog_info, table, n_table, &common);
     if (rc == CLI_HELP) return 0;
+    if (rc == AE_OK) rc = cli_threads(&common, &opt.threads, cli_seen(table, n_table, "threads"));
     if (rc != AE_OK) return cli_fail(&prog_info);
     /* the lanes split each batch; a lane's matrix products run on one thread */
     if ((rc = blas_set_threads(1)) != AE_OK) {

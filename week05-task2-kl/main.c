@@ -32,6 +32,7 @@ static const program_info prog_info = {
     "  week05-task2-kl --steps 40 --out /tmp/kl   a coarse sweep into another folder\n"
     "\n"
     "Writes results.tsv, kl_sweep.dat, kl_sweep.gp and kl_sweep.png into the --out folder.",
+    0,                         /* no data, no training: --data, --epochs and --plain are refused */
 };
 
 /* One divergence of part (a), with its sum written out. */

@@ -1130,6 +1130,7 @@ int main(int argc, char **argv)
         "  " PROGRAM " --input \"0,1;2,3\" --kernel \"0,1;2,3\" --stride 2\n"
         "  " PROGRAM " --input \"1,2,3;4,5,6\" --kernel \"1;-1\" --stride 2 --padding 1 --output-padding 1\n"
         "  " PROGRAM " --shape 7,3,2,1,1\n",
+        0,                         /* no data, no training: --data, --epochs and --plain are refused */
     };
     common_options common = common_defaults(PROGRAM, 1);
     int rc = cli_parse(argc, argv, &info, opts, n_opts, &common);

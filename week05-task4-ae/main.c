@@ -74,6 +74,7 @@ static const program_info prog_info = {
     "Writes into the --out folder (default out/week05-task4-ae/<task>): loss_curves.png and\n"
     "loss_curves_<M>.png, reconstructions_<M>.png, anomaly_histogram_<M>.png (anomaly), comparison.md,\n"
     "results.tsv, and <task>_model_<M>.ckpt with <task>_model_<M>_history.tsv for --from-checkpoint.",
+    CLI_USES_DATA | CLI_TRAINS
 };
 
 static const char *const MODEL_CHOICES = "A|B|C|D|all";
@@ -645,6 +646,7 @@ static int run(run_context *ctx, model_run *runs, int n_runs)
     rc |= results_add_int(ctx->res, "batch", opt->batch);
     rc |= results_add_double(ctx->res, "lr", opt->lr);
     rc |= results_add_int(ctx->res, "threads", opt->threads);
+    rc |= results_add_text(ctx->res, "engine", engine_name());
     rc |= results_add_int(ctx->res, "seed", (long)ctx->common->seed);
     rc |= results_add_int(ctx->res, "from_checkpoint", opt->from_checkpoint);
     if (ctx->task == AE_TASK_DENOISING) rc |= results_add_double(ctx->res, "noise_factor", opt->noise);
@@ -748,6 +750,7 @@ int main(int argc, char **argv)
     snprintf(common.out_dir, sizeof common.out_dir, "%s", OUT_PLACEHOLDER);
     int rc = cli_parse(argc, argv, &prog_info, table, n_table, &common);
     if (rc == CLI_HELP) return 0;
+    if (rc == AE_OK) rc = cli_threads(&common, &opt.threads, cli_seen(table, n_table, "threads"));
     if (rc != AE_OK) return cli_fail(&prog_info);
     if (strcmp(common.out_dir, OUT_PLACEHOLDER) == 0)
         snprintf(common.out_dir, sizeof common.out_dir, "out/%s/%s", PROGRAM, ae_task_name((ae_task)opt.task));

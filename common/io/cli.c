@@ -1,6 +1,7 @@
 /* cli.c: the shared command-line parser (see cli.h). */
 #include "io/cli.h"
 #include "io/data.h"
+#include "engine.h"
 #include "error.h"
 #include "io/fileio.h"
 
@@ -13,7 +14,7 @@
 
 enum {
     COMMON_OUT = 1000, COMMON_SEED, COMMON_DATA, COMMON_LIMIT, COMMON_EPOCHS,
-    COMMON_QUIET, COMMON_NO_PLOT, COMMON_HELP
+    COMMON_QUIET, COMMON_NO_PLOT, COMMON_HELP, COMMON_PLAIN
 };
 #define PROGRAM_OPTION_BASE 2000
 #define MAX_OPTIONS 64
@@ -160,11 +161,27 @@ static int set_option(cli_option *opt, const char *arg)
     return AE_ERROR(AE_EINVAL, "%s: unknown option type", what);
 }
 
+/* The shared options a program must declare in program_info.uses, and what they need. */
+static int check_uses(int id, const program_info *prog)
+{
+    if ((id == COMMON_DATA || id == COMMON_LIMIT) && !(prog->uses & CLI_USES_DATA))
+        return AE_ERROR(AE_EINVAL, "--%s: %s reads no data set; leave the option out", id == COMMON_DATA ? "data" : "limit",
+                        prog->name);
+    if ((id == COMMON_EPOCHS || id == COMMON_PLAIN) && !(prog->uses & CLI_TRAINS))
+        return AE_ERROR(AE_EINVAL, "--%s: %s trains no model; leave the option out", id == COMMON_EPOCHS ? "epochs" : "plain",
+                        prog->name);
+    return AE_OK;
+}
+
 static int set_common(int id, const char *arg, common_options *c)
 {
     long v;
     int rc;
     switch (id) {
+    case COMMON_PLAIN:
+        c->plain = 1;
+        engine_set_plain(1);
+        return AE_OK;
     case COMMON_OUT:
         if (!arg[0]) return AE_ERROR(AE_EINVAL, "--out: the folder name is empty");
         if (strlen(arg) >= sizeof c->out_dir) return AE_ERROR(AE_EINVAL, "--out: the folder name is too long");
@@ -224,6 +241,7 @@ int cli_parse(int argc, char **argv, const program_info *prog,
         {"quiet", no_argument, NULL, COMMON_QUIET},
         {"no-plot", no_argument, NULL, COMMON_NO_PLOT},
         {"help", no_argument, NULL, COMMON_HELP},
+        {"plain", no_argument, NULL, COMMON_PLAIN},
     };
     for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) table[n++] = shared[i];
     memset(&table[n], 0, sizeof table[n]);
@@ -246,7 +264,7 @@ int cli_parse(int argc, char **argv, const program_info *prog,
         if (c == ':') return AE_ERROR(AE_EINVAL, "option '%s' needs a value", argv[optind - 1]);
         int rc;
         if (c >= PROGRAM_OPTION_BASE) rc = set_option(&options[c - PROGRAM_OPTION_BASE], optarg);
-        else rc = set_common(c, optarg, common);
+        else if ((rc = check_uses(c, prog)) == AE_OK) rc = set_common(c, optarg, common);
         if (rc != AE_OK) return rc;
     }
     if (optind < argc)
@@ -293,17 +311,40 @@ void cli_print_help(FILE *out, const program_info *prog,
     print_row(out, "--out DIR", "folder for results.tsv, .dat, .gp and .png files", common->out_dir);
     snprintf(def, sizeof def, "%lu", common->seed);
     print_row(out, "--seed N", "seed of every random draw; the same seed gives the same numbers", def);
-    print_row(out, "--data DIR", "Fashion-MNIST folder",
-              common->data_dir ? common->data_dir
-                               : "$FASHION_MNIST_DIR, else data/fashion-mnist, else the bundled sample");
-    snprintf(def, sizeof def, "%ld", common->limit);
-    print_row(out, "--limit N", "use only the first N samples of each split (0: all)", def);
-    snprintf(def, sizeof def, "%d", common->epochs);
-    print_row(out, "--epochs N", "training epochs, for programs that train", def);
+    if (prog->uses & CLI_USES_DATA) {
+        print_row(out, "--data DIR", "Fashion-MNIST folder",
+                  common->data_dir ? common->data_dir
+                                   : "$FASHION_MNIST_DIR, else data/fashion-mnist, else the bundled sample");
+        snprintf(def, sizeof def, "%ld", common->limit);
+        print_row(out, "--limit N", "use only the first N samples of each split (0: all)", def);
+    }
+    if (prog->uses & CLI_TRAINS) {
+        snprintf(def, sizeof def, "%d", common->epochs);
+        print_row(out, "--epochs N", "training epochs", def);
+        print_row(out, "--plain", "run exactly the plain code of common/ (its loops, on one thread) instead of "
+                  "its fast twins in common/fast/: slower, the same results up to float rounding", NULL);
+    }
     print_row(out, "--quiet", "no progress output", NULL);
     print_row(out, "--no-plot", "write .dat and .gp files but do not run gnuplot", NULL);
     print_row(out, "--help", "this text", NULL);
     if (prog->usage_extra) fprintf(out, "\n%s\n", prog->usage_extra);
+}
+
+int cli_seen(const cli_option *options, int n_options, const char *name)
+{
+    for (int i = 0; i < n_options; i++)
+        if (strcmp(options[i].name, name) == 0) return options[i].seen;
+    return 0;
+}
+
+int cli_threads(const common_options *common, int *threads, int threads_seen)
+{
+    if (!common->plain) return AE_OK;
+    if (threads_seen && *threads > 1)
+        return AE_ERROR(AE_EINVAL, "--plain runs the plain code on one thread, not %d: leave out --threads or give "
+                        "--threads 1", *threads);
+    *threads = 1;
+    return AE_OK;
 }
 
 int cli_fail(const program_info *prog)

@@ -2,8 +2,10 @@
  *
  * A program declares its own options as a table of cli_option, each pointing
  * at the variable that holds its default and receives its value; the shared
- * options (--help, --out, --seed, --data, --limit, --epochs, --quiet,
- * --no-plot) are always there. --help lists every option with its default.
+ * options (--help, --out, --seed, --quiet, --no-plot, and --data, --limit, --epochs
+ * and --plain for the programs that use them: program_info.uses) are always there.
+ * --help lists every option with its default. --plain switches the engine to the plain
+ * code (engine_set_plain) as it is parsed.
  *
  *     static double p1 = 0.4;
  *     cli_option opts[] = {
@@ -47,6 +49,7 @@ typedef struct {
 
 typedef struct {
     char out_dir[4096];        /* --out DIR, default out/<program> */
+    int plain;                 /* --plain: the plain code of common/ on one thread (engine.h) */
     unsigned long seed;        /* --seed N, default 42 */
     const char *data_dir;      /* --data DIR, default NULL: $FASHION_MNIST_DIR, then data/fashion-mnist */
     long limit;                /* --limit N, default 0: all samples */
@@ -56,10 +59,18 @@ typedef struct {
     int epochs_seen, limit_seen, seed_seen;
 } common_options;
 
+/* Which of the shared options beyond --out, --seed, --quiet, --no-plot and --help a program takes
+ * (program_info.uses); the others are refused with a message saying the program does not use them. */
+enum {
+    CLI_USES_DATA = 1,         /* --data DIR, --limit N: it reads Fashion-MNIST */
+    CLI_TRAINS = 2             /* --epochs N, --plain: it trains models */
+};
+
 typedef struct {
     const char *name;          /* "week05-task2-kl" */
     const char *summary;       /* one line: what the program shows */
     const char *usage_extra;   /* optional paragraph after the option list (examples), or NULL */
+    int uses;                  /* CLI_USES_DATA | CLI_TRAINS, or 0 */
 } program_info;
 
 /* The shared defaults: out/<name>, seed 42, no data dir, no limit, epochs as given. */
@@ -73,6 +84,11 @@ int cli_parse(int argc, char **argv, const program_info *prog,
 /* Writes the help text: summary, usage, every option with its default. */
 void cli_print_help(FILE *out, const program_info *prog,
                     const cli_option *options, int n_options, const common_options *common);
+/* 1 when the option of that name was given on the command line. */
+int cli_seen(const cli_option *options, int n_options, const char *name);
+/* The threads a program that trains runs on: *threads as given, or 1 under --plain (the plain code
+ * runs on one thread); AE_EINVAL when --plain comes with --threads above 1 (threads_seen). */
+int cli_threads(const common_options *common, int *threads, int threads_seen);
 /* Prints "NAME: <message>\nTry 'NAME --help' for the list of options.\n" to stderr; returns CLI_EXIT_USAGE. */
 int cli_fail(const program_info *prog);
 
