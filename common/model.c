@@ -21,6 +21,7 @@
 #include "init.h"
 #include "tensor.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,27 @@ void model_free(model *m)
     free(m);
 }
 
+static int model_append(model *m, layer_spec spec);
+
+/* The first failure of model_add, kept for model_build: a model written line by line, as in Keras,
+ * is checked once, at the end. */
+static int add_failed(model *m, int rc)
+{
+    if (!m->add_error) {
+        m->add_error = rc;
+        snprintf(m->add_message, sizeof m->add_message, "%s", error_message());
+    }
+    return rc;
+}
+
 int model_add(model *m, layer_spec spec)
+{
+    int rc = model_append(m, spec);
+    return rc == AE_OK ? AE_OK : add_failed(m, rc);
+}
+
+/* model_add without the memory of an earlier failure. */
+static int model_append(model *m, layer_spec spec)
 {
     if (m->max_batch > 0)
         return AE_ERROR(AE_ESTATE, "cannot add a layer to a model that is already built");
@@ -123,6 +144,7 @@ static void free_plan(model *m)
 
 int model_build(model *m, int max_batch, gsl_rng *rng)
 {
+    if (m->add_error) return AE_ERROR(m->add_error, "%s", m->add_message);   /* a layer that did not fit */
     if (m->max_batch > 0) return AE_ERROR(AE_ESTATE, "the model is already built");
     if (m->n_layers == 0) return AE_ERROR(AE_ESTATE, "the model has no layers to build");
     if (max_batch < 1) return AE_ERROR(AE_EINVAL, "the largest batch must be at least 1, not %d", max_batch);

@@ -1,9 +1,9 @@
 /* model.h: a sequential model: layers applied one after the other.
  *
  *     model *m = model_alloc(1, (int[]){784});          // per-sample input shape
- *     model_add(m, layer_dense(64, ACT_RELU));
+ *     model_add(m, layer_dense(64, ACT_RELU));           // Dense(64, activation='relu')
  *     model_add(m, layer_dense(784, ACT_SIGMOID));
- *     model_build(m, 32, rng);                           // max batch; Glorot init
+ *     model_build(m, 32, rng);                           // max batch; Glorot init; AE_OK or the first error
  *     model_forward(m, x, 32, &y);                       // x (32, 784) → y (32, 784)
  *     model_zero_grad(m); model_backward(m, d_y, 32);    // grads += ∂L/∂params
  *
@@ -45,6 +45,8 @@ typedef struct model {
     size_t work_floats;
     float *d_input;                /* (max_batch, in_size): ∂L/∂input after model_backward, when requested */
     int want_input_grad;
+    int add_error;                 /* the first failure of model_add (AE_OK: none), and its message */
+    char add_message[512];
     const float *last_input;       /* the x of the last forward, read by backward */
     int last_batch;
     /* Speed, owned by common/fast/threads.c (model_set_threads); the plain code never reads them. */
@@ -58,7 +60,14 @@ model *model_alloc(int in_ndim, const int *in_shape);
 void model_free(model *m);         /* NULL is a no-op */
 
 /* Appends a layer and works out its output shape. AE_EINVAL (message names the layer
- * and the shapes) when the layer does not fit the current output shape. */
+ * and the shapes) when the layer does not fit the current output shape; the layer is then
+ * not added. The first failure is kept, and model_build returns it again (a model whose code
+ * asked for a layer it does not have is not built), so that a model can be written layer by
+ * layer, as in Keras, and checked once:
+ *     model_add(m, layer_flatten());
+ *     model_add(m, layer_dense(64, ACT_RELU));
+ *     model_add(m, layer_dense(784, ACT_SIGMOID));
+ *     int rc = model_build(m, 32, rng);     // the first layer that did not fit, if one did not */
 int model_add(model *m, layer_spec spec);
 /* Requests ∂L/∂input from backward (a VAE's decoder passes it back to the encoder). Before model_build. */
 void model_request_input_grad(model *m);

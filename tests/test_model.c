@@ -429,6 +429,23 @@ START_TEST(test_model_add_refuses_misfits)
 }
 END_TEST
 
+/* Written line by line as in Keras, with no check after each add: model_build says what went wrong first. */
+START_TEST(test_model_build_reports_first_misfit)
+{
+    gsl_rng *rng = test_rng(12);
+    model *m = model_alloc(3, (int[]){1, 28, 28});
+    model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_dense(64, ACT_RELU));                     /* no Flatten: refused, not added */
+    model_add(m, layer_reshape(3, (int[]){2, 10, 10}));         /* refused too: the first one counts */
+    error_clear();
+    ck_assert_int_eq(model_build(m, 4, rng), AE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(error_message(), "layer 2 (Dense)"));
+    ck_assert_int_eq(m->max_batch, 0);
+    model_free(m);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(test_model_refuses_wrong_state)
 {
     gsl_rng *rng = test_rng(5);
@@ -486,6 +503,7 @@ Suite *model_suite(void)
 
     TCase *limits = tcase_create("Limits");
     tcase_add_test(limits, test_model_add_refuses_misfits);
+    tcase_add_test(limits, test_model_build_reports_first_misfit);
     tcase_add_test(limits, test_model_refuses_wrong_state);
     suite_add_tcase(s, limits);
     return s;

@@ -1,0 +1,230 @@
+/* program.c: a program's run, from its output folder to its exit status (see program.h). */
+#include "io/program.h"
+#include "engine.h"
+#include "error.h"
+#include "io/fileio.h"
+#include "io/plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double program_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void program_heading(const char *text)
+{
+    printf("\n%s\n", text);
+    for (const char *c = text; *c; c++)
+        if ((*c & 0xC0) != 0x80) putchar('=');   /* one '=' per character, not per UTF-8 byte */
+    putchar('\n');
+}
+
+int program_error_prefix(const char *prefix, int code)
+{
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", error_message());   /* AE_ERROR is about to overwrite it */
+    return AE_ERROR(code, "%s: %s", prefix, reason);
+}
+
+/* A file can be made in dir: made and removed again. */
+static int check_writable(const char *dir)
+{
+    char probe[AE_PATH_MAX];
+    int rc = path_join(probe, sizeof probe, dir, ".write-test.tmp");
+    if (rc != AE_OK) return rc;
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST) {   /* left by a killed run: ours to remove */
+        unlink(probe);
+        fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    }
+    if (fd < 0)
+        return AE_ERROR(AE_EIO, "--out %s: cannot write there (%s); give a folder you may write to", dir,
+                        strerror(errno));
+    close(fd);
+    unlink(probe);
+    return AE_OK;
+}
+
+int program_begin(program_run *run, const program_info *info, const common_options *common)
+{
+    memset(run, 0, sizeof *run);
+    run->info = info;
+    run->common = common;
+    run->out_dir = common->out_dir;
+    run->started = program_seconds();
+    run->res = results_alloc();
+    if (!run->res) return AE_ERROR(AE_ENOMEM, "out of memory for the results");
+    struct stat st;
+    run->made_dir = stat(common->out_dir, &st) != 0;
+    int rc = mkdir_p(common->out_dir);
+    if (rc != AE_OK) return program_error_prefix("--out", rc);
+    return check_writable(common->out_dir);
+}
+
+int program_end(program_run *run, int rc)
+{
+    if (rc == AE_OK) rc = results_write(run->res, run->out_dir);
+    if (rc == AE_OK) {
+        printf("\nWrote %s/: results.tsv", run->out_dir);
+        if (run->figures > 0)
+            printf(" and %d figure%s (.dat, .gp%s)", run->figures, run->figures == 1 ? "" : "s",
+                   run->common->no_plot || !gnuplot_available() ? "" : ", .png");
+        printf(".\n");
+    } else {
+        fflush(stdout);
+        fprintf(stderr, "%s: %s\n", run->info->name, error_message());
+        if (run->made_dir) rmdir(run->out_dir);   /* a folder this run made and left empty goes again */
+    }
+    results_free(run->res);
+    run->res = NULL;
+    return rc == AE_OK ? 0 : 1;
+}
+
+int program_record_setup(program_run *run, int threads, const char *data_dir, int data_is_sample)
+{
+    int rc = program_result_int(run, (long)run->common->seed, "seed");
+    if (rc == AE_OK) rc = program_result_text(run, engine_name(), "engine");
+    if (rc == AE_OK) rc = program_result_int(run, threads, "threads");
+    if (rc == AE_OK && data_dir) rc = program_result_text(run, data_dir, "data_folder");
+    if (rc == AE_OK && data_dir) rc = program_result_int(run, data_is_sample, "data_is_sample");
+    return rc;
+}
+
+/* key = the formatted key; AE_EINVAL when it does not fit. */
+static int format_key(char *key, size_t len, const char *format, va_list args)
+{
+    int n = vsnprintf(key, len, format, args);
+    if (n < 0 || (size_t)n >= len) return AE_ERROR(AE_EINVAL, "a result key longer than %zu characters", len - 1);
+    return AE_OK;
+}
+
+int program_result(program_run *run, double value, const char *key_format, ...)
+{
+    char key[160];
+    va_list args;
+    va_start(args, key_format);
+    int rc = format_key(key, sizeof key, key_format, args);
+    va_end(args);
+    return rc == AE_OK ? results_add_double(run->res, key, value) : rc;
+}
+
+int program_result_int(program_run *run, long value, const char *key_format, ...)
+{
+    char key[160];
+    va_list args;
+    va_start(args, key_format);
+    int rc = format_key(key, sizeof key, key_format, args);
+    va_end(args);
+    return rc == AE_OK ? results_add_int(run->res, key, value) : rc;
+}
+
+int program_result_text(program_run *run, const char *value, const char *key_format, ...)
+{
+    char key[160];
+    va_list args;
+    va_start(args, key_format);
+    int rc = format_key(key, sizeof key, key_format, args);
+    va_end(args);
+    return rc == AE_OK ? results_add_text(run->res, key, value) : rc;
+}
+
+int program_path(const program_run *run, char *path, size_t len, const char *name_format, ...)
+{
+    char name[256];
+    va_list args;
+    va_start(args, name_format);
+    int n = vsnprintf(name, sizeof name, name_format, args);
+    va_end(args);
+    if (n < 0 || (size_t)n >= sizeof name) return AE_ERROR(AE_EINVAL, "a file name longer than %zu characters", sizeof name - 1);
+    return path_join(path, len, run->out_dir, name);
+}
+
+int program_render(program_run *run, const char *name)
+{
+    run->figures++;
+    if (run->common->no_plot) return AE_OK;
+    int rendered;
+    return plot_render(run->out_dir, name, &rendered);
+}
+
+/* ------------------------------------------------------------ histories */
+
+int history_write(const char *path, const char *title, const history_meta *meta, int n_meta,
+                  const train_history *history, const char *program)
+{
+    atomic_file af;
+    int rc = atomic_open(&af, path);
+    if (rc != AE_OK) return rc;
+    fprintf(af.fp, "# %s: %s\n", program, title);
+    for (int k = 0; k < n_meta; k++) fprintf(af.fp, "# %s %s\n", meta[k].key, meta[k].value);
+    fprintf(af.fp, "# epoch\ttrain_loss\tval_loss\tseconds\n");
+    for (int e = 0; e < history->epochs_run; e++)
+        fprintf(af.fp, "%d\t%.17g\t%.17g\t%.17g\n", e + 1, history->train_loss[e], history->val_loss[e],
+                history->seconds[e]);
+    return atomic_commit(&af);
+}
+
+/* The value of "# KEY VALUE" in line for key, or NULL. */
+static const char *meta_value(const char *line, const char *key)
+{
+    size_t len = strlen(key);
+    if (strncmp(line, "# ", 2) != 0 || strncmp(line + 2, key, len) != 0 || line[2 + len] != ' ') return NULL;
+    return line + 3 + len;
+}
+
+int history_read(const char *path, const history_meta *meta, int n_meta, train_history *history,
+                 const char *hint)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return AE_ERROR(AE_ENOENT, "%s: missing; it is written with the checkpoint. %s", path, hint);
+    train_history_begin(history);
+    enum { MAX_META = 16 };
+    char found[MAX_META][512];
+    int seen[MAX_META] = { 0 };
+    char line[2048];
+    int line_number = 0, rc = AE_OK;
+    while (rc == AE_OK && fgets(line, sizeof line, fp)) {
+        line_number++;
+        line[strcspn(line, "\r\n")] = '\0';
+        for (int k = 0; k < n_meta && k < MAX_META; k++) {
+            const char *value = meta_value(line, meta[k].key);
+            if (value) {
+                snprintf(found[k], sizeof found[k], "%s", value);
+                seen[k] = 1;
+            }
+        }
+        if (line[0] == '#' || !line[0]) continue;
+        int epoch;
+        double train, val, seconds;
+        const int e = history->epochs_run;
+        if (e >= TRAIN_MAX_EPOCHS || sscanf(line, "%d %lf %lf %lf", &epoch, &train, &val, &seconds) != 4 ||
+            epoch != e + 1)
+            rc = AE_ERROR(AE_EFORMAT, "%s, line %d: expected epoch %d and three numbers. %s", path, line_number, e + 1,
+                          hint);
+        else {
+            history->train_loss[e] = train;
+            history->val_loss[e] = val;
+            history->seconds[e] = seconds;
+            history->epochs_run = e + 1;
+        }
+    }
+    fclose(fp);
+    if (rc != AE_OK) return rc;
+    if (history->epochs_run == 0) return AE_ERROR(AE_EFORMAT, "%s: holds no epoch. %s", path, hint);
+    for (int k = 0; k < n_meta && k < MAX_META; k++)
+        if (!seen[k] || strcmp(found[k], meta[k].value) != 0)
+            return AE_ERROR(AE_EFORMAT, "%s: made with %s '%s', not '%s'. %s", path, meta[k].key,
+                            seen[k] ? found[k] : "(none)", meta[k].value, hint);
+    return AE_OK;
+}

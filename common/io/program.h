@@ -1,0 +1,92 @@
+/* program.h: what every exercise program does around its exercise: its output folder, its
+ * results, its figures, its headings and timings, its training histories.
+ *
+ *     program_run run;
+ *     int rc = program_begin(&run, &info, &common);          // --out made and found writable
+ *     program_heading("Part (a): ...");
+ *     ... compute, then:
+ *     program_result(&run, kl, "kl_p1_p2");                   // results.tsv, in order
+ *     program_render(&run, "kl_sweep");                      // NAME.gp → NAME.png unless --no-plot
+ *     return program_end(&run, rc);                          // results.tsv written, the closing line,
+ *                                                            // or the error on stderr; the exit status
+ *
+ * Library code never prints for its caller (common/README.md): this module is the one place
+ * where a program's outcome becomes text, files and an exit status.
+ */
+#ifndef AE_IO_PROGRAM_H
+#define AE_IO_PROGRAM_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "io/cli.h"
+#include "io/results.h"
+#include "train.h"
+
+typedef struct {
+    const program_info *info;
+    const common_options *common;
+    const char *out_dir;         /* common->out_dir */
+    results *res;                /* what results.tsv will hold */
+    int figures;                 /* figures written (program_render counts them) */
+    double started;              /* program_seconds() at program_begin */
+    int made_dir;                /* 1: program_begin made out_dir (removed again if the run fails before filling it) */
+} program_run;
+
+/* Allocates the results, makes the --out folder and checks that a file can be created in it, so
+ * that an unwritable folder stops the program before any work. AE_ENOMEM, AE_EIO (naming the folder).
+ * Call program_end whatever it returns. */
+int program_begin(program_run *run, const program_info *info, const common_options *common);
+/* The end of a run: with rc AE_OK, writes results.tsv and prints "Wrote DIR/: results.tsv and N
+ * figures."; otherwise prints "NAME: message" on stderr. Frees the run. Returns the exit status:
+ * 0, or 1 for any error. */
+int program_end(program_run *run, int rc);
+
+/* The seed, the engine (plain or fast), the threads and the data in results.tsv, the setup of every run. */
+int program_record_setup(program_run *run, int threads, const char *data_dir, int data_is_sample);
+
+/* A result under a printf-formatted key: program_result(&run, r->val_mse, "model_%s_val_mse", name).
+ * AE_EINVAL for a key that is too long or not [A-Za-z0-9_.-]+. */
+int program_result(program_run *run, double value, const char *key_format, ...)
+    __attribute__((format(printf, 3, 4)));
+int program_result_int(program_run *run, long value, const char *key_format, ...)
+    __attribute__((format(printf, 3, 4)));
+int program_result_text(program_run *run, const char *value, const char *key_format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* path = out_dir/NAME with a printf-formatted name; AE_EINVAL when it does not fit. */
+int program_path(const program_run *run, char *path, size_t len, const char *name_format, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Renders out_dir/NAME.gp to NAME.png unless --no-plot (plot_render), and counts the figure. */
+int program_render(program_run *run, const char *name);
+
+/* "\nText\n====\n" on stdout, one '=' per character. */
+void program_heading(const char *text);
+/* Seconds of a monotonic clock, for timings. */
+double program_seconds(void);
+/* Raises the last error again as "PREFIX: message" with another code: a bad value met while
+ * computing becomes a bad option ("--layers: ..."). Returns code. */
+int program_error_prefix(const char *prefix, int code);
+
+/* ------------------------------------------------------------ histories
+ * A training history beside its checkpoint, so that a later run can redraw the curves:
+ *     # PROGRAM: TITLE
+ *     # KEY VALUE                  one line per meta item (what made the history: spec, loss, ...)
+ *     # epoch	train_loss	val_loss	seconds
+ *     1	0.0312...	0.0287...	1.93...
+ */
+typedef struct {
+    const char *key;             /* [a-z_]+ */
+    char value[512];             /* no newline */
+} history_meta;
+
+int history_write(const char *path, const char *title, const history_meta *meta, int n_meta,
+                  const train_history *history, const char *program);
+/* Reads a history back. Every meta item given must be in the file with the same value, or
+ * AE_EFORMAT naming the first that differs, with both values; AE_ENOENT when the file is
+ * missing, AE_EFORMAT for a line that is not the next epoch or a file with none. `hint`, a
+ * sentence that says what to do, ends every message. */
+int history_read(const char *path, const history_meta *meta, int n_meta, train_history *history,
+                 const char *hint);
+
+#endif

@@ -1,0 +1,140 @@
+/* test_program.c: a program's run (common/io/program.c): its folder, results, histories. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "error.h"
+#include "io/fileio.h"
+#include "io/program.h"
+#include "io/results.h"
+#include "testutil.h"
+
+static const program_info info = { "test-program", "a program for tests", NULL, CLI_USES_DATA | CLI_TRAINS };
+
+/* A run into a new folder: results with formatted keys, the setup, results.tsv at the end. */
+START_TEST(test_run_writes_results)
+{
+    common_options common = common_defaults("test-program", 1);
+    snprintf(common.out_dir, sizeof common.out_dir, "%s/deeper/out", test_tmpdir());
+    common.no_plot = 1;
+    program_run run;
+    ck_assert_int_eq(program_begin(&run, &info, &common), AE_OK);
+    ck_assert_int_eq(program_record_setup(&run, 2, "/data/here", 1), AE_OK);
+    ck_assert_int_eq(program_result(&run, 0.25, "model_%s_val_mse", "A"), AE_OK);
+    ck_assert_int_eq(program_result_int(&run, 7, "epochs_%d", 3), AE_OK);
+    ck_assert_int_eq(program_result_text(&run, "relu", "act"), AE_OK);
+    ck_assert_int_eq(program_result(&run, 1.0, "bad key %s", "with spaces"), AE_EINVAL);
+    char long_key[300];
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    ck_assert_int_eq(program_result(&run, 1.0, "%s", long_key), AE_EINVAL);
+    char path[AE_PATH_MAX];
+    ck_assert_int_eq(program_path(&run, path, sizeof path, "model_%s.ckpt", "B"), AE_OK);
+    ck_assert_str_eq(strrchr(path, '/'), "/model_B.ckpt");
+    ck_assert_int_eq(program_render(&run, "nothing"), AE_OK);    /* --no-plot: counted, not drawn */
+    ck_assert_int_eq(run.figures, 1);
+    ck_assert_int_eq(program_end(&run, AE_OK), 0);
+
+    results *r;
+    ck_assert_int_eq(path_join(path, sizeof path, common.out_dir, "results.tsv"), AE_OK);
+    ck_assert_int_eq(results_read(&r, path), AE_OK);
+    ck_assert_str_eq(results_get(r, "model_A_val_mse"), "0.25");
+    ck_assert_str_eq(results_get(r, "epochs_3"), "7");
+    ck_assert_str_eq(results_get(r, "engine"), engine_name());
+    ck_assert_str_eq(results_get(r, "threads"), "2");
+    ck_assert_str_eq(results_get(r, "data_is_sample"), "1");
+    ck_assert_str_eq(results_get(r, "seed"), "42");
+    results_free(r);
+}
+END_TEST
+
+/* A folder that cannot be written stops the run at once; a failed run leaves no folder it made. */
+START_TEST(test_run_refuses_unwritable_folder)
+{
+    common_options common = common_defaults("test-program", 1);
+    program_run run;
+    snprintf(common.out_dir, sizeof common.out_dir, "%s/a-file", test_tmpdir());
+    FILE *fp = fopen(common.out_dir, "w");
+    ck_assert_ptr_nonnull(fp);
+    fclose(fp);
+    ck_assert_int_ne(program_begin(&run, &info, &common), AE_OK);   /* a file where the folder should be */
+    ck_assert_ptr_nonnull(strstr(error_message(), "--out"));
+    ck_assert_int_eq(program_end(&run, error_code()), 1);
+    if (geteuid() != 0) {   /* root writes anywhere */
+        snprintf(common.out_dir, sizeof common.out_dir, "%s/locked", test_tmpdir());
+        ck_assert_int_eq(mkdir(common.out_dir, 0500), 0);
+        ck_assert_int_eq(program_begin(&run, &info, &common), AE_EIO);
+        ck_assert_ptr_nonnull(strstr(error_message(), "cannot write there"));
+        program_end(&run, AE_EIO);
+    }
+    snprintf(common.out_dir, sizeof common.out_dir, "%s/made-then-failed", test_tmpdir());
+    ck_assert_int_eq(program_begin(&run, &info, &common), AE_OK);
+    struct stat st;
+    ck_assert_int_eq(stat(common.out_dir, &st), 0);
+    ck_assert_int_eq(program_end(&run, AE_ERROR(AE_ENOENT, "no data")), 1);
+    ck_assert_int_ne(stat(common.out_dir, &st), 0);                 /* empty, and ours: removed */
+}
+END_TEST
+
+START_TEST(test_history_round_trip)
+{
+    train_history h;
+    train_history_begin(&h);
+    h.epochs_run = 3;
+    for (int e = 0; e < 3; e++) {
+        h.train_loss[e] = 0.1 / (e + 1) + 1e-17;
+        h.val_loss[e] = 0.2 / (e + 1);
+        h.seconds[e] = 1.5 * e;
+    }
+    char path[AE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/h.tsv", test_tmpdir());
+    history_meta meta[2] = { { "spec", "dense:64:relu" }, { "loss", "mse" } };
+    ck_assert_int_eq(history_write(path, "model A", meta, 2, &h, "test-program"), AE_OK);
+    train_history back;
+    ck_assert_int_eq(history_read(path, meta, 2, &back, "Train again."), AE_OK);
+    ck_assert_int_eq(back.epochs_run, 3);
+    for (int e = 0; e < 3; e++) {
+        ck_assert_double_eq(back.train_loss[e], h.train_loss[e]);   /* %.17g: every bit */
+        ck_assert_double_eq(back.val_loss[e], h.val_loss[e]);
+    }
+    history_meta other[1] = { { "loss", "bce" } };
+    ck_assert_int_eq(history_read(path, other, 1, &back, "Train again."), AE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(error_message(), "made with loss 'mse', not 'bce'. Train again."));
+    history_meta absent[1] = { { "normal_class", "7" } };
+    ck_assert_int_eq(history_read(path, absent, 1, &back, "Train again."), AE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(error_message(), "'(none)'"));
+    char missing[AE_PATH_MAX];
+    snprintf(missing, sizeof missing, "%s/none.tsv", test_tmpdir());
+    ck_assert_int_eq(history_read(missing, meta, 2, &back, "Train again."), AE_ENOENT);
+    FILE *fp = fopen(path, "a");
+    fprintf(fp, "7\t1\t2\t3\n");                                    /* epoch 7 after epoch 3 */
+    fclose(fp);
+    ck_assert_int_eq(history_read(path, meta, 2, &back, "Train again."), AE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(error_message(), "expected epoch 4"));
+}
+END_TEST
+
+START_TEST(test_error_prefix)
+{
+    AE_ERROR(AE_EDOM, "the value is 3");
+    ck_assert_int_eq(program_error_prefix("--layers", AE_EINVAL), AE_EINVAL);
+    ck_assert_str_eq(error_message(), "--layers: the value is 3");
+}
+END_TEST
+
+Suite *program_suite(void)
+{
+    Suite *s = suite_create("program");
+    TCase *tc = tcase_create("Core");
+    tcase_add_test(tc, test_run_writes_results);
+    tcase_add_test(tc, test_run_refuses_unwritable_folder);
+    tcase_add_test(tc, test_history_round_trip);
+    tcase_add_test(tc, test_error_prefix);
+    suite_add_tcase(s, tc);
+    return s;
+}
