@@ -4,7 +4,7 @@
 #   make test        install what is missing, build everything, run the Check suites
 #   make             build every program into bin/
 #   make grade       grade this checkout (or SUBMISSION=DIR) against solutions/
-#   make docs        refresh each README's results and file blocks from out/
+#   make docs        refresh each README's results, file and line-count blocks
 #   make bench       time training against PyTorch (bench/README.md)
 #   make data        put Fashion-MNIST in data/fashion-mnist (or use $FASHION_MNIST_DIR)
 #   make clean       remove everything built or generated
@@ -45,8 +45,8 @@ grade:
 
 # make figures [FORCE=1] [SEED=N] [ONLY="dir ..."]: builds, finds the data, runs every exercise
 # (skipping runs that did not change; FORCE=1 reruns all) and writes REPORT.md (scripts/figures.sh).
-# make docs: rewrites each README's results block from its out/<dir>/results.tsv, and its file
-# blocks from the files they name (scripts/docs.sh).
+# make docs: rewrites each README's results block from its out/<dir>/results.tsv, its file
+# blocks from the files they name, and its line-count blocks from the code (scripts/docs.sh).
 .PHONY: figures docs
 figures: deps
 	@MAKE='$(MAKE)' FORCE='$(FORCE)' SEED='$(SEED)' scripts/figures.sh --bin '$(BINDIR)' --only '$(ONLY)'

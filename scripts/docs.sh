@@ -20,6 +20,11 @@
 # PATH is relative to the exercise's output folder (out/<dir>/), e.g. denoising/comparison.md.
 # When a file is missing, the README's file blocks are all left alone, with a message.
 #
+# Any README.md of the repository (common/'s, say) may hold blocks that count lines of code:
+#     <!-- lines:begin DIR -->          a table of DIR's .h and .c files (not its sub-folders),
+#     <!-- lines:end -->                one row per module with the lines of each, and the total
+# DIR is relative to the repository. The numbers are `wc -l`'s, so a README says the truth.
+#
 #   --check     write nothing; exit 1 when some README's block differs from its results.tsv or file
 #   --only      just these exercise folders
 #   --out DIR   where the results are (default: out/ of the repository)
@@ -179,6 +184,58 @@ for ex in "${!EX_DIR[@]}"; do
         say "$dir/README.md: $begins file block(s) rewritten"
     fi
 done
+
+# The lines blocks: every README.md of the repository with one (not under out/, build/ or .git).
+lines_table() {    # lines_table DIR: the Markdown table of DIR's modules and their lines
+    local dir=$README_ROOT/$1
+    printf '| module | .h | .c | lines |\n| --- | ---: | ---: | ---: |\n'
+    local total=0 base h c
+    for base in $(find "$dir" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) -printf '%f\n' | sed 's/\.[ch]$//' | sort -u); do
+        h=0; c=0
+        [ -f "$dir/$base.h" ] && h=$(wc -l < "$dir/$base.h")
+        [ -f "$dir/$base.c" ] && c=$(wc -l < "$dir/$base.c")
+        printf '| `%s` | %s | %s | %s |\n' "$base" "$([ -f "$dir/$base.h" ] && echo "$h" || echo –)" \
+            "$([ -f "$dir/$base.c" ] && echo "$c" || echo –)" $((h + c))
+        total=$((total + h + c))
+    done
+    printf '| **%s** | | | **%s** |\n' "$1/" "$total"
+}
+while IFS= read -r readme; do
+    case $readme in "$README_ROOT"/out/*|"$README_ROOT"/build/*|"$README_ROOT"/.git/*) continue ;; esac
+    grep -q '^<!-- lines:begin [^ ]* -->$' "$readme" || continue
+    bad=""
+    for d in $(sed -n 's/^<!-- lines:begin \([^ ]*\) -->$/\1/p' "$readme"); do
+        [ -d "$README_ROOT/$d" ] || bad="$bad $d"
+    done
+    if [ -n "$bad" ] || [ "$(grep -c '^<!-- lines:begin ' "$readme")" -ne "$(grep -c -x '<!-- lines:end -->' "$readme")" ]; then
+        say "$(short_path "$readme"): lines blocks not touched: each '<!-- lines:begin DIR -->' needs an existing DIR and its '<!-- lines:end -->'${bad:+ (no folder:$bad)}"
+        status=1; continue
+    fi
+    tmp=$(mktemp --suffix=.tmp "$readme.XXXXXX") || { say "cannot write beside $readme"; status=1; continue; }
+    : > "$tmp"
+    skipping=0
+    while IFS= read -r line || [ -n "$line" ]; do
+        if [[ $line =~ ^'<!-- lines:begin '([^ ]+)' -->'$ ]]; then
+            printf '%s\n' "$line" >> "$tmp"
+            lines_table "${BASH_REMATCH[1]}" >> "$tmp"
+            skipping=1; continue
+        fi
+        [ "$line" = '<!-- lines:end -->' ] && skipping=0
+        [ $skipping -eq 1 ] || printf '%s\n' "$line" >> "$tmp"
+    done < "$readme"
+    if cmp -s "$tmp" "$readme"; then
+        rm -f "$tmp"
+    elif [ $CHECK -eq 1 ]; then
+        rm -f "$tmp"
+        say "$(short_path "$readme"): lines blocks differ from the code"
+        status=1
+    else
+        chmod --reference="$readme" "$tmp" 2>/dev/null
+        mv "$tmp" "$readme"
+        changed=$((changed + 1))
+        say "$(short_path "$readme"): lines blocks rewritten"
+    fi
+done < <(find "$README_ROOT" -name README.md -not -path '*/.git/*' | sort)
 
 for ex in "${!EX_DIR[@]}"; do
     selected "${EX_DIR[$ex]}" || continue

@@ -370,6 +370,57 @@ START_TEST(test_docs_copies_file_blocks)
 }
 END_TEST
 
+/* Lines blocks: a table of a folder's modules with their line counts, true to `wc -l`; a second
+ * run changes nothing; a block naming no folder is left alone, with a message. */
+START_TEST(test_docs_counts_lines)
+{
+    const char *dir = test_tmpdir();
+    char root[512], out[512], path[1024], readme[1024], log_path[1024];
+    snprintf(root, sizeof root, "%s/root", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    ck_assert_int_eq(mkdir(root, 0755), 0);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
+    snprintf(path, sizeof path, "%s/lib", root);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/lib/sub", root);                  /* sub-folders are not counted */
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/lib/sub/deep.c", root);
+    spit(path, "1\n2\n");
+    snprintf(path, sizeof path, "%s/lib/dense.c", root);
+    spit(path, "a\nb\nc\n");
+    snprintf(path, sizeof path, "%s/lib/dense.h", root);
+    spit(path, "x\n");
+    snprintf(path, sizeof path, "%s/lib/batch.h", root);
+    spit(path, "y\nz\n");
+    snprintf(readme, sizeof readme, "%s/lib/README.md", root);
+    spit(readme, "# lib\n<!-- lines:begin lib -->\n| stale |\n<!-- lines:end -->\nprose\n");
+    const char *expected = "# lib\n<!-- lines:begin lib -->\n| module | .h | .c | lines |\n| --- | ---: | ---: | ---: |\n"
+                           "| `batch` | 2 | – | 2 |\n| `dense` | 1 | 3 | 4 |\n| **lib/** | | | **6** |\n"
+                           "<!-- lines:end -->\nprose\n";
+    snprintf(log_path, sizeof log_path, "%s/docs-lines1.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh failed; see %s", log_path);
+    char *once = slurp(readme);
+    ck_assert_str_eq(once, expected);
+    free(once);
+    snprintf(log_path, sizeof log_path, "%s/docs-lines2.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) == 0, "second docs.sh failed; see %s", log_path);
+    char *twice = slurp(readme);
+    ck_assert_str_eq(twice, expected);
+    free(twice);
+
+    const char *bad = "# lib\n<!-- lines:begin nowhere -->\nkept\n<!-- lines:end -->\n";
+    spit(readme, bad);
+    snprintf(log_path, sizeof log_path, "%s/docs-lines3.log", dir);
+    ck_assert_msg(run_docs(root, out, log_path) != 0, "docs.sh should fail on a block naming no folder");
+    char *kept = slurp(readme);
+    ck_assert_str_eq(kept, bad);
+    free(kept);
+    char *said = slurp(log_path);
+    ck_assert_msg(strstr(said, "no folder: nowhere") != NULL, "docs.sh did not name the missing folder:\n%s", said);
+    free(said);
+}
+END_TEST
+
 /* ------------------------------------------------------------ Resume */
 
 /* figures.sh with the configuration file conf, on the sample, with FORCE=force. */
@@ -481,6 +532,7 @@ Suite *figures_suite(void)
     TCase *docs = tcase_create("Docs");
     tcase_add_test(docs, test_docs_rewrites_stale_blocks_and_is_idempotent);
     tcase_add_test(docs, test_docs_copies_file_blocks);
+    tcase_add_test(docs, test_docs_counts_lines);
     tcase_set_timeout(docs, 60);
     suite_add_tcase(s, docs);
     TCase *resume = tcase_create("Resume");
