@@ -102,21 +102,6 @@ END_TEST
 
 /* ----------------------------------------------------------- convolutions */
 
-/* A random geometry: C, OC 1..5, H, W 1..13, K 1..5, stride 1..3, any padding; AE_OK when it has an output. */
-static int random_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng)
-{
-    int c = 1 + (int)gsl_rng_uniform_int(rng, 5), oc = 1 + (int)gsl_rng_uniform_int(rng, 5);
-    int h = 1 + (int)gsl_rng_uniform_int(rng, 13), w = 1 + (int)gsl_rng_uniform_int(rng, 13);
-    int kh = 1 + (int)gsl_rng_uniform_int(rng, 5), kw = 1 + (int)gsl_rng_uniform_int(rng, 5);
-    int s = 1 + (int)gsl_rng_uniform_int(rng, 3);
-    padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
-    int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
-    int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
-    *batch = 1 + (int)gsl_rng_uniform_int(rng, 5);
-    return transposed ? conv2d_transpose_geom(g, c, h, w, oc, kh, kw, s, mode, p, a)
-                      : conv2d_geom(g, c, h, w, oc, kh, kw, s, mode, p);
-}
-
 /* Forward and backward of one convolution through both twins; every result compared. */
 static void compare_conv(const conv_geom *g, int batch, int transposed, gsl_rng *rng)
 {
@@ -193,7 +178,7 @@ START_TEST(test_conv_twins_random)
     for (int tested = 0; tested < 60;) {
         conv_geom g;
         int batch, transposed = tested % 2;
-        if (random_geom(&g, &batch, transposed, rng) != AE_OK) continue;
+        if (test_random_conv_geom(&g, &batch, transposed, rng) != AE_OK) continue;
         compare_conv(&g, batch, transposed, rng);
         tested++;
     }

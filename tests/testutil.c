@@ -97,3 +97,17 @@ int run_program(const char *program, const char *const *args, const char *log)
     if (waitpid(pid, &status, 0) < 0) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int test_random_conv_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng)
+{
+    int c = 1 + (int)gsl_rng_uniform_int(rng, 5), oc = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    int h = 1 + (int)gsl_rng_uniform_int(rng, 13), w = 1 + (int)gsl_rng_uniform_int(rng, 13);
+    int kh = 1 + (int)gsl_rng_uniform_int(rng, 5), kw = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    int s = 1 + (int)gsl_rng_uniform_int(rng, 3);
+    padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
+    int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
+    int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
+    *batch = 1 + (int)gsl_rng_uniform_int(rng, 5);
+    return transposed ? conv2d_transpose_geom(g, c, h, w, oc, kh, kw, s, mode, p, a)
+                      : conv2d_geom(g, c, h, w, oc, kh, kw, s, mode, p);
+}

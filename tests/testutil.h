@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 
+#include "layers.h"
+
 /* A scalar function of some float array the caller perturbs in place. */
 typedef double (*scalar_fn)(void *ctx);
 
@@ -23,6 +25,10 @@ void fill_uniform(float *x, size_t n, double lo, double hi, gsl_rng *rng);
 double dot_f(const float *a, const float *b, size_t n);
 /* max_i |a_i − b_i| */
 double max_abs_diff(const float *a, const float *b, size_t n);
+
+/* A random convolution geometry (layers.h) for a conv2d, or a conv2d_transpose when transposed:
+ * C, OC 1..5, H, W 1..13, K 1..5, stride 1..3, any padding, *batch 1..5; AE_OK when it has an output. */
+int test_random_conv_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng);
 
 /* A fresh generator with a fixed seed (free with gsl_rng_free). */
 gsl_rng *test_rng(unsigned long seed);

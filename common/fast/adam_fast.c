@@ -1,4 +1,4 @@
-/* adam_fast.c: Adam 16 or 4 parameters at a time, the fast twin of optim.c's step.
+/* adam_fast.c: Adam 16 parameters at a time, the fast twin of optim.c's step.
  *
  * The plain loop does one parameter at a time: m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g²,
  * p ← p − α m/(√v + ε). Here the same float operations run in the same order (no fused
@@ -12,9 +12,9 @@
 
 /* The square root and the division make Adam the costliest loop of a small dense model's
  * step, and GCC will not vectorize sqrtf at -O2 (it may set errno). So the parameters go
- * 16 at a time through AVX-512 where the processor has it (cpu.h), else 4 at a time through
- * SSE2 on any x86-64, with exactly the float operations of adam_update in the same order
- * (no fused multiply-add): every path gives the same floats, bit for bit. */
+ * 16 at a time through AVX-512 where the processor has it (cpu.h), else one at a time through
+ * the plain loop, with exactly the plain loop's float operations in the same order (no fused
+ * multiply-add): both give the same floats, bit for bit. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define ADAM_AVX512 1
 #include <immintrin.h>
@@ -40,27 +40,7 @@ static __attribute__((target("avx512f"))) size_t adam_avx512(float *params, floa
 }
 #endif
 
-#ifdef __SSE2__
-#include <emmintrin.h>
 
-static size_t adam_sse2(float *params, float *m, float *v, const float *grads, size_t n, const adam_constants *c)
-{
-    const __m128 beta1 = _mm_set1_ps(c->beta1), beta2 = _mm_set1_ps(c->beta2);
-    const __m128 keep1 = _mm_set1_ps(c->keep1), keep2 = _mm_set1_ps(c->keep2);
-    const __m128 alpha = _mm_set1_ps(c->alpha), epsilon = _mm_set1_ps(c->epsilon);
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const __m128 g = _mm_loadu_ps(grads + i);
-        const __m128 m4 = _mm_add_ps(_mm_mul_ps(beta1, _mm_loadu_ps(m + i)), _mm_mul_ps(keep1, g));
-        const __m128 v4 = _mm_add_ps(_mm_mul_ps(beta2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(keep2, g), g));
-        const __m128 step = _mm_div_ps(_mm_mul_ps(alpha, m4), _mm_add_ps(_mm_sqrt_ps(v4), epsilon));
-        _mm_storeu_ps(m + i, m4);
-        _mm_storeu_ps(v + i, v4);
-        _mm_storeu_ps(params + i, _mm_sub_ps(_mm_loadu_ps(params + i), step));
-    }
-    return i;
-}
-#endif
 
 void fast_optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end)
 {
@@ -76,9 +56,6 @@ void fast_optimizer_update_range(const optimizer *opt, float *params, const floa
     size_t i = 0;
 #ifdef ADAM_AVX512
     if (cpu_has_avx512()) i = adam_avx512(p, m, v, g, n, &c);
-#endif
-#ifdef __SSE2__
-    if (i == 0) i = adam_sse2(p, m, v, g, n, &c);
 #endif
     optimizer_update_range(opt, params, grads, first + i, end);   /* the rest one by one */
 }

@@ -497,6 +497,65 @@ static void add_bias_grad(float *d_bias,          /* (channels) */
     }
 }
 
+/* ---------------------------------------------- the two passes, both layers */
+
+/* Forward: conv2d gathers its input image into its output grid; conv2d_transpose scatters its
+ * input grid into its output image. out (+ bias) = the pass over in, chunk by chunk. */
+static void taps_forward(float *out, const float *in, const float *weight, const float *bias, float *work,
+                         const tap_plan *t, int batch, int scatter)
+{
+    const int chunk = plan_chunk(t, batch);
+    const tap_work w = split_work(work, t, chunk);
+    const size_t image_size = (size_t)t->img_c * t->img_h * t->img_w;
+    const size_t grid_size = (size_t)t->grid_c * t->grid_h * t->grid_w;
+    pack_taps(w.taps, weight, t);
+    for (int b0 = 0; b0 < batch; b0 += chunk) {
+        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
+        if (scatter) {                                            /* grid in, image out */
+            grid_to_wide(w.wide, in + b0 * grid_size, nb, t);
+            taps_scatter(&w, 0, nb, t);
+            phases_to_image(out + b0 * image_size, w.phases, bias, 0, nb, t);
+        } else {                                                  /* image in, grid out */
+            image_to_phases(w.phases, in + b0 * image_size, nb, t);
+            taps_gather(&w, 0, nb, t);
+            wide_to_grid(out + b0 * grid_size, w.wide, bias, 0, nb, t);
+        }
+    }
+}
+
+/* Backward of either layer, in terms of its two sides: image and grid hold the values the
+ * weight gradient pairs (for conv2d its input and d_out, for conv2d_transpose d_out and its
+ * input); the input gradient is d_image (conv2d: scattered back from the grid) or d_grid
+ * (conv2d_transpose: gathered from the image), the other NULL. */
+static void taps_backward(float *d_image, float *d_grid, float *d_weight, float *d_bias, const float *d_out,
+                          const float *image, const float *grid, const float *weight, float *work,
+                          const conv_geom *g, const tap_plan *t, int batch)
+{
+    const int chunk = plan_chunk(t, batch);
+    const tap_work w = split_work(work, t, chunk);
+    const size_t image_size = (size_t)t->img_c * t->img_h * t->img_w;
+    const size_t grid_size = (size_t)t->grid_c * t->grid_h * t->grid_w;
+    if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
+    if (!d_weight && !d_image && !d_grid) return;
+    if (d_image || d_grid) pack_taps(w.taps, weight, t);
+    if (d_weight) memset(w.d_taps, 0, plan_weights(t) * sizeof *w.d_taps);
+    for (int b0 = 0; b0 < batch; b0 += chunk) {
+        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
+        if (d_weight || d_image) grid_to_wide(w.wide, grid + b0 * grid_size, nb, t);
+        if (d_weight || d_grid) image_to_phases(w.phases, image + b0 * image_size, nb, t);
+        if (d_weight) taps_weight_grad(&w, nb, t);
+        if (d_image) {
+            taps_scatter(&w, d_weight != NULL, nb, t);
+            phases_to_image(d_image + b0 * image_size, w.phases, NULL, 1, nb, t);
+        }
+        if (d_grid) {
+            taps_gather(&w, d_weight != NULL, nb, t);
+            wide_to_grid(d_grid + b0 * grid_size, w.wide, NULL, 1, nb, t);
+        }
+    }
+    if (d_weight) unpack_add_taps(d_weight, w.d_taps, t);
+}
+
 /* -------------------------------------------------------------- conv2d */
 
 size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch)
@@ -507,56 +566,28 @@ size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch)
 
 /* out = Σ_taps W_tap · shifted(in) + b: the image is the input, the grid the output */
 void fast_conv2d_forward(float *out,            /* (B, OC, OH, OW) */
-                    const float *in,       /* (B, C, H, W) */
-                    const float *weight,   /* (OC, C, KH, KW) */
-                    const float *bias,     /* (OC) or NULL */
-                    float *work,           /* (fast_conv2d_workspace_floats(g, B)) */
-                    const conv_geom *g, int batch)
+                         const float *in,       /* (B, C, H, W) */
+                         const float *weight,   /* (OC, C, KH, KW) */
+                         const float *bias,     /* (OC) or NULL */
+                         float *work,           /* (fast_conv2d_workspace_floats(g, B)) */
+                         const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    const int chunk = plan_chunk(&t, batch);
-    const tap_work w = split_work(work, &t, chunk);
-    const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
-    pack_taps(w.taps, weight, &t);
-    for (int b0 = 0; b0 < batch; b0 += chunk) {
-        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
-        image_to_phases(w.phases, in + b0 * in_size, nb, &t);
-        taps_gather(&w, 0, nb, &t);
-        wide_to_grid(out + b0 * out_size, w.wide, bias, 0, nb, &t);
-    }
+    taps_forward(out, in, weight, bias, work, &t, batch, 0);
 }
 
 /* d_W_tap += d_out · shifted(in)ᵀ,  d_in += Σ_taps shifted back (W_tapᵀ · d_out),  d_b += Σ d_out */
 void fast_conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
-                     float *d_weight,       /* (OC, C, KH, KW) or NULL */
-                     float *d_bias,         /* (OC) or NULL */
-                     const float *d_out,    /* (B, OC, OH, OW) */
-                     const float *in,       /* (B, C, H, W) */
-                     const float *weight,   /* (OC, C, KH, KW) */
-                     float *work,           /* (fast_conv2d_workspace_floats(g, B)) */
-                     const conv_geom *g, int batch)
+                          float *d_weight,       /* (OC, C, KH, KW) or NULL */
+                          float *d_bias,         /* (OC) or NULL */
+                          const float *d_out,    /* (B, OC, OH, OW) */
+                          const float *in,       /* (B, C, H, W) */
+                          const float *weight,   /* (OC, C, KH, KW) */
+                          float *work,           /* (fast_conv2d_workspace_floats(g, B)) */
+                          const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    const int chunk = plan_chunk(&t, batch);
-    const tap_work w = split_work(work, &t, chunk);
-    const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
-    if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
-    if (!d_weight && !d_in) return;
-    if (d_in) pack_taps(w.taps, weight, &t);
-    if (d_weight) memset(w.d_taps, 0, plan_weights(&t) * sizeof *w.d_taps);
-    for (int b0 = 0; b0 < batch; b0 += chunk) {
-        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
-        grid_to_wide(w.wide, d_out + b0 * out_size, nb, &t);
-        if (d_weight) {
-            image_to_phases(w.phases, in + b0 * in_size, nb, &t);
-            taps_weight_grad(&w, nb, &t);
-        }
-        if (d_in) {
-            taps_scatter(&w, d_weight != NULL, nb, &t);
-            phases_to_image(d_in + b0 * in_size, w.phases, NULL, 1, nb, &t);
-        }
-    }
-    if (d_weight) unpack_add_taps(d_weight, w.d_taps, &t);
+    taps_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch);
 }
 
 /* ---------------------------------------------------- conv2d_transpose */
@@ -569,56 +600,28 @@ size_t fast_conv2d_transpose_workspace_floats(const conv_geom *g, int batch)
 
 /* out = Σ_taps shifted back (W_tapᵀ · in) + b: the grid is the input, the image the output */
 void fast_conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
-                              const float *in,       /* (B, C, H, W) */
-                              const float *weight,   /* (C, OC, KH, KW) */
-                              const float *bias,     /* (OC) or NULL */
-                              float *work,           /* (fast_conv2d_transpose_workspace_floats(g, B)) */
-                              const conv_geom *g, int batch)
+                                   const float *in,       /* (B, C, H, W) */
+                                   const float *weight,   /* (C, OC, KH, KW) */
+                                   const float *bias,     /* (OC) or NULL */
+                                   float *work,           /* (fast_conv2d_transpose_workspace_floats(g, B)) */
+                                   const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    const int chunk = plan_chunk(&t, batch);
-    const tap_work w = split_work(work, &t, chunk);
-    const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
-    pack_taps(w.taps, weight, &t);
-    for (int b0 = 0; b0 < batch; b0 += chunk) {
-        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
-        grid_to_wide(w.wide, in + b0 * in_size, nb, &t);
-        taps_scatter(&w, 0, nb, &t);
-        phases_to_image(out + b0 * out_size, w.phases, bias, 0, nb, &t);
-    }
+    taps_forward(out, in, weight, bias, work, &t, batch, 1);
 }
 
 /* d_W_tap += in · shifted(d_out)ᵀ,  d_in += Σ_taps W_tap · shifted(d_out),  d_b += Σ d_out */
 void fast_conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NULL */
-                               float *d_weight,       /* (C, OC, KH, KW) or NULL */
-                               float *d_bias,         /* (OC) or NULL */
-                               const float *d_out,    /* (B, OC, OH, OW) */
-                               const float *in,       /* (B, C, H, W) */
-                               const float *weight,   /* (C, OC, KH, KW) */
-                               float *work,           /* (fast_conv2d_transpose_workspace_floats(g, B)) */
-                               const conv_geom *g, int batch)
+                                    float *d_weight,       /* (C, OC, KH, KW) or NULL */
+                                    float *d_bias,         /* (OC) or NULL */
+                                    const float *d_out,    /* (B, OC, OH, OW) */
+                                    const float *in,       /* (B, C, H, W) */
+                                    const float *weight,   /* (C, OC, KH, KW) */
+                                    float *work,           /* (fast_conv2d_transpose_workspace_floats(g, B)) */
+                                    const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    const int chunk = plan_chunk(&t, batch);
-    const tap_work w = split_work(work, &t, chunk);
-    const size_t in_size = (size_t)g->in_c * g->in_h * g->in_w, out_size = (size_t)g->out_c * g->out_h * g->out_w;
-    if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
-    if (!d_weight && !d_in) return;
-    if (d_in) pack_taps(w.taps, weight, &t);
-    if (d_weight) memset(w.d_taps, 0, plan_weights(&t) * sizeof *w.d_taps);
-    for (int b0 = 0; b0 < batch; b0 += chunk) {
-        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
-        image_to_phases(w.phases, d_out + b0 * out_size, nb, &t);
-        if (d_weight) {
-            grid_to_wide(w.wide, in + b0 * in_size, nb, &t);
-            taps_weight_grad(&w, nb, &t);
-        }
-        if (d_in) {
-            taps_gather(&w, d_weight != NULL, nb, &t);
-            wide_to_grid(d_in + b0 * in_size, w.wide, NULL, 1, nb, &t);
-        }
-    }
-    if (d_weight) unpack_add_taps(d_weight, w.d_taps, &t);
+    taps_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch);
 }
 
 /* ------------------------------------------------ as rows of the layer table */

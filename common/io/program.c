@@ -109,33 +109,36 @@ static int format_key(char *key, size_t len, const char *format, va_list args)
     return AE_OK;
 }
 
+/* key = key_format with the variadic arguments of the function it is used in; rc AE_OK or AE_EINVAL */
+#define FORMAT_KEY(key, key_format, rc)                              \
+    do {                                                             \
+        va_list args_;                                               \
+        va_start(args_, key_format);                                 \
+        rc = format_key(key, sizeof key, key_format, args_);         \
+        va_end(args_);                                               \
+    } while (0)
+
 int program_result(program_run *run, double value, const char *key_format, ...)
 {
     char key[160];
-    va_list args;
-    va_start(args, key_format);
-    int rc = format_key(key, sizeof key, key_format, args);
-    va_end(args);
+    int rc;
+    FORMAT_KEY(key, key_format, rc);
     return rc == AE_OK ? results_add_double(run->res, key, value) : rc;
 }
 
 int program_result_int(program_run *run, long value, const char *key_format, ...)
 {
     char key[160];
-    va_list args;
-    va_start(args, key_format);
-    int rc = format_key(key, sizeof key, key_format, args);
-    va_end(args);
+    int rc;
+    FORMAT_KEY(key, key_format, rc);
     return rc == AE_OK ? results_add_int(run->res, key, value) : rc;
 }
 
 int program_result_text(program_run *run, const char *value, const char *key_format, ...)
 {
     char key[160];
-    va_list args;
-    va_start(args, key_format);
-    int rc = format_key(key, sizeof key, key_format, args);
-    va_end(args);
+    int rc;
+    FORMAT_KEY(key, key_format, rc);
     return rc == AE_OK ? results_add_text(run->res, key, value) : rc;
 }
 
