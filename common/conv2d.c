@@ -14,6 +14,21 @@
 
 #include <stdio.h>
 
+/* W[oc, c, kh, kw] in the (OC, C, KH, KW) array */
+static size_t weight_at(const conv_geom *g, int oc, int c, int kh, int kw)
+{
+    return (((size_t)oc * g->in_c + c) * g->k_h + kh) * g->k_w + kw;
+}
+
+/* The input pixel that kernel tap (kh, kw) of output pixel (oh, ow) reads: 1 and (*ih, *iw) when it
+ * lies inside the input, 0 when it falls in the padding (a zero, which adds nothing). */
+static int tap_input(const conv_geom *g, int oh, int ow, int kh, int kw, int *ih, int *iw)
+{
+    *ih = oh * g->stride - g->pad_top + kh;
+    *iw = ow * g->stride - g->pad_left + kw;
+    return *ih >= 0 && *ih < g->in_h && *iw >= 0 && *iw < g->in_w;
+}
+
 /* out[b,oc,oh,ow] = bias[oc] + Σ_{c,kh,kw} W[oc,c,kh,kw] · in[b,c, oh·s−pt+kh, ow·s−pl+kw] */
 void conv2d_forward(float *out,            /* (B, OC, OH, OW) */
                     const float *in,       /* (B, C, H, W) */
@@ -27,22 +42,18 @@ void conv2d_forward(float *out,            /* (B, OC, OH, OW) */
                 for (int ow = 0; ow < g->out_w; ow++) {
                     float sum = bias ? bias[oc] : 0.0f;
                     for (int c = 0; c < g->in_c; c++)
-                        for (int kh = 0; kh < g->k_h; kh++) {
-                            const int ih = oh * g->stride - g->pad_top + kh;
-                            if (ih < 0 || ih >= g->in_h) continue;
+                        for (int kh = 0; kh < g->k_h; kh++)
                             for (int kw = 0; kw < g->k_w; kw++) {
-                                const int iw = ow * g->stride - g->pad_left + kw;
-                                if (iw < 0 || iw >= g->in_w) continue;
-                                sum += weight[(((size_t)oc * g->in_c + c) * g->k_h + kh) * g->k_w + kw]
-                                       * in[(((size_t)b * g->in_c + c) * g->in_h + ih) * g->in_w + iw];
+                                int ih, iw;
+                                if (tap_input(g, oh, ow, kh, kw, &ih, &iw))
+                                    sum += weight[weight_at(g, oc, c, kh, kw)] * in[conv_input_at(g, b, c, ih, iw)];
                             }
-                        }
-                    out[(((size_t)b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow] = sum;
+                    out[conv_output_at(g, b, oc, oh, ow)] = sum;
                 }
 }
 
-/* Each output pixel's gradient g = d_out[b,oc,oh,ow] goes back along the products it was made of:
- *   d_in[b,c,ih,iw] += W[oc,c,kh,kw] · g,  d_W[oc,c,kh,kw] += in[b,c,ih,iw] · g,  d_b[oc] += g */
+/* Each output pixel's gradient d = d_out[b,oc,oh,ow] goes back along the products it was made of:
+ *   d_in[b,c,ih,iw] += W[oc,c,kh,kw] · d,  d_W[oc,c,kh,kw] += in[b,c,ih,iw] · d,  d_b[oc] += d */
 void conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
                      float *d_weight,       /* (OC, C, KH, KW) or NULL */
                      float *d_bias,         /* (OC) or NULL */
@@ -55,21 +66,17 @@ void conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
         for (int oc = 0; oc < g->out_c; oc++)
             for (int oh = 0; oh < g->out_h; oh++)
                 for (int ow = 0; ow < g->out_w; ow++) {
-                    const float grad = d_out[(((size_t)b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow];
-                    if (d_bias) d_bias[oc] += grad;
+                    const float d = d_out[conv_output_at(g, b, oc, oh, ow)];
+                    if (d_bias) d_bias[oc] += d;
                     for (int c = 0; c < g->in_c; c++)
-                        for (int kh = 0; kh < g->k_h; kh++) {
-                            const int ih = oh * g->stride - g->pad_top + kh;
-                            if (ih < 0 || ih >= g->in_h) continue;
+                        for (int kh = 0; kh < g->k_h; kh++)
                             for (int kw = 0; kw < g->k_w; kw++) {
-                                const int iw = ow * g->stride - g->pad_left + kw;
-                                if (iw < 0 || iw >= g->in_w) continue;
-                                const size_t w_at = (((size_t)oc * g->in_c + c) * g->k_h + kh) * g->k_w + kw;
-                                const size_t x_at = (((size_t)b * g->in_c + c) * g->in_h + ih) * g->in_w + iw;
-                                if (d_weight) d_weight[w_at] += in[x_at] * grad;
-                                if (d_in) d_in[x_at] += weight[w_at] * grad;
+                                int ih, iw;
+                                if (!tap_input(g, oh, ow, kh, kw, &ih, &iw)) continue;
+                                const size_t x = conv_input_at(g, b, c, ih, iw), w = weight_at(g, oc, c, kh, kw);
+                                if (d_weight) d_weight[w] += in[x] * d;
+                                if (d_in) d_in[x] += weight[w] * d;
                             }
-                        }
                 }
 }
 

@@ -12,6 +12,21 @@
 #include "layer.h"
 #include "error.h"
 
+/* W[c, oc, kh, kw] in the (C, OC, KH, KW) array */
+static size_t weight_at(const conv_geom *g, int c, int oc, int kh, int kw)
+{
+    return (((size_t)c * g->out_c + oc) * g->k_h + kh) * g->k_w + kw;
+}
+
+/* The output pixel that kernel tap (kh, kw) of input pixel (ih, iw) adds into: 1 and (*oh, *ow) when
+ * it lies inside the output, 0 when it is cropped. */
+static int tap_output(const conv_geom *g, int ih, int iw, int kh, int kw, int *oh, int *ow)
+{
+    *oh = ih * g->stride - g->pad_top + kh;
+    *ow = iw * g->stride - g->pad_left + kw;
+    return *oh >= 0 && *oh < g->out_h && *ow >= 0 && *ow < g->out_w;
+}
+
 /* out[b,oc, ih·s−pt+kh, iw·s−pl+kw] += W[c,oc,kh,kw] · in[b,c,ih,iw], after out = bias[oc] everywhere */
 void conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
                               const float *in,       /* (B, C, H, W) */
@@ -19,27 +34,22 @@ void conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
                               const float *bias,     /* (OC) or NULL */
                               const conv_geom *g, int batch)
 {
-    const size_t plane = (size_t)g->out_h * g->out_w;
     for (int b = 0; b < batch; b++)
         for (int oc = 0; oc < g->out_c; oc++)
-            for (size_t p = 0; p < plane; p++)
-                out[((size_t)b * g->out_c + oc) * plane + p] = bias ? bias[oc] : 0.0f;
+            for (int oh = 0; oh < g->out_h; oh++)
+                for (int ow = 0; ow < g->out_w; ow++) out[conv_output_at(g, b, oc, oh, ow)] = bias ? bias[oc] : 0.0f;
     for (int b = 0; b < batch; b++)
         for (int c = 0; c < g->in_c; c++)
             for (int ih = 0; ih < g->in_h; ih++)
                 for (int iw = 0; iw < g->in_w; iw++) {
-                    const float x = in[(((size_t)b * g->in_c + c) * g->in_h + ih) * g->in_w + iw];
+                    const float x = in[conv_input_at(g, b, c, ih, iw)];
                     for (int oc = 0; oc < g->out_c; oc++)
-                        for (int kh = 0; kh < g->k_h; kh++) {
-                            const int oh = ih * g->stride - g->pad_top + kh;
-                            if (oh < 0 || oh >= g->out_h) continue;
+                        for (int kh = 0; kh < g->k_h; kh++)
                             for (int kw = 0; kw < g->k_w; kw++) {
-                                const int ow = iw * g->stride - g->pad_left + kw;
-                                if (ow < 0 || ow >= g->out_w) continue;
-                                out[(((size_t)b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow] +=
-                                    weight[(((size_t)c * g->out_c + oc) * g->k_h + kh) * g->k_w + kw] * x;
+                                int oh, ow;
+                                if (tap_output(g, ih, iw, kh, kw, &oh, &ow))
+                                    out[conv_output_at(g, b, oc, oh, ow)] += weight[weight_at(g, c, oc, kh, kw)] * x;
                             }
-                        }
                 }
 }
 
@@ -54,31 +64,27 @@ void conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NULL */
                                const float *weight,   /* (C, OC, KH, KW) */
                                const conv_geom *g, int batch)
 {
-    const size_t plane = (size_t)g->out_h * g->out_w;
-    if (d_bias)
-        for (int b = 0; b < batch; b++)
-            for (int oc = 0; oc < g->out_c; oc++)
-                for (size_t p = 0; p < plane; p++) d_bias[oc] += d_out[((size_t)b * g->out_c + oc) * plane + p];
+    for (int b = 0; b < batch && d_bias; b++)
+        for (int oc = 0; oc < g->out_c; oc++)
+            for (int oh = 0; oh < g->out_h; oh++)
+                for (int ow = 0; ow < g->out_w; ow++) d_bias[oc] += d_out[conv_output_at(g, b, oc, oh, ow)];
     for (int b = 0; b < batch; b++)
         for (int c = 0; c < g->in_c; c++)
             for (int ih = 0; ih < g->in_h; ih++)
                 for (int iw = 0; iw < g->in_w; iw++) {
-                    const size_t x_at = (((size_t)b * g->in_c + c) * g->in_h + ih) * g->in_w + iw;
+                    const size_t x = conv_input_at(g, b, c, ih, iw);
                     float sum = 0.0f;
                     for (int oc = 0; oc < g->out_c; oc++)
-                        for (int kh = 0; kh < g->k_h; kh++) {
-                            const int oh = ih * g->stride - g->pad_top + kh;
-                            if (oh < 0 || oh >= g->out_h) continue;
+                        for (int kh = 0; kh < g->k_h; kh++)
                             for (int kw = 0; kw < g->k_w; kw++) {
-                                const int ow = iw * g->stride - g->pad_left + kw;
-                                if (ow < 0 || ow >= g->out_w) continue;
-                                const float grad = d_out[(((size_t)b * g->out_c + oc) * g->out_h + oh) * g->out_w + ow];
-                                const size_t w_at = (((size_t)c * g->out_c + oc) * g->k_h + kh) * g->k_w + kw;
-                                if (d_weight) d_weight[w_at] += in[x_at] * grad;
-                                sum += weight[w_at] * grad;
+                                int oh, ow;
+                                if (!tap_output(g, ih, iw, kh, kw, &oh, &ow)) continue;
+                                const float d = d_out[conv_output_at(g, b, oc, oh, ow)];
+                                const size_t w = weight_at(g, c, oc, kh, kw);
+                                if (d_weight) d_weight[w] += in[x] * d;
+                                sum += weight[w] * d;
                             }
-                        }
-                    if (d_in) d_in[x_at] += sum;
+                    if (d_in) d_in[x] += sum;
                 }
 }
 

@@ -131,20 +131,22 @@ void layer_set_params(layer *l, int weight_ndim, const int *weight_shape, size_t
     l->n_bias = n_bias;
 }
 
-int layer_need_flat_input(const layer *l, int number)
+/* AE_EINVAL unless the layer's input has ndim dimensions, with what to add before the layer. */
+static int need_input(const layer *l, int number, int ndim, const char *wanted, const char *fix)
 {
-    if (l->in_ndim == 1) return AE_OK;
+    if (l->in_ndim == ndim) return AE_OK;
     char in_text[64];
     shape_format(in_text, sizeof in_text, l->in_ndim, l->in_shape);
-    return AE_ERROR(AE_EINVAL, "layer %d (%s) needs a flat input (F) but gets %s: add layer_flatten() before it",
-                    number, layer_kind_name(l->spec.kind), in_text);
+    return AE_ERROR(AE_EINVAL, "layer %d (%s) needs %s but gets %s: add %s before it",
+                    number, layer_kind_name(l->spec.kind), wanted, in_text, fix);
+}
+
+int layer_need_flat_input(const layer *l, int number)
+{
+    return need_input(l, number, 1, "a flat input (F)", "layer_flatten()");
 }
 
 int layer_need_image_input(const layer *l, int number)
 {
-    if (l->in_ndim == 3) return AE_OK;
-    char in_text[64];
-    shape_format(in_text, sizeof in_text, l->in_ndim, l->in_shape);
-    return AE_ERROR(AE_EINVAL, "layer %d (%s) needs an image input (C, H, W) but gets %s: add layer_reshape() before it",
-                    number, layer_kind_name(l->spec.kind), in_text);
+    return need_input(l, number, 3, "an image input (C, H, W)", "layer_reshape()");
 }

@@ -58,6 +58,17 @@ typedef struct {
     int pad_top, pad_left;       /* implicit zeros before the input (conv); rows cropped from the front (transposed) */
 } conv_geom;
 
+/* Where a value sits in its flat array (row-major: the last index varies fastest).
+ * input (B, C, H, W), output (B, OC, OH, OW) of a conv2d or a conv2d_transpose */
+static inline size_t conv_input_at(const conv_geom *g, int b, int c, int y, int x)
+{
+    return (((size_t)b * g->in_c + c) * g->in_h + y) * g->in_w + x;
+}
+static inline size_t conv_output_at(const conv_geom *g, int b, int oc, int y, int x)
+{
+    return (((size_t)b * g->out_c + oc) * g->out_h + y) * g->out_w + x;
+}
+
 /* Works out a conv2d's geometry: OH = floor((H + pad_total − KH)/stride) + 1.
  * `padding` is the p of PAD_EXPLICIT and must be 0 with the other modes.
  * AE_EINVAL for stride < 1, a kernel or padding that leaves no output, or sizes <= 0. */

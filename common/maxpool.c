@@ -8,13 +8,15 @@
 #include "error.h"
 #include "tensor.h"
 
-/* Index (0..3, row-major in the window) of the first maximum of a 2x2 window whose top-left is at p. */
-static int window_argmax(const float *p, int in_w)
+/* Where the first maximum of window (y, x) sits in its input plane (H, W): the window is the 2x2
+ * block of rows 2y, 2y+1 and columns 2x, 2x+1, read row by row; a tie goes to the first. */
+static size_t window_argmax(const float *plane, int in_w, int y, int x)
 {
-    const float v[4] = { p[0], p[1], p[in_w], p[in_w + 1] };
-    int best = 0;
+    const size_t top_left = (size_t)(2 * y) * in_w + 2 * x;
+    const size_t at[4] = { top_left, top_left + 1, top_left + in_w, top_left + in_w + 1 };
+    size_t best = at[0];
     for (int k = 1; k < 4; k++)
-        if (v[k] > v[best]) best = k;
+        if (plane[at[k]] > plane[best]) best = at[k];
     return best;
 }
 
@@ -23,17 +25,12 @@ void maxpool2_forward(float *out,          /* (B, C, H/2, W/2) */
                       const float *in,     /* (B, C, H, W) */
                       int batch, int channels, int in_h, int in_w)
 {
-    const size_t planes = (size_t)batch * channels;
     const int out_h = in_h / 2, out_w = in_w / 2;
-    for (size_t p = 0; p < planes; p++) {
-        const float *src = in + p * in_h * in_w;
-        float *dst = out + p * out_h * out_w;
+    for (size_t p = 0; p < (size_t)batch * channels; p++) {           /* one (H, W) plane at a time */
+        const float *plane = in + p * in_h * in_w;
         for (int y = 0; y < out_h; y++)
-            for (int x = 0; x < out_w; x++) {
-                const float *win = src + (size_t)(2 * y) * in_w + 2 * x;
-                const int k = window_argmax(win, in_w);
-                dst[(size_t)y * out_w + x] = win[(k >> 1) * in_w + (k & 1)];
-            }
+            for (int x = 0; x < out_w; x++)
+                out[(p * out_h + y) * out_w + x] = plane[window_argmax(plane, in_w, y, x)];
     }
 }
 
@@ -43,18 +40,12 @@ void maxpool2_backward(float *d_in,          /* (B, C, H, W) */
                        const float *in,      /* (B, C, H, W) the forward's input */
                        int batch, int channels, int in_h, int in_w)
 {
-    const size_t planes = (size_t)batch * channels;
     const int out_h = in_h / 2, out_w = in_w / 2;
-    for (size_t p = 0; p < planes; p++) {
-        const float *src = in + p * in_h * in_w;
-        float *dst = d_in + p * in_h * in_w;
-        const float *grad = d_out + p * out_h * out_w;
+    for (size_t p = 0; p < (size_t)batch * channels; p++) {
+        const float *plane = in + p * in_h * in_w;
         for (int y = 0; y < out_h; y++)
-            for (int x = 0; x < out_w; x++) {
-                const size_t top_left = (size_t)(2 * y) * in_w + 2 * x;
-                const int k = window_argmax(src + top_left, in_w);
-                dst[top_left + (size_t)((k >> 1) * in_w + (k & 1))] += grad[(size_t)y * out_w + x];
-            }
+            for (int x = 0; x < out_w; x++)
+                d_in[p * in_h * in_w + window_argmax(plane, in_w, y, x)] += d_out[(p * out_h + y) * out_w + x];
     }
 }
 
