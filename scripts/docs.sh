@@ -57,6 +57,27 @@ say() { printf 'docs: %s\n' "$*"; }
 short_path() { case $1 in "$ROOT"/*) printf '%s' "${1#"$ROOT"/}" ;; *) printf '%s' "$1" ;; esac; }
 selected() { [ -z "$ONLY" ] && return 0; case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
+# put_in_place TMP README SAME DIFFERS REWRITTEN: the README's new text TMP replaces it when it
+# differs (or, with --check, only says so and sets the status); each case says its message, the
+# first none when empty.
+put_in_place() {
+    local tmp=$1 readme=$2 name
+    name=${readme#"$README_ROOT"/}
+    if cmp -s "$tmp" "$readme"; then
+        rm -f "$tmp"
+        [ -z "$3" ] || say "$name: $3"
+    elif [ $CHECK -eq 1 ]; then
+        rm -f "$tmp"
+        say "$name: $4"
+        status=1
+    else
+        chmod --reference="$readme" "$tmp" 2>/dev/null
+        mv "$tmp" "$readme"
+        changed=$((changed + 1))
+        say "$name: $5"
+    fi
+}
+
 # The block's new text for docs entry $1 from results file $2, on stdout; exit 1 (message on
 # stderr) when a key is missing.
 block_text() {
@@ -111,19 +132,8 @@ for d in "${!DOCS_EX[@]}"; do
         $0 == "<!-- results:end -->" { skipping = 0 }
         !skipping { print }' "$readme" > "$tmp"
     rm -f "$tmp.block"
-    if cmp -s "$tmp" "$readme"; then
-        rm -f "$tmp"
-        say "$dir/README.md: results block already matches $(short_path "$results")"
-    elif [ $CHECK -eq 1 ]; then
-        rm -f "$tmp"
-        say "$dir/README.md: results block differs from $(short_path "$results")"
-        status=1
-    else
-        chmod --reference="$readme" "$tmp" 2>/dev/null
-        mv "$tmp" "$readme"
-        changed=$((changed + 1))
-        say "$dir/README.md: results block rewritten from $(short_path "$results")"
-    fi
+    put_in_place "$tmp" "$readme" "results block already matches $(short_path "$results")" \
+        "results block differs from $(short_path "$results")" "results block rewritten from $(short_path "$results")"
 done
 # The file blocks: every README of a selected exercise that has some.
 file_blocks() {    # file_blocks README: the PATH and the mode of each block, one "PATH MODE" a line
@@ -170,19 +180,8 @@ for ex in "${!EX_DIR[@]}"; do
         }
         $0 == "<!-- file:end -->" { skipping = 0 }
         !skipping { print }' "$readme" > "$tmp"
-    if cmp -s "$tmp" "$readme"; then
-        rm -f "$tmp"
-        say "$dir/README.md: $begins file block(s) already match their files"
-    elif [ $CHECK -eq 1 ]; then
-        rm -f "$tmp"
-        say "$dir/README.md: file blocks differ from their files"
-        status=1
-    else
-        chmod --reference="$readme" "$tmp" 2>/dev/null
-        mv "$tmp" "$readme"
-        changed=$((changed + 1))
-        say "$dir/README.md: $begins file block(s) rewritten"
-    fi
+    put_in_place "$tmp" "$readme" "$begins file block(s) already match their files" \
+        "file blocks differ from their files" "$begins file block(s) rewritten"
 done
 
 # The lines blocks: every README.md of the repository with one (not under out/, build/ or .git).
@@ -223,18 +222,7 @@ while IFS= read -r readme; do
         [ "$line" = '<!-- lines:end -->' ] && skipping=0
         [ $skipping -eq 1 ] || printf '%s\n' "$line" >> "$tmp"
     done < "$readme"
-    if cmp -s "$tmp" "$readme"; then
-        rm -f "$tmp"
-    elif [ $CHECK -eq 1 ]; then
-        rm -f "$tmp"
-        say "$(short_path "$readme"): lines blocks differ from the code"
-        status=1
-    else
-        chmod --reference="$readme" "$tmp" 2>/dev/null
-        mv "$tmp" "$readme"
-        changed=$((changed + 1))
-        say "$(short_path "$readme"): lines blocks rewritten"
-    fi
+    put_in_place "$tmp" "$readme" "" "lines blocks differ from the code" "lines blocks rewritten"
 done < <(find "$README_ROOT" -name README.md -not -path '*/.git/*' | sort)
 
 for ex in "${!EX_DIR[@]}"; do

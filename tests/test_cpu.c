@@ -36,6 +36,19 @@ static void assert_same_bits(const float *a, const float *b, size_t n, const cha
                       "%s: value %zu is %a on the AVX-512 path, %a on the portable one", what, i, a[i], b[i]);
 }
 
+/* d_in = start, then an activation's backward on the AVX-512 path into fast, on the portable one into plain */
+static void both_paths_backward(void (*backward)(float *, const float *, const float *, size_t), const float *start,
+                                const float *d_out, const float *x, float *fast, float *plain)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        cpu_force_portable(pass);
+        float *d_in = pass ? plain : fast;
+        memcpy(d_in, start, N * sizeof *d_in);
+        backward(d_in, d_out, x, N);
+    }
+    cpu_force_portable(0);
+}
+
 START_TEST(test_elementwise_same_bits)
 {
     gsl_rng *rng = test_rng(2385);
@@ -51,22 +64,12 @@ START_TEST(test_elementwise_same_bits)
     }
     assert_same_bits(fast, plain, N, "fast_relu_forward");
 
-    for (int pass = 0; pass < 2; pass++) {
-        cpu_force_portable(pass);
-        float *d_in = pass ? plain : fast;
-        memcpy(d_in, start, sizeof start);
-        fast_relu_backward(d_in, d_out, in, N);
-    }
+    both_paths_backward(fast_relu_backward, start, d_out, in, fast, plain);
     assert_same_bits(fast, plain, N, "relu_backward");
 
     float f[N];
     fill_uniform(f, N, 0.0, 1.0, rng);        /* sigmoid outputs */
-    for (int pass = 0; pass < 2; pass++) {
-        cpu_force_portable(pass);
-        float *d_in = pass ? plain : fast;
-        memcpy(d_in, start, sizeof start);
-        fast_sigmoid_backward(d_in, d_out, f, N);
-    }
+    both_paths_backward(fast_sigmoid_backward, start, d_out, f, fast, plain);
     assert_same_bits(fast, plain, N, "sigmoid_backward");
 
     /* dense_backward's bias gradient sums rows with the vector add */

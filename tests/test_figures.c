@@ -77,34 +77,8 @@ static int run_script(const char *script, const char *const *args, const char *c
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/scripts/%s", AE_ROOT, script);
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)"bash";
-    argv[argc++] = path;
-    for (int i = 0; args && args[i] && argc < 63; i++) argv[argc++] = (char *)args[i];
-    argv[argc] = NULL;
-
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        for (int i = 0; env && env[i]; i++) {
-            const char *eq = strchr(env[i], '=');
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
-            if (eq[1] == '\0') unsetenv(name);
-            else setenv(name, eq + 1, 1);
-        }
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) { dup2(devnull, 0); close(devnull); }
-        execvp("bash", argv);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const char *before[] = { "bash", path, NULL };
+    return run_command("bash", before, args, env, log);
 }
 
 /* figures.sh on the quick exercises (or `only`) into dir/out and dir/REPORT.md, with the sample
@@ -318,6 +292,21 @@ START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
 }
 END_TEST
 
+/* docs.sh run twice: the README is `expected` after the first run and unchanged by the second. */
+static void docs_gives_twice(const char *root, const char *out, const char *readme, const char *expected,
+                             const char *dir, const char *tag)
+{
+    for (int run = 1; run <= 2; run++) {
+        char log_path[1024];
+        snprintf(log_path, sizeof log_path, "%s/docs-%s%d.log", dir, tag, run);
+        ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh run %d failed; see %s", run, log_path);
+        char *text = slurp(readme);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_str_eq(text, expected);
+        free(text);
+    }
+}
+
 /* File blocks: an output file copied whole into a fence, or only its tables; a second run
  * changes nothing; a missing file leaves the README alone and says which file. */
 START_TEST(test_docs_copies_file_blocks)
@@ -342,18 +331,7 @@ START_TEST(test_docs_copies_file_blocks)
         "<!-- file:end -->\nprose\n<!-- file:begin notes.md -->\n```text\n# title\n\n| a | b |\n|---|---|\n"
         "| 1 | 2 |\n\nsome text\n\n| c |\n|---|\n| 3 |\n\nfooter\n```\n<!-- file:end -->\nend\n";
 
-    snprintf(log_path, sizeof log_path, "%s/docs-files1.log", dir);
-    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh failed; see %s", log_path);
-    char *once = slurp(readme);
-    ck_assert_ptr_nonnull(once);
-    ck_assert_str_eq(once, expected);
-    free(once);
-
-    snprintf(log_path, sizeof log_path, "%s/docs-files2.log", dir);
-    ck_assert_msg(run_docs(root, out, log_path) == 0, "second docs.sh failed; see %s", log_path);
-    char *twice = slurp(readme);
-    ck_assert_str_eq(twice, expected);
-    free(twice);
+    docs_gives_twice(root, out, readme, expected, dir, "files");
 
     /* a block whose file is missing: nothing changes, and the message names the file */
     const char *with_missing = "# a chapter\n<!-- file:begin notes.md table -->\nold\n<!-- file:end -->\n"
@@ -397,16 +375,7 @@ START_TEST(test_docs_counts_lines)
     const char *expected = "# lib\n<!-- lines:begin lib -->\n| module | .h | .c | lines |\n| --- | ---: | ---: | ---: |\n"
                            "| `batch` | 2 | – | 2 |\n| `dense` | 1 | 3 | 4 |\n| **lib/** | | | **6** |\n"
                            "<!-- lines:end -->\nprose\n";
-    snprintf(log_path, sizeof log_path, "%s/docs-lines1.log", dir);
-    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh failed; see %s", log_path);
-    char *once = slurp(readme);
-    ck_assert_str_eq(once, expected);
-    free(once);
-    snprintf(log_path, sizeof log_path, "%s/docs-lines2.log", dir);
-    ck_assert_msg(run_docs(root, out, log_path) == 0, "second docs.sh failed; see %s", log_path);
-    char *twice = slurp(readme);
-    ck_assert_str_eq(twice, expected);
-    free(twice);
+    docs_gives_twice(root, out, readme, expected, dir, "lines");
 
     const char *bad = "# lib\n<!-- lines:begin nowhere -->\nkept\n<!-- lines:end -->\n";
     spit(readme, bad);

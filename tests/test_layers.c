@@ -621,24 +621,14 @@ static void conv_probe(probe *p, const conv_case *cc, int transposed, gsl_rng *r
     snprintf(what, len, "%s %s", shape, mode_name(cc->mode));
 }
 
-START_TEST(test_gradient_conv2d)
+/* Every row of the table, for conv2d (the first N_CONV_CASES) and conv2d_transpose (the next). */
+START_TEST(test_gradient_convolutions)
 {
-    gsl_rng *rng = test_rng(100 + (unsigned long)_i);
+    const int transposed = _i >= N_CONV_CASES, row = _i % N_CONV_CASES;
+    gsl_rng *rng = test_rng((transposed ? 200 : 100) + (unsigned long)row);
     probe p;
     char what[200];
-    conv_probe(&p, &conv_cases[_i], 0, rng, what, sizeof what);
-    check_probe(&p, what);
-    probe_free(&p);
-    gsl_rng_free(rng);
-}
-END_TEST
-
-START_TEST(test_gradient_conv2d_transpose)
-{
-    gsl_rng *rng = test_rng(200 + (unsigned long)_i);
-    probe p;
-    char what[200];
-    conv_probe(&p, &conv_cases[_i], 1, rng, what, sizeof what);
+    conv_probe(&p, &conv_cases[row], transposed, rng, what, sizeof what);
     check_probe(&p, what);
     probe_free(&p);
     gsl_rng_free(rng);
@@ -756,8 +746,7 @@ Suite *layers_suite(void)
 
     tc = tcase_create("Gradient");
     tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_gradient_conv2d, 0, N_CONV_CASES);
-    tcase_add_loop_test(tc, test_gradient_conv2d_transpose, 0, N_CONV_CASES);
+    tcase_add_loop_test(tc, test_gradient_convolutions, 0, 2 * N_CONV_CASES);
     tcase_add_test(tc, test_gradient_dense);
     tcase_add_test(tc, test_gradient_activations);
     tcase_add_test(tc, test_gradient_resampling);

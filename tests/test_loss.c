@@ -17,17 +17,29 @@
 static const float reg_pred[4] = {0.2385f, 0.8125f, 0.4375f, 0.6f};
 static const float reg_target[4] = {0.5f, 0.75f, 0.125f, 0.6f};
 
-START_TEST(test_mse_by_hand)
+/* MSE and MAE of the four values above, worked out by hand, as one table */
+static const struct {
+    const char *name;
+    void (*forward)(double *loss, const float *pred, const float *target, size_t n);
+    void (*backward)(float *d_pred, const float *pred, const float *target, size_t n);
+    double loss;
+    double grad[4];
+} by_hand[] = {
+    { "mse", mse_forward, mse_backward, 0.0424861875, { -0.13075, 0.03125, 0.15625, 0.0 } },   /* 2(p − t)/4 */
+    { "mae", mae_forward, mae_backward, 0.159125, { -0.25, 0.25, 0.25, 0.0 } },                /* sign(p − t)/4, 0 at p = t */
+};
+
+START_TEST(test_regression_losses_by_hand)
 {
     double loss;
-    mse_forward(&loss, reg_pred, reg_target, 4);
-    ck_assert_double_eq_tol(loss, 0.0424861875, 1e-7);
-
-    /* ∂L/∂p = 2(p − t)/4 = (−0.13075, 0.03125, 0.15625, 0) */
+    by_hand[_i].forward(&loss, reg_pred, reg_target, 4);
+    ck_assert_msg(fabs(loss - by_hand[_i].loss) <= 1e-7, "%s = %.9g, by hand %.9g", by_hand[_i].name, loss,
+                  by_hand[_i].loss);
     float grad[4];
-    mse_backward(grad, reg_pred, reg_target, 4);
-    const double expected[4] = {-0.13075, 0.03125, 0.15625, 0.0};
-    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-7);
+    by_hand[_i].backward(grad, reg_pred, reg_target, 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fabs(grad[i] - by_hand[_i].grad[i]) <= 1e-7, "%s gradient %d = %.9g, by hand %.9g",
+                      by_hand[_i].name, i, grad[i], by_hand[_i].grad[i]);
 }
 END_TEST
 
@@ -56,20 +68,6 @@ START_TEST(test_mse_every_length)
         ck_assert_msg(fabs(chained - (double)(sum / n)) <= 1e-15 * (double)(sum / n) + 1e-300,
                       "n = %zu: the chains give %.17g against %.17g", n, chained, (double)(sum / n));
     }
-}
-END_TEST
-
-START_TEST(test_mae_by_hand)
-{
-    double loss;
-    mae_forward(&loss, reg_pred, reg_target, 4);
-    ck_assert_double_eq_tol(loss, 0.159125, 1e-7);
-
-    /* ∂L/∂p = sign(p − t)/4, and 0 where p = t */
-    float grad[4];
-    mae_backward(grad, reg_pred, reg_target, 4);
-    const double expected[4] = {-0.25, 0.25, 0.25, 0.0};
-    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-7);
 }
 END_TEST
 
@@ -314,9 +312,8 @@ Suite *loss_suite(void)
 {
     Suite *s = suite_create("loss");
     TCase *core = tcase_create("Core");
-    tcase_add_test(core, test_mse_by_hand);
+    tcase_add_loop_test(core, test_regression_losses_by_hand, 0, 2);
     tcase_add_test(core, test_mse_every_length);
-    tcase_add_test(core, test_mae_by_hand);
     tcase_add_test(core, test_bce_by_hand);
     tcase_add_test(core, test_bce_clips_like_keras);
     tcase_add_test(core, test_bce_logits_by_hand);

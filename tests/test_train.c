@@ -78,6 +78,33 @@ static model *small_autoencoder(gsl_rng *rng)
     return m;
 }
 
+/* What most tests start from: a generator, the synthetic data and its source, a small autoencoder. */
+typedef struct {
+    gsl_rng *rng;
+    synthetic *s;
+    batch_source src;
+    model *m;
+} fixture;
+
+static fixture fixture_make(unsigned long seed)
+{
+    fixture f;
+    f.rng = test_rng(seed);
+    f.s = malloc(sizeof *f.s);
+    ck_assert_ptr_nonnull(f.s);
+    synthetic_init(f.s, f.rng);
+    f.src = synthetic_source(f.s, SYN_COUNT);
+    f.m = small_autoencoder(f.rng);
+    return f;
+}
+
+static void fixture_free(fixture *f)
+{
+    model_free(f->m);
+    free(f->s);
+    gsl_rng_free(f->rng);
+}
+
 static train_config quiet_config(int epochs, int shuffle)
 {
     return (train_config){epochs, SYN_BATCH, shuffle, NULL, PROGRESS_NONE, "test"};
@@ -87,22 +114,18 @@ static train_config quiet_config(int epochs, int shuffle)
 
 START_TEST(test_loss_goes_down_on_synthetic_data)
 {
-    gsl_rng *rng = test_rng(1234);
-    synthetic *s = malloc(sizeof *s);
-    synthetic_init(s, rng);
-    batch_source src = synthetic_source(s, SYN_COUNT);
-    model *m = small_autoencoder(rng);
-    optimizer *opt = adam_alloc(m->n_params, 0.02);
+    fixture fx = fixture_make(1234);
+    optimizer *opt = adam_alloc(fx.m->n_params, 0.02);
     train_config cfg = quiet_config(30, 1);
     train_history *h = malloc(sizeof *h);
     loss_spec bce = {LOSS_BCE, REDUCE_MEAN};
-    ck_assert_int_eq(FIT(m, opt, bce, &src, &src, &cfg, rng, h), AE_OK);
+    ck_assert_int_eq(FIT(fx.m, opt, bce, &fx.src, &fx.src, &cfg, fx.rng, h), AE_OK);
     ck_assert_int_eq(h->epochs_run, 30);
     /* BCE cannot fall below the targets' own entropy −Σ [t ln t + (1−t) ln(1−t)]/n: compare the excess over it */
     double floor_loss = 0.0;
     for (int i = 0; i < SYN_COUNT; i++)
         for (int f = 0; f < SYN_FEATURES; f++) {
-            double t = s->x[i][f];
+            double t = fx.s->x[i][f];
             floor_loss -= (t * log(t) + (1.0 - t) * log(1.0 - t)) / (SYN_COUNT * SYN_FEATURES);
         }
     double first = h->train_loss[0] - floor_loss, last = h->train_loss[29] - floor_loss;
@@ -115,15 +138,13 @@ START_TEST(test_loss_goes_down_on_synthetic_data)
 
     /* the reported validation loss is what evaluate_loss says for the final model */
     double final;
-    ck_assert_int_eq(EVALUATE(m, bce, &src, &final), AE_OK);
+    ck_assert_int_eq(EVALUATE(fx.m, bce, &fx.src, &final), AE_OK);
     ck_assert_double_eq_tol(final, h->val_loss[29], 1e-9);
     ck_assert_uint_eq(opt->step, 30 * 7);   /* 64 samples in batches of 10: 7 steps an epoch */
 
     free(h);
     optimizer_free(opt);
-    model_free(m);
-    free(s);
-    gsl_rng_free(rng);
+    fixture_free(&fx);
 }
 END_TEST
 
@@ -132,25 +153,21 @@ END_TEST
  * An unweighted mean of the seven batch losses would be a different number. */
 START_TEST(test_epoch_loss_is_weighted_mean)
 {
-    gsl_rng *rng = test_rng(77);
-    synthetic *s = malloc(sizeof *s);
-    synthetic_init(s, rng);
-    batch_source src = synthetic_source(s, SYN_COUNT);
-    model *m = small_autoencoder(rng);
-    optimizer *opt = sgd_alloc(m->n_params, 1e-30, 0.0);
+    fixture fx = fixture_make(77);
+    optimizer *opt = sgd_alloc(fx.m->n_params, 1e-30, 0.0);
     train_config cfg = quiet_config(1, 0);
     train_history h;
     loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
-    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, &h), AE_OK);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, NULL, &cfg, fx.rng, &h), AE_OK);
     ck_assert(isnan(h.val_loss[0]));   /* no validation set */
     double whole;
-    ck_assert_int_eq(EVALUATE(m, mse, &src, &whole), AE_OK);
+    ck_assert_int_eq(EVALUATE(fx.m, mse, &fx.src, &whole), AE_OK);
     ck_assert_double_eq_tol(h.train_loss[0], whole, 1e-7 * whole);
 
     /* the batches were 10, 10, 10, 10, 10, 10, 4 and, unshuffled, in order */
-    ck_assert_int_eq(s->batch_sizes[0], 10);
-    ck_assert_int_eq(s->batch_sizes[6], 4);
-    for (size_t i = 0; i < SYN_COUNT; i++) ck_assert_uint_eq(s->asked[i], i);
+    ck_assert_int_eq(fx.s->batch_sizes[0], 10);
+    ck_assert_int_eq(fx.s->batch_sizes[6], 4);
+    for (size_t i = 0; i < SYN_COUNT; i++) ck_assert_uint_eq(fx.s->asked[i], i);
 
     /* the unweighted mean of the batch losses differs, so the test can tell them apart */
     double unweighted = 0.0;
@@ -159,9 +176,9 @@ START_TEST(test_epoch_loss_is_weighted_mean)
         float x[10 * SYN_FEATURES], y[10 * SYN_FEATURES];
         size_t index[10];
         for (int k = 0; k < n; k++) index[k] = (size_t)(b * 10 + k);
-        synthetic_fill(s, index, n, x, y);
+        synthetic_fill(fx.s, index, n, x, y);
         const float *pred;
-        model_forward(m, x, n, &pred);
+        model_forward(fx.m, x, n, &pred);
         double batch_loss;
         loss_compute(mse, &batch_loss, NULL, pred, y, (size_t)n * SYN_FEATURES);
         unweighted += batch_loss / 7.0;
@@ -169,9 +186,7 @@ START_TEST(test_epoch_loss_is_weighted_mean)
     ck_assert_double_gt(fabs(unweighted - whole), 1e-4 * whole);
 
     optimizer_free(opt);
-    model_free(m);
-    free(s);
-    gsl_rng_free(rng);
+    fixture_free(&fx);
 }
 END_TEST
 
@@ -228,26 +243,20 @@ END_TEST
 /* Shuffling each epoch: every sample exactly once per epoch, a different order each epoch. */
 START_TEST(test_every_epoch_is_a_permutation)
 {
-    gsl_rng *rng = test_rng(99);
-    synthetic *s = malloc(sizeof *s);
-    synthetic_init(s, rng);
-    batch_source src = synthetic_source(s, SYN_COUNT);
-    model *m = small_autoencoder(rng);
-    optimizer *opt = adam_alloc(m->n_params, 1e-3);
+    fixture fx = fixture_make(99);
+    optimizer *opt = adam_alloc(fx.m->n_params, 1e-3);
     train_config cfg = quiet_config(3, 1);
     loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
-    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_OK);
-    ck_assert_uint_eq(s->n_asked, 3 * SYN_COUNT);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, NULL, &cfg, fx.rng, NULL), AE_OK);
+    ck_assert_uint_eq(fx.s->n_asked, 3 * SYN_COUNT);
     for (int e = 0; e < 3; e++) {
         int count[SYN_COUNT] = {0};
-        for (int i = 0; i < SYN_COUNT; i++) count[s->asked[e * SYN_COUNT + i]]++;
+        for (int i = 0; i < SYN_COUNT; i++) count[fx.s->asked[e * SYN_COUNT + i]]++;
         for (int i = 0; i < SYN_COUNT; i++) ck_assert_int_eq(count[i], 1);
     }
-    ck_assert_int_ne(memcmp(s->asked, s->asked + SYN_COUNT, SYN_COUNT * sizeof(size_t)), 0);
+    ck_assert_int_ne(memcmp(fx.s->asked, fx.s->asked + SYN_COUNT, SYN_COUNT * sizeof(size_t)), 0);
     optimizer_free(opt);
-    model_free(m);
-    free(s);
-    gsl_rng_free(rng);
+    fixture_free(&fx);
 }
 END_TEST
 
@@ -301,23 +310,17 @@ END_TEST
 
 static char *progress_of(progress_style style, int with_val)
 {
-    gsl_rng *rng = test_rng(5);
-    synthetic *s = malloc(sizeof *s);
-    synthetic_init(s, rng);
-    batch_source src = synthetic_source(s, SYN_COUNT);
-    model *m = small_autoencoder(rng);
-    optimizer *opt = adam_alloc(m->n_params, 1e-3);
+    fixture fx = fixture_make(5);
+    optimizer *opt = adam_alloc(fx.m->n_params, 1e-3);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     train_config cfg = {3, SYN_BATCH, 1, out, style, "model T"};
-    ck_assert_int_eq(FIT(m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &src, with_val ? &src : NULL, &cfg,
-                               rng, NULL), AE_OK);
+    ck_assert_int_eq(FIT(fx.m, opt, (loss_spec){LOSS_MSE, REDUCE_MEAN}, &fx.src, with_val ? &fx.src : NULL, &cfg,
+                               fx.rng, NULL), AE_OK);
     fclose(out);
     optimizer_free(opt);
-    model_free(m);
-    free(s);
-    gsl_rng_free(rng);
+    fixture_free(&fx);
     return text;
 }
 
@@ -475,40 +478,36 @@ END_TEST
 
 START_TEST(test_train_refuses_bad_setup)
 {
-    gsl_rng *rng = test_rng(3);
-    synthetic *s = malloc(sizeof *s);
-    synthetic_init(s, rng);
-    batch_source src = synthetic_source(s, SYN_COUNT);
-    model *m = small_autoencoder(rng);
-    optimizer *opt = adam_alloc(m->n_params, 1e-3), *wrong = adam_alloc(m->n_params + 1, 1e-3);
+    fixture fx = fixture_make(3);
+    optimizer *opt = adam_alloc(fx.m->n_params, 1e-3), *wrong = adam_alloc(fx.m->n_params + 1, 1e-3);
     loss_spec mse = {LOSS_MSE, REDUCE_MEAN};
     train_config cfg = quiet_config(1, 1);
 
     cfg.batch_size = SYN_BATCH + 1;   /* larger than the model was built for */
-    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_ESTATE);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, NULL, &cfg, fx.rng, NULL), AE_ESTATE);
     cfg.batch_size = 0;
-    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, NULL, &cfg, fx.rng, NULL), AE_EINVAL);
     cfg = quiet_config(0, 1);
-    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, NULL, &cfg, fx.rng, NULL), AE_EINVAL);
     cfg = quiet_config(TRAIN_MAX_EPOCHS + 1, 1);
-    ck_assert_int_eq(FIT(m, opt, mse, &src, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, NULL, &cfg, fx.rng, NULL), AE_EINVAL);
     cfg = quiet_config(1, 1);
-    ck_assert_int_eq(FIT(m, wrong, mse, &src, NULL, &cfg, rng, NULL), AE_EBADLEN);
-    batch_source narrow = src;
+    ck_assert_int_eq(FIT(fx.m, wrong, mse, &fx.src, NULL, &cfg, fx.rng, NULL), AE_EBADLEN);
+    batch_source narrow = fx.src;
     narrow.x_size = 5;
-    ck_assert_int_eq(FIT(m, opt, mse, &narrow, NULL, &cfg, rng, NULL), AE_EBADLEN);
-    ck_assert_int_eq(FIT(m, opt, mse, &src, &narrow, &cfg, rng, NULL), AE_EBADLEN);
-    ck_assert_int_eq(EVALUATE(m, mse, &narrow, &(double){0}), AE_EBADLEN);
-    batch_source empty = src;
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &narrow, NULL, &cfg, fx.rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &fx.src, &narrow, &cfg, fx.rng, NULL), AE_EBADLEN);
+    ck_assert_int_eq(EVALUATE(fx.m, mse, &narrow, &(double){0}), AE_EBADLEN);
+    batch_source empty = fx.src;
     empty.count = 0;
-    ck_assert_int_eq(FIT(m, opt, mse, &empty, NULL, &cfg, rng, NULL), AE_EINVAL);
+    ck_assert_int_eq(FIT(fx.m, opt, mse, &empty, NULL, &cfg, fx.rng, NULL), AE_EINVAL);
     ck_assert_int_eq(opt->step, 0);   /* nothing ran */
 
     optimizer_free(opt);
     optimizer_free(wrong);
-    model_free(m);
-    free(s);
-    gsl_rng_free(rng);
+    model_free(fx.m);
+    free(fx.s);
+    gsl_rng_free(fx.rng);
 }
 END_TEST
 

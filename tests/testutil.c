@@ -72,13 +72,12 @@ const char *test_tmpdir(void)
     return dir;
 }
 
-int run_program(const char *program, const char *const *args, const char *log)
+int run_command(const char *file, const char *const *before, const char *const *args, const char *const *env,
+                const char *log)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", AE_BINDIR, program);
     char *argv[64];
     int argc = 0;
-    argv[argc++] = path;
+    for (int i = 0; before && before[i] && argc < 63; i++) argv[argc++] = (char *)before[i];
     for (int i = 0; args && args[i] && argc < 63; i++) argv[argc++] = (char *)args[i];
     argv[argc] = NULL;
 
@@ -86,16 +85,31 @@ int run_program(const char *program, const char *const *args, const char *log)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        for (int i = 0; env && env[i]; i++) {          /* NAME=VALUE sets, NAME= unsets */
+            const char *eq = strchr(env[i], '=');
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
+            if (eq[1] == '\0') unsetenv(name);
+            else setenv(name, eq + 1, 1);
+        }
         int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) { dup2(devnull, 0); close(devnull); }
-        execv(path, argv);
+        execvp(file, argv);
         _exit(127);
     }
     int status;
     if (waitpid(pid, &status, 0) < 0) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_program(const char *program, const char *const *args, const char *log)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", AE_BINDIR, program);
+    const char *before[] = { path, NULL };
+    return run_command(path, before, args, NULL, log);
 }
 
 int test_random_conv_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng)

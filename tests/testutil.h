@@ -42,5 +42,10 @@ const char *test_tmpdir(void);
  * `log` (may be NULL for /dev/null); returns its exit status, or −1 if it could not run
  * or died from a signal. */
 int run_program(const char *program, const char *const *args, const char *log);
+/* Runs file (found on PATH) with the arguments before[] then args[] (each NULL-terminated, argv[0]
+ * first), the environment changed by env ("NAME=VALUE" sets, "NAME=" unsets; may be NULL), stdout and
+ * stderr to log (NULL: /dev/null); its exit status, or −1. */
+int run_command(const char *file, const char *const *before, const char *const *args, const char *const *env,
+                const char *log);
 
 #endif
