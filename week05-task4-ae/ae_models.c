@@ -352,36 +352,123 @@ int ae_model_from_layers(model **out, const ae_layer_list *list)
 
 /* ============================================================== models */
 
-/* The tutorial's dense autoencoder: 784 → 64 → 784. */
-#define SPEC_DENSE_64 "flatten,dense:64:relu,dense:784:sigmoid,reshape:1x28x28"
-/* The tutorial's convolutional denoiser: 28² → 14²×16 → 7²×8 → 14²×8 → 28²×16 → 28²×1. */
-#define SPEC_CONV "conv:16:3:s2:same:relu,conv:8:3:s2:same:relu," \
-                  "tconv:8:3:s2:same:relu,tconv:16:3:s2:same:relu,conv:1:3:same:sigmoid"
+/* The models of the comparison, written layer by layer as the course writes them in Keras.
+ * Each takes the image as (1, 28, 28) and gives back (1, 28, 28). */
+
+static const int IMAGE_SHAPE[3] = { 1, AE_IMAGE_SIDE, AE_IMAGE_SIDE };
+
+/* The tutorial's dense autoencoder: 784 → Dense(64, relu) → Dense(784, sigmoid). */
+static void dense_autoencoder(model *m)
+{
+    model_add(m, layer_flatten());
+    model_add(m, layer_dense(64, ACT_RELU));                                     /* the code */
+    model_add(m, layer_dense(AE_IMAGE_PIXELS, ACT_SIGMOID));
+    model_add(m, layer_reshape(3, IMAGE_SHAPE));
+}
+
+/* The tutorial's convolutional denoiser: 28² → 14²×16 → 7²×8 (the code) → 14²×8 → 28²×16 → 28²×1. */
+static void conv_autoencoder(model *m)
+{
+    model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));                     /* the code: 8 x 7 x 7 */
+    model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
+}
+
+/* Reconstruction C: A with one more encoder layer, Dense(128, relu) before Dense(64, relu). */
+static void deeper_dense_autoencoder(model *m)
+{
+    model_add(m, layer_flatten());
+    model_add(m, layer_dense(128, ACT_RELU));
+    model_add(m, layer_dense(64, ACT_RELU));                                     /* the code */
+    model_add(m, layer_dense(AE_IMAGE_PIXELS, ACT_SIGMOID));
+    model_add(m, layer_reshape(3, IMAGE_SHAPE));
+}
+
+/* Denoising B: the denoiser with each Conv2DTranspose replaced by UpSampling2D + Conv2D. */
+static void upsampling_autoencoder(model *m)
+{
+    model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));                     /* the code: 8 x 7 x 7 */
+    model_add(m, layer_upsample2());
+    model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));
+    model_add(m, layer_upsample2());
+    model_add(m, layer_conv2d(16, 3, 1, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
+}
+
+/* Denoising C: the denoiser with one more encoder layer, Conv2D(8, 3, relu) on the 7x7 code. */
+static void deeper_conv_autoencoder(model *m)
+{
+    model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));                     /* the code: 8 x 7 x 7 */
+    model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU));
+    model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
+}
 
 typedef struct {
     const char *summary;
-    const char *spec;
+    void (*build)(model *m);      /* adds the layers to a model of input (1, 28, 28) */
     loss_kind loss;
 } builtin_model;
 
 static const builtin_model RECONSTRUCTION_MODELS[AE_BUILTIN_MODELS] = {
-    { "the tutorial's dense autoencoder: 784 -> Dense(64, relu) -> Dense(784, sigmoid)", SPEC_DENSE_64, LOSS_MSE },
-    { "A's dense layers as convolutions: 2 strided Conv2D down, 2 Conv2DTranspose up", SPEC_CONV, LOSS_MSE },
-    { "A with one more encoder layer, Dense(128, relu) before Dense(64, relu)",
-      "flatten,dense:128:relu,dense:64:relu,dense:784:sigmoid,reshape:1x28x28", LOSS_MSE },
-    { "A trained with binary cross-entropy instead of MSE", SPEC_DENSE_64, LOSS_BCE },
+    { "the tutorial's dense autoencoder: 784 -> Dense(64, relu) -> Dense(784, sigmoid)", dense_autoencoder, LOSS_MSE },
+    { "A's dense layers as convolutions: 2 strided Conv2D down, 2 Conv2DTranspose up", conv_autoencoder, LOSS_MSE },
+    { "A with one more encoder layer, Dense(128, relu) before Dense(64, relu)", deeper_dense_autoencoder, LOSS_MSE },
+    { "A trained with binary cross-entropy instead of MSE", dense_autoencoder, LOSS_BCE },
 };
 
 static const builtin_model DENOISING_MODELS[AE_BUILTIN_MODELS] = {
-    { "the tutorial's convolutional denoiser (Conv2D down, Conv2DTranspose up)", SPEC_CONV, LOSS_MSE },
-    { "A with each Conv2DTranspose replaced by UpSampling2D + Conv2D",
-      "conv:16:3:s2:same:relu,conv:8:3:s2:same:relu,"
-      "up,conv:8:3:same:relu,up,conv:16:3:same:relu,conv:1:3:same:sigmoid", LOSS_MSE },
-    { "A with one more encoder layer, Conv2D(8, 3, relu) on the 7x7 code",
-      "conv:16:3:s2:same:relu,conv:8:3:s2:same:relu,conv:8:3:same:relu,"
-      "tconv:8:3:s2:same:relu,tconv:16:3:s2:same:relu,conv:1:3:same:sigmoid", LOSS_MSE },
-    { "A trained with binary cross-entropy instead of MSE", SPEC_CONV, LOSS_BCE },
+    { "the tutorial's convolutional denoiser (Conv2D down, Conv2DTranspose up)", conv_autoencoder, LOSS_MSE },
+    { "A with each Conv2DTranspose replaced by UpSampling2D + Conv2D", upsampling_autoencoder, LOSS_MSE },
+    { "A with one more encoder layer, Conv2D(8, 3, relu) on the 7x7 code", deeper_conv_autoencoder, LOSS_MSE },
+    { "A trained with binary cross-entropy instead of MSE", conv_autoencoder, LOSS_BCE },
 };
+
+/* One layer in the --layers syntax: "dense:64:relu", "conv:16:3:s2:same:relu", "reshape:1x28x28". */
+static void format_layer(char *buf, size_t len, const layer_spec *s)
+{
+    const char *act = s->act == ACT_NONE ? "" : activation_name(s->act);
+    const char *sep = s->act == ACT_NONE ? "" : ":";
+    switch (s->kind) {
+    case LAYER_DENSE: snprintf(buf, len, "dense:%d%s%s", s->units, sep, act); return;
+    case LAYER_CONV2D:
+    case LAYER_CONV2D_TRANSPOSE: {
+        char stride[16] = "";
+        if (s->stride != 1) snprintf(stride, sizeof stride, ":s%d", s->stride);
+        snprintf(buf, len, "%s:%d:%d%s:%s%s%s", s->kind == LAYER_CONV2D ? "conv" : "tconv", s->filters, s->kernel,
+                 stride, s->padding == PAD_VALID ? "valid" : "same", sep, act);
+        return;
+    }
+    case LAYER_ACTIVATION: snprintf(buf, len, "act:%s", activation_name(s->act)); return;
+    case LAYER_FLATTEN: snprintf(buf, len, "flatten"); return;
+    case LAYER_RESHAPE:
+        if (s->shape_ndim == 3) snprintf(buf, len, "reshape:%dx%dx%d", s->shape[0], s->shape[1], s->shape[2]);
+        else snprintf(buf, len, "reshape:%d", s->shape[0]);
+        return;
+    case LAYER_UPSAMPLE2: snprintf(buf, len, "up"); return;
+    case LAYER_MAXPOOL2: snprintf(buf, len, "pool"); return;
+    }
+    snprintf(buf, len, "?");
+}
+
+int ae_model_spec_text(char *buf, size_t len, const model *m)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < m->n_layers; i++) {
+        char item[AE_SPEC_ITEM_MAX];
+        format_layer(item, sizeof item, &m->layers[i].spec);
+        int w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", item);
+        if (w < 0 || (size_t)w >= len - used) return AE_ERROR(AE_EINVAL, "the model's layers do not fit %zu characters", len);
+        used += (size_t)w;
+    }
+    return AE_OK;
+}
 
 int ae_recipe_builtin(ae_recipe *r, ae_task task, int index)
 {
@@ -392,10 +479,17 @@ int ae_recipe_builtin(ae_recipe *r, ae_task task, int index)
     memset(r, 0, sizeof *r);
     r->name[0] = (char)('A' + index);
     r->summary = b->summary;
-    snprintf(r->spec, sizeof r->spec, "%s", b->spec);
+    r->build = b->build;
     r->loss.kind = b->loss;
     r->loss.reduction = REDUCE_MEAN;
-    return AE_OK;
+    /* the layers as text too, for the messages and the history files: the model as written */
+    model *m = model_alloc(3, IMAGE_SHAPE);
+    if (!m) return error_code();
+    b->build(m);
+    int rc = m->add_error ? AE_ERROR(m->add_error, "model %c: %s", r->name[0], m->add_message)
+                          : ae_model_spec_text(r->spec, sizeof r->spec, m);
+    model_free(m);
+    return rc;
 }
 
 int ae_recipe_custom(ae_recipe *r, const char *spec, loss_kind loss)
@@ -413,24 +507,35 @@ int ae_recipe_custom(ae_recipe *r, const char *spec, loss_kind loss)
     return AE_OK;
 }
 
+/* BCE needs outputs in (0, 1): the last layer that computes something must end in a sigmoid. */
+static int check_bce_output(const model *m)
+{
+    int i = m->n_layers - 1;
+    while (i > 0 && (m->layers[i].spec.kind == LAYER_RESHAPE || m->layers[i].spec.kind == LAYER_FLATTEN)) i--;
+    if (m->layers[i].spec.act != ACT_SIGMOID)
+        return AE_ERROR(AE_EINVAL, "binary cross-entropy needs outputs in (0, 1): end the layers with a "
+                        "sigmoid, as in dense:784:sigmoid");
+    return AE_OK;
+}
+
 int ae_model_create(model **out, const ae_recipe *r, int max_batch, gsl_rng *rng)
 {
     *out = NULL;
-    ae_layer_list list;
-    int rc = ae_layers_parse(r->spec, &list);
-    if (rc != AE_OK) return rc;
-    if (r->loss.kind == LOSS_BCE) {
-        const layer_spec *last = &list.layers[list.n_layers - 1];
-        /* a reshape or flatten after the sigmoid changes nothing; look through it */
-        for (int i = list.n_layers - 1; i > 0 && (last->kind == LAYER_RESHAPE || last->kind == LAYER_FLATTEN); i--)
-            last = &list.layers[i - 1];
-        if (last->act != ACT_SIGMOID)
-            return AE_ERROR(AE_EINVAL, "binary cross-entropy needs outputs in (0, 1): end the layers with a "
-                            "sigmoid, as in dense:784:sigmoid");
+    model *m = NULL;
+    int rc;
+    if (r->build) {                       /* a built-in model, written in C */
+        m = model_alloc(3, IMAGE_SHAPE);
+        if (!m) return error_code();
+        r->build(m);
+        rc = m->add_error ? AE_ERROR(m->add_error, "model %s: %s", r->name, m->add_message) : AE_OK;
+    } else {                              /* --layers: the same model_add calls, from the spec */
+        ae_layer_list list;
+        rc = ae_layers_parse(r->spec, &list);
+        if (rc == AE_OK) rc = ae_model_from_layers(&m, &list);
     }
-    model *m;
-    if ((rc = ae_model_from_layers(&m, &list)) != AE_OK) return rc;
-    if ((rc = model_build(m, max_batch, rng)) != AE_OK) {
+    if (rc == AE_OK && r->loss.kind == LOSS_BCE) rc = check_bce_output(m);
+    if (rc == AE_OK) rc = model_build(m, max_batch, rng);
+    if (rc != AE_OK) {
         model_free(m);
         return rc;
     }

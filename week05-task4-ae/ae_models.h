@@ -1,5 +1,6 @@
-/* ae_models.h: the autoencoders of Task 4, written down as layer specs, the parser of
- * those specs (the program's --layers option), and the data each task trains on.
+/* ae_models.h: the autoencoders of Task 4, written layer by layer in C as the course writes them
+ * in Keras, the parser of layer specs (the program's --layers option, which builds a model with
+ * the same calls), and the data each task trains on.
  *
  * A spec is a comma-separated list of layers, each a kind and its fields separated by ':'
  *
@@ -17,9 +18,10 @@
  * ACT is relu, sigmoid, tanh or linear (the default); PAD is same (the default, Keras'
  * 'same') or valid; the stride sN defaults to s1. Options after KERNEL come in any order.
  *
- * Every built-in model is such a spec, so the parser builds A–D exactly as a user's own
- * --layers model is built. A spec that starts with dense takes the image flat, (784);
- * any other spec takes it as (1, 28, 28). Either way the model must give back 784 values.
+ * A spec's layers are added with model_add, as a built-in model's are, so a user's own model
+ * and models A–D are built the same way. A spec that starts with dense takes the image flat,
+ * (784); any other spec, and every built-in model, takes it as (1, 28, 28). Either way the
+ * model must give back 784 values.
  */
 #ifndef AE_MODELS_H
 #define AE_MODELS_H
@@ -69,7 +71,8 @@ int ae_model_from_layers(model **out, const ae_layer_list *list);
 typedef struct {
     char name[AE_MODEL_NAME_MAX];    /* "A" .. "D", or "custom" for --layers */
     const char *summary;             /* one line for a person */
-    char spec[AE_SPEC_MAX];          /* its layers as a --layers spec */
+    void (*build)(model *m);         /* a built-in model's layers, added in C (NULL for --layers) */
+    char spec[AE_SPEC_MAX];          /* its layers as a --layers spec (the built-ins' written out from them) */
     loss_spec loss;                  /* what training minimises (mean over pixels and images) */
 } ae_recipe;
 
@@ -80,8 +83,12 @@ int ae_recipe_builtin(ae_recipe *r, ae_task task, int index);
  * the spec is longer than AE_SPEC_MAX − 1 characters or the loss is another one. */
 int ae_recipe_custom(ae_recipe *r, const char *spec, loss_kind loss);
 
-/* Parses r->spec, checks it, and builds the model for batches up to max_batch with
- * Glorot-uniform weights from rng. BCE also needs a sigmoid at the end (AE_EINVAL
+/* The layers of m in the --layers syntax ("flatten,dense:64:relu,..."); AE_EINVAL when they do
+ * not fit len characters. */
+int ae_model_spec_text(char *buf, size_t len, const model *m);
+
+/* The model of r (a built-in's layers, or r->spec parsed), checked, and built for batches up to
+ * max_batch with Glorot-uniform weights from rng. BCE also needs a sigmoid at the end (AE_EINVAL
  * otherwise): its loss is only defined for outputs in (0, 1). */
 int ae_model_create(model **out, const ae_recipe *r, int max_batch, gsl_rng *rng);
 

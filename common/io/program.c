@@ -193,7 +193,7 @@ int history_read(const char *path, const history_meta *meta, int n_meta, train_h
     if (!fp) return AE_ERROR(AE_ENOENT, "%s: missing; it is written with the checkpoint. %s", path, hint);
     train_history_begin(history);
     enum { MAX_META = 16 };
-    char found[MAX_META][512];
+    char found[MAX_META][1100];
     int seen[MAX_META] = { 0 };
     char line[2048];
     int line_number = 0, rc = AE_OK;
@@ -230,4 +230,22 @@ int history_read(const char *path, const history_meta *meta, int n_meta, train_h
             return AE_ERROR(AE_EFORMAT, "%s: made with %s '%s', not '%s'. %s", path, meta[k].key,
                             seen[k] ? found[k] : "(none)", meta[k].value, hint);
     return AE_OK;
+}
+
+int history_meta_get(const char *path, const char *key, char *value, size_t len)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return AE_ERROR(AE_ENOENT, "%s: missing", path);
+    char line[2048];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        const char *v = meta_value(line, key);
+        if (v) {
+            snprintf(value, len, "%s", v);
+            found = 1;
+        }
+    }
+    fclose(fp);
+    return found ? AE_OK : AE_ERROR(AE_EFORMAT, "%s: has no line '# %s'", path, key);
 }

@@ -77,7 +77,7 @@ int program_error_prefix(const char *prefix, int code);
  */
 typedef struct {
     const char *key;             /* [a-z_]+ */
-    char value[512];             /* no newline */
+    char value[1100];            /* no newline */
 } history_meta;
 
 int history_write(const char *path, const char *title, const history_meta *meta, int n_meta,
@@ -88,5 +88,9 @@ int history_write(const char *path, const char *title, const history_meta *meta,
  * sentence that says what to do, ends every message. */
 int history_read(const char *path, const history_meta *meta, int n_meta, train_history *history,
                  const char *hint);
+
+/* The VALUE of the line "# KEY VALUE" of a history file into value (len bytes); AE_ENOENT when the
+ * file is missing, AE_EFORMAT when it has no such line. */
+int history_meta_get(const char *path, const char *key, char *value, size_t len);
 
 #endif
