@@ -164,17 +164,22 @@ double kl_lecture_notebook(const double *mu, const double *logvar, int latent)
 
 /* ------------------------------------------------------------- batches */
 
+/* Each sample's KL is kl_closed_form of its μ and log σ², in double: the same formula, once. */
 double kl_batch_forward(double *kl, const float *mu, const float *logvar, int batch, int latent)
 {
+    double *m = malloc(2 * (size_t)latent * sizeof *m), *lv = m ? m + latent : NULL;   /* (L) each */
+    if (!m) return NAN;   /* no memory for 2L doubles: a loss that stops training with a message */
     double total = 0.0;
     for (int b = 0; b < batch; b++) {
-        const float *m = mu + (size_t)b * latent, *lv = logvar + (size_t)b * latent;
-        double sum = 0.0;
-        for (int j = 0; j < latent; j++)
-            sum += 1.0 + lv[j] - (double)m[j] * m[j] - exp(lv[j]);   /* 1 + log σ² − μ² − σ² */
-        if (kl) kl[b] = -0.5 * sum;
-        total += -0.5 * sum;
+        for (int j = 0; j < latent; j++) {
+            m[j] = mu[(size_t)b * latent + j];
+            lv[j] = logvar[(size_t)b * latent + j];
+        }
+        const double kl_b = kl_closed_form(m, lv, latent);
+        if (kl) kl[b] = kl_b;
+        total += kl_b;
     }
+    free(m);
     return total;
 }
 

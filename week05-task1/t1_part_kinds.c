@@ -261,10 +261,8 @@ static int kinds_results(t1_context *ctx, const kind_run *runs, double identity_
 /* The table, printed and as kinds_table.md. */
 static int kinds_table(t1_context *ctx, const kind_run *runs, double identity_noisy)
 {
-    char path[AE_PATH_MAX];
     atomic_file af;
-    int rc = path_join(path, sizeof path, ctx->run->out_dir, "kinds_table.md");
-    if (rc == AE_OK) rc = atomic_open(&af, path);
+    int rc = program_open_file(ctx->run, &af, "kinds_table.md");
     if (rc != AE_OK) return rc;
     FILE *md = af.fp;
     printf("\n%-14s %5s %10s %10s %7s %9s %9s %7s %6s %7s\n", "kind", "U", "clean MSE", "noisy MSE", "noise",

@@ -461,10 +461,8 @@ static int prior_draws(t1_context *ctx, net_run *ae, net_run *vae, float *shown)
  * then with L = 2 (unless latent is 2). */
 static int write_ae_vae_table(t1_context *ctx, const net_run *runs, int n_runs)
 {
-    char path[AE_PATH_MAX];
     atomic_file af;
-    int rc = path_join(path, sizeof path, ctx->run->out_dir, "ae_vae_table.md");
-    if (rc == AE_OK) rc = atomic_open(&af, path);
+    int rc = program_open_file(ctx->run, &af, "ae_vae_table.md");
     if (rc != AE_OK) return rc;
     FILE *md = af.fp;
     fprintf(md, "| model | L | train −log p(x\\|z) | train KL | test −log p(x\\|z) | test KL | test loss | "

@@ -357,23 +357,49 @@ int ae_model_from_layers(model **out, const ae_layer_list *list)
 
 static const int IMAGE_SHAPE[3] = { 1, AE_IMAGE_SIDE, AE_IMAGE_SIDE };
 
-/* The tutorial's dense autoencoder: 784 → Dense(64, relu) → Dense(784, sigmoid). */
-static void dense_autoencoder(model *m)
+/* The tutorial's encoder and decoder, as its Keras code writes them (two Sequential models). */
+
+/* encoder: Flatten → Dense(64, relu), the code of 64 numbers */
+static void dense_encoder(model *m)
 {
     model_add(m, layer_flatten());
-    model_add(m, layer_dense(64, ACT_RELU));                                     /* the code */
+    model_add(m, layer_dense(64, ACT_RELU));
+}
+
+/* decoder: Dense(784, sigmoid) → Reshape((28, 28)) */
+static void dense_decoder(model *m)
+{
     model_add(m, layer_dense(AE_IMAGE_PIXELS, ACT_SIGMOID));
     model_add(m, layer_reshape(3, IMAGE_SHAPE));
 }
 
-/* The tutorial's convolutional denoiser: 28² → 14²×16 → 7²×8 (the code) → 14²×8 → 28²×16 → 28²×1. */
-static void conv_autoencoder(model *m)
+/* the denoiser's encoder: Conv2D(16, 3, strides=2) → Conv2D(8, 3, strides=2), 28² → 14²×16 → 7²×8 */
+static void conv_encoder(model *m)
 {
     model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
-    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));                     /* the code: 8 x 7 x 7 */
+    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));
+}
+
+/* its decoder: Conv2DTranspose(8, 3, strides=2) → Conv2DTranspose(16, 3, strides=2) → Conv2D(1, 3, sigmoid) */
+static void conv_decoder(model *m)
+{
     model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU));
     model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU));
     model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
+}
+
+/* Reconstruction A (and D): the tutorial's dense autoencoder, 784 → 64 → 784. */
+static void dense_autoencoder(model *m)
+{
+    dense_encoder(m);
+    dense_decoder(m);
+}
+
+/* Reconstruction B, denoising A (and D): the tutorial's convolutional denoiser. */
+static void conv_autoencoder(model *m)
+{
+    conv_encoder(m);
+    conv_decoder(m);
 }
 
 /* Reconstruction C: A with one more encoder layer, Dense(128, relu) before Dense(64, relu). */
@@ -381,16 +407,14 @@ static void deeper_dense_autoencoder(model *m)
 {
     model_add(m, layer_flatten());
     model_add(m, layer_dense(128, ACT_RELU));
-    model_add(m, layer_dense(64, ACT_RELU));                                     /* the code */
-    model_add(m, layer_dense(AE_IMAGE_PIXELS, ACT_SIGMOID));
-    model_add(m, layer_reshape(3, IMAGE_SHAPE));
+    model_add(m, layer_dense(64, ACT_RELU));
+    dense_decoder(m);
 }
 
 /* Denoising B: the denoiser with each Conv2DTranspose replaced by UpSampling2D + Conv2D. */
 static void upsampling_autoencoder(model *m)
 {
-    model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
-    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));                     /* the code: 8 x 7 x 7 */
+    conv_encoder(m);
     model_add(m, layer_upsample2());
     model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));
     model_add(m, layer_upsample2());
@@ -401,12 +425,9 @@ static void upsampling_autoencoder(model *m)
 /* Denoising C: the denoiser with one more encoder layer, Conv2D(8, 3, relu) on the 7x7 code. */
 static void deeper_conv_autoencoder(model *m)
 {
-    model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU));
-    model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU));
-    model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));                     /* the code: 8 x 7 x 7 */
-    model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU));
-    model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU));
-    model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
+    conv_encoder(m);
+    model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));
+    conv_decoder(m);
 }
 
 typedef struct {

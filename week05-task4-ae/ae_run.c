@@ -420,10 +420,8 @@ int ae_compare(ae_context *ctx, const model_run *runs, int n_runs)
 {
     program_heading("Comparison");
     write_comparison(stdout, ctx, runs, n_runs);
-    char path[AE_PATH_MAX];
     atomic_file af;
-    int rc = path_join(path, sizeof path, ctx->run->out_dir, "comparison.md");
-    if (rc == AE_OK) rc = atomic_open(&af, path);
+    int rc = program_open_file(ctx->run, &af, "comparison.md");
     if (rc != AE_OK) return rc;
     fprintf(af.fp, "# %s: %s, models compared\n\n", PROGRAM, ae_task_name(ctx->task));
     write_comparison(af.fp, ctx, runs, n_runs);

@@ -153,6 +153,13 @@ int program_path(const program_run *run, char *path, size_t len, const char *nam
     return path_join(path, len, run->out_dir, name);
 }
 
+int program_open_file(const program_run *run, atomic_file *af, const char *name)
+{
+    char path[AE_PATH_MAX];
+    int rc = path_join(path, sizeof path, run->out_dir, name);
+    return rc == AE_OK ? atomic_open(af, path) : rc;
+}
+
 int program_render(program_run *run, const char *name)
 {
     run->figures++;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "io/cli.h"
+#include "io/fileio.h"
 #include "io/results.h"
 #include "train.h"
 
@@ -57,6 +58,9 @@ int program_result_text(program_run *run, const char *value, const char *key_for
 /* path = out_dir/NAME with a printf-formatted name; AE_EINVAL when it does not fit. */
 int program_path(const program_run *run, char *path, size_t len, const char *name_format, ...)
     __attribute__((format(printf, 4, 5)));
+/* Opens out_dir/NAME for writing whole or not at all (io/fileio.h): write through af->fp, then
+ * atomic_commit or atomic_abort. */
+int program_open_file(const program_run *run, atomic_file *af, const char *name);
 /* Renders out_dir/NAME.gp to NAME.png unless --no-plot (plot_render), and counts the figure. */
 int program_render(program_run *run, const char *name);
 
