@@ -15,17 +15,18 @@ out, as `vae-elbo` times it; seconds_total is the whole loop, test passes includ
 is minus the test ELBO, nats per image.
 """
 import argparse
-import gzip
 import os
 import resource
 import sys
 import time
 
+from torch_common import load_fashion_mnist, report, set_threads_before_import
+
 # numpy and torch are imported in main(), once the thread count is known: OpenBLAS, which
 # Debian's numpy and torch multiply with, reads OPENBLAS_NUM_THREADS when it loads, and
 # torch.set_num_threads() alone leaves its threads running (a "1-thread" run then kept a second
 # core busy, in user and system time).
-np = torch = F = nn = None
+torch = F = nn = None
 
 
 def find_data(option):
@@ -35,20 +36,6 @@ def find_data(option):
     if os.environ.get("FASHION_MNIST_DIR"):
         return os.environ["FASHION_MNIST_DIR"]
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "fashion-mnist")
-
-
-def load_images(folder, name):
-    """An IDX image file (gzip or raw) as a float32 tensor (N, 784) in [0, 1]."""
-    path = os.path.join(folder, name)
-    opener = gzip.open if os.path.exists(path + ".gz") else open
-    path = path + ".gz" if os.path.exists(path + ".gz") else path
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if int.from_bytes(raw[0:4], "big") != 0x00000803:
-        sys.exit(f"case-vae.py: {path} is not an IDX image file")
-    count = int.from_bytes(raw[4:8], "big")
-    pixels = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, 784)
-    return torch.from_numpy(pixels.astype(np.float32) / 255.0)
 
 
 def build_model(latent, hidden=400):
@@ -96,10 +83,8 @@ def main():
     if args.threads < 1 or args.epochs < 1 or args.latent < 1:
         sys.exit("case-vae.py: --threads, --epochs and --latent must be at least 1")
 
-    global np, torch, F, nn
-    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    import numpy as np
+    global torch, F, nn
+    set_threads_before_import()
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -107,18 +92,15 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     folder = find_data(args.data)
-    train = load_images(folder, "train-images-idx3-ubyte")
-    test = load_images(folder, "t10k-images-idx3-ubyte")
-    if train.shape[0] < 60000 or test.shape[0] < 10000:
-        sys.exit(f"case-vae.py: {folder} holds {train.shape[0]} training and {test.shape[0]} test images, "
-                 "not the full Fashion-MNIST; run `make data` or set FASHION_MNIST_DIR")
+    train, test = (torch.from_numpy(images.reshape(-1, 784))
+                   for images in load_fashion_mnist(folder, "case-vae.py"))
 
     model = build_model(args.latent)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-7)
     seconds = []
     started = time.perf_counter()
     for epoch in range(args.epochs):
-        started = time.perf_counter()
+        epoch_start = time.perf_counter()
         model.train()
         order = torch.randperm(train.shape[0])
         total = 0.0
@@ -130,7 +112,7 @@ def main():
             loss.backward()
             optimizer.step()
             total += loss.item()
-        seconds.append(time.perf_counter() - started)
+        seconds.append(time.perf_counter() - epoch_start)
 
         model.eval()
         test_loss = test_bce = test_kl = 0.0
@@ -149,12 +131,7 @@ def main():
                   f"{seconds[-1]:.2f} s", file=sys.stderr, flush=True)
     total_seconds = time.perf_counter() - started
 
-    print(f"implementation\tPyTorch {torch.__version__}")
-    print(f"model\tdense VAE 784-400-{args.latent}")
-    print(f"params\t{sum(p.numel() for p in model.parameters())}")
-    print(f"threads\t{torch.get_num_threads()}")
-    print(f"epochs\t{args.epochs}")
-    print(f"seconds_total\t{total_seconds:.4f}")
+    report(torch, model, f"dense VAE 784-400-{args.latent}", args.epochs, total_seconds)
     print(f"seconds_per_epoch\t{sum(seconds) / len(seconds):.4f}")
     print(f"test_loss\t{test_loss / n:.6f}")
     print(f"test_recon\t{-test_bce / n:.6f}")

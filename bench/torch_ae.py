@@ -11,60 +11,18 @@ Progress goes to stderr; the results go to stdout as "key<TAB>value" lines, the 
 bench_train prints.
 """
 import argparse
-import gzip
 import os
 import resource
-import struct
 import sys
 import time
 
 
 
-def threads_from_argv(default=1):
-    """--threads N, read before torch is imported: see set_threads_before_import."""
-    for i, arg in enumerate(sys.argv):
-        if arg == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return str(default)
-
-
-def set_threads_before_import():
-    """Debian's torch (and numpy) do their matrix products in OpenBLAS, whose own thread pool
-    reads OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) once, when the library loads, and ignores
-    torch.set_num_threads: without this, "1 thread" still multiplies on every core, and 2
-    threads start 4 on a 2-core machine, which runs ten times slower."""
-    n = threads_from_argv()
-    os.environ["OMP_NUM_THREADS"] = n
-    os.environ["OPENBLAS_NUM_THREADS"] = n
-
+from torch_common import load_fashion_mnist, report, set_threads_before_import  # noqa: E402
 
 set_threads_before_import()
-import numpy as np  # noqa: E402  (numpy loads OpenBLAS too: after the thread settings above)
-import torch  # noqa: E402
+import torch  # noqa: E402  (after the thread settings above)
 from torch import nn  # noqa: E402
-
-
-def read_idx(path):
-    """An IDX file of unsigned bytes (gzip or raw) as a numpy array."""
-    with open(path, "rb") as raw:
-        magic = raw.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rb") as f:
-        zero, kind, ndim = struct.unpack(">HBB", f.read(4))
-        if zero != 0 or kind != 0x08:
-            sys.exit(f"torch_ae.py: {path} is not an IDX file of unsigned bytes")
-        dims = struct.unpack(">" + "I" * ndim, f.read(4 * ndim))
-        return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
-
-
-def load_images(folder, name):
-    for candidate in (name + ".gz", name):
-        path = os.path.join(folder, candidate)
-        if os.path.exists(path):
-            return read_idx(path)
-    sys.exit(f"torch_ae.py: {folder} has no {name}(.gz); run `make data` or set FASHION_MNIST_DIR")
 
 
 def model_a():
@@ -120,13 +78,9 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    train_u8 = load_images(args.data, "train-images-idx3-ubyte")
-    test_u8 = load_images(args.data, "t10k-images-idx3-ubyte")
-    if len(train_u8) < 60000 or len(test_u8) < 10000:
-        sys.exit(f"torch_ae.py: {args.data} holds {len(train_u8)} training and {len(test_u8)} test images, "
-                 "not the full Fashion-MNIST; run `make data` or set FASHION_MNIST_DIR")
-    x_train = torch.from_numpy(train_u8.astype(np.float32) / 255.0).unsqueeze(1)   # (N, 1, 28, 28)
-    x_test = torch.from_numpy(test_u8.astype(np.float32) / 255.0).unsqueeze(1)
+    train, test = load_fashion_mnist(args.data, "torch_ae.py")
+    x_train = torch.from_numpy(train).unsqueeze(1)   # (N, 1, 28, 28)
+    x_test = torch.from_numpy(test).unsqueeze(1)
 
     model = model_a() if args.model == "A" else model_b()
     model.apply(glorot_zero)
@@ -163,13 +117,8 @@ def main():
                   f"val_loss {val_loss:.4g}  {epoch_seconds[-1]:.1f} s", file=sys.stderr, flush=True)
     total_seconds = time.perf_counter() - started
 
-    print(f"implementation\tPyTorch {torch.__version__}")
-    print(f"model\t{args.model}")
-    print(f"params\t{sum(p.numel() for p in model.parameters())}")
-    print(f"threads\t{torch.get_num_threads()}")
+    report(torch, model, args.model, args.epochs, total_seconds)
     print(f"backend\t{torch.__config__.parallel_info().splitlines()[-1].strip()}")
-    print(f"epochs\t{args.epochs}")
-    print(f"seconds_total\t{total_seconds:.4f}")
     print(f"seconds_per_epoch\t{total_seconds / args.epochs:.4f}")
     print(f"train_loss\t{train_loss:.6f}")
     print(f"val_loss\t{val_loss:.6f}")

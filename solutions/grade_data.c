@@ -47,6 +47,7 @@ int grade_load_sample(const char *folder, double **train, size_t *n_train, doubl
     snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", folder);
     *test = grade_load_images(path, n_test);
     if (*train && *test) return 0;
+    fprintf(stderr, "cannot read the sample images in %s\n", folder);
     free(*train);
     free(*test);
     *train = *test = NULL;

@@ -13,7 +13,7 @@ double *grade_load_images(const char *path, size_t *count);
 
 /* The sample folder's training and test images (train-images-idx3-ubyte.gz and
  * t10k-images-idx3-ubyte.gz), both or neither: 0, or −1 when either cannot be read (nothing
- * is left allocated). Free both with free(). train (n_train, 784), test (n_test, 784) */
+ * is left allocated, and stderr says which folder). Free both with free(). train (n_train, 784), test (n_test, 784) */
 int grade_load_sample(const char *folder, double **train, size_t *n_train, double **test, size_t *n_test);
 
 /* The MSE on val of predicting every pixel by its mean over train: the best a model that

@@ -91,13 +91,13 @@ static void item_line(const char *run, int points, const char *kind, const char 
     printf("\n");
 }
 
-void plan_num(const char *run, int points, const char *key, double expected, double tolerance,
-              const char *name_fmt, ...)
+void plan_number(const char *run, int points, const char *kind, const char *key, double expected,
+                 double tolerance, const char *name_fmt, ...)
 {
     char e[64], t[64];
     va_list ap;
     va_start(ap, name_fmt);
-    item_line(run, points, "num", key, format_double(e, sizeof e, expected),
+    item_line(run, points, kind, key, format_double(e, sizeof e, expected),
               format_double(t, sizeof t, tolerance), name_fmt, ap);
     va_end(ap);
 }
@@ -110,17 +110,6 @@ void plan_num_scaled(const char *run, int points, const char *key, double expect
     va_list ap;
     va_start(ap, name_fmt);
     item_line(run, points, "num", key, format_double(e, sizeof e, expected), t, name_fmt, ap);
-    va_end(ap);
-}
-
-void plan_rel(const char *run, int points, const char *key, double expected, double tolerance,
-              const char *name_fmt, ...)
-{
-    char e[64], t[64];
-    va_list ap;
-    va_start(ap, name_fmt);
-    item_line(run, points, "rel", key, format_double(e, sizeof e, expected),
-              format_double(t, sizeof t, tolerance), name_fmt, ap);
     va_end(ap);
 }
 
@@ -165,6 +154,11 @@ void plan_fn(int points, const char *key, const char *name_fmt, ...)
     va_start(ap, name_fmt);
     item_line("harness", points, "fn", key, "-", "-", name_fmt, ap);
     va_end(ap);
+}
+
+void plan_fns(const plan_fn_row *rows, size_t n)
+{
+    for (size_t k = 0; k < n; k++) plan_fn(rows[k].points, rows[k].key, "%s", rows[k].name);
 }
 
 /* ------------------------------------------------------------ verdicts */

@@ -43,14 +43,16 @@ void plan_run(const char *run, int points, int exit_status, int timeout_seconds,
 void plan_harness(int points, int timeout_seconds, const char *name_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-void plan_num(const char *run, int points, const char *key, double expected, double tolerance,
-              const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
+/* A number item: kind "num" passes when |got − expected| <= tolerance, "rel" when it is within
+ * tolerance · |expected|. plan_num and plan_rel name the two. */
+void plan_number(const char *run, int points, const char *kind, const char *key, double expected,
+                 double tolerance, const char *name_fmt, ...) __attribute__((format(printf, 7, 8)));
+#define plan_num(run, points, ...) plan_number(run, points, "num", __VA_ARGS__)
+#define plan_rel(run, points, ...) plan_number(run, points, "rel", __VA_ARGS__)
 /* tolerance = factor · (the value of tolerance_key in the same results.tsv) */
 void plan_num_scaled(const char *run, int points, const char *key, double expected, double factor,
                      const char *tolerance_key, const char *name_fmt, ...)
     __attribute__((format(printf, 7, 8)));
-void plan_rel(const char *run, int points, const char *key, double expected, double tolerance,
-              const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
 void plan_band(const char *run, int points, const char *key, double low, double high,
                const char *name_fmt, ...) __attribute__((format(printf, 6, 7)));
 void plan_text(const char *run, int points, const char *key, const char *expected,
@@ -60,6 +62,14 @@ void plan_vec(const char *run, int points, const char *key, const double *values
               double tolerance, const char *name_fmt, ...) __attribute__((format(printf, 7, 8)));
 void plan_fn(int points, const char *key, const char *name_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The harness's items as a table: plan_fn on each row. */
+typedef struct {
+    int points;
+    const char *key;
+    const char *name;
+} plan_fn_row;
+void plan_fns(const plan_fn_row *rows, size_t n);
+#define PLAN_FNS(rows) plan_fns(rows, sizeof rows / sizeof rows[0])
 
 /* ----------------------------------------------------------- a harness */
 /* Prints KEY PASS|FAIL EXPECTED GOT and flushes, so a later crash loses nothing.

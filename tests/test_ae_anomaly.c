@@ -94,7 +94,7 @@ END_TEST
 START_TEST(test_source_errors)
 {
     fashion_mnist fm;
-    ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 50), AE_OK);
+    test_load_sample(&fm, 50);
     ae_recipe r;
     ck_assert_int_eq(ae_recipe_builtin(&r, AE_TASK_RECONSTRUCTION, 1), AE_OK);
     gsl_rng *rng = test_rng(3);

@@ -299,8 +299,7 @@ START_TEST(each_kind_lowers_its_loss)
 {
     t1_kind kind = (t1_kind)_i;
     fashion_mnist fm;
-    memset(&fm, 0, sizeof fm);
-    ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 0), AE_OK);
+    test_load_sample(&fm, 0);
     gsl_rng *rng = test_rng(5);
     t1_recipe r = t1_recipe_default(kind);
     t1_autoencoder *ae = t1_autoencoder_alloc(&r, 1e-3, 32, rng);
@@ -327,8 +326,7 @@ START_TEST(evaluation_of_the_identity_like_case)
 {
     /* with no noise the noisy source is the clean one: noisy error = clean error, no noise to pass */
     fashion_mnist fm;
-    memset(&fm, 0, sizeof fm);
-    ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 64), AE_OK);
+    test_load_sample(&fm, 64);
     gsl_rng *rng = test_rng(6);
     t1_recipe r = t1_recipe_default(T1_UNDERCOMPLETE);
     t1_autoencoder *ae = t1_autoencoder_alloc(&r, 1e-3, 16, rng);
@@ -384,8 +382,7 @@ START_TEST(bad_batches_and_sources_are_refused)
     double sq[4];
     ck_assert_int_eq(t1_reconstruction_jacobian_sq(ae, x, 4, 0, rng, sq), AE_EINVAL);
     fashion_mnist fm;
-    memset(&fm, 0, sizeof fm);
-    ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 20), AE_OK);
+    test_load_sample(&fm, 20);
     image_source_ctx a_ctx = { .images = &fm.test.images }, b_ctx = { .images = &fm.train.images };
     idx_truncate(&fm.train.images, 10);
     batch_source a = image_batch_source(&a_ctx), b = image_batch_source(&b_ctx);

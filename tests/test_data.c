@@ -724,7 +724,7 @@ static unsigned long long byte_sum_of_images(const char *path, size_t *bytes)
 START_TEST(sample_loads_balanced)
 {
     fashion_mnist fm;
-    ck_assert_msg(fashion_mnist_load(&fm, sample_data_dir(), 0) == AE_OK, "%s", error_message());
+    test_load_sample(&fm, 0);
     ck_assert_int_eq(fm.is_sample, 1);
     ck_assert_uint_eq(fm.train.images.count, 600);
     ck_assert_uint_eq(fm.train.labels.count, 600);

@@ -32,36 +32,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* The whole file as a string (free it), or NULL when it cannot be read. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    size_t got;
-    while (text && (got = fread(text + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len < 2) {
-            char *bigger = realloc(text, cap * 2);
-            if (!bigger) { free(text); text = NULL; break; }
-            text = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (text) text[len] = '\0';
-    return text;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* Modification time in nanoseconds, or -1 when the file does not exist. */
 static long long mtime_ns(const char *path)
 {
@@ -81,20 +51,28 @@ static int run_script(const char *script, const char *const *args, const char *c
     return run_command("bash", before, args, env, log);
 }
 
-/* figures.sh on the quick exercises (or `only`) into dir/out and dir/REPORT.md, with the sample
- * named through FASHION_MNIST_DIR and the given SEED and FORCE. */
-static int run_figures(const char *dir, const char *only, const char *seed, const char *force, const char *log)
+/* figures.sh with `select` (--only EXERCISES or --conf FILE) into dir/out and dir/REPORT.md, with the
+ * given FORCE and SEED (NULL: unset), and the data folder `data` (NULL: the sample) named through
+ * FASHION_MNIST_DIR. */
+static int figures_with(const char *dir, const char *select, const char *which, const char *seed,
+                        const char *force, const char *data, const char *log)
 {
-    char out[1024], report[1024], seed_env[64], force_env[64], data_env[1024];
+    char out[1024], report[1024], seed_env[64] = "SEED=", force_env[64], data_env[1024];
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(report, sizeof report, "%s/REPORT.md", dir);
-    snprintf(seed_env, sizeof seed_env, "SEED=%s", seed);
+    if (seed) snprintf(seed_env, sizeof seed_env, "SEED=%s", seed);
     snprintf(force_env, sizeof force_env, "FORCE=%s", force);
-    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", sample_data_dir());
-    const char *args[] = { "--only", only, "--bin", AE_BINDIR, "--out", out, "--report", report,
+    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", data ? data : sample_data_dir());
+    const char *args[] = { select, which, "--bin", AE_BINDIR, "--out", out, "--report", report,
                            "--no-build", "--no-download", NULL };
     const char *env[] = { seed_env, force_env, data_env, "MAKEFLAGS=", NULL };
     return run_script("figures.sh", args, env, log);
+}
+
+/* figures.sh on the quick exercises (or `only`) with SEED and FORCE. */
+static int run_figures(const char *dir, const char *only, const char *seed, const char *force, const char *log)
+{
+    return figures_with(dir, "--only", only, seed, force, NULL, log);
 }
 
 static void results_path(char *path, size_t len, const char *dir, const char *exercise)
@@ -116,7 +94,7 @@ static void check_report(const char *dir, const char *seed)
 {
     char report[1024], line[1024], value[64];
     snprintf(report, sizeof report, "%s/REPORT.md", dir);
-    char *text = slurp(report);
+    char *text = test_read_text(report);
     ck_assert_msg(text != NULL, "no %s", report);
 
     snprintf(line, sizeof line, "| seed | %s ", seed);
@@ -165,7 +143,7 @@ START_TEST(test_rerun_skips_unchanged_work)
     /* nothing changed: no program runs */
     snprintf(log_path, sizeof log_path, "%s/second.log", dir);
     ck_assert_msg(run_figures(dir, QUICK, "7", "0", log_path) == 0, "second figures.sh failed; see %s", log_path);
-    char *text = slurp(log_path);
+    char *text = test_read_text(log_path);
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(count_of(text, ": skipped") == 3, "the second run did not skip all three:\n%s", text);
     ck_assert_msg(strstr(text, "running") == NULL, "the second run ran a program:\n%s", text);
@@ -179,7 +157,7 @@ START_TEST(test_rerun_skips_unchanged_work)
     ck_assert_msg(mtime_ns(tsv[0]) != first[0], "a new seed did not rerun week05-task2-kl");
     char report[1024];
     snprintf(report, sizeof report, "%s/REPORT.md", dir);
-    text = slurp(report);
+    text = test_read_text(report);
     ck_assert_msg(text && strstr(text, "| seed | 8 "), "REPORT.md does not give the new seed 8");
     free(text);
     long long after_seed = mtime_ns(tsv[0]);
@@ -201,9 +179,9 @@ static void copy_readme(const char *root, const char *exercise)
     snprintf(to, sizeof to, "%s/%s", root, exercise);
     ck_assert_int_eq(mkdir(to, 0755), 0);
     snprintf(to, sizeof to, "%s/%s/README.md", root, exercise);
-    char *text = slurp(from);
+    char *text = test_read_text(from);
     ck_assert_msg(text != NULL, "cannot read %s", from);
-    spit(to, text);
+    test_write_text(to, text);
     free(text);
 }
 
@@ -211,6 +189,39 @@ static int run_docs(const char *root, const char *out, const char *log)
 {
     const char *args[] = { "--only", QUICK, "--root", root, "--out", out, NULL };
     return run_script("docs.sh", args, NULL, log);
+}
+
+/* root/ and out/ under dir, and the exercise folder `sub` in each when sub is not NULL. */
+static void docs_tree(const char *dir, char *root, char *out, size_t len, const char *sub)
+{
+    char path[1024];
+    snprintf(root, len, "%s/root", dir);
+    snprintf(out, len, "%s/out", dir);
+    const char *tops[] = { root, out };
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(mkdir(tops[k], 0755), 0);
+        if (!sub) continue;
+        snprintf(path, sizeof path, "%s/%s", tops[k], sub);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+    }
+}
+
+/* docs.sh on a README holding `text`: it exits with `status` (0 or not 0), leaves the README as
+ * it was and says `message` in its log. */
+static void docs_leaves_alone(const char *root, const char *out, const char *readme, const char *text,
+                              int status, const char *message, const char *dir, const char *tag)
+{
+    char log_path[1024];
+    test_write_text(readme, text);
+    snprintf(log_path, sizeof log_path, "%s/docs-%s.log", dir, tag);
+    const int rc = run_docs(root, out, log_path);
+    ck_assert_msg(status == 0 ? rc == 0 : rc != 0, "docs.sh exited %d on %s; see %s", rc, tag, log_path);
+    char *kept = test_read_text(readme);
+    ck_assert_str_eq(kept, text);
+    free(kept);
+    char *said = test_read_text(log_path);
+    ck_assert_msg(strstr(said, message) != NULL, "docs.sh did not say \"%s\":\n%s", message, said);
+    free(said);
 }
 
 START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
@@ -228,7 +239,7 @@ START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
 
     /* make one block stale: a wrong value and a line that is not in results.tsv */
     snprintf(readme, sizeof readme, "%s/week05-task2-kl/README.md", root);
-    char *text = slurp(readme);
+    char *text = test_read_text(readme);
     ck_assert_ptr_nonnull(text);
     char *begin = strstr(text, "<!-- results:begin -->\n```text\n");
     ck_assert_msg(begin != NULL, "week05-task2-kl/README.md has no results block");
@@ -236,19 +247,19 @@ START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
     size_t size = strlen(text) + 64;
     char *stale = malloc(size);
     snprintf(stale, size, "%.*sstale_key\t2.385\n%s", (int)(after - text), text, after);
-    spit(readme, stale);
+    test_write_text(readme, stale);
     free(stale);
     free(text);
 
     snprintf(log_path, sizeof log_path, "%s/docs1.log", dir);
     ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh failed; see %s", log_path);
-    char *once = slurp(readme);
+    char *once = test_read_text(readme);
     ck_assert_ptr_nonnull(once);
     ck_assert_msg(strstr(once, "stale_key") == NULL, "docs.sh left the stale line in the block");
 
     /* the `all` block is results.tsv, fenced */
     results_path(tsv, sizeof tsv, dir, "week05-task2-kl");
-    char *results = slurp(tsv);
+    char *results = test_read_text(tsv);
     ck_assert_ptr_nonnull(results);
     size = strlen(results) + 128;
     char *block = malloc(size);
@@ -262,13 +273,13 @@ START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
     const char *names[3] = { "week05-task2-kl", "week05-task3-transposed", "vae-reparam" };
     for (int i = 0; i < 3; i++) {
         snprintf(paths[i], sizeof paths[i], "%s/%s/README.md", root, names[i]);
-        before[i] = slurp(paths[i]);
+        before[i] = test_read_text(paths[i]);
         ck_assert_ptr_nonnull(before[i]);
     }
     snprintf(log_path, sizeof log_path, "%s/docs2.log", dir);
     ck_assert_msg(run_docs(root, out, log_path) == 0, "second docs.sh failed; see %s", log_path);
     for (int i = 0; i < 3; i++) {
-        char *again = slurp(paths[i]);
+        char *again = test_read_text(paths[i]);
         ck_assert_ptr_nonnull(again);
         ck_assert_msg(strcmp(again, before[i]) == 0, "a second docs.sh changed %s", paths[i]);
         free(again);
@@ -280,15 +291,8 @@ START_TEST(test_docs_rewrites_stale_blocks_and_is_idempotent)
     char empty[1024];
     snprintf(empty, sizeof empty, "%s/empty-out", dir);
     ck_assert_int_eq(mkdir(empty, 0755), 0);
-    spit(readme, "# a chapter\n<!-- results:begin -->\nold numbers\n<!-- results:end -->\n");
-    snprintf(log_path, sizeof log_path, "%s/docs3.log", dir);
-    ck_assert_msg(run_docs(root, empty, log_path) == 0, "docs.sh without results failed; see %s", log_path);
-    char *kept = slurp(readme);
-    ck_assert_str_eq(kept, "# a chapter\n<!-- results:begin -->\nold numbers\n<!-- results:end -->\n");
-    free(kept);
-    char *said = slurp(log_path);
-    ck_assert_msg(strstr(said, "week05-task2-kl/README.md not touched") != NULL, "docs.sh did not say why:\n%s", said);
-    free(said);
+    docs_leaves_alone(root, empty, readme, "# a chapter\n<!-- results:begin -->\nold numbers\n<!-- results:end -->\n",
+                      0, "week05-task2-kl/README.md not touched", dir, "3");
 }
 END_TEST
 
@@ -300,7 +304,7 @@ static void docs_gives_twice(const char *root, const char *out, const char *read
         char log_path[1024];
         snprintf(log_path, sizeof log_path, "%s/docs-%s%d.log", dir, tag, run);
         ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh run %d failed; see %s", run, log_path);
-        char *text = slurp(readme);
+        char *text = test_read_text(readme);
         ck_assert_ptr_nonnull(text);
         ck_assert_str_eq(text, expected);
         free(text);
@@ -312,19 +316,12 @@ static void docs_gives_twice(const char *root, const char *out, const char *read
 START_TEST(test_docs_copies_file_blocks)
 {
     const char *dir = test_tmpdir();
-    char root[512], out[512], path[1024], readme[1024], log_path[1024];
-    snprintf(root, sizeof root, "%s/root", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    ck_assert_int_eq(mkdir(root, 0755), 0);
-    ck_assert_int_eq(mkdir(out, 0755), 0);
-    snprintf(path, sizeof path, "%s/week05-task2-kl", root);
-    ck_assert_int_eq(mkdir(path, 0755), 0);
-    snprintf(path, sizeof path, "%s/week05-task2-kl", out);
-    ck_assert_int_eq(mkdir(path, 0755), 0);
+    char root[512], out[512], path[1024], readme[1024];
+    docs_tree(dir, root, out, sizeof root, "week05-task2-kl");
     snprintf(path, sizeof path, "%s/week05-task2-kl/notes.md", out);
-    spit(path, "# title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nsome text\n\n| c |\n|---|\n| 3 |\n\nfooter\n");
+    test_write_text(path, "# title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nsome text\n\n| c |\n|---|\n| 3 |\n\nfooter\n");
     snprintf(readme, sizeof readme, "%s/week05-task2-kl/README.md", root);
-    spit(readme, "# a chapter\n<!-- file:begin notes.md table -->\nold table\n<!-- file:end -->\nprose\n"
+    test_write_text(readme, "# a chapter\n<!-- file:begin notes.md table -->\nold table\n<!-- file:end -->\nprose\n"
                  "<!-- file:begin notes.md -->\n<!-- file:end -->\nend\n");
     const char *expected =
         "# a chapter\n<!-- file:begin notes.md table -->\n| a | b |\n|---|---|\n| 1 | 2 |\n\n| c |\n|---|\n| 3 |\n"
@@ -336,15 +333,7 @@ START_TEST(test_docs_copies_file_blocks)
     /* a block whose file is missing: nothing changes, and the message names the file */
     const char *with_missing = "# a chapter\n<!-- file:begin notes.md table -->\nold\n<!-- file:end -->\n"
                                "<!-- file:begin gone.md -->\nkept\n<!-- file:end -->\n";
-    spit(readme, with_missing);
-    snprintf(log_path, sizeof log_path, "%s/docs-files3.log", dir);
-    ck_assert_msg(run_docs(root, out, log_path) == 0, "docs.sh with a missing file failed; see %s", log_path);
-    char *kept = slurp(readme);
-    ck_assert_str_eq(kept, with_missing);
-    free(kept);
-    char *said = slurp(log_path);
-    ck_assert_msg(strstr(said, "gone.md") != NULL, "docs.sh did not name the missing file:\n%s", said);
-    free(said);
+    docs_leaves_alone(root, out, readme, with_missing, 0, "gone.md", dir, "files3");
 }
 END_TEST
 
@@ -353,40 +342,29 @@ END_TEST
 START_TEST(test_docs_counts_lines)
 {
     const char *dir = test_tmpdir();
-    char root[512], out[512], path[1024], readme[1024], log_path[1024];
-    snprintf(root, sizeof root, "%s/root", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    ck_assert_int_eq(mkdir(root, 0755), 0);
-    ck_assert_int_eq(mkdir(out, 0755), 0);
+    char root[512], out[512], path[1024], readme[1024];
+    docs_tree(dir, root, out, sizeof root, NULL);
     snprintf(path, sizeof path, "%s/lib", root);
     ck_assert_int_eq(mkdir(path, 0755), 0);
     snprintf(path, sizeof path, "%s/lib/sub", root);                  /* sub-folders are not counted */
     ck_assert_int_eq(mkdir(path, 0755), 0);
     snprintf(path, sizeof path, "%s/lib/sub/deep.c", root);
-    spit(path, "1\n2\n");
+    test_write_text(path, "1\n2\n");
     snprintf(path, sizeof path, "%s/lib/dense.c", root);
-    spit(path, "a\nb\nc\n");
+    test_write_text(path, "a\nb\nc\n");
     snprintf(path, sizeof path, "%s/lib/dense.h", root);
-    spit(path, "x\n");
+    test_write_text(path, "x\n");
     snprintf(path, sizeof path, "%s/lib/batch.h", root);
-    spit(path, "y\nz\n");
+    test_write_text(path, "y\nz\n");
     snprintf(readme, sizeof readme, "%s/lib/README.md", root);
-    spit(readme, "# lib\n<!-- lines:begin lib -->\n| stale |\n<!-- lines:end -->\nprose\n");
+    test_write_text(readme, "# lib\n<!-- lines:begin lib -->\n| stale |\n<!-- lines:end -->\nprose\n");
     const char *expected = "# lib\n<!-- lines:begin lib -->\n| module | .h | .c | lines |\n| --- | ---: | ---: | ---: |\n"
                            "| `batch` | 2 | – | 2 |\n| `dense` | 1 | 3 | 4 |\n| **lib/** | | | **6** |\n"
                            "<!-- lines:end -->\nprose\n";
     docs_gives_twice(root, out, readme, expected, dir, "lines");
 
     const char *bad = "# lib\n<!-- lines:begin nowhere -->\nkept\n<!-- lines:end -->\n";
-    spit(readme, bad);
-    snprintf(log_path, sizeof log_path, "%s/docs-lines3.log", dir);
-    ck_assert_msg(run_docs(root, out, log_path) != 0, "docs.sh should fail on a block naming no folder");
-    char *kept = slurp(readme);
-    ck_assert_str_eq(kept, bad);
-    free(kept);
-    char *said = slurp(log_path);
-    ck_assert_msg(strstr(said, "no folder: nowhere") != NULL, "docs.sh did not name the missing folder:\n%s", said);
-    free(said);
+    docs_leaves_alone(root, out, readme, bad, 1, "no folder: nowhere", dir, "lines3");
 }
 END_TEST
 
@@ -395,21 +373,13 @@ END_TEST
 /* figures.sh with the configuration file conf, on the sample, with FORCE=force. */
 static int run_figures_conf(const char *dir, const char *conf, const char *force, const char *log)
 {
-    char out[1024], report[1024], force_env[64], data_env[1024];
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(report, sizeof report, "%s/REPORT.md", dir);
-    snprintf(force_env, sizeof force_env, "FORCE=%s", force);
-    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", sample_data_dir());
-    const char *args[] = { "--conf", conf, "--bin", AE_BINDIR, "--out", out, "--report", report,
-                           "--no-build", "--no-download", NULL };
-    const char *env[] = { force_env, data_env, "SEED=", "MAKEFLAGS=", NULL };
-    return run_script("figures.sh", args, env, log);
+    return figures_with(dir, "--conf", conf, NULL, force, NULL, log);
 }
 
 /* Replaces the `binary` line of a stamp, as if the program had been rebuilt from changed code. */
 static void pretend_rebuilt(const char *stamp)
 {
-    char *text = slurp(stamp);
+    char *text = test_read_text(stamp);
     ck_assert_msg(text != NULL, "no stamp %s", stamp);
     ck_assert_msg(strncmp(text, "binary ", 7) == 0, "%s does not start with its binary's checksum", stamp);
     char *rest = strchr(text, '\n');
@@ -417,7 +387,7 @@ static void pretend_rebuilt(const char *stamp)
     size_t size = strlen(rest) + 64;
     char *changed = malloc(size);
     snprintf(changed, size, "binary 0123456789abcdef%s", rest);
-    spit(stamp, changed);
+    test_write_text(stamp, changed);
     free(changed);
     free(text);
 }
@@ -428,7 +398,7 @@ START_TEST(test_training_run_reuses_its_checkpoints)
     char conf[1024], log_path[1024], stamp[1024];
     snprintf(conf, sizeof conf, "%s/exercises.conf", dir);
     /* one quick training run: model A, one epoch, on the sample's sneakers */
-    spit(conf, "exercise week05-task4-ae\n"
+    test_write_text(conf, "exercise week05-task4-ae\n"
                "data    fashion-mnist\n"
                "run     anomaly --task anomaly --model A --epochs 1\n"
                "resume  --from-checkpoint *.ckpt\n");
@@ -436,7 +406,7 @@ START_TEST(test_training_run_reuses_its_checkpoints)
 
     snprintf(log_path, sizeof log_path, "%s/train.log", dir);
     ck_assert_msg(run_figures_conf(dir, conf, "0", log_path) == 0, "figures.sh failed; see %s", log_path);
-    char *text = slurp(log_path);
+    char *text = test_read_text(log_path);
     ck_assert_msg(text && strstr(text, "--task anomaly") && !strstr(text, "--from-checkpoint"),
                   "the first run did not train from scratch:\n%s", text);
     free(text);
@@ -445,14 +415,14 @@ START_TEST(test_training_run_reuses_its_checkpoints)
     pretend_rebuilt(stamp);
     snprintf(log_path, sizeof log_path, "%s/resume.log", dir);
     ck_assert_msg(run_figures_conf(dir, conf, "0", log_path) == 0, "figures.sh failed; see %s", log_path);
-    text = slurp(log_path);
+    text = test_read_text(log_path);
     ck_assert_msg(text && strstr(text, "--from-checkpoint"), "a rebuilt program did not reuse its checkpoint:\n%s", text);
     free(text);
 
     /* FORCE=1 trains again */
     snprintf(log_path, sizeof log_path, "%s/force.log", dir);
     ck_assert_msg(run_figures_conf(dir, conf, "1", log_path) == 0, "figures.sh FORCE=1 failed; see %s", log_path);
-    text = slurp(log_path);
+    text = test_read_text(log_path);
     ck_assert_msg(text && strstr(text, "running") && !strstr(text, "--from-checkpoint"),
                   "FORCE=1 did not train from scratch:\n%s", text);
     free(text);
@@ -464,9 +434,8 @@ END_TEST
 START_TEST(test_bad_option_and_missing_data)
 {
     const char *dir = test_tmpdir();
-    char log_path[1024], out[1024], report[1024], missing[1024], data_env[1100];
+    char log_path[1024], report[1024], missing[1024];
     snprintf(log_path, sizeof log_path, "%s/figures.log", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
     snprintf(report, sizeof report, "%s/REPORT.md", dir);
 
     const char *bad[] = { "--frobnicate", NULL };
@@ -474,20 +443,13 @@ START_TEST(test_bad_option_and_missing_data)
 
     snprintf(missing, sizeof missing, "%s/no-data-here", dir);
     ck_assert_int_eq(mkdir(missing, 0755), 0);
-    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", missing);
-    const char *args[] = { "--only", QUICK, "--bin", AE_BINDIR, "--out", out, "--report", report,
-                           "--no-build", "--no-download", NULL };
-    const char *env[] = { data_env, NULL };
-    ck_assert_int_eq(run_script("figures.sh", args, env, log_path), 2);
+    ck_assert_int_eq(figures_with(dir, "--only", QUICK, NULL, "0", missing, log_path), 2);
     ck_assert_msg(mtime_ns(report) < 0, "a failed figures.sh left %s", report);
-    char *said = slurp(log_path);
+    char *said = test_read_text(log_path);
     ck_assert_msg(said && strstr(said, "does not hold the four Fashion-MNIST files"), "no clear message:\n%s", said);
     free(said);
 
-    const char *bad_seed[] = { "--only", QUICK, "--bin", AE_BINDIR, "--out", out, "--report", report,
-                               "--no-build", "--no-download", NULL };
-    const char *env_seed[] = { "SEED=forty-two", NULL };
-    ck_assert_int_eq(run_script("figures.sh", bad_seed, env_seed, log_path), 2);
+    ck_assert_int_eq(figures_with(dir, "--only", QUICK, "forty-two", "0", NULL, log_path), 2);
 }
 END_TEST
 

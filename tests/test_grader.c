@@ -39,31 +39,6 @@ static int shell(const char *command, const char *log)
     return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-        free(text);
-        text = NULL;
-    }
-    if (text) text[size] = '\0';
-    fclose(f);
-    return text;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
 /* The result ("PASS", "FAIL", "NOT RUN") of the report row whose item starts with name,
  * copied into status; "" when no row has that item. */
 static void row_status(const char *text, const char *name, char *status, size_t size)
@@ -153,7 +128,7 @@ static void find_definition(char *file, size_t size, const char *dir, const char
         if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0) continue;
         char source[1400];
         snprintf(source, sizeof source, "%s/%s", path, e->d_name);
-        char *text = read_text(source);
+        char *text = test_read_text(source);
         if (text && strstr(text, definition)) snprintf(file, size, "%s/%s", dir, e->d_name);
         free(text);
     }
@@ -171,11 +146,11 @@ static void plant(const char *dir, const char *definition, const char *header, c
     find_definition(file, sizeof file, dir, definition);
     snprintf(path, sizeof path, "%s/%s", checkout, file);
     snprintf(orig, sizeof orig, "%s.orig", path);
-    char *text = read_text(orig);
+    char *text = test_read_text(orig);
     if (!text) {
-        text = read_text(path);
+        text = test_read_text(path);
         ck_assert_msg(text != NULL, "cannot read %s", path);
-        write_text(orig, text);
+        test_write_text(orig, text);
     }
     size_t size = strlen(text) + strlen(wrong) + 4096;
     char *planted = malloc(size);
@@ -186,7 +161,7 @@ static void plant(const char *dir, const char *definition, const char *header, c
     used += (size_t)snprintf(planted + used, size - used, "%s\n", text);
     for (int i = 0; i < n_fns; i++) used += (size_t)snprintf(planted + used, size - used, "#undef %s\n", fns[i]);
     snprintf(planted + used, size - used, "%s\n", wrong);
-    write_text(path, planted);
+    test_write_text(path, planted);
     free(planted);
     free(text);
 }
@@ -198,7 +173,7 @@ static void replace_in(const char *dir, const char *from, const char *to)
     char file[256], path[1024];
     find_definition(file, sizeof file, dir, from);
     snprintf(path, sizeof path, "%s/%s", checkout, file);
-    char *text = read_text(path);
+    char *text = test_read_text(path);
     ck_assert_msg(text != NULL, "cannot read %s", path);
     char *at = strstr(text, from);
     ck_assert_msg(at != NULL, "%s no longer holds \"%s\": update this plant", file, from);
@@ -206,7 +181,7 @@ static void replace_in(const char *dir, const char *from, const char *to)
     char *changed = malloc(size);
     ck_assert_ptr_nonnull(changed);
     snprintf(changed, size, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-    write_text(path, changed);
+    test_write_text(path, changed);
     free(changed);
     free(text);
 }
@@ -283,7 +258,7 @@ START_TEST(test_own_programs_pass)
     char log[700];
     snprintf(log, sizeof log, "%s.clean.log", checkout);
     int status = grade(NULL, log);
-    char *text = read_text(report);
+    char *text = test_read_text(report);
     ck_assert_msg(text != NULL, "no grade-report.md in the graded copy (see %s)", log);
     ck_assert_msg(status == 0, "`make grade` on an unchanged copy exits %d, not 0 (see %s and %s)", status, report, log);
     ck_assert_msg(strstr(text, " 0 failed or not run.") != NULL, "an unchanged copy has a failing item (see %s)", report);
@@ -319,7 +294,7 @@ START_TEST(test_planted_errors_are_named)
     char log[700];
     snprintf(log, sizeof log, "%s.planted.log", checkout);
     int status = grade(NULL, log);
-    char *text = read_text(report);
+    char *text = test_read_text(report);
     ck_assert_msg(text != NULL, "no grade-report.md (see %s)", log);
     ck_assert_msg(status != 0, "`make grade` exits 0 on planted errors (see %s)", log);
 
@@ -349,7 +324,7 @@ START_TEST(test_planted_errors_are_named)
     plant("week05-task2-kl", "int kl_bernoulli(", "kl_bernoulli.h", kl_fns, 1, kl_wrong_sign);
     snprintf(log, sizeof log, "%s.sign.log", checkout);
     status = grade("week05-task2-kl", log);
-    text = read_text(report);
+    text = test_read_text(report);
     ck_assert_msg(text != NULL, "no grade-report.md (see %s)", log);
     ck_assert_msg(status != 0, "`make grade` exits 0 on a wrong sign (see %s)", log);
     assert_row(text, "kl_bernoulli(p, q) >= 0 on that grid (Gibbs' inequality)", "FAIL");
@@ -364,19 +339,19 @@ START_TEST(test_missing_build_is_explained)
     make_checkout();
     char path[700];
     snprintf(path, sizeof path, "%s/week05-task2-kl/kl.c", checkout);
-    char *text = read_text(path);
+    char *text = test_read_text(path);
     ck_assert_ptr_nonnull(text);
     char *broken = malloc(strlen(text) + 64);
     ck_assert_ptr_nonnull(broken);
     sprintf(broken, "%s\nthis line does not compile\n", text);
-    write_text(path, broken);
+    test_write_text(path, broken);
     char log[700];
     snprintf(log, sizeof log, "%s.broken.log", checkout);
     int status = grade("week05-task2-kl", log);
-    write_text(path, text);   /* the copy as it was */
+    test_write_text(path, text);   /* the copy as it was */
     free(broken);
     free(text);
-    char *report_text = read_text(report);
+    char *report_text = test_read_text(report);
     ck_assert_msg(report_text != NULL, "no grade-report.md (see %s)", log);
     ck_assert_msg(status != 0, "`make grade` exits 0 on a program that does not build (see %s)", log);
     assert_row(report_text, "builds with its own Makefile (make -C week05-task2-kl)", "FAIL");

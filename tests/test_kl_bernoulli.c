@@ -319,49 +319,24 @@ END_TEST
 
 /* ---- Program ---- */
 
-static results *read_results(const char *dir)
-{
-    char path[AE_PATH_MAX];
-    snprintf(path, sizeof path, "%s/results.tsv", dir);
-    results *r = NULL;
-    ck_assert_msg(results_read(&r, path) == AE_OK, "cannot read %s: %s", path, error_message());
-    return r;
-}
-
-static double result_value(const results *r, const char *key)
-{
-    const char *text = results_get(r, key);
-    ck_assert_msg(text != NULL, "results.tsv has no %s", key);
-    return strtod(text, NULL);   /* reads "inf" too */
-}
-
-static int file_in(const char *dir, const char *name)
-{
-    char path[AE_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return file_exists(path);
-}
-
 START_TEST(program_default_run_writes_part_a_and_the_sweep)
 {
-    char dir[512], log_path[600];
-    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
-    snprintf(log_path, sizeof log_path, "%s.log", dir);
-    const char *args[] = { "--out", dir, NULL };
-    ck_assert_msg(run_program(PROGRAM, args, log_path) == 0, "%s failed; see %s", PROGRAM, log_path);
+    char dir[512];
+    const char *args[] = { NULL };
+    test_run_into(dir, sizeof dir, PROGRAM, args);
 
-    results *r = read_results(dir);
-    ck_assert(result_value(r, "p1") == 0.4 && result_value(r, "p2") == 0.8);
-    ck_assert(relative_error(result_value(r, "kl_p1_p2"), kl_a_forward) < HAND_TOL);
-    ck_assert(relative_error(result_value(r, "kl_p2_p1"), kl_a_backward) < HAND_TOL);
-    ck_assert_double_eq_tol(result_value(r, "kl_p1_p2_term_x1"), -0.4 * ln2, 1e-15);
-    ck_assert_double_eq_tol(result_value(r, "kl_p2_p1_term_x0"), -0.2 * ln3, 1e-15);
-    ck_assert(result_value(r, "sweep_points") == 1001);
-    ck_assert(result_value(r, "sweep_kl_p1_p2_min") == 0.0 && result_value(r, "sweep_kl_p1_p2_argmin_p2") == 0.4);
-    ck_assert(result_value(r, "sweep_kl_p2_p1_min") == 0.0 && result_value(r, "sweep_kl_p2_p1_argmin_p2") == 0.4);
-    ck_assert(isinf(result_value(r, "sweep_kl_p1_p2_at_p2_0")) && isinf(result_value(r, "sweep_kl_p1_p2_at_p2_1")));
-    ck_assert_double_eq_tol(result_value(r, "sweep_kl_p2_p1_at_p2_0"), -log(0.6), 1e-15);   /* KL(0 || 0.4) */
-    ck_assert_double_eq_tol(result_value(r, "sweep_kl_p2_p1_at_p2_1"), -log(0.4), 1e-15);   /* KL(1 || 0.4) */
+    results *r = test_results(dir);
+    ck_assert(test_result(r, "p1") == 0.4 && test_result(r, "p2") == 0.8);
+    ck_assert(relative_error(test_result(r, "kl_p1_p2"), kl_a_forward) < HAND_TOL);
+    ck_assert(relative_error(test_result(r, "kl_p2_p1"), kl_a_backward) < HAND_TOL);
+    ck_assert_double_eq_tol(test_result(r, "kl_p1_p2_term_x1"), -0.4 * ln2, 1e-15);
+    ck_assert_double_eq_tol(test_result(r, "kl_p2_p1_term_x0"), -0.2 * ln3, 1e-15);
+    ck_assert(test_result(r, "sweep_points") == 1001);
+    ck_assert(test_result(r, "sweep_kl_p1_p2_min") == 0.0 && test_result(r, "sweep_kl_p1_p2_argmin_p2") == 0.4);
+    ck_assert(test_result(r, "sweep_kl_p2_p1_min") == 0.0 && test_result(r, "sweep_kl_p2_p1_argmin_p2") == 0.4);
+    ck_assert(isinf(test_result(r, "sweep_kl_p1_p2_at_p2_0")) && isinf(test_result(r, "sweep_kl_p1_p2_at_p2_1")));
+    ck_assert_double_eq_tol(test_result(r, "sweep_kl_p2_p1_at_p2_0"), -log(0.6), 1e-15);   /* KL(0 || 0.4) */
+    ck_assert_double_eq_tol(test_result(r, "sweep_kl_p2_p1_at_p2_1"), -log(0.4), 1e-15);   /* KL(1 || 0.4) */
     results_free(r);
 
     /* kl_sweep.dat: 1001 rows of (p2, KL(p1||p2), KL(p2||p1)), hitting 0, p1 and 1, inf as "inf" */
@@ -384,8 +359,8 @@ START_TEST(program_default_run_writes_part_a_and_the_sweep)
     fclose(dat);
     ck_assert_int_eq(rows, 1001);
     ck_assert_msg(saw_zero && saw_p1 && saw_one, "rows at p2 = 0 / p1 / 1: %d %d %d", saw_zero, saw_p1, saw_one);
-    ck_assert(file_in(dir, "kl_sweep.gp"));
-    if (gnuplot_available()) ck_assert_msg(file_in(dir, "kl_sweep.png"), "no kl_sweep.png");
+    ck_assert(test_file_in(dir, "kl_sweep.gp"));
+    if (gnuplot_available()) ck_assert_msg(test_file_in(dir, "kl_sweep.png"), "no kl_sweep.png");
 }
 END_TEST
 
@@ -395,13 +370,13 @@ START_TEST(program_handles_any_pair_and_steps)
     snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
     const char *args[] = { "--p1", "0.3", "--p2", "0", "--steps", "7", "--no-plot", "--out", dir, NULL };
     ck_assert_int_eq(run_program(PROGRAM, args, NULL), 0);
-    results *r = read_results(dir);
-    ck_assert(isinf(result_value(r, "kl_p1_p2")));                                 /* KL(0.3 || 0) */
-    ck_assert_double_eq_tol(result_value(r, "kl_p2_p1"), -log(0.7), 1e-15);       /* KL(0 || 0.3) */
-    ck_assert(result_value(r, "sweep_points") == 8);
-    ck_assert(result_value(r, "sweep_kl_p1_p2_argmin_p2") == 0.3);
+    results *r = test_results(dir);
+    ck_assert(isinf(test_result(r, "kl_p1_p2")));                                 /* KL(0.3 || 0) */
+    ck_assert_double_eq_tol(test_result(r, "kl_p2_p1"), -log(0.7), 1e-15);       /* KL(0 || 0.3) */
+    ck_assert(test_result(r, "sweep_points") == 8);
+    ck_assert(test_result(r, "sweep_kl_p1_p2_argmin_p2") == 0.3);
     results_free(r);
-    ck_assert(!file_in(dir, "kl_sweep.png"));   /* --no-plot */
+    ck_assert(!test_file_in(dir, "kl_sweep.png"));   /* --no-plot */
 }
 END_TEST
 
@@ -417,7 +392,7 @@ START_TEST(program_refuses_bad_input)
     const char *args[] = { bad_arguments[_i][0], bad_arguments[_i][1], "--out", dir, NULL };
     ck_assert_msg(run_program(PROGRAM, args, NULL) == 2, "%s %s %s: exit status not 2",
                   PROGRAM, args[0], args[1]);
-    ck_assert_msg(!file_in(dir, "results.tsv") && !file_in(dir, "kl_sweep.dat") && !file_in(dir, "kl_sweep.gp"),
+    ck_assert_msg(!test_file_in(dir, "results.tsv") && !test_file_in(dir, "kl_sweep.dat") && !test_file_in(dir, "kl_sweep.gp"),
                   "%s %s left output files behind", args[0], args[1]);
 }
 END_TEST

@@ -250,21 +250,30 @@ END_TEST
 
 /* ------------------------------------------------------------ known values */
 
+/* Conv2DTranspose of [[0,1],[2,3]] with the kernel [[0,1],[2,3]] (valid padding) and the given
+ * stride and bias: a side x side output, want + bias. want (side, side) */
+static void assert_transposed_example(int stride, float bias, const float *want, int side)
+{
+    const float in[4] = { 0, 1, 2, 3 }, kernel[4] = { 0, 1, 2, 3 };
+    conv_geom g;
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, stride, PAD_VALID, 0, 0), AE_OK);
+    ck_assert_int_eq(g.out_h, side);
+    ck_assert_int_eq(g.out_w, side);
+    float out[16];
+    conv2d_transpose_forward(out, in, kernel, bias != 0.0f ? &bias : NULL, &g, 1);
+    for (int i = 0; i < side * side; i++)
+        ck_assert_msg(fabsf(out[i] - (want[i] + bias)) < 1e-6f, "out[%d][%d] = %g, want %g",
+                      i / side, i % side, out[i], want[i] + bias);
+}
+
 START_TEST(test_known_transposed_stride1)
 {
     /* scatter in[i][j]·K into out[i..i+1][j..j+1]:
      *   1·K at (0,1): (0,2)+=1, (1,1)+=2, (1,2)+=3
      *   2·K at (1,0): (1,1)+=2, (2,0)+=4, (2,1)+=6
      *   3·K at (1,1): (1,2)+=3, (2,1)+=6, (2,2)+=9      → [[0,0,1],[0,4,6],[4,12,9]] */
-    const float in[4] = { 0, 1, 2, 3 }, kernel[4] = { 0, 1, 2, 3 };
     const float want[9] = { 0, 0, 1, 0, 4, 6, 4, 12, 9 };
-    conv_geom g;
-    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 1, PAD_VALID, 0, 0), AE_OK);
-    ck_assert_int_eq(g.out_h, 3); ck_assert_int_eq(g.out_w, 3);
-    float out[9];
-    conv2d_transpose_forward(out, in, kernel, NULL, &g, 1);
-    for (int i = 0; i < 9; i++)
-        ck_assert_msg(fabsf(out[i] - want[i]) < 1e-6f, "out[%d][%d] = %g, want %g", i / 3, i % 3, out[i], want[i]);
+    assert_transposed_example(1, 0.0f, want, 3);
 }
 END_TEST
 
@@ -274,19 +283,11 @@ START_TEST(test_known_transposed_stride2)
      *   0·K → [[0,0],[0,0]] top-left      1·K → [[0,1],[2,3]] top-right
      *   2·K → [[0,2],[4,6]] bottom-left   3·K → [[0,3],[6,9]] bottom-right
      * plus a bias of 0.125 everywhere. */
-    const float in[4] = { 0, 1, 2, 3 }, kernel[4] = { 0, 1, 2, 3 }, bias[1] = { 0.125f };
     const float want[16] = { 0, 0, 0, 1,
                              0, 0, 2, 3,
                              0, 2, 0, 3,
                              4, 6, 6, 9 };
-    conv_geom g;
-    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 2, 2, 1, 2, 2, 2, PAD_VALID, 0, 0), AE_OK);
-    ck_assert_int_eq(g.out_h, 4); ck_assert_int_eq(g.out_w, 4);
-    float out[16];
-    conv2d_transpose_forward(out, in, kernel, bias, &g, 1);
-    for (int i = 0; i < 16; i++)
-        ck_assert_msg(fabsf(out[i] - (want[i] + 0.125f)) < 1e-6f, "out[%d][%d] = %g, want %g",
-                      i / 4, i % 4, out[i], want[i] + 0.125f);
+    assert_transposed_example(2, 0.125f, want, 4);
 }
 END_TEST
 

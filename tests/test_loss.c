@@ -71,6 +71,28 @@ START_TEST(test_mse_every_length)
 }
 END_TEST
 
+typedef int (*loss_forward_fn)(double *loss, const float *pred, const float *target, size_t n, loss_reduction r);
+typedef int (*loss_backward_fn)(float *d_pred, const float *pred, const float *target, size_t n, loss_reduction r);
+
+/* A loss worked by hand: forward gives `mean` and `sum` (to tol), backward the gradient `grad` of the
+ * sum and grad / n of the mean (to grad_tol). pred, target, grad (n), n <= 8 */
+static void assert_loss_by_hand(loss_forward_fn forward, loss_backward_fn backward, const float *pred,
+                                const float *target, size_t n, double mean, double sum, const double *grad,
+                                double tol, double grad_tol)
+{
+    const loss_reduction reductions[2] = { REDUCE_SUM, REDUCE_MEAN };
+    const double losses[2] = { sum, mean }, scales[2] = { 1.0, 1.0 / (double)n };
+    float got[8];
+    ck_assert_uint_le(n, 8);
+    for (int r = 0; r < 2; r++) {
+        double loss;
+        ck_assert_int_eq(forward(&loss, pred, target, n, reductions[r]), AE_OK);
+        ck_assert_double_eq_tol(loss, losses[r], tol);
+        ck_assert_int_eq(backward(got, pred, target, n, reductions[r]), AE_OK);
+        for (size_t i = 0; i < n; i++) ck_assert_double_eq_tol(got[i], grad[i] * scales[r], grad_tol);
+    }
+}
+
 /* −[t ln p + (1−t) ln(1−p)] for (p, t) = (0.9, 1), (0.2, 0), (0.6, 0.25):
  *   −ln 0.9                      = 0.1053605157
  *   −ln 0.8                      = 0.2231435513
@@ -80,19 +102,9 @@ START_TEST(test_bce_by_hand)
 {
     const float pred[3] = {0.9f, 0.2f, 0.6f};
     const float target[3] = {1.0f, 0.0f, 0.25f};
-    double mean, sum;
-    ck_assert_int_eq(bce_forward(&mean, pred, target, 3, REDUCE_MEAN), AE_OK);
-    ck_assert_int_eq(bce_forward(&sum, pred, target, 3, REDUCE_SUM), AE_OK);
-    ck_assert_double_eq_tol(mean, 0.3811428406, 1e-7);
-    ck_assert_double_eq_tol(sum, 1.1434285218, 1e-7);
-
     /* ∂L/∂p = (p − t)/(p(1 − p)): −0.1/0.09 = −1.1111111, 0.2/0.16 = 1.25, 0.35/0.24 = 1.4583333 */
-    float grad[3];
-    ck_assert_int_eq(bce_backward(grad, pred, target, 3, REDUCE_SUM), AE_OK);
-    const double expected[3] = {-1.0 / 0.9, 1.25, 0.35 / 0.24};
-    for (int i = 0; i < 3; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-5);
-    ck_assert_int_eq(bce_backward(grad, pred, target, 3, REDUCE_MEAN), AE_OK);
-    for (int i = 0; i < 3; i++) ck_assert_double_eq_tol(grad[i], expected[i] / 3.0, 1e-5);
+    const double grad[3] = {-1.0 / 0.9, 1.25, 0.35 / 0.24};
+    assert_loss_by_hand(bce_forward, bce_backward, pred, target, 3, 0.3811428406, 1.1434285218, grad, 1e-7, 1e-5);
 }
 END_TEST
 
@@ -126,17 +138,10 @@ START_TEST(test_bce_logits_by_hand)
 {
     const float logits[4] = {2.5f, -1.25f, 0.0f, 0.75f};
     const float target[4] = {1.0f, 0.0f, 0.5f, 0.125f};
-    double mean, sum;
-    ck_assert_int_eq(bce_logits_forward(&mean, logits, target, 4, REDUCE_MEAN), AE_OK);
-    ck_assert_int_eq(bce_logits_forward(&sum, logits, target, 4, REDUCE_SUM), AE_OK);
-    ck_assert_double_eq_tol(mean, 0.5167717506, 1e-8);
-    ck_assert_double_eq_tol(sum, 2.0670870023, 1e-8);
-
     /* ∂L/∂x = σ(x) − t: σ(2.5) − 1 = −0.0758581800, σ(−1.25) = 0.2227001388, 0, σ(0.75) − 0.125 = 0.5541786992 */
-    float grad[4];
-    ck_assert_int_eq(bce_logits_backward(grad, logits, target, 4, REDUCE_SUM), AE_OK);
-    const double expected[4] = {-0.0758581800, 0.2227001388, 0.0, 0.5541786992};
-    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(grad[i], expected[i], 1e-6);
+    const double grad[4] = {-0.0758581800, 0.2227001388, 0.0, 0.5541786992};
+    assert_loss_by_hand(bce_logits_forward, bce_logits_backward, logits, target, 4, 0.5167717506, 2.0670870023,
+                        grad, 1e-8, 1e-6);
 }
 END_TEST
 

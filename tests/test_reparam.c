@@ -366,13 +366,6 @@ END_TEST
 
 /* --------------------------------------------------------------- Program */
 
-static double result_value(const results *r, const char *key)
-{
-    const char *text = results_get(r, key);
-    ck_assert_msg(text != NULL, "results.tsv has no %s", key);
-    return strtod(text, NULL);
-}
-
 START_TEST(program_writes_its_results)
 {
     char out[512], path[AE_PATH_MAX];
@@ -383,30 +376,30 @@ START_TEST(program_writes_its_results)
     results *r = NULL;
     ck_assert_int_eq(results_read(&r, path), AE_OK);
     /* defaults: μ = (0.5, −1.0), log σ² = (−0.5, 0.7) */
-    double mean = result_value(r, "sample_mean");
-    ck_assert(result_value(r, "sample_mean_ci_lo") <= 0.5 && 0.5 <= result_value(r, "sample_mean_ci_hi"));
+    double mean = test_result(r, "sample_mean");
+    ck_assert(test_result(r, "sample_mean_ci_lo") <= 0.5 && 0.5 <= test_result(r, "sample_mean_ci_hi"));
     ck_assert_double_eq_tol(mean, 0.5, 0.03);
     double var = exp(-0.5);
-    ck_assert(result_value(r, "sample_var_ci_lo") <= var && var <= result_value(r, "sample_var_ci_hi"));
-    ck_assert_double_eq_tol(result_value(r, "sample_var"), var, 0.03);
-    ck_assert_double_eq_tol(result_value(r, "grad_mu_exact"), 1.0, 1e-12);
-    ck_assert_double_eq_tol(result_value(r, "grad_logvar_exact"), var, 1e-12);
+    ck_assert(test_result(r, "sample_var_ci_lo") <= var && var <= test_result(r, "sample_var_ci_hi"));
+    ck_assert_double_eq_tol(test_result(r, "sample_var"), var, 0.03);
+    ck_assert_double_eq_tol(test_result(r, "grad_mu_exact"), 1.0, 1e-12);
+    ck_assert_double_eq_tol(test_result(r, "grad_logvar_exact"), var, 1e-12);
     const char *names[3] = { "pathwise", "score", "score_baseline" };
     for (int e = 0; e < 3; e++) {
         char key[64], se_key[64];
         snprintf(key, sizeof key, "grad_mu_%s", names[e]);
         snprintf(se_key, sizeof se_key, "grad_mu_%s_se", names[e]);
-        ck_assert_double_lt(fabs(result_value(r, key) - 1.0), 4.0 * result_value(r, se_key));
+        ck_assert_double_lt(fabs(test_result(r, key) - 1.0), 4.0 * test_result(r, se_key));
         snprintf(key, sizeof key, "grad_logvar_%s", names[e]);
         snprintf(se_key, sizeof se_key, "grad_logvar_%s_se", names[e]);
-        ck_assert_double_lt(fabs(result_value(r, key) - var), 4.0 * result_value(r, se_key));
+        ck_assert_double_lt(fabs(test_result(r, key) - var), 4.0 * test_result(r, se_key));
     }
-    ck_assert_double_gt(result_value(r, "variance_ratio"), 3.0);
-    ck_assert_double_eq_tol(result_value(r, "wrong_std"), var, 0.02);        /* σ² where σ belongs */
-    ck_assert_double_eq_tol(result_value(r, "sample_std"), exp(-0.25), 0.02);
-    ck_assert_double_lt(result_value(r, "layer_check_max_error"), 1e-3);
-    ck_assert_double_gt(result_value(r, "ks_pvalue"), 0.01);
-    ck_assert_double_lt(result_value(r, "wrong_ks_pvalue"), 1e-6);
+    ck_assert_double_gt(test_result(r, "variance_ratio"), 3.0);
+    ck_assert_double_eq_tol(test_result(r, "wrong_std"), var, 0.02);        /* σ² where σ belongs */
+    ck_assert_double_eq_tol(test_result(r, "sample_std"), exp(-0.25), 0.02);
+    ck_assert_double_lt(test_result(r, "layer_check_max_error"), 1e-3);
+    ck_assert_double_gt(test_result(r, "ks_pvalue"), 0.01);
+    ck_assert_double_lt(test_result(r, "wrong_ks_pvalue"), 1e-6);
     results_free(r);
     const char *files[4] = { "sampling.dat", "sampling.gp", "estimator_variance.dat", "estimator_variance.gp" };
     for (int k = 0; k < 4; k++) {

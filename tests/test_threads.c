@@ -233,7 +233,7 @@ static void train_sample(int threads, int convolutional, train_history *history,
                          size_t *n_params)
 {
     fashion_mnist fm;
-    ck_assert_int_eq(fashion_mnist_load(&fm, sample_data_dir(), 0), AE_OK);
+    test_load_sample(&fm, 0);
     gsl_rng *rng = test_rng(42);
     model *m;
     if (convolutional) {

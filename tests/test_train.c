@@ -373,8 +373,7 @@ END_TEST
 START_TEST(test_sample_data_training)
 {
     fashion_mnist fm;
-    int rc = fashion_mnist_load(&fm, sample_data_dir(), 300);
-    ck_assert_msg(rc == AE_OK, "%s", error_message());
+    test_load_sample(&fm, 300);
     image_source_ctx train_ctx = {&fm.train.images, NULL, 0, 0.0, 0};
     image_source_ctx test_ctx = {&fm.test.images, NULL, 0, 0.0, 0};
     batch_source train = image_batch_source(&train_ctx), test = image_batch_source(&test_ctx);

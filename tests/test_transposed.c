@@ -123,21 +123,25 @@ static long count_windows(long i, long k, long s, long p)
 /* ------------------------------------------------------------------ Core */
 static const double example[] = { 0, 1, 2, 3 };   /* the sheet's x and K, [[0,1],[2,3]] */
 
-START_TEST(test_sheet_example_stride1)
+/* assert_three_ways on the sheet's example: [[0,1],[2,3]] with itself as the kernel */
+static void assert_example(tconv_params prm, int rows, int cols, const double *expected, const char *what)
 {
     tconv_matrix *x = matrix_of(2, 2, example), *kernel = matrix_of(2, 2, example);
-    /* by hand: 0·K at (0,0), 1·K at (0,1), 2·K at (1,0), 3·K at (1,1), summed */
-    const double expected[] = { 0, 0, 1, 0, 4, 6, 4, 12, 9 };
-    const tconv_params prm = { 1, 0, 0 };
-    assert_three_ways(x, kernel, &prm, 3, 3, expected, "[[0,1],[2,3]] conv^T [[0,1],[2,3]], s=1");
+    assert_three_ways(x, kernel, &prm, rows, cols, expected, what);
     tconv_matrix_free(x);
     tconv_matrix_free(kernel);
+}
+
+START_TEST(test_sheet_example_stride1)
+{
+    /* by hand: 0·K at (0,0), 1·K at (0,1), 2·K at (1,0), 3·K at (1,1), summed */
+    const double expected[] = { 0, 0, 1, 0, 4, 6, 4, 12, 9 };
+    assert_example((tconv_params){ 1, 0, 0 }, 3, 3, expected, "[[0,1],[2,3]] conv^T [[0,1],[2,3]], s=1");
 }
 END_TEST
 
 START_TEST(test_sheet_example_stride2_padding)
 {
-    tconv_matrix *x = matrix_of(2, 2, example), *kernel = matrix_of(2, 2, example);
     /* stride 2: the four windows do not overlap; 1·K at (0,2), 2·K at (2,0), 3·K at (2,2) */
     const double stride2[] = { 0, 0, 0, 1,
                                0, 0, 2, 3,
@@ -148,12 +152,9 @@ START_TEST(test_sheet_example_stride2_padding)
     const double outpad1[] = { 0, 2, 3,    /* rows and columns 1..3 */
                                2, 0, 3,
                                6, 6, 9 };
-    const tconv_params s2 = { 2, 0, 0 }, s2p1 = { 2, 1, 0 }, s2p1a1 = { 2, 1, 1 };
-    assert_three_ways(x, kernel, &s2, 4, 4, stride2, "s=2");
-    assert_three_ways(x, kernel, &s2p1, 2, 2, padding1, "s=2, p=1");
-    assert_three_ways(x, kernel, &s2p1a1, 3, 3, outpad1, "s=2, p=1, a=1");
-    tconv_matrix_free(x);
-    tconv_matrix_free(kernel);
+    assert_example((tconv_params){ 2, 0, 0 }, 4, 4, stride2, "s=2");
+    assert_example((tconv_params){ 2, 1, 0 }, 2, 2, padding1, "s=2, p=1");
+    assert_example((tconv_params){ 2, 1, 1 }, 3, 3, outpad1, "s=2, p=1, a=1");
 }
 END_TEST
 
@@ -640,50 +641,21 @@ START_TEST(test_parameter_refusals)
 END_TEST
 
 /* --------------------------------------------------------------- Program */
-/* The value of `key` in dir/results.tsv into a malloc'd string, or NULL (lines may be long). */
-static char *result_value(const char *dir, const char *key)
-{
-    char path[8192];
-    snprintf(path, sizeof path, "%s/results.tsv", dir);
-    FILE *fp = fopen(path, "r");
-    if (!fp) return NULL;
-    char *line = NULL, *found = NULL;
-    size_t cap = 0, key_len = strlen(key);
-    while (getline(&line, &cap, fp) > 0) {
-        if (strncmp(line, key, key_len) == 0 && line[key_len] == '\t') {
-            line[strcspn(line, "\r\n")] = '\0';
-            found = strdup(line + key_len + 1);
-            break;
-        }
-    }
-    free(line);
-    fclose(fp);
-    return found;
-}
-
 static void assert_result(const char *dir, const char *key, const char *expected)
 {
-    char *value = result_value(dir, key);
+    results *r = test_results(dir);
+    const char *value = results_get(r, key);
     ck_assert_msg(value != NULL, "%s missing from %s/results.tsv", key, dir);
     ck_assert_msg(strcmp(value, expected) == 0, "%s = '%s', expected '%s'", key, value, expected);
-    free(value);
+    results_free(r);
 }
 
 static double result_number(const char *dir, const char *key)
 {
-    char *value = result_value(dir, key);
-    ck_assert_msg(value != NULL, "%s missing from %s/results.tsv", key, dir);
-    double v = strtod(value, NULL);
-    free(value);
+    results *r = test_results(dir);
+    const double v = test_result(r, key);
+    results_free(r);
     return v;
-}
-
-static int file_in(const char *dir, const char *name)
-{
-    char path[8192];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0;
 }
 
 START_TEST(test_program_walk_through)
@@ -715,18 +687,18 @@ START_TEST(test_program_walk_through)
     double lhs = result_number(out, "step2_adjoint_cx_dot_y"), rhs = result_number(out, "step2_adjoint_x_dot_cty");
     ck_assert_double_eq_tol(lhs, rhs, 1e-12);
     ck_assert_double_gt(fabs(lhs), 1e-3);   /* random data, not a trivial zero */
-    ck_assert(file_in(out, "transposed_examples.gp") && file_in(out, "transposed_examples.dat"));
-    ck_assert(!file_in(out, "transposed_examples.png"));   /* --no-plot */
+    ck_assert(test_file_in(out, "transposed_examples.gp") && test_file_in(out, "transposed_examples.dat"));
+    ck_assert(!test_file_in(out, "transposed_examples.png"));   /* --no-plot */
 
     /* the same seed gives the same numbers */
     char again[4096];
     snprintf(again, sizeof again, "%s/again", tmp);
     const char *args2[] = { "--out", again, "--no-plot", "--seed", "7", "--quiet", NULL };
     ck_assert_int_eq(run_program(PROGRAM, args2, NULL), 0);
-    char *first = result_value(out, "step2_adjoint_cx_dot_y"), *second = result_value(again, "step2_adjoint_cx_dot_y");
-    ck_assert_str_eq(first, second);
-    free(first);
-    free(second);
+    results *first = test_results(out), *second = test_results(again);
+    ck_assert_str_eq(results_get(first, "step2_adjoint_cx_dot_y"), results_get(second, "step2_adjoint_cx_dot_y"));
+    results_free(first);
+    results_free(second);
 }
 END_TEST
 
@@ -785,8 +757,9 @@ START_TEST(test_program_random_input)
         double *expected = malloc((size_t)rows * cols * sizeof *expected);
         double *got = malloc((size_t)rows * cols * sizeof *got);
         gather(expected, rows, cols, x, kernel, prm.stride, prm.padding);
-        char *text = result_value(out, "out"), *cursor = text;
-        ck_assert_ptr_nonnull(text);
+        results *r = test_results(out);
+        const char *cursor = results_get(r, "out");
+        ck_assert_ptr_nonnull(cursor);
         for (int i = 0; i < rows * cols; i++) {
             char *end;
             got[i] = strtod(cursor, &end);
@@ -796,7 +769,7 @@ START_TEST(test_program_random_input)
         ck_assert_msg(*cursor == '\0', "out has more than %d values", rows * cols);
         double err = rel_diff(got, expected, (size_t)rows * cols);
         ck_assert_msg(err <= FLOAT_TOL, "program vs gather: relative %g", err);
-        free(text);
+        results_free(r);
         free(expected);
         free(got);
         tconv_matrix_free(x);

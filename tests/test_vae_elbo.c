@@ -317,51 +317,26 @@ END_TEST
 
 /* ------------------------------------------------------------- Program */
 
-static results *read_results(const char *dir)
-{
-    char path[AE_PATH_MAX];
-    snprintf(path, sizeof path, "%s/results.tsv", dir);
-    results *r = NULL;
-    ck_assert_msg(results_read(&r, path) == AE_OK, "cannot read %s: %s", path, error_message());
-    return r;
-}
-
-static double result_value(const results *r, const char *key)
-{
-    const char *text = results_get(r, key);
-    ck_assert_msg(text != NULL, "results.tsv has no key %s", key);
-    return strtod(text, NULL);
-}
-
-static int file_in(const char *dir, const char *name)
-{
-    char path[AE_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return file_exists(path);
-}
-
 START_TEST(program_reports_any_gaussian)
 {
-    char dir[512], log_path[600];
-    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
-    snprintf(log_path, sizeof log_path, "%s.log", dir);
+    char dir[512];
     const char *args[] = { "--mu", "0.3,-1.2,2.385", "--logvar", "0.1,-0.5,-1.25", "--mc-samples", "50000",
-                           "--elbo-draws", "300", "--latent", "3", "--out", dir, NULL };
-    ck_assert_msg(run_program(PROGRAM, args, log_path) == 0, "%s failed; see %s", PROGRAM, log_path);
-    results *r = read_results(dir);
+                           "--elbo-draws", "300", "--latent", "3", NULL };
+    test_run_into(dir, sizeof dir, PROGRAM, args);
+    results *r = test_results(dir);
     const double mu[3] = { 0.3, -1.2, 2.385 }, logvar[3] = { 0.1, -0.5, -1.25 };
     double closed = kl_closed_form(mu, logvar, 3);
-    ck_assert(relative_error(result_value(r, "kl_closed_form"), closed) < 1e-15);
-    double mc = result_value(r, "kl_monte_carlo"), se = result_value(r, "kl_monte_carlo_stderr");
+    ck_assert(relative_error(test_result(r, "kl_closed_form"), closed) < 1e-15);
+    double mc = test_result(r, "kl_monte_carlo"), se = test_result(r, "kl_monte_carlo_stderr");
     ck_assert(se > 0.0 && se < 0.02);
     ck_assert_msg(fabs(mc - closed) < 4.0 * se, "MC %g ± %g, closed %g", mc, se, closed);
-    ck_assert(relative_error(result_value(r, "kl_trace_logdet"), closed) < 1e-12);
-    ck_assert(fabs(result_value(r, "kl_numerical_integration") - closed) < 1e-8);
-    ck_assert(relative_error(result_value(r, "kl_lecture_notebook"), kl_lecture_notebook(mu, logvar, 3)) < 1e-15);
-    ck_assert(result_value(r, "bce_refuses_targets_outside_unit_interval") == 1.0);
-    ck_assert(result_value(r, "bce_naive_minus1_1_perfect_copy") < 0.0);
-    ck_assert(result_value(r, "recon_abs_difference") < 1e-6);
-    ck_assert(result_value(r, "sign_kl_after_50_steps_wrong") > 100.0 * result_value(r, "sign_kl_after_50_steps_right"));
+    ck_assert(relative_error(test_result(r, "kl_trace_logdet"), closed) < 1e-12);
+    ck_assert(fabs(test_result(r, "kl_numerical_integration") - closed) < 1e-8);
+    ck_assert(relative_error(test_result(r, "kl_lecture_notebook"), kl_lecture_notebook(mu, logvar, 3)) < 1e-15);
+    ck_assert(test_result(r, "bce_refuses_targets_outside_unit_interval") == 1.0);
+    ck_assert(test_result(r, "bce_naive_minus1_1_perfect_copy") < 0.0);
+    ck_assert(test_result(r, "recon_abs_difference") < 1e-6);
+    ck_assert(test_result(r, "sign_kl_after_50_steps_wrong") > 100.0 * test_result(r, "sign_kl_after_50_steps_right"));
     results_free(r);
 }
 END_TEST
@@ -375,7 +350,7 @@ START_TEST(program_is_deterministic)
     const char *args_b[] = { "--mc-samples", "20000", "--elbo-draws", "300", "--seed", "7", "--out", dir_b, NULL };
     ck_assert_int_eq(run_program(PROGRAM, args_a, NULL), 0);
     ck_assert_int_eq(run_program(PROGRAM, args_b, NULL), 0);
-    results *a = read_results(dir_a), *b = read_results(dir_b);
+    results *a = test_results(dir_a), *b = test_results(dir_b);
     const char *keys[] = { "kl_monte_carlo", "kl_monte_carlo_stderr", "estimators_untrained_single_sample_mean",
                            "recon_bernoulli_log_likelihood" };
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
@@ -387,19 +362,17 @@ END_TEST
 
 START_TEST(program_trains_on_the_sample)
 {
-    char dir[512], log_path[600];
-    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
-    snprintf(log_path, sizeof log_path, "%s.log", dir);
+    char dir[512];
     const char *args[] = { "--train", "--model", "dense", "--latent", "2", "--epochs", "2", "--no-sweep",
                            "--elbo-draws", "300", "--mc-samples", "1000", "--data", sample_data_dir(),
-                           "--no-plot", "--quiet", "--out", dir, NULL };
-    ck_assert_msg(run_program(PROGRAM, args, log_path) == 0, "%s failed; see %s", PROGRAM, log_path);
-    results *r = read_results(dir);
-    double elbo = result_value(r, "dense_test_elbo");
-    ck_assert_double_eq_tol(elbo, result_value(r, "dense_test_recon") - result_value(r, "dense_test_kl"), 1e-9);
+                           "--no-plot", "--quiet", NULL };
+    test_run_into(dir, sizeof dir, PROGRAM, args);
+    results *r = test_results(dir);
+    double elbo = test_result(r, "dense_test_elbo");
+    ck_assert_double_eq_tol(elbo, test_result(r, "dense_test_recon") - test_result(r, "dense_test_kl"), 1e-9);
     ck_assert(elbo < 0.0 && elbo > -544.0);          /* better than p = ½ everywhere: 784 ln 2 = 543.4 */
-    ck_assert(result_value(r, "dense_test_kl") > 0.0);
-    ck_assert(result_value(r, "data_is_sample") == 1.0);
+    ck_assert(test_result(r, "dense_test_kl") > 0.0);
+    ck_assert(test_result(r, "data_is_sample") == 1.0);
     results_free(r);
     const char *figures[] = { "dense_elbo_curves", "dense_latent_means", "dense_latent_std", "dense_latent_grid",
                               "dense_prior_samples", "dense_pair_average", "dense_morph" };
@@ -407,9 +380,9 @@ START_TEST(program_trains_on_the_sample)
         char dat[128], gp[128];
         snprintf(dat, sizeof dat, "%s.dat", figures[i]);
         snprintf(gp, sizeof gp, "%s.gp", figures[i]);
-        ck_assert_msg(file_in(dir, dat) && file_in(dir, gp), "%s.dat or .gp missing", figures[i]);
+        ck_assert_msg(test_file_in(dir, dat) && test_file_in(dir, gp), "%s.dat or .gp missing", figures[i]);
         snprintf(dat, sizeof dat, "%s.png", figures[i]);
-        ck_assert(!file_in(dir, dat));               /* --no-plot */
+        ck_assert(!test_file_in(dir, dat));               /* --no-plot */
     }
 }
 END_TEST
@@ -446,7 +419,7 @@ START_TEST(program_refuses_bad_vectors)
     args[n++] = dir;
     args[n] = NULL;
     ck_assert_msg(run_program(PROGRAM, args, NULL) == 2, "row %d (%s '%s'): exit status not 2", _i, args[0], args[1]);
-    ck_assert_msg(!file_in(dir, "results.tsv"), "row %d left results.tsv behind", _i);
+    ck_assert_msg(!test_file_in(dir, "results.tsv"), "row %d left results.tsv behind", _i);
 }
 END_TEST
 
@@ -459,7 +432,7 @@ START_TEST(program_needs_data_for_training)
     int status = run_program(PROGRAM, args, NULL);
     ck_assert_int_ne(status, 0);
     ck_assert_int_ne(status, -1);                 /* a clean exit, not a crash */
-    ck_assert(!file_in(dir, "results.tsv"));
+    ck_assert(!test_file_in(dir, "results.tsv"));
 }
 END_TEST
 

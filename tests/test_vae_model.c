@@ -302,8 +302,7 @@ END_TEST
 START_TEST(short_training_raises_the_elbo)
 {
     fashion_mnist fm;
-    memset(&fm, 0, sizeof fm);
-    ck_assert_msg(fashion_mnist_load(&fm, sample_data_dir(), 0) == AE_OK, "%s", error_message());
+    test_load_sample(&fm, 0);
     gsl_rng *rng = test_rng(41);
     vae_config cfg = { VAE_DENSE, 2, 64, 1.0, 1e-3, 64, 0, NULL, NULL };
     vae *v = vae_alloc(&cfg, rng);

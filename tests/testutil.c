@@ -2,6 +2,11 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <check.h>
+
+#include "error.h"
+#include "io/fileio.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -124,4 +129,93 @@ int test_random_conv_geom(conv_geom *g, int *batch, int transposed, gsl_rng *rng
     *batch = 1 + (int)gsl_rng_uniform_int(rng, 5);
     return transposed ? conv2d_transpose_geom(g, c, h, w, oc, kh, kw, s, mode, p, a)
                       : conv2d_geom(g, c, h, w, oc, kh, kw, s, mode, p);
+}
+
+results *test_results(const char *dir)
+{
+    char path[AE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/results.tsv", dir);
+    results *r = NULL;
+    ck_assert_msg(results_read(&r, path) == AE_OK, "cannot read %s: %s", path, error_message());
+    return r;
+}
+
+double test_result(const results *r, const char *key)
+{
+    const char *text = results_get(r, key);
+    ck_assert_msg(text != NULL, "results.tsv has no key %s", key);
+    return strtod(text, NULL);
+}
+
+int test_file_in(const char *dir, const char *name)
+{
+    char path[AE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return file_exists(path);
+}
+
+void test_run_into(char *dir, size_t len, const char *program, const char *const *args)
+{
+    const char *argv[64];
+    char log_path[AE_PATH_MAX];
+    int n = 0;
+    snprintf(dir, len, "%s/out", test_tmpdir());
+    snprintf(log_path, sizeof log_path, "%s.log", dir);
+    while (args[n]) {
+        ck_assert_int_lt(n, 60);
+        argv[n] = args[n];
+        n++;
+    }
+    argv[n++] = "--out";
+    argv[n++] = dir;
+    argv[n] = NULL;
+    ck_assert_msg(run_program(program, argv, log_path) == 0, "%s failed; see %s", program, log_path);
+}
+
+void test_load_sample(fashion_mnist *fm, size_t limit)
+{
+    memset(fm, 0, sizeof *fm);
+    ck_assert_msg(fashion_mnist_load(fm, sample_data_dir(), limit) == AE_OK, "the sample: %s", error_message());
+}
+
+char *test_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, len = 0, got;
+    char *text = malloc(cap);
+    while (text && (got = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *bigger = realloc(text, cap * 2);
+            if (!bigger) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (text) text[len] = '\0';
+    return text;
+}
+
+void test_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+void test_file_says(const char *path, const char *needle)
+{
+    char *text = test_read_text(path);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    const int found = strstr(text, needle) != NULL;
+    if (!found) fprintf(stderr, "%s:\n%s\n", path, text);
+    free(text);
+    ck_assert_msg(found, "%s does not say \"%s\"", path, needle);
 }

@@ -7,6 +7,8 @@
 #include <gsl/gsl_rng.h>
 
 #include "layers.h"
+#include "io/data.h"
+#include "io/results.h"
 
 /* A scalar function of some float array the caller perturbs in place. */
 typedef double (*scalar_fn)(void *ctx);
@@ -47,5 +49,24 @@ int run_program(const char *program, const char *const *args, const char *log);
  * stderr to log (NULL: /dev/null); its exit status, or −1. */
 int run_command(const char *file, const char *const *before, const char *const *args, const char *const *env,
                 const char *log);
+
+/* The whole file as a string (free it), or NULL when it cannot be read. */
+char *test_read_text(const char *path);
+/* A test fails unless the file at path holds `needle` (it names the file and shows its text). */
+void test_file_says(const char *path, const char *needle);
+/* Writes text to path (a test fails when it cannot). */
+void test_write_text(const char *path, const char *text);
+/* The bundled sample into *fm, at most limit images per split (0: all); a test fails when it
+ * cannot be read. Free with fashion_mnist_free. */
+void test_load_sample(fashion_mnist *fm, size_t limit);
+/* Runs bin/<program> with args (NULL-terminated, at most 60) and "--out DIR", DIR a new folder
+ * test_tmpdir()/out into dir (len bytes), its output in DIR.log; a test fails unless it exits 0. */
+void test_run_into(char *dir, size_t len, const char *program, const char *const *args);
+/* DIR/results.tsv as written by a program (a test fails when it cannot be read); results_free it. */
+results *test_results(const char *dir);
+/* The number under key in r, "inf" and "nan" too (a test fails when r has no such key). */
+double test_result(const results *r, const char *key);
+/* 1 when DIR/NAME exists. */
+int test_file_in(const char *dir, const char *name);
 
 #endif

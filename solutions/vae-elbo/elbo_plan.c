@@ -65,10 +65,7 @@ int main(int argc, char **argv)
     const char *sample = argc > 1 ? argv[1] : "data/sample";
     size_t n_train = 0, n_val = 0;
     double *train, *val;
-    if (grade_load_sample(sample, &train, &n_train, &val, &n_val) != 0) {
-        fprintf(stderr, "vae-elbo-plan: cannot read the sample images in %s\n", sample);
-        return 3;
-    }
+    if (grade_load_sample(sample, &train, &n_train, &val, &n_val) != 0) return 3;
     double blind = grade_mean_image_log_likelihood(train, n_train, val, n_val);
     double best = grade_best_log_likelihood(val, n_val);
     const long latent = 20;
@@ -89,10 +86,18 @@ int main(int argc, char **argv)
     plan_harness(1, 60, "the submission's kl_closed_form links against the reference tests");
     plan_fn(1, "kl_zero", "kl_closed_form(μ = 0, log σ² = 0) = 0 in 4 dimensions (q = p)");
     plan_fn(3, "kl_example", "kl_closed_form(μ = (0.85, −1.3, 0.2), log σ² = (−0.6, 0.45, 1.1)) = %.6f…, to 1e-12", kl);
-    plan_fn(1, "kl_mean_only", "kl_closed_form with only the mean moved (μ = 1.7, log σ² = 0) is ½μ² = 1.445");
-    plan_fn(1, "kl_var_only", "kl_closed_form with only the variance moved (μ = 0, log σ² = 1.2) is ½(σ² − 1 − log σ²)");
-    plan_fn(2, "kl_random", "kl_closed_form agrees with the reference on 20 random Gaussians of 1 to 8 dimensions, to 1e-12");
-    plan_fn(2, "kl_batch", "kl_batch_forward: the KL of each sample of a 4x3 float batch, and their sum (1e-6 relative)");
-    plan_fn(2, "kl_batch_backward", "kl_batch_backward adds scale·μ and scale·½(σ² − 1) to the gradients (1e-6 relative)");
+    static const plan_fn_row functions[] = {
+        { 1, "kl_mean_only",
+          "kl_closed_form with only the mean moved (μ = 1.7, log σ² = 0) is ½μ² = 1.445" },
+        { 1, "kl_var_only",
+          "kl_closed_form with only the variance moved (μ = 0, log σ² = 1.2) is ½(σ² − 1 − log σ²)" },
+        { 2, "kl_random",
+          "kl_closed_form agrees with the reference on 20 random Gaussians of 1 to 8 dimensions, to 1e-12" },
+        { 2, "kl_batch",
+          "kl_batch_forward: the KL of each sample of a 4x3 float batch, and their sum (1e-6 relative)" },
+        { 2, "kl_batch_backward",
+          "kl_batch_backward adds scale·μ and scale·½(σ² − 1) to the gradients (1e-6 relative)" },
+    };
+    PLAN_FNS(functions);
     return 0;
 }

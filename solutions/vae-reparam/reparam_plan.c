@@ -63,10 +63,18 @@ int main(void)
              "refuses --mu with 2 values but --logvar with 1, with exit status 2");
 
     plan_harness(1, 60, "the submission's sampling_forward links against the reference tests");
-    plan_fn(3, "forward_batch", "sampling_forward gives z = μ + exp(½ log σ²)·ε on a 3x4 batch (1e-6 relative)");
-    plan_fn(2, "forward_spread", "sampling_forward: 100,000 draws with log σ² = −1.2 and 0.9 have variance σ², to 5 standard errors");
-    plan_fn(2, "backward", "sampling_backward adds d_z to d_μ and d_z·½σε to d_logvar (1e-6 relative)");
-    plan_fn(1, "backward_null", "sampling_backward leaves a NULL gradient alone and still fills the other");
-    plan_fn(1, "mistaken", "mistaken_sampling_forward gives the mistake z = μ + ε·σ² (1e-6 relative)");
+    static const plan_fn_row functions[] = {
+        { 3, "forward_batch",
+          "sampling_forward gives z = μ + exp(½ log σ²)·ε on a 3x4 batch (1e-6 relative)" },
+        { 2, "forward_spread",
+          "sampling_forward: 100,000 draws with log σ² = −1.2 and 0.9 have variance σ², to 5 standard errors" },
+        { 2, "backward",
+          "sampling_backward adds d_z to d_μ and d_z·½σε to d_logvar (1e-6 relative)" },
+        { 1, "backward_null",
+          "sampling_backward leaves a NULL gradient alone and still fills the other" },
+        { 1, "mistaken",
+          "mistaken_sampling_forward gives the mistake z = μ + ε·σ² (1e-6 relative)" },
+    };
+    PLAN_FNS(functions);
     return 0;
 }

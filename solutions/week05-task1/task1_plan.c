@@ -38,17 +38,26 @@ int main(void)
     plan_run("bad_option", 1, 2, 30, "--no-such-option", "refuses an unknown option with exit status 2");
 
     plan_harness(1, 60, "the submission's t1_kinds functions link against the reference tests");
-    plan_fn(1, "row_sq", "t1_weight_row_sq_norms: Σ_i W_ji² of a random 7x13 weight, to 1e-6 relative");
-    plan_fn(2, "contractive_sigmoid",
-            "t1_contractive_forward, sigmoid: ‖J‖²_F of 5 random samples (13 inputs, 7 units) and their sum, to 1e-5 relative");
-    plan_fn(2, "contractive_relu", "t1_contractive_forward, ReLU: the same, some units off, to 1e-5 relative");
-    plan_fn(1, "contractive_tanh", "t1_contractive_forward, tanh: the same, to 1e-5 relative");
-    plan_fn(2, "contractive_grad_sigmoid",
-            "t1_contractive_backward, sigmoid: adds scale·∂/∂h and scale·∂/∂W to random gradients, to 1e-5 relative");
-    plan_fn(1, "contractive_grad_relu",
-            "t1_contractive_backward, ReLU: nothing through h, scale·2 Σ_b [a_bj > 0] W_ji into W, to 1e-5 relative");
-    plan_fn(1, "contractive_grad_tanh", "t1_contractive_backward, tanh: both gradients, to 1e-5 relative");
-    plan_fn(1, "sparsity_forward", "t1_sparsity_l1_forward: ‖h‖₁ of 40 codes of both signs and some zeros, to 1e-6 relative");
-    plan_fn(1, "sparsity_backward", "t1_sparsity_l1_backward: adds scale·sign(h), nothing at h = 0");
+    static const plan_fn_row functions[] = {
+        { 1, "row_sq",
+          "t1_weight_row_sq_norms: Σ_i W_ji² of a random 7x13 weight, to 1e-6 relative" },
+        { 2, "contractive_sigmoid",
+          "t1_contractive_forward, sigmoid: ‖J‖²_F of 5 random samples (13 inputs, 7 units) and their sum, to 1e-5 relative" },
+        { 2, "contractive_relu",
+          "t1_contractive_forward, ReLU: the same, some units off, to 1e-5 relative" },
+        { 1, "contractive_tanh",
+          "t1_contractive_forward, tanh: the same, to 1e-5 relative" },
+        { 2, "contractive_grad_sigmoid",
+          "t1_contractive_backward, sigmoid: adds scale·∂/∂h and scale·∂/∂W to random gradients, to 1e-5 relative" },
+        { 1, "contractive_grad_relu",
+          "t1_contractive_backward, ReLU: nothing through h, scale·2 Σ_b [a_bj > 0] W_ji into W, to 1e-5 relative" },
+        { 1, "contractive_grad_tanh",
+          "t1_contractive_backward, tanh: both gradients, to 1e-5 relative" },
+        { 1, "sparsity_forward",
+          "t1_sparsity_l1_forward: ‖h‖₁ of 40 codes of both signs and some zeros, to 1e-6 relative" },
+        { 1, "sparsity_backward",
+          "t1_sparsity_l1_backward: adds scale·sign(h), nothing at h = 0" },
+    };
+    PLAN_FNS(functions);
     return 0;
 }

@@ -52,13 +52,22 @@ int main(void)
     plan_harness(1, 60, "the submission's kl_bernoulli links against the reference tests");
     plan_fn(2, "kl_04_08", "kl_bernoulli(0.4, 0.8) = %.6f… to 1e-12", ref_kl_bernoulli(p1, p2));
     plan_fn(2, "kl_08_04", "kl_bernoulli(0.8, 0.4) = %.6f… to 1e-12", ref_kl_bernoulli(p2, p1));
-    plan_fn(1, "kl_equal", "kl_bernoulli(0.37, 0.37) = 0");
-    plan_fn(3, "kl_grid", "kl_bernoulli agrees with the reference on a 19x19 grid of (p, q) in [0.05, 0.95], to 1e-12");
-    plan_fn(1, "kl_nonnegative", "kl_bernoulli(p, q) >= 0 on that grid (Gibbs' inequality)");
-    plan_fn(2, "kl_edges", "kl_bernoulli at the edges: KL(0 ‖ 0.3), KL(1 ‖ 0.6), KL(1 ‖ 1), KL(0 ‖ 0) finite; "
-                           "KL(0.4 ‖ 0), KL(0.4 ‖ 1) = inf");
-    plan_fn(1, "kl_refuses_p", "kl_bernoulli(1.5, 0.3) refuses with AE_EDOM and leaves its output alone");
-    plan_fn(1, "kl_refuses_nan", "kl_bernoulli(0.3, NaN) refuses with AE_EDOM");
-    plan_fn(1, "kl_split", "kl_bernoulli_split(0.4, 0.8) gives both terms and their sum");
+    static const plan_fn_row functions[] = {
+        { 1, "kl_equal",
+          "kl_bernoulli(0.37, 0.37) = 0" },
+        { 3, "kl_grid",
+          "kl_bernoulli agrees with the reference on a 19x19 grid of (p, q) in [0.05, 0.95], to 1e-12" },
+        { 1, "kl_nonnegative",
+          "kl_bernoulli(p, q) >= 0 on that grid (Gibbs' inequality)" },
+        { 2, "kl_edges",
+          "kl_bernoulli at the edges: KL(0 ‖ 0.3), KL(1 ‖ 0.6), KL(1 ‖ 1), KL(0 ‖ 0) finite; KL(0.4 ‖ 0), KL(0.4 ‖ 1) = inf" },
+        { 1, "kl_refuses_p",
+          "kl_bernoulli(1.5, 0.3) refuses with AE_EDOM and leaves its output alone" },
+        { 1, "kl_refuses_nan",
+          "kl_bernoulli(0.3, NaN) refuses with AE_EDOM" },
+        { 1, "kl_split",
+          "kl_bernoulli_split(0.4, 0.8) gives both terms and their sum" },
+    };
+    PLAN_FNS(functions);
     return 0;
 }

@@ -138,17 +138,32 @@ int main(void)
 
     /* ------------------------------------------------ the functions, linked against the reference */
     plan_harness(1, 60, "the submission's tconv functions link against the reference tests");
-    plan_fn(2, "scatter_example_s1", "tconv_scatter: the 2x2 example, stride 1 (3x3)");
-    plan_fn(2, "scatter_example_s2", "tconv_scatter: transposed conv of the 2x2 example, stride 2 (4x4)");
-    plan_fn(2, "scatter_example_s2_p1_a1", "tconv_scatter: the 2x2 example, stride 2, padding 1, output padding 1 (3x3)");
-    plan_fn(2, "scatter_random_a", "tconv_scatter: random 5x4 input, 3x2 kernel, stride 2, padding 1, output padding 1");
-    plan_fn(2, "scatter_random_b", "tconv_scatter: random 3x3 input, 4x4 kernel, stride 3, padding 2, output padding 2");
-    plan_fn(2, "conv2d_random", "tconv_conv2d (ordinary convolution, kernel not flipped): random 7x6 input, 3x2 kernel, stride 2, padding 1");
-    plan_fn(1, "flip", "tconv_flip turns a 3x2 kernel by 180 degrees");
-    plan_fn(2, "zero_insertion", "tconv_by_zero_insertion (zero insertion, then the flipped kernel) equals the scatter on both random cases");
-    plan_fn(2, "matrix", "tconv_by_matrix (Cᵀ·vec(x)) equals the scatter on both random cases");
-    plan_fn(1, "adjoint", "adjoint: <tconv_conv2d(x), y> = <x, tconv_scatter(y)> on random data, to 1e-12");
-    plan_fn(1, "sizes", "tconv_transposed_check: s(i−1) + k − 2p + a for 7 (k 3, s 2, p 1, a 1) and 5x4 (k 4x2, s 3, p 2, a 2)");
-    plan_fn(1, "refuses_output_padding", "tconv_transposed_check refuses output padding = stride with AE_EDOM");
+    static const plan_fn_row functions[] = {
+        { 2, "scatter_example_s1",
+          "tconv_scatter: the 2x2 example, stride 1 (3x3)" },
+        { 2, "scatter_example_s2",
+          "tconv_scatter: transposed conv of the 2x2 example, stride 2 (4x4)" },
+        { 2, "scatter_example_s2_p1_a1",
+          "tconv_scatter: the 2x2 example, stride 2, padding 1, output padding 1 (3x3)" },
+        { 2, "scatter_random_a",
+          "tconv_scatter: random 5x4 input, 3x2 kernel, stride 2, padding 1, output padding 1" },
+        { 2, "scatter_random_b",
+          "tconv_scatter: random 3x3 input, 4x4 kernel, stride 3, padding 2, output padding 2" },
+        { 2, "conv2d_random",
+          "tconv_conv2d (ordinary convolution, kernel not flipped): random 7x6 input, 3x2 kernel, stride 2, padding 1" },
+        { 1, "flip",
+          "tconv_flip turns a 3x2 kernel by 180 degrees" },
+        { 2, "zero_insertion",
+          "tconv_by_zero_insertion (zero insertion, then the flipped kernel) equals the scatter on both random cases" },
+        { 2, "matrix",
+          "tconv_by_matrix (Cᵀ·vec(x)) equals the scatter on both random cases" },
+        { 1, "adjoint",
+          "adjoint: <tconv_conv2d(x), y> = <x, tconv_scatter(y)> on random data, to 1e-12" },
+        { 1, "sizes",
+          "tconv_transposed_check: s(i−1) + k − 2p + a for 7 (k 3, s 2, p 1, a 1) and 5x4 (k 4x2, s 3, p 2, a 2)" },
+        { 1, "refuses_output_padding",
+          "tconv_transposed_check refuses output padding = stride with AE_EDOM" },
+    };
+    PLAN_FNS(functions);
     return 0;
 }

@@ -52,10 +52,7 @@ int main(int argc, char **argv)
     const char *sample = argc > 1 ? argv[1] : "data/sample";
     size_t n_train = 0, n_val = 0;
     double *train, *val;
-    if (grade_load_sample(sample, &train, &n_train, &val, &n_val) != 0) {
-        fprintf(stderr, "week05-task4-ae-plan: cannot read the sample images in %s\n", sample);
-        return 3;
-    }
+    if (grade_load_sample(sample, &train, &n_train, &val, &n_val) != 0) return 3;
 
     const ref_dense model_a[] = { { 64, REF_RELU }, { 784, REF_SIGMOID } };
     const ref_dense model_c[] = { { 128, REF_RELU }, { 64, REF_RELU }, { 784, REF_SIGMOID } };
