@@ -374,8 +374,8 @@ START_TEST(test_sample_data_training)
 {
     fashion_mnist fm;
     test_load_sample(&fm, 300);
-    image_source_ctx train_ctx = {&fm.train.images, NULL, 0, 0.0, 0};
-    image_source_ctx test_ctx = {&fm.test.images, NULL, 0, 0.0, 0};
+    image_source_ctx train_ctx = { .images = &fm.train.images };
+    image_source_ctx test_ctx = { .images = &fm.test.images };
     batch_source train = image_batch_source(&train_ctx), test = image_batch_source(&test_ctx);
     ck_assert_uint_eq(train.count, 300);
 
@@ -513,10 +513,12 @@ END_TEST
 /* A test case of the given name with the given tests, once for each twin. */
 static void add_twice(Suite *s, const char *name, int timeout, const TTest *const *tests, int n)
 {
+    static char labels[16][64];   /* Check keeps the pointer: the names outlive the suite */
+    static int used = 0;
     for (int fast = 0; fast < 2; fast++) {
-        char label[64];
-        snprintf(label, sizeof label, "%s%s", name, fast ? ", fast" : "");
-        TCase *tc = tcase_create(strdup(label));   /* Check keeps the pointer */
+        char *label = labels[used++ % 16];
+        snprintf(label, sizeof labels[0], "%s%s", name, fast ? ", fast" : "");
+        TCase *tc = tcase_create(label);
         tcase_add_checked_fixture(tc, fast ? use_fast : use_plain, NULL);
         if (timeout) tcase_set_timeout(tc, timeout);
         for (int k = 0; k < n; k++) tcase_add_test(tc, tests[k]);
