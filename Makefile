@@ -4,6 +4,8 @@
 #   make test        install what is missing, build everything, run the Check suites
 #   make             build every program into bin/
 #   make grade       grade this checkout (or SUBMISSION=DIR) against solutions/
+#   make student     write the student edition (DEST=DIR): the exercises to fill in
+#   make grade-all   grade a class (SUBMISSIONS="DIR ...") into one table
 #   make docs        refresh each README's results, file and line-count blocks
 #   make bench       time training against PyTorch (bench/README.md)
 #   make data        put Fashion-MNIST in data/fashion-mnist (or use $FASHION_MNIST_DIR)
@@ -39,9 +41,21 @@ sample:
 
 # make grade [SUBMISSION=DIR]: grades this checkout, or the one in DIR, against the reference
 # solutions; tables on the terminal and in grade-report.md (see solutions/README.md).
-.PHONY: grade
+.PHONY: grade grade-all student
 grade:
-	@solutions/grade.sh $(SUBMISSION)
+	@if [ -x solutions/grade.sh ]; then solutions/grade.sh $(SUBMISSION); else \
+	  echo "make grade: the grader and its reference solutions are not part of the student edition." >&2; \
+	  echo "  Check your work with the exercise's program and 'make test'; your course grades what you hand in." >&2; \
+	  exit 2; fi
+
+# make grade-all SUBMISSIONS="DIR ...": every submission graded, one class table in out/grade-all/.
+grade-all:
+	@if [ -x solutions/grade-all.sh ]; then solutions/grade-all.sh $(SUBMISSIONS); else \
+	  echo "make grade-all: the grader is not part of the student edition." >&2; exit 2; fi
+
+# make student DEST=DIR: the student edition (scripts/student-edition.sh; solutions/README.md).
+student:
+	@scripts/student-edition.sh $(DEST)
 
 # make figures [FORCE=1] [SEED=N] [ONLY="dir ..."]: builds, finds the data, runs every exercise
 # (skipping runs that did not change; FORCE=1 reruns all) and writes REPORT.md (scripts/figures.sh).
@@ -61,7 +75,7 @@ bench:
 	@$(MAKE) --no-print-directory -C bench run
 
 clean:
-	rm -rf build bin out REPORT.md report.html grade-report.md
+	rm -rf build bin out REPORT.md report.html grade-report.md grade-report.tsv
 
 help:
-	@sed -n '1,14p' Makefile
+	@sed -n '1,16p' Makefile

@@ -1,7 +1,9 @@
 /* error.c: the thread-local last-error record (see error.h). */
 #include "error.h"
 
+#include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +50,47 @@ const char *error_name(int code)
     case AE_EFORMAT: return "AE_EFORMAT";
     case AE_ENUMERIC: return "AE_ENUMERIC";
     case AE_ESTATE: return "AE_ESTATE";
+    case AE_ENOTIMPL: return "AE_ENOTIMPL";
     default: return "AE_E?";
     }
+}
+
+/* ------------------------------------------------------------ the student edition's stubs */
+
+static atomic_int missing_seen;          /* 1 once a stub was reached since the last reset */
+static char first_missing[sizeof last_message];
+
+int not_implemented(const char *function, const char *file, const char *question)
+{
+    int rc = error_set(AE_ENOTIMPL, file, 0, "not implemented yet: %s (%s) — %s", function, file, question);
+    if (atomic_exchange(&missing_seen, 1) == 0) memcpy(first_missing, last_message, sizeof first_missing);
+    return rc;
+}
+
+double not_implemented_nan(const char *function, const char *file, const char *question)
+{
+    not_implemented(function, file, question);
+    return NAN;
+}
+
+long not_implemented_long(const char *function, const char *file, const char *question)
+{
+    not_implemented(function, file, question);
+    return -1;
+}
+
+void *not_implemented_null(const char *function, const char *file, const char *question)
+{
+    not_implemented(function, file, question);
+    return NULL;
+}
+
+const char *not_implemented_seen(void)
+{
+    return atomic_load(&missing_seen) ? first_missing : NULL;
+}
+
+void not_implemented_reset(void)
+{
+    atomic_store(&missing_seen, 0);
 }

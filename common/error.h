@@ -26,7 +26,8 @@ enum {
     AE_EIO,       /* reading or writing a file failed */
     AE_EFORMAT,   /* a file exists but its content is wrong (bad magic, truncated, lying header) */
     AE_ENUMERIC,  /* a computation produced NaN or infinity */
-    AE_ESTATE     /* the call does not fit the object's state (forward before build, batch too large) */
+    AE_ESTATE,    /* the call does not fit the object's state (forward before build, batch too large) */
+    AE_ENOTIMPL   /* a function of the student edition that is not written yet */
 };
 
 /* Records code and message (printf-style) with the place it was raised; returns code,
@@ -40,5 +41,18 @@ int error_code(void);                 /* the last code, AE_OK when none */
 const char *error_location(void);     /* "file.c:123" of the last error, for debugging */
 const char *error_name(int code);     /* "AE_EDOM", ... */
 void error_clear(void);
+
+/* What the student edition (`make student`) puts where a solution region was. Each records
+ * "not implemented yet: FUNCTION (FILE) — QUESTION" as an AE_ENOTIMPL error and returns what the
+ * function returns: AE_ENOTIMPL, NaN, −1 or NULL. The first of them reached is also kept until
+ * not_implemented_reset(), whatever errors come after it (a NaN turned into AE_ENUMERIC later,
+ * say), so that a program can say which function a part of it needed (io/program.h). */
+int not_implemented(const char *function, const char *file, const char *question);
+double not_implemented_nan(const char *function, const char *file, const char *question);
+long not_implemented_long(const char *function, const char *file, const char *question);
+void *not_implemented_null(const char *function, const char *file, const char *question);
+/* The message of the first stub reached since the last reset, or NULL when none was. */
+const char *not_implemented_seen(void);
+void not_implemented_reset(void);
 
 #endif

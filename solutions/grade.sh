@@ -3,18 +3,24 @@
 #
 #   solutions/grade.sh [CHECKOUT]         (make grade [SUBMISSION=CHECKOUT]); default: this checkout
 #
-# For every exercise, in order: its files exist, it builds with its own Makefile, its program
-# runs and writes results.tsv, each result is right; and the submission's own functions are
-# linked against the reference tests (a harness). An earlier failure marks the later items
-# NOT RUN, saying which item failed. The tables go to the terminal and to grade-report.md at
-# the top of the graded checkout; the exit status is 0 only when every counted item passes.
+# The checkout is untrusted code: it is copied into a scratch folder, built and run there with a
+# time limit per run and limits on CPU time, memory and file size, and nothing is written outside
+# that folder and the report. For every exercise, in order: its files exist, it builds with its
+# own Makefile, each of its program runs writes results.tsv, each result is right; and the
+# submission's own functions are linked against the reference tests (a harness). Every value a run
+# wrote is graded, also when the run then ended badly; an item it did not write is NOT RUN, with
+# the cause (the part the program skipped and why, its last error line, or the signal and the line
+# it died on). The report opens with a summary, ends with the prose questions to be graded by hand,
+# and goes to the terminal and to grade-report.md at the top of the checkout; the exit status is 0
+# only when every counted item passes.
 #
 # Environment:
-#   GRADE_BUILD=DIR    where the checkout and the grader are built (default CHECKOUT/build/grade)
-#   GRADE_REPORT=FILE  the report (default CHECKOUT/grade-report.md)
+#   GRADE_BUILD=DIR    the scratch folder: the copy, its build, the runs (default CHECKOUT/build/grade)
+#   GRADE_REPORT=FILE  the report (default CHECKOUT/grade-report.md); its summary goes beside it as .tsv
 #   GRADE_ONLY="a b"   grade only these exercises
 #   GRADE_QUICK=1      the shortest training runs (the test suite's setting)
-#   REQUIRE_ALL=1      an exercise marked optional (week05-task1) counts even when it is missing
+#   GRADE_TIMEOUT=N    at most N seconds for any one run (default: each run's own limit, 30 s to 15 min)
+#   REQUIRE_ALL=1      an exercise a plan marks optional counts even when its files are missing (none is)
 # Exit status: 0 all passed, 1 something failed, 3 the grader itself could not run.
 set -u
 
@@ -30,12 +36,21 @@ if [ ! -f "$SUB/config.mk" ] || [ ! -d "$SUB/common" ]; then
 fi
 GB=${GRADE_BUILD:-$SUB/build/grade}
 REPORT=${GRADE_REPORT:-$SUB/grade-report.md}
+SUMMARY=${REPORT%.md}.tsv
 SAMPLE=$ROOT/data/sample
 export GRADE_QUICK=${GRADE_QUICK:-0}
 mkdir -p "$GB" || exit 3
 GB=$(cd "$GB" && pwd)
 
-echo "grade: grading $SUB, building in $GB" >&2
+# A path for the report: relative to the checkout when it lies inside it.
+shown() {
+    case $1 in
+        "$SUB"/*) printf '%s' "${1#"$SUB"/}" ;;
+        *) printf '%s' "$1" ;;
+    esac
+}
+
+echo "grade: grading $SUB in $(shown "$GB")" >&2
 
 # The grader's own programs, from this repository (never from the submission).
 if ! make -s --no-print-directory -C "$ROOT/solutions" O="$GB" tools > "$GB/grader-build.log" 2>&1; then
@@ -44,16 +59,40 @@ if ! make -s --no-print-directory -C "$ROOT/solutions" O="$GB" tools > "$GB/grad
 fi
 BUILD=$(make -s --no-print-directory -C "$ROOT/solutions" O="$GB" print-build)
 TOOL=$BUILD/solutions/bin/grade_tool
+
+# The submission, copied into the scratch folder: what is built and run is the copy.
+SRC=$GB/src
 WORK=$GB/work
-rm -rf "$WORK"
-mkdir -p "$WORK" || exit 3
+# a fresh build every time: objects of an earlier grading may be newer than a file restored since
+for d in "$BUILD"/*; do [ "$d" = "$BUILD/solutions" ] || rm -rf "$d"; done
+rm -rf "$SRC" "$WORK"
+mkdir -p "$SRC" "$WORK" || exit 3
+if ! (cd "$SUB" && tar --exclude=./build --exclude=./bin --exclude=./out --exclude=./.git \
+        --exclude=./grade-report.md --exclude=./grade-report.tsv -cf - .) | tar -C "$SRC" -xf -; then
+    echo "grade: cannot copy $SUB into $GB/src" >&2
+    exit 3
+fi
 
 EXERCISES=$(make -s --no-print-directory -C "$ROOT/solutions" print-exercises)
 [ -n "${GRADE_ONLY:-}" ] && EXERCISES=$GRADE_ONLY
 
+# Limits of everything the submission runs: CPU seconds, memory (KiB of address space), the size
+# of any file it writes (KiB); HOME and TMPDIR inside the scratch folder.
+CPU_LIMIT=${GRADE_CPU_LIMIT:-1800}
+MEM_LIMIT=${GRADE_MEM_LIMIT:-8388608}
+FILE_LIMIT=${GRADE_FILE_LIMIT:-1048576}
+confined() {   # DIR TIMEOUT COMMAND...: the command in DIR, limited
+    local dir=$1 t=$2
+    shift 2
+    mkdir -p "$dir/tmp"
+    (cd "$dir" && ulimit -t "$CPU_LIMIT" -v "$MEM_LIMIT" -f "$FILE_LIMIT" &&
+        HOME=$dir TMPDIR=$dir/tmp timeout -k 5 "$t" "$@")
+}
+
 # The submission's library, once for every exercise.
 COMMON_LOG=$WORK/common-build.log
-if make --no-print-directory -C "$SUB/common" O="$GB" > "$COMMON_LOG" 2>&1 && [ -f "$BUILD/common/libcommon.a" ]; then
+if confined "$WORK" 900 make --no-print-directory -C "$SRC/common" O="$GB" > "$COMMON_LOG" 2>&1 &&
+    [ -f "$BUILD/common/libcommon.a" ]; then
     COMMON_OK=1
 else
     COMMON_OK=0
@@ -63,12 +102,36 @@ fi
 first_error() {
     local line
     line=$(grep -m1 -E 'error:|undefined reference|No rule to make|\*\*\*' "$1" 2>/dev/null | cut -c1-160)
-    [ -n "$line" ] || line="see $1"
+    [ -n "$line" ] || line="see $(shown "$1")"
     printf '%s' "$line"
 }
 
+# Why a run ended badly: the signal and the line it died on (a second run under gdb, when gdb is
+# there), or the last line the program said on stderr; and where the whole story is.
+run_cause() {   # STATUS ERRFILE DIR TIMEOUT COMMAND...
+    local status=$1 err=$2 dir=$3 t=$4
+    shift 4
+    local cause="" where
+    if [ "$status" -gt 128 ] && [ "$status" -ne 124 ] && [ "$status" -ne 137 ] && command -v gdb > /dev/null; then
+        where=$(cd "$dir" && ulimit -t "$CPU_LIMIT" -v "$MEM_LIMIT" -f "$FILE_LIMIT" &&
+            HOME=$dir TMPDIR=$dir/tmp timeout -k 5 "$t" gdb -q -batch -ex run -ex bt --args "$@" 2>/dev/null |
+            grep -m1 -oE "at $SRC/[^ ]+:[0-9]+" | sed "s|^at $SRC/||")
+        [ -n "$where" ] && cause="crashed at $where"
+    fi
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then cause="stopped by the time limit of ${t} s"; fi
+    if [ -z "$cause" ] && [ -s "$err" ]; then
+        cause=$(grep -v -E "^Try '.*--help'|^  .* (skipped|failed): |did not complete:$" "$err" | grep . | tail -n 1 |
+            cut -c1-240)
+    fi
+    printf '%s%s(log: %s)' "$cause" "${cause:+ }" "$(shown "$err")"
+}
+
 row() {   # STATUS POINTS NAME EXPECTED GOT
-    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5"
+    printf '%s\t%s\t%s\t%s\t%s\t-\t\n' "$1" "$2" "$3" "$4" "$5"
+}
+
+limit() {   # a run's own time limit, at most GRADE_TIMEOUT
+    if [ -n "${GRADE_TIMEOUT:-}" ] && [ "$1" -gt "$GRADE_TIMEOUT" ]; then echo "$GRADE_TIMEOUT"; else echo "$1"; fi
 }
 
 grade_exercise() {
@@ -106,7 +169,7 @@ grade_exercise() {
 
     local counted=1 note=""
     local missing=()
-    for p in "${requires[@]}"; do [ -e "$SUB/$p" ] || missing+=("$p"); done
+    for p in "${requires[@]}"; do [ -e "$SRC/$p" ] || missing+=("$p"); done
     if [ ${#missing[@]} -gt 0 ] && [ "$optional" = 1 ] && [ "${REQUIRE_ALL:-0}" != 1 ]; then
         counted=0
         note="Not present: ${missing[*]} missing, so its items are not counted (REQUIRE_ALL=1 counts them)."
@@ -129,7 +192,8 @@ grade_exercise() {
             row FAIL 1 "builds with its own Makefile (make -C $ex)" "bin/$ex" \
                 "common/ does not build: $(first_error "$COMMON_LOG")" >> "$rows"
             reason="not run: the program does not build"
-        elif make --no-print-directory -C "$SUB/$ex" O="$GB" > "$dir/build.log" 2>&1 && [ -x "$BUILD/bin/$ex" ]; then
+        elif confined "$dir" 900 make --no-print-directory -C "$SRC/$ex" O="$GB" > "$dir/build.log" 2>&1 &&
+            [ -x "$BUILD/bin/$ex" ]; then
             row PASS 1 "builds with its own Makefile (make -C $ex)" "bin/$ex" "built" >> "$rows"
             built=1
         else
@@ -149,18 +213,22 @@ grade_exercise() {
         local timeout_s args=()
         while IFS=$'\t' read -r -a f; do
             if [ "${f[0]}" = run ] && [ "${f[1]}" = "$run" ]; then
-                timeout_s=${f[4]}
+                timeout_s=$(limit "${f[4]}")
                 args=("${f[@]:6}")
             fi
         done < "$plan"
         local i
         for i in "${!args[@]}"; do args[$i]=${args[$i]//@SAMPLE@/$SAMPLE}; done
-        local out=$dir/$run.out
+        local out=$dir/$run.out status
         rm -rf "$out"
         # (the outer 2>/dev/null silences bash's own "Segmentation fault" line; the table says it)
-        (cd "$dir" && timeout -k 5 "$timeout_s" "$BUILD/bin/$ex" --out "$out" --no-plot "${args[@]}" \
-            > "$dir/$run.log" 2>&1) 2>/dev/null
-        "$TOOL" run "$plan" "$run" "$?" "$out" >> "$rows"
+        (confined "$dir" "$timeout_s" "$BUILD/bin/$ex" --out "$out" --no-plot "${args[@]}" \
+            > "$dir/$run.log" 2> "$dir/$run.err") 2>/dev/null
+        status=$?
+        local cause=""
+        [ "$status" -ne 0 ] && cause=$(run_cause "$status" "$dir/$run.err" "$dir" "$timeout_s" \
+            "$BUILD/bin/$ex" --out "$dir/$run.again" --no-plot "${args[@]}")
+        "$TOOL" run "$plan" "$run" "$status" "$out" "$cause" >> "$rows"
     done
 
     # The submission's functions against the reference tests.
@@ -169,13 +237,16 @@ grade_exercise() {
             "$TOOL" not-run "$plan" harness "$reason" >> "$rows"
         elif [ ! -f "$BUILD/$ex/libexercise.a" ]; then
             "$TOOL" fail "$plan" harness "no libexercise.a was built" >> "$rows"
-        elif make --no-print-directory -C "$ROOT/solutions" O="$GB" harness EX="$ex" SUB="$SUB" \
+        elif make --no-print-directory -C "$ROOT/solutions" O="$GB" harness EX="$ex" SUB="$SRC" \
                 > "$dir/harness-build.log" 2>&1; then
-            local timeout_h
-            timeout_h=$(awk -F'\t' '$1 == "harness" { print $3 }' "$plan")
-            (cd "$dir" && timeout -k 5 "$timeout_h" "$BUILD/solutions/harness/$ex/harness" \
+            local timeout_h status cause=""
+            timeout_h=$(limit "$(awk -F'\t' '$1 == "harness" { print $3 }' "$plan")")
+            (confined "$dir" "$timeout_h" "$BUILD/solutions/harness/$ex/harness" \
                 > "$dir/harness.out" 2> "$dir/harness.err") 2>/dev/null
-            "$TOOL" harness "$plan" "$?" "$dir/harness.out" >> "$rows"
+            status=$?
+            [ "$status" -ne 0 ] && cause=$(run_cause "$status" "$dir/harness.err" "$dir" "$timeout_h" \
+                "$BUILD/solutions/harness/$ex/harness")
+            "$TOOL" harness "$plan" "$status" "$dir/harness.out" "$cause" >> "$rows"
         else
             "$TOOL" fail "$plan" harness "does not compile or link: $(first_error "$dir/harness-build.log")" >> "$rows"
         fi
@@ -191,6 +262,6 @@ done
 
 mode="short seeded training runs"
 [ "$GRADE_QUICK" = 1 ] && mode="the shortest training runs (GRADE_QUICK=1)"
-heading="Checkout: \`$SUB\`, graded by \`$ROOT/solutions/grade.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), with $mode.
-Build, program output and logs: \`$WORK\`."
-"$TOOL" report "$REPORT" "$heading" "${rowfiles[@]}"
+heading="Checkout: \`$(basename "$SUB")\`, graded on $(date -u '+%Y-%m-%d %H:%M UTC') with $mode.
+The copy that was built and run, with every program's output and logs: \`$(shown "$GB")\`."
+"$TOOL" report "$REPORT" "$SUMMARY" "$heading" "$ROOT/solutions/manual-questions.tsv" "$ROOT" "$SUB" "${rowfiles[@]}"

@@ -1,18 +1,25 @@
 /* grade_tool.c: the grader's bookkeeping, called by grade.sh.
  *
- *   grade_tool run PLAN RUN EXIT OUTDIR     rows of one program run: the run itself, then every
- *                                           item of it compared with OUTDIR/results.tsv
- *   grade_tool harness PLAN EXIT OUTPUT     the harness's row (it linked) and its items, from its
+ *   grade_tool run PLAN RUN EXIT OUTDIR CAUSE
+ *                                           rows of one program run: the run itself, then every
+ *                                           item of it compared with OUTDIR/results.tsv, whatever
+ *                                           the exit status (CAUSE: why the run ended badly, or "")
+ *   grade_tool harness PLAN EXIT OUTPUT CAUSE
+ *                                           the harness's row (it linked) and its items, from its
  *                                           verdict lines
  *   grade_tool not-run PLAN RUN REASON      the rows of RUN (or "harness"), each NOT RUN because of REASON
  *   grade_tool fail PLAN RUN REASON         RUN's own row FAILs with REASON, its items are NOT RUN
- *   grade_tool report MARKDOWN HEADING ROWS...
- *                                           the tables on stdout and in MARKDOWN, and the total;
- *                                           exits 0 only when every counted item passed
+ *   grade_tool report MARKDOWN SUMMARY HEADING QUESTIONS ROOT SUB ROWS...
+ *                                           the tables on stdout and in MARKDOWN (a summary first,
+ *                                           then every item, then the prose questions of QUESTIONS
+ *                                           with SUB's answers beside ROOT's), the points per part in
+ *                                           SUMMARY (TSV); exits 0 only when every counted item passed
  *   grade_tool items PLAN...                every item of the plans as Markdown tables (README)
+ *   grade_tool questions PLAN...            every question the items grade, with its points
  *
- * A row is one tab-separated line: STATUS POINTS NAME EXPECTED GOT, STATUS being PASS, FAIL or
- * NOT RUN. A rows file starts with "#  EXERCISE  TITLE  COUNTED  NOTE". The plan format is in
+ * A row is one tab-separated line: STATUS POINTS NAME EXPECTED GOT QUESTION NOTE, STATUS being
+ * PASS, FAIL or NOT RUN, QUESTION the solution region the item grades ("-": none), NOTE the cause
+ * of a failure or the known mistake a wrong value matches. A rows file starts with "#  EXERCISE  TITLE  COUNTED  NOTE". The plan format is in
  * grade_lib.h. This file shares nothing with a submission: it reads its results.tsv itself.
  */
 #include <errno.h>
@@ -63,9 +70,14 @@ static int parse_number(const char *text, double *value)
 }
 
 static void print_row(const char *status, int points, const char *name, const char *expected,
-                      const char *got)
+                      const char *got, const char *question, const char *note)
 {
-    printf("%s\t%d\t%s\t%s\t%s\n", status, points, name, expected, got);
+    char clean[1024];
+    snprintf(clean, sizeof clean, "%s", note ? note : "");
+    for (char *c = clean; *c; c++)
+        if (*c == '\t' || *c == '\n' || *c == '\r') *c = ' ';
+    printf("%s\t%d\t%s\t%s\t%s\t%s\t%s\n", status, points, name, expected, got, question && *question ? question : "-",
+           clean);
 }
 
 /* ------------------------------------------------------------ results.tsv */
@@ -118,10 +130,14 @@ static const char *table_get(const table *t, const char *key)
 
 /* ------------------------------------------------------------ the plan */
 typedef struct {
-    char run[64], kind[16], key[128], name[512];
+    char run[64], kind[16], key[128], name[512], question[128];
     int points;
     char *expected, *tolerance;
 } plan_item;
+
+typedef struct {
+    char key[128], text[512], value[200];   /* value: a number, or "F*key" */
+} plan_mistake;
 
 typedef struct {
     char name[64], title[512];
@@ -134,6 +150,8 @@ typedef struct {
     int found;
     int n_items;
     plan_item *items;
+    int n_mistakes;
+    plan_mistake mistakes[64];
 } plan_part;
 
 static void plan_load(plan_part *part, const char *path, const char *run)
@@ -170,6 +188,12 @@ static void plan_load(plan_part *part, const char *path, const char *run)
             it->expected = strdup(fields[5]);
             it->tolerance = strdup(fields[6]);
             snprintf(it->name, sizeof it->name, "%s", fields[7]);
+            snprintf(it->question, sizeof it->question, "%s", n >= 9 ? fields[8] : "-");
+        } else if (strcmp(fields[0], "mistake") == 0 && n >= 5 && strcmp(fields[1], run) == 0 && part->n_mistakes < 64) {
+            plan_mistake *m = &part->mistakes[part->n_mistakes++];
+            snprintf(m->key, sizeof m->key, "%s", fields[2]);
+            snprintf(m->value, sizeof m->value, "%s", fields[3]);
+            snprintf(m->text, sizeof m->text, "%s", fields[4]);
         }
     }
     fclose(f);
@@ -237,7 +261,39 @@ static int numbers_match(double expected, double got, double tolerance)
     return fabs(got - expected) <= tolerance;
 }
 
-static void compare_item(const plan_item *it, const table *results)
+/* A number of the plan: "x", or "F*key", F times the value of key in results (0 when unknown). */
+static int plan_number(const char *text, const table *results, double *value)
+{
+    const char *star = strchr(text, '*');
+    if (!star) return parse_number(text, value);
+    double other;
+    const char *v = table_get(results, star + 1);
+    if (!v || !parse_number(v, &other)) return 0;
+    *value = atof(text) * other;
+    return 1;
+}
+
+/* The known mistake of part that item it's wrong value matches (to the item's tolerance, at least
+ * 1e-6 relative), or NULL. */
+static const char *matching_mistake(const plan_part *part, const plan_item *it, const char *value, const table *results)
+{
+    double g, t = 0.0;
+    if (!value || !parse_number(value, &g)) return NULL;
+    if (strcmp(it->kind, "band") != 0 && !plan_number(it->tolerance, results, &t)) t = 0.0;
+    for (int i = 0; i < part->n_mistakes; i++) {
+        const plan_mistake *m = &part->mistakes[i];
+        double wrong;
+        if (strcmp(m->key, it->key) != 0 || !plan_number(m->value, results, &wrong)) continue;
+        double scale = strcmp(it->kind, "rel") == 0 ? fmax(1.0, fabs(wrong)) : 1.0;
+        double tolerance = fmax(t * scale, 1e-6 * fmax(1e-300, fabs(wrong)));
+        if (numbers_match(wrong, g, tolerance)) return m->text;
+    }
+    return NULL;
+}
+
+/* One item against results: PASS or FAIL, or NOT RUN when the run did not write its key (the cause
+ * then is `missing`, why the run left keys out, or that the key is absent). */
+static void compare_item(const plan_part *part, const plan_item *it, const table *results, const char *missing)
 {
     char expected[640], got[640], a[64], b[64];
     const char *value = table_get(results, it->key);
@@ -329,7 +385,17 @@ static void compare_item(const plan_item *it, const table *results)
     } else {
         die("an unknown kind of item in the plan", it->kind);
     }
-    print_row(pass ? "PASS" : "FAIL", it->points, it->name, expected, got);
+    if (!value) {
+        char note[700];
+        if (missing && *missing) snprintf(note, sizeof note, "%s", missing);
+        else snprintf(note, sizeof note, "the run wrote no %s", it->key);
+        print_row("NOT RUN", it->points, it->name, expected, "-", it->question, note);
+        return;
+    }
+    const char *mistake = pass ? NULL : matching_mistake(part, it, value, results);
+    char note[600] = "";
+    if (mistake) snprintf(note, sizeof note, "looks like %s", mistake);
+    print_row(pass ? "PASS" : "FAIL", it->points, it->name, expected, got, it->question, note);
 }
 
 /* What an exit status means, for a person. */
@@ -348,7 +414,24 @@ static int file_exists(const char *path)
     return f != NULL;
 }
 
-static int cmd_run(const char *plan_path, const char *run, int status, const char *outdir)
+/* Why the keys of a run are missing: the parts it skipped or that failed (skipped_* and failed_*
+ * in its results.tsv), or how it ended. */
+static void missing_cause(char *out, size_t size, const table *results, const char *how, const char *cause)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    for (int i = 0; i < results->n && used + 80 < size; i++) {
+        const char *k = results->keys[i];
+        int skipped = strncmp(k, "skipped_", 8) == 0, failed = strncmp(k, "failed_", 7) == 0;
+        if (!skipped && !failed) continue;
+        used += (size_t)snprintf(out + used, size - used, "%s%s %s: %s", used ? "; " : "",
+                                 k + (skipped ? 8 : 7), skipped ? "skipped" : "failed", results->values[i]);
+    }
+    if (used == 0) snprintf(out, size, "the run %s%s%s", how, cause && *cause ? ": " : "", cause ? cause : "");
+    if (strlen(out) >= size - 1) snprintf(out + size - 4, 4, "…");
+}
+
+static int cmd_run(const char *plan_path, const char *run, int status, const char *outdir, const char *cause)
 {
     plan_part part;
     plan_load(&part, plan_path, run);
@@ -358,42 +441,41 @@ static int cmd_run(const char *plan_path, const char *run, int status, const cha
     describe_exit(how, sizeof how, status);
 
     int pass;
+    char note[800] = "";
     if (part.run.exit_status == 0) {
         pass = status == 0 && have_results;
         snprintf(expected, sizeof expected, "exit 0, results.tsv");
         snprintf(got, sizeof got, "%s, %s", how, have_results ? "results.tsv" : "no results.tsv");
+        if (!pass) snprintf(note, sizeof note, "%s", cause && *cause ? cause : how);
     } else {
         /* refused input: the right status, and no half-written output left behind */
         pass = status == part.run.exit_status && !have_results;
         snprintf(expected, sizeof expected, "exit %d, no results.tsv", part.run.exit_status);
         snprintf(got, sizeof got, "%s, %s", how, have_results ? "results.tsv left behind" : "no results.tsv");
+        if (!pass && cause && *cause) snprintf(note, sizeof note, "%s", cause);
     }
-    print_row(pass ? "PASS" : "FAIL", part.run.points, part.run.title, expected, got);
+    print_row(pass ? "PASS" : "FAIL", part.run.points, part.run.title, expected, got, "-", note);
 
+    /* every value the run wrote is graded, also when it then ended badly */
     table results;
     table_load(&results, results_path);
-    for (int i = 0; i < part.n_items; i++) {
-        const plan_item *it = &part.items[i];
-        if (!pass) {
-            char reason[700];
-            snprintf(reason, sizeof reason, "not run: \"%s\" failed", part.run.title);
-            print_row("NOT RUN", it->points, it->name, "-", reason);
-        } else compare_item(it, &results);
-    }
+    char missing[900];
+    missing_cause(missing, sizeof missing, &results, how, cause);
+    for (int i = 0; i < part.n_items; i++) compare_item(&part, &part.items[i], &results, missing);
     table_free(&results);
     plan_free(&part);
     return 0;
 }
 
-static int cmd_harness(const char *plan_path, int status, const char *output)
+static int cmd_harness(const char *plan_path, int status, const char *output, const char *cause)
 {
     plan_part part;
     plan_load(&part, plan_path, "harness");
     char how[64];
     describe_exit(how, sizeof how, status);
-    print_row("PASS", part.run.points, part.run.title, "builds and links", "builds and links");
+    print_row("PASS", part.run.points, part.run.title, "builds and links", "builds and links", "-", "");
     FILE *f = fopen(output, "r");
-    /* verdict lines: KEY PASS|FAIL EXPECTED GOT */
+    /* verdict lines: KEY PASS|FAIL EXPECTED GOT [NOTE] */
     int cap = 0, n = 0;
     char **lines = NULL;
     char *line;
@@ -413,18 +495,23 @@ static int cmd_harness(const char *plan_path, int status, const char *output)
         for (int j = 0; j < n; j++)
             if (strncmp(lines[j], it->key, key_len) == 0 && lines[j][key_len] == '\t') found = lines[j];
         if (!found) {
-            char got[128];
-            if (status != 0) snprintf(got, sizeof got, "no verdict: the harness stopped (%s)", how);
-            else snprintf(got, sizeof got, "no verdict from the harness");
-            print_row("FAIL", it->points, it->name, "-", got);
+            char note[700];
+            if (status != 0) snprintf(note, sizeof note, "no verdict: the harness stopped (%s)%s%s", how,
+                                      cause && *cause ? ": " : "", cause ? cause : "");
+            else snprintf(note, sizeof note, "no verdict from the harness");
+            print_row("FAIL", it->points, it->name, "-", "-", it->question, note);
             continue;
         }
         char copy[MAX_LINE], *fields[MAX_FIELDS];
         snprintf(copy, sizeof copy, "%s", found);
         int nf = split_tabs(copy, fields, MAX_FIELDS);
         int pass = nf >= 4 && strcmp(fields[1], "PASS") == 0;
-        print_row(pass ? "PASS" : "FAIL", it->points, it->name, nf >= 3 ? fields[2] : "-",
-                  nf >= 4 ? fields[3] : "-");
+        char note[600] = "";
+        if (!pass && nf >= 5 && fields[4][0])
+            snprintf(note, sizeof note, "%s%s", strncmp(fields[4], "not implemented", 15) == 0 ? "" : "looks like ",
+                     fields[4]);
+        print_row(pass ? "PASS" : "FAIL", it->points, it->name, nf >= 3 ? fields[2] : "-", nf >= 4 ? fields[3] : "-",
+                  it->question, note);
     }
     for (int j = 0; j < n; j++) free(lines[j]);
     free(lines);
@@ -438,12 +525,12 @@ static int cmd_not_run(const char *plan_path, const char *run, const char *reaso
 {
     plan_part part;
     plan_load(&part, plan_path, run);
-    print_row(failed ? "FAIL" : "NOT RUN", part.run.points, part.run.title, "-", reason);
+    print_row(failed ? "FAIL" : "NOT RUN", part.run.points, part.run.title, "-", "-", "-", reason);
     char because[700];
-    if (failed) snprintf(because, sizeof because, "not run: \"%s\" failed", part.run.title);
+    if (failed) snprintf(because, sizeof because, "not run: \"%s\" failed: %s", part.run.title, reason);
     else snprintf(because, sizeof because, "%s", reason);
     for (int i = 0; i < part.n_items; i++)
-        print_row("NOT RUN", part.items[i].points, part.items[i].name, "-", because);
+        print_row("NOT RUN", part.items[i].points, part.items[i].name, "-", "-", part.items[i].question, because);
     plan_free(&part);
     return 0;
 }
@@ -489,8 +576,10 @@ static void print_md_cell(FILE *out, const char *s)
 }
 
 typedef struct {
-    char status[16], name[512], expected[640], got[640];
+    char status[16], name[512], expected[640], got[640], question[128], note[1024];
     int points;
+    int earned;          /* the points it keeps: all when it passed, or when its question was charged already */
+    int charged_with;    /* -1, or the row its question's mistake was charged on */
 } row;
 
 typedef struct {
@@ -500,6 +589,13 @@ typedef struct {
     row *rows;
     int earned, possible, passed;
 } section;
+
+/* A wrong value, not missing work: charged once per question. */
+static int is_mistake(const row *r)
+{
+    return strcmp(r->status, "FAIL") == 0 && strcmp(r->question, "-") != 0 &&
+           strncmp(r->note, "not implemented", 15) != 0;
+}
 
 static void section_load(section *s, const char *path)
 {
@@ -524,24 +620,52 @@ static void section_load(section *s, const char *path)
             if (!s->rows) die("out of memory", NULL);
         }
         row *r = &s->rows[s->n++];
+        memset(r, 0, sizeof *r);
         snprintf(r->status, sizeof r->status, "%s", fields[0]);
         r->points = atoi(fields[1]);
         snprintf(r->name, sizeof r->name, "%s", fields[2]);
         snprintf(r->expected, sizeof r->expected, "%s", fields[3]);
         snprintf(r->got, sizeof r->got, "%s", fields[4]);
-        s->possible += r->points;
-        if (strcmp(r->status, "PASS") == 0) {
-            s->earned += r->points;
-            s->passed++;
-        }
+        snprintf(r->question, sizeof r->question, "%s", n >= 6 && fields[5][0] ? fields[5] : "-");
+        snprintf(r->note, sizeof r->note, "%s", n >= 7 ? fields[6] : "");
+        r->charged_with = -1;
+        r->earned = strcmp(r->status, "PASS") == 0 ? r->points : 0;
     }
     fclose(f);
+    /* one mistake is charged once per question: on its most valuable wrong item; the question's
+     * other wrong items keep their points and say where it was charged */
+    for (int i = 0; i < s->n; i++) {
+        if (!is_mistake(&s->rows[i])) continue;
+        int first = -1;
+        for (int j = 0; j < s->n; j++)
+            if (is_mistake(&s->rows[j]) && strcmp(s->rows[j].question, s->rows[i].question) == 0 &&
+                (first < 0 || s->rows[j].points > s->rows[first].points))
+                first = j;
+        if (first != i) {
+            s->rows[i].charged_with = first;
+            s->rows[i].earned = s->rows[i].points;
+        }
+    }
+    for (int i = 0; i < s->n; i++) {
+        s->possible += s->rows[i].points;
+        s->earned += s->rows[i].earned;
+        if (strcmp(s->rows[i].status, "PASS") == 0) s->passed++;
+    }
 }
 
 static void points_text(char *buf, size_t size, const section *s, const row *r)
 {
     if (!s->counted) snprintf(buf, size, "–");
-    else snprintf(buf, size, "%d/%d", strcmp(r->status, "PASS") == 0 ? r->points : 0, r->points);
+    else snprintf(buf, size, "%d/%d", r->earned, r->points);
+}
+
+/* The note of a row for a person: its cause or hint, and where a repeated mistake was charged. */
+static void note_text(char *buf, size_t size, const section *s, const row *r)
+{
+    if (r->charged_with >= 0)
+        snprintf(buf, size, "%s%scharged once for %s, with \"%s\"", r->note, r->note[0] ? "; " : "", r->question,
+                 s->rows[r->charged_with].name);
+    else snprintf(buf, size, "%s", r->note);
 }
 
 static void print_terminal(const section *s)
@@ -568,8 +692,9 @@ static void print_terminal(const section *s)
     printf("  %-7s  %s\n", "result", "points");
     for (int i = 0; i < s->n; i++) {
         const row *r = &s->rows[i];
-        char pts[32];
+        char pts[32], note[1800];
         points_text(pts, sizeof pts, s, r);
+        note_text(note, sizeof note, s, r);
         printf("  ");
         print_cell(stdout, r->name, wn);
         printf("  ");
@@ -577,10 +702,11 @@ static void print_terminal(const section *s)
         printf("  ");
         print_cell(stdout, r->got, wg);
         printf("  %-7s  %s\n", r->status, pts);
-        /* a failure's whole story, when the columns cut it */
-        if (strcmp(r->status, "FAIL") == 0 && s->counted &&
+        /* a failure's whole story, when the columns cut it, and its cause */
+        if (strcmp(r->status, "PASS") != 0 && s->counted &&
             (text_width(r->got) > wg || text_width(r->expected) > we || text_width(r->name) > wn))
             printf("      %s: expected %s, got %s\n", r->name, r->expected, r->got);
+        if (strcmp(r->status, "PASS") != 0 && s->counted && note[0]) printf("      why: %s\n", note);
     }
 }
 
@@ -589,52 +715,272 @@ static void print_markdown(FILE *out, const section *s)
     if (s->counted) fprintf(out, "\n## %s: %d/%d points\n\n%s\n\n", s->exercise, s->earned, s->possible, s->title);
     else fprintf(out, "\n## %s: not counted\n\n%s\n\n", s->exercise, s->title);
     if (s->note[0]) fprintf(out, "%s\n\n", s->note);
-    fprintf(out, "| item | expected | got | result | points |\n| --- | --- | --- | --- | --- |\n");
+    fprintf(out, "| item | expected | got | result | points | question | why |\n"
+                 "| --- | --- | --- | --- | --- | --- | --- |\n");
     for (int i = 0; i < s->n; i++) {
         const row *r = &s->rows[i];
-        char pts[32];
+        char pts[32], note[1800];
         points_text(pts, sizeof pts, s, r);
+        note_text(note, sizeof note, s, r);
         print_md_cell(out, r->name);
         print_md_cell(out, r->expected);
         print_md_cell(out, r->got);
         print_md_cell(out, r->status);
         print_md_cell(out, pts);
+        print_md_cell(out, strcmp(r->question, "-") == 0 ? "" : r->question);
+        print_md_cell(out, strcmp(r->status, "PASS") == 0 ? "" : note);
         fprintf(out, "|\n");
     }
 }
 
-static int cmd_report(const char *markdown, int n_files, char **files, const char *heading)
+/* ------------------------------------------------------------ the questions graded by hand */
+typedef struct {
+    char label[128], readme[512], rubric[1024];
+    int points;
+    int given;          /* -1: not graded yet */
+    char comment[512];
+} manual_question;
+
+/* The text of every Markdown region `label` of path, joined ("" when none); the student edition's
+ * place-holder line is left out. The result is malloc'd. */
+static char *region_text(const char *path, const char *label)
+{
+    char begin[256];
+    snprintf(begin, sizeof begin, "<!-- BEGIN SOLUTION: %s -->", label);
+    size_t cap = 4096, used = 0;
+    char *text = calloc(cap, 1);
+    FILE *f = fopen(path, "r");
+    if (!text) die("out of memory", NULL);
+    if (!f) return text;
+    int inside = 0;
+    char *line;
+    while ((line = read_line(f))) {
+        if (!inside) {
+            inside = strcmp(line, begin) == 0;
+            continue;
+        }
+        if (strcmp(line, "<!-- END SOLUTION -->") == 0) {
+            inside = 0;
+            continue;
+        }
+        if (strncmp(line, "*Your answer", 12) == 0) continue;
+        size_t n = strlen(line);
+        if (used + n + 2 >= cap) {
+            while (used + n + 2 >= cap) cap *= 2;
+            text = realloc(text, cap);
+            if (!text) die("out of memory", NULL);
+        }
+        memcpy(text + used, line, n);
+        used += n;
+        text[used++] = '\n';
+        text[used] = '\0';
+    }
+    fclose(f);
+    return text;
+}
+
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\n' && *s != '\t') return 0;
+    return 1;
+}
+
+/* Quoted for Markdown: every line behind "> ". */
+static void print_quoted(FILE *out, const char *text)
+{
+    if (blank(text)) {
+        fprintf(out, "> *(no answer)*\n");
+        return;
+    }
+    const char *c = text;
+    while (*c) {
+        const char *nl = strchr(c, '\n');
+        size_t n = nl ? (size_t)(nl - c) : strlen(c);
+        fprintf(out, "> %.*s\n", (int)n, c);
+        c += n + (nl ? 1 : 0);
+    }
+}
+
+/* The questions of QUESTIONS (label, points, README, rubric) that the plans of the graded
+ * exercises name, with the points a TA gave in SUB/manual-grades.tsv (label, points, comment). */
+static int manual_load(manual_question *q, int max, const char *questions, const char *sub, char **exercises, int n_ex)
+{
+    FILE *f = fopen(questions, "r");
+    if (!f) return 0;
+    int n = 0;
+    char *line, *fields[MAX_FIELDS];
+    while ((line = read_line(f)) && n < max) {
+        if (line[0] == '#' || !line[0]) continue;
+        int nf = split_tabs(line, fields, MAX_FIELDS);
+        if (nf < 4) continue;
+        int wanted = 0;
+        for (int e = 0; e < n_ex; e++)
+            if (strncmp(fields[2], exercises[e], strlen(exercises[e])) == 0 && fields[2][strlen(exercises[e])] == '/')
+                wanted = 1;
+        if (!wanted) continue;
+        manual_question *m = &q[n++];
+        memset(m, 0, sizeof *m);
+        snprintf(m->label, sizeof m->label, "%s", fields[0]);
+        m->points = atoi(fields[1]);
+        snprintf(m->readme, sizeof m->readme, "%s", fields[2]);
+        snprintf(m->rubric, sizeof m->rubric, "%s", fields[3]);
+        m->given = -1;
+    }
+    fclose(f);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manual-grades.tsv", sub);
+    f = fopen(path, "r");
+    if (!f) return n;
+    while ((line = read_line(f))) {
+        if (line[0] == '#' || !line[0]) continue;
+        int nf = split_tabs(line, fields, MAX_FIELDS);
+        for (int i = 0; i < n && nf >= 2; i++)
+            if (strcmp(q[i].label, fields[0]) == 0) {
+                double points;
+                if (!parse_number(fields[1], &points) || points < 0 || points > q[i].points) {
+                    fprintf(stderr, "grade_tool: manual-grades.tsv gives %s \"%s\" points; it takes 0 to %d: ignored\n",
+                            q[i].label, fields[1], q[i].points);
+                    continue;
+                }
+                q[i].given = (int)lround(points);
+                snprintf(q[i].comment, sizeof q[i].comment, "%s", nf >= 3 ? fields[2] : "");
+            }
+    }
+    fclose(f);
+    return n;
+}
+
+static void print_manual(FILE *out, const manual_question *q, int n, const char *root, const char *sub)
+{
+    if (n == 0) return;
+    fprintf(out, "\n## Questions graded by hand\n\n"
+                 "The sheet's prose questions. A teaching assistant reads each answer beside the reference and the\n"
+                 "rubric, and writes the points into `manual-grades.tsv` at the top of the submission, one line\n"
+                 "each: the question, a tab, the points, a tab, a comment (see solutions/README.md).\n");
+    for (int i = 0; i < n; i++) {
+        char student_path[4200], reference_path[4200];
+        snprintf(student_path, sizeof student_path, "%s/%s", sub, q[i].readme);
+        snprintf(reference_path, sizeof reference_path, "%s/%s", root, q[i].readme);
+        char *answer = region_text(student_path, q[i].label), *reference = region_text(reference_path, q[i].label);
+        if (q[i].given >= 0)
+            fprintf(out, "\n### %s: %d/%d points\n\n", q[i].label, q[i].given, q[i].points);
+        else fprintf(out, "\n### %s: to be graded by hand (%d points)\n\n", q[i].label, q[i].points);
+        if (q[i].comment[0]) fprintf(out, "Comment: %s\n\n", q[i].comment);
+        fprintf(out, "Rubric: %s\n\nThe answer (`%s`):\n\n", q[i].rubric, q[i].readme);
+        print_quoted(out, answer);
+        fprintf(out, "\n<details><summary>The reference answer</summary>\n\n");
+        print_quoted(out, reference);
+        fprintf(out, "\n</details>\n");
+        free(answer);
+        free(reference);
+    }
+}
+
+/* report MARKDOWN SUMMARY HEADING QUESTIONS ROOT SUB ROWS... */
+static int cmd_report(const char *markdown, const char *summary_path, const char *heading, const char *questions,
+                      const char *root, const char *sub, int n_files, char **files)
 {
     section *sections = calloc((size_t)n_files, sizeof *sections);
-    if (!sections) die("out of memory", NULL);
+    char **names = calloc((size_t)n_files + 1, sizeof *names);
+    if (!sections || !names) die("out of memory", NULL);
     int earned = 0, possible = 0, failed_items = 0, passed_items = 0;
     for (int i = 0; i < n_files; i++) {
         section_load(&sections[i], files[i]);
+        names[i] = sections[i].exercise;
         if (!sections[i].counted) continue;
         earned += sections[i].earned;
         possible += sections[i].possible;
         passed_items += sections[i].passed;
         failed_items += sections[i].n - sections[i].passed;
     }
+    static manual_question manual[64];
+    int n_manual = manual_load(manual, 64, questions, sub, names, n_files);
+    /* a question not graded yet counts in neither the points nor the total: it is pending */
+    int manual_earned = 0, manual_possible = 0, manual_pending = 0, pending_points = 0;
+    for (int i = 0; i < n_manual; i++) {
+        if (manual[i].given >= 0) {
+            manual_earned += manual[i].given;
+            manual_possible += manual[i].points;
+        } else {
+            manual_pending++;
+            pending_points += manual[i].points;
+        }
+    }
 
     for (int i = 0; i < n_files; i++) print_terminal(&sections[i]);
     printf("\nTotal: %d/%d points; %d items passed, %d failed or not run.%s\n", earned, possible,
            passed_items, failed_items, failed_items == 0 ? " Everything passes." : "");
+    if (n_manual)
+        printf("By hand: %d/%d points graded, %d question%s (%d points) still to be graded; they are in the report.\n",
+               manual_earned, manual_possible, manual_pending, manual_pending == 1 ? "" : "s", pending_points);
 
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", markdown);
     FILE *out = fopen(tmp, "w");
     if (!out) die("cannot write the report", tmp);
-    fprintf(out, "# Grade report\n\n%s\n\n**Total: %d/%d points**; %d items passed, %d failed or not run.\n",
-            heading, earned, possible, passed_items, failed_items);
+    fprintf(out, "# Grade report\n\n%s\n\n## Summary\n\n| exercise | points | items lost |\n| --- | ---: | ---: |\n",
+            heading);
+    for (int i = 0; i < n_files; i++) {
+        const section *s = &sections[i];
+        int lost = 0;
+        for (int k = 0; k < s->n; k++) lost += s->rows[k].earned < s->rows[k].points;
+        if (s->counted) fprintf(out, "| %s | %d/%d | %d |\n", s->exercise, s->earned, s->possible, lost);
+        else fprintf(out, "| %s | not counted | |\n", s->exercise);
+    }
+    if (n_manual)
+        fprintf(out, "| questions graded by hand | %d/%d | |\n", manual_earned, manual_possible);
+    if (manual_pending)
+        fprintf(out, "| still to be graded by hand | %d question%s, %d points | |\n", manual_pending,
+                manual_pending == 1 ? "" : "s", pending_points);
+    fprintf(out, "| **total** | **%d/%d** | |\n", earned + manual_earned, possible + manual_possible);
+    int any_lost = 0;
+    for (int i = 0; i < n_files; i++) {
+        const section *s = &sections[i];
+        if (!s->counted) continue;
+        for (int k = 0; k < s->n; k++) {
+            const row *r = &s->rows[k];
+            if (r->earned == r->points) continue;
+            if (!any_lost) fprintf(out, "\n### Where points were lost\n\n| exercise | item | points | why |\n| --- | --- | ---: | --- |\n");
+            any_lost = 1;
+            char pts[32], note[1800];
+            snprintf(pts, sizeof pts, "%d", r->points - r->earned);
+            note_text(note, sizeof note, s, r);
+            if (!note[0]) snprintf(note, sizeof note, "expected %s, got %s", r->expected, r->got);
+            print_md_cell(out, s->exercise);
+            print_md_cell(out, r->name);
+            print_md_cell(out, pts);
+            print_md_cell(out, note);
+            fprintf(out, "|\n");
+        }
+    }
+    fprintf(out, "\n**Total: %d/%d points** (%d/%d from the items below, %d/%d by hand); %d items passed, %d failed or not run.\n",
+            earned + manual_earned, possible + manual_possible, earned, possible, manual_earned, manual_possible,
+            passed_items, failed_items);
     for (int i = 0; i < n_files; i++) print_markdown(out, &sections[i]);
+    print_manual(out, manual, n_manual, root, sub);
     if (fclose(out) != 0 || rename(tmp, markdown) != 0) {
         remove(tmp);
         die("cannot write the report", markdown);
     }
+    /* the machine-readable summary, for grading a class */
+    snprintf(tmp, sizeof tmp, "%s.tmp", summary_path);
+    out = fopen(tmp, "w");
+    if (!out) die("cannot write the summary", tmp);
+    fprintf(out, "part\tearned\tpossible\n");
+    for (int i = 0; i < n_files; i++)
+        if (sections[i].counted) fprintf(out, "%s\t%d\t%d\n", sections[i].exercise, sections[i].earned, sections[i].possible);
+    if (n_manual) fprintf(out, "by hand\t%d\t%d\n", manual_earned, manual_possible);
+    if (manual_pending) fprintf(out, "pending\t0\t%d\n", pending_points);
+    fprintf(out, "total\t%d\t%d\n", earned + manual_earned, possible + manual_possible);
+    if (fclose(out) != 0 || rename(tmp, summary_path) != 0) {
+        remove(tmp);
+        die("cannot write the summary", summary_path);
+    }
     printf("Report: %s\n", markdown);
     for (int i = 0; i < n_files; i++) free(sections[i].rows);
     free(sections);
+    free(names);
     return failed_items == 0 ? 0 : 1;
 }
 
@@ -724,20 +1070,51 @@ static int cmd_items(int n_files, char **files)
     return 0;
 }
 
+/* questions PLAN...: every question the items name, with the points of its items (label TAB points),
+ * in the order first met. */
+static int cmd_questions(int n_files, char **files)
+{
+    static char labels[256][128];
+    static int points[256];
+    int n = 0;
+    for (int f = 0; f < n_files; f++) {
+        FILE *in = fopen(files[f], "r");
+        if (!in) die("cannot read the plan", files[f]);
+        char *line, *fields[MAX_FIELDS];
+        while ((line = read_line(in))) {
+            int nf = split_tabs(line, fields, MAX_FIELDS);
+            if (strcmp(fields[0], "item") != 0 || nf < 9 || strcmp(fields[8], "-") == 0) continue;
+            int k = 0;
+            while (k < n && strcmp(labels[k], fields[8]) != 0) k++;
+            if (k == n) {
+                if (n == 256) die("more than 256 questions", NULL);
+                snprintf(labels[n++], sizeof labels[0], "%s", fields[8]);
+            }
+            points[k] += atoi(fields[2]);
+        }
+        fclose(in);
+    }
+    for (int k = 0; k < n; k++) printf("%s\t%d\n", labels[k], points[k]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 6 && strcmp(argv[1], "run") == 0) return cmd_run(argv[2], argv[3], atoi(argv[4]), argv[5]);
-    if (argc == 5 && strcmp(argv[1], "harness") == 0) return cmd_harness(argv[2], atoi(argv[3]), argv[4]);
+    if (argc == 7 && strcmp(argv[1], "run") == 0) return cmd_run(argv[2], argv[3], atoi(argv[4]), argv[5], argv[6]);
+    if (argc == 6 && strcmp(argv[1], "harness") == 0) return cmd_harness(argv[2], atoi(argv[3]), argv[4], argv[5]);
     if (argc == 5 && strcmp(argv[1], "not-run") == 0) return cmd_not_run(argv[2], argv[3], argv[4], 0);
     if (argc == 5 && strcmp(argv[1], "fail") == 0) return cmd_not_run(argv[2], argv[3], argv[4], 1);
     if (argc >= 3 && strcmp(argv[1], "items") == 0) return cmd_items(argc - 2, argv + 2);
-    if (argc >= 5 && strcmp(argv[1], "report") == 0) return cmd_report(argv[2], argc - 4, argv + 4, argv[3]);
+    if (argc >= 3 && strcmp(argv[1], "questions") == 0) return cmd_questions(argc - 2, argv + 2);
+    if (argc >= 9 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argv[2], argv[3], argv[4], argv[5], argv[6], argv[7], argc - 8, argv + 8);
     fprintf(stderr,
-            "usage: grade_tool run PLAN RUN EXIT OUTDIR\n"
-            "       grade_tool harness PLAN EXIT OUTPUT\n"
+            "usage: grade_tool run PLAN RUN EXIT OUTDIR CAUSE\n"
+            "       grade_tool harness PLAN EXIT OUTPUT CAUSE\n"
             "       grade_tool not-run PLAN RUN REASON\n"
             "       grade_tool fail PLAN RUN REASON\n"
-            "       grade_tool report MARKDOWN HEADING ROWS...\n"
-            "       grade_tool items PLAN...\n");
+            "       grade_tool report MARKDOWN SUMMARY HEADING QUESTIONS ROOT SUB ROWS...\n"
+            "       grade_tool items PLAN...\n"
+            "       grade_tool questions PLAN...\n");
     return 3;
 }

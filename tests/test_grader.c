@@ -2,13 +2,13 @@
  *
  *   Grader  a copy of this checkout (only what a build needs: Makefile, config.mk, mk/,
  *           common/ and the exercise folders) is placed in a temporary folder and graded with
- *           `make grade SUBMISSION=copy`: every item passes (an exercise without a main.c would be
- *           reported as not counted). Then errors are planted in the copy, one per exercise,
+ *           `make grade SUBMISSION=copy`: every item passes. Then errors are planted in the copy,
+ *           one per exercise,
  *           and the grader must name the item that catches each:
  *             week05-task2-kl          kl_bernoulli's arguments swapped; then its sign flipped
  *             week05-task3-transposed  tconv_scatter flips the kernel (where it must not);
  *                                      tconv_by_zero_insertion does not flip it (where it must)
- *             vae-reparam              sampling_forward uses the variance σ² for σ
+ *             vae-reparam              reparam_forward uses the variance σ² for σ
  *             vae-elbo                 kl_closed_form is the lecture notebook's formula
  *             week05-task4-ae          model C loses its Dense(128) layer
  *
@@ -33,7 +33,7 @@ static char report[600];
 /* Runs a shell command, output to log; returns its exit status (−1 when it did not exit). */
 static int shell(const char *command, const char *log)
 {
-    char line[8192];
+    char line[16384];
     snprintf(line, sizeof line, "(%s) > '%s' 2>&1", command, log);
     int status = system(line);
     return (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
@@ -175,6 +175,10 @@ static void replace_in(const char *dir, const char *from, const char *to)
     snprintf(path, sizeof path, "%s/%s", checkout, file);
     char *text = test_read_text(path);
     ck_assert_msg(text != NULL, "cannot read %s", path);
+    char orig[1040];
+    snprintf(orig, sizeof orig, "%s.orig", path);
+    struct stat st;
+    if (stat(orig, &st) != 0) test_write_text(orig, text);   /* unplant_all puts it back */
     char *at = strstr(text, from);
     ck_assert_msg(at != NULL, "%s no longer holds \"%s\": update this plant", file, from);
     size_t size = strlen(text) + strlen(to) + 1;
@@ -186,7 +190,44 @@ static void replace_in(const char *dir, const char *from, const char *to)
     free(text);
 }
 
+/* Every planted file of the copy back as it was (from its .orig). */
+static void unplant_all(void)
+{
+    char command[2000], log[700];
+    snprintf(command, sizeof command, "find '%s' -name '*.orig' | while read -r f; do mv \"$f\" \"${f%%.orig}\"; done",
+             checkout);
+    snprintf(log, sizeof log, "%s.unplant.log", checkout);
+    ck_assert_msg(shell(command, log) == 0, "cannot restore the copy; see %s", log);
+}
+
+/* The cell `column` (0: the item) of the report's row whose item starts with name, into out. */
+static void row_cell(const char *text, const char *name, int column, char *out, size_t size)
+{
+    out[0] = '\0';
+    char needle[600];
+    snprintf(needle, sizeof needle, "\n| %s", name);
+    const char *row = strstr(text, needle);
+    ck_assert_msg(row != NULL, "the report has no row \"%s\" (see %s)", name, report);
+    const char *cell = row + 2;
+    for (int bar = 0; bar < column && cell; bar++) cell = strstr(cell + 1, " | ");
+    ck_assert_ptr_nonnull(cell);
+    if (column > 0) cell += 3;
+    size_t len = strcspn(cell, "|\n");
+    while (len > 0 && cell[len - 1] == ' ') len--;
+    snprintf(out, size, "%.*s", (int)len, cell);
+}
+
 static const char *const kl_fns[] = { "kl_bernoulli" };
+
+static const char *const kl_endless =
+    "/* planted: a loop that never ends */\n"
+    "int kl_bernoulli(double p, double q, double *divergence)\n"
+    "{\n"
+    "    volatile double x = p + q;\n"
+    "    for (;;) x = x * 0.5 + 1.0;\n"
+    "    *divergence = x;\n"
+    "    return 0;\n"
+    "}\n";
 
 static const char *const kl_swapped =
     "/* planted: the arguments swapped */\n"
@@ -228,13 +269,12 @@ static const char *const tconv_wrong =
     "    return rc;\n"
     "}\n";
 
-static const char *const sampling_fns[] = { "sampling_forward" };
+static const char *const sampling_fns[] = { "reparam_forward" };
 
 static const char *const sampling_wrong =
     "#include <math.h>\n"
     "/* planted: the variance where the standard deviation belongs, z = mu + exp(logvar) eps */\n"
-    "void sampling_forward(float *z, const float *mu, const float *logvar, const float *eps,\n"
-    "                      int batch, int latent)\n"
+    "void reparam_forward(float *z, const float *mu, const float *logvar, const float *eps, int batch, int latent)\n"
     "{\n"
     "    for (long i = 0; i < (long)batch * latent; i++) z[i] = mu[i] + expf(logvar[i]) * eps[i];\n"
     "}\n";
@@ -262,16 +302,14 @@ START_TEST(test_own_programs_pass)
     ck_assert_msg(text != NULL, "no grade-report.md in the graded copy (see %s)", log);
     ck_assert_msg(status == 0, "`make grade` on an unchanged copy exits %d, not 0 (see %s and %s)", status, report, log);
     ck_assert_msg(strstr(text, " 0 failed or not run.") != NULL, "an unchanged copy has a failing item (see %s)", report);
-    /* every exercise that has a program is graded; one without a main.c would not be counted */
+    /* every exercise is graded and counted */
+    ck_assert_ptr_nonnull(strstr(text, "## week05-task1: "));
+    ck_assert_ptr_null(strstr(text, "not counted"));
     ck_assert_ptr_nonnull(strstr(text, "## week05-task2-kl: "));
     ck_assert_ptr_nonnull(strstr(text, "## week05-task3-transposed: "));
     ck_assert_ptr_nonnull(strstr(text, "## vae-reparam: "));
     ck_assert_ptr_nonnull(strstr(text, "## vae-elbo: "));
     ck_assert_ptr_nonnull(strstr(text, "## week05-task4-ae: "));
-    char task1[700];
-    snprintf(task1, sizeof task1, "%s/week05-task1/main.c", checkout);
-    struct stat st;
-    if (stat(task1, &st) != 0) ck_assert_ptr_nonnull(strstr(text, "## week05-task1: not counted"));
     assert_row(text, "KL(0.4 ‖ 0.8) = 0.381909… to 1e-12", "PASS");
     free(text);
 }
@@ -282,7 +320,7 @@ START_TEST(test_planted_errors_are_named)
     make_checkout();
     plant("week05-task2-kl", "int kl_bernoulli(", "kl_bernoulli.h", kl_fns, 1, kl_swapped);
     plant("week05-task3-transposed", "int tconv_scatter(", "tconv_exercise.h", tconv_fns, 2, tconv_wrong);
-    plant("common", "void sampling_forward(", "sampling.h", sampling_fns, 1, sampling_wrong);
+    plant("vae-reparam", "void reparam_forward(", "reparam_exercise.h", sampling_fns, 1, sampling_wrong);
     plant("vae-elbo", "double kl_closed_form(", "vae_elbo.h", elbo_fns, 1, elbo_wrong);
     char ae_main[700];
     snprintf(ae_main, sizeof ae_main, "%s/week05-task4-ae/main.c", checkout);
@@ -309,9 +347,9 @@ START_TEST(test_planted_errors_are_named)
     assert_row(text, "tconv_by_zero_insertion (zero insertion, then the flipped kernel)", "FAIL");
     assert_row(text, "tconv_conv2d (ordinary convolution, kernel not flipped)", "PASS");
     /* σ² for σ */
-    assert_row(text, "sampling_forward gives z = μ + exp(½ log σ²)·ε on a 3x4 batch", "FAIL");
+    assert_row(text, "reparam_forward gives z = μ + exp(½ log σ²)·ε on a 3x4 batch", "FAIL");
     assert_row_not_passed(text, "dim 1: the sample variance of z is σ² = 0.301194, to 5 standard errors");
-    assert_row(text, "sampling_backward adds d_z to d_μ", "PASS");
+    assert_row(text, "reparam_backward adds d_z to d_μ", "PASS");
     /* the lecture's KL */
     assert_row(text, "kl_closed_form(μ = (0.85, −1.3, 0.2), log σ² = (−0.6, 0.45, 1.1))", "FAIL");
     assert_row(text, "closed-form KL(N(μ, diag σ²) ‖ N(0, I))", "FAIL");
@@ -362,6 +400,131 @@ START_TEST(test_missing_build_is_explained)
 }
 END_TEST
 
+/* One model unfinished (its builder a stub, as the student edition has it): the other models keep
+ * their points, and the unfinished one's items say why they did not run. */
+START_TEST(test_one_model_unfinished_costs_only_its_items)
+{
+    make_checkout();
+    unplant_all();
+    replace_in("week05-task4-ae", "    /* BEGIN SOLUTION: Task 4c: model B */\n    conv_encoder(m);\n    conv_decoder(m);\n",
+               "    /* BEGIN SOLUTION: Task 4c: model B */\n"
+               "    (void)m; return not_implemented(\"conv_autoencoder\", \"week05-task4-ae/ae_models.c\", \"Task 4c: model B\");\n");
+    char log[700];
+    snprintf(log, sizeof log, "%s.model-b.log", checkout);
+    int status = grade("week05-task4-ae", log);
+    char *text = test_read_text(report);
+    unplant_all();
+    ck_assert_msg(text != NULL, "no grade-report.md (see %s)", log);
+    ck_assert_msg(status != 0, "`make grade` exits 0 with model B unfinished (see %s)", log);
+    assert_row(text, "model A has 101,200 parameters", "PASS");
+    assert_row(text, "model C has 159,696 parameters", "PASS");
+    assert_row(text, "model D learns", "PASS");
+    assert_row(text, "model B has 3,217 parameters", "NOT RUN");
+    char why[1024];
+    row_cell(text, "model B has 3,217 parameters", 6, why, sizeof why);
+    ck_assert_msg(strstr(why, "not implemented yet: conv_autoencoder"), "model B's row does not say why: %s", why);
+    free(text);
+}
+END_TEST
+
+/* KL(q ‖ p) for KL(p ‖ q): the items of Task 2a lose their points once, and the rows say that the
+ * value is the divergence the other way round. Every row that did not pass says why. */
+START_TEST(test_a_mistake_is_charged_once_with_a_hint)
+{
+    make_checkout();
+    unplant_all();
+    plant("week05-task2-kl", "int kl_bernoulli(", "kl_bernoulli.h", kl_fns, 1, kl_swapped);
+    char log[700];
+    snprintf(log, sizeof log, "%s.swap.log", checkout);
+    int status = grade("week05-task2-kl", log);
+    char *text = test_read_text(report);
+    unplant_all();
+    ck_assert_msg(text != NULL, "no grade-report.md (see %s)", log);
+    ck_assert_msg(status != 0, "`make grade` exits 0 on swapped arguments (see %s)", log);
+    char why[1024], points[64];
+    row_cell(text, "kl_bernoulli(0.4, 0.8) = 0.381909… to 1e-12", 6, why, sizeof why);
+    ck_assert_msg(strstr(why, "swapped"), "no hint that p and q are swapped: %s", why);
+    row_cell(text, "kl_bernoulli agrees with the reference on a 19x19 grid", 6, why, sizeof why);
+    ck_assert_msg(strstr(why, "swapped"), "no hint on the grid that p and q are swapped: %s", why);
+    /* Task 2 is worth 33; the mistake costs its most valuable item (the grid, 3 points) once: the
+     * other wrong items of Task 2a keep theirs, and say where it was charged */
+    ck_assert_msg(strstr(text, "| week05-task2-kl | 30/33 |"), "the swap is not charged once (see %s)", report);
+    row_cell(text, "kl_bernoulli(0.4, 0.8) = 0.381909… to 1e-12", 4, points, sizeof points);
+    ck_assert_str_eq(points, "2/2");
+    row_cell(text, "kl_bernoulli(0.4, 0.8) = 0.381909… to 1e-12", 6, why, sizeof why);
+    ck_assert_msg(strstr(why, "charged once for Task 2a"), "the repeat does not say where it was charged: %s", why);
+    /* every row that did not pass names its cause */
+    for (const char *row = strstr(text, "\n| "); row; row = strstr(row + 1, "\n| ")) {
+        char line[2048];
+        const char *end = strchr(row + 1, '\n');
+        snprintf(line, sizeof line, "%.*s", (int)(end ? end - row - 1 : (long)strlen(row + 1)), row + 1);
+        if (!strstr(line, "| FAIL |") && !strstr(line, "| NOT RUN |")) continue;
+        const char *last = strrchr(line, '|'), *before = last;
+        while (before > line && before[-1] != '|') before--;
+        ck_assert_msg(last - before > 2, "a row without its cause: %s", line);
+    }
+    free(text);
+}
+END_TEST
+
+/* An endless loop in one exercise is stopped by the time limit; the other exercises are graded. */
+START_TEST(test_an_endless_loop_is_cut_off)
+{
+    make_checkout();
+    unplant_all();
+    plant("week05-task2-kl", "int kl_bernoulli(", "kl_bernoulli.h", kl_fns, 1, kl_endless);
+    char log[700], command[4096];
+    snprintf(log, sizeof log, "%s.loop.log", checkout);
+    snprintf(command, sizeof command,
+             "unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE O GRADE_BUILD GRADE_REPORT REQUIRE_ALL SUBMISSION; "
+             "export MAKEFLAGS=-j2 GRADE_QUICK=1 GRADE_TIMEOUT=4 GRADE_ONLY='week05-task2-kl week05-task3-transposed'; "
+             "make --no-print-directory -C '%s' grade SUBMISSION='%s'", AE_ROOT, checkout);
+    int status = shell(command, log);
+    char *text = test_read_text(report);
+    unplant_all();
+    ck_assert_msg(text != NULL, "no grade-report.md (see %s)", log);
+    ck_assert_msg(status != 0, "`make grade` exits 0 on an endless loop (see %s)", log);
+    char why[1024];
+    row_cell(text, "runs on the sheet's pair", 6, why, sizeof why);
+    ck_assert_msg(strstr(why, "time limit"), "the endless run does not say it was stopped: %s", why);
+    assert_row(text, "runs the five steps (no options) and writes results.tsv", "PASS");
+    assert_row(text, "tconv_scatter: the 2x2 example, stride 1 (3x3)", "PASS");
+    free(text);
+}
+END_TEST
+
+/* make grade-all: three copies graded into one class table. */
+START_TEST(test_grade_all_makes_a_class_table)
+{
+    make_checkout();
+    unplant_all();
+    char dir[600], log[700], command[8192];
+    snprintf(dir, sizeof dir, "%s/class", test_tmpdir());
+    snprintf(log, sizeof log, "%s.log", dir);
+    snprintf(command, sizeof command,
+             "mkdir -p '%s' && for s in ada ben cy; do mkdir -p '%s'/$s && "
+             "(cd '%s' && tar --exclude=./build --exclude=./bin -cf - .) | tar -C '%s'/$s -xf -; done && "
+             "unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE O GRADE_BUILD GRADE_REPORT SUBMISSION; "
+             "export MAKEFLAGS=-j2 GRADE_QUICK=1 GRADE_ONLY=week05-task2-kl CLASS_OUT='%s/table'; "
+             "make --no-print-directory -C '%s' grade-all SUBMISSIONS='%s/ada %s/ben %s/cy'",
+             dir, dir, checkout, dir, dir, AE_ROOT, dir, dir, dir);
+    ck_assert_msg(shell(command, log) == 0, "make grade-all failed; see %s", log);
+    char path[800];
+    snprintf(path, sizeof path, "%s/table/class-grades.tsv", dir);
+    char *table = test_read_text(path);
+    ck_assert_msg(table != NULL, "no class-grades.tsv (see %s)", log);
+    ck_assert_msg(strncmp(table, "student\tweek05-task2-kl\ttotal\t", 30) == 0, "the table's header: %s", table);
+    for (const char *who = "ada\0ben\0cy\0"; *who; who += strlen(who) + 1) {
+        char row[64];
+        snprintf(row, sizeof row, "\n%s\t33\t33\t", who);
+        ck_assert_msg(strstr(table, row), "no full-marks row for %s:\n%s", who, table);
+    }
+    free(table);
+    snprintf(path, sizeof path, "%s/table/class-grades.md", dir);
+    test_file_says(path, "| ada | 33 | 33 |");
+}
+END_TEST
+
 /* The items' table (`make -C solutions items`, the list in solutions/README.md): a '|' in an
  * item's name or expected value is escaped, so each row keeps its four cells. */
 START_TEST(test_items_table_escapes_bars)
@@ -408,6 +571,10 @@ Suite *grader_suite(void)
     tcase_add_test(tc, test_own_programs_pass);
     tcase_add_test(tc, test_missing_build_is_explained);
     tcase_add_test(tc, test_planted_errors_are_named);
+    tcase_add_test(tc, test_one_model_unfinished_costs_only_its_items);
+    tcase_add_test(tc, test_a_mistake_is_charged_once_with_a_hint);
+    tcase_add_test(tc, test_an_endless_loop_is_cut_off);
+    tcase_add_test(tc, test_grade_all_makes_a_class_table);
     tcase_add_test(tc, test_items_table_escapes_bars);
     suite_add_tcase(s, tc);
     return s;

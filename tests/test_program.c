@@ -127,6 +127,85 @@ START_TEST(test_error_prefix)
 }
 END_TEST
 
+/* Parts: one that completes keeps its results; one that reaches a stub of the student edition is
+ * skipped, drops what it recorded and says why; one that needs it is skipped too; one that fails
+ * keeps its results and makes the exit status 1; without failures the status is 3. An error no
+ * later part can get past ends the run. */
+static int part_that_records(program_run *run, const char *key)
+{
+    return program_result(run, 1.5, "%s", key);
+}
+
+static int part_with_a_stub(program_run *run)
+{
+    int rc = program_result(run, 2.5, "half_done");
+    if (rc != AE_OK) return rc;
+    return not_implemented("fill_me_in", "demo/demo.c", "Task 9z");
+}
+
+static int part_that_fails(program_run *run)
+{
+    program_result(run, 3.5, "before_the_failure");
+    return AE_ERROR(AE_ENUMERIC, "the loss is NaN");
+}
+
+START_TEST(test_parts)
+{
+    for (int failing = 0; failing < 2; failing++) {
+        common_options common = common_defaults("test-program", 1);
+        snprintf(common.out_dir, sizeof common.out_dir, "%s/parts", test_tmpdir());
+        common.no_plot = 1;
+        program_run run;
+        ck_assert_int_eq(program_begin(&run, &info, &common), AE_OK);
+        ck_assert_int_eq(program_part(&run, "part (a)", part_that_records(&run, "a_value")), AE_OK);
+        ck_assert_int_eq(program_part(&run, "part (b)", part_with_a_stub(&run)), AE_OK);
+        ck_assert_int_eq(program_part(&run, "part (c)", PROGRAM_AFTER(&run, "part (b)", part_that_records(&run, "c"))),
+                         AE_OK);
+        if (failing) ck_assert_int_eq(program_part(&run, "part (d)", part_that_fails(&run)), AE_OK);
+        ck_assert(program_part_done(&run, "part (a)") && !program_part_done(&run, "part (b)"));
+        ck_assert_int_eq(run.parts_done, 1);
+        ck_assert_int_eq(program_end(&run, AE_OK), failing ? 1 : 3);
+        results *r = test_results(common.out_dir);
+        ck_assert(test_result(r, "a_value") == 1.5);
+        ck_assert_ptr_null(results_get(r, "half_done"));
+        ck_assert_ptr_null(results_get(r, "c"));
+        ck_assert_str_eq(results_get(r, "skipped_part_b"), "not implemented yet: fill_me_in (demo/demo.c) — Task 9z");
+        ck_assert_ptr_nonnull(strstr(results_get(r, "skipped_part_c"), "needs part (b)"));
+        if (failing) {
+            ck_assert(test_result(r, "before_the_failure") == 3.5);
+            ck_assert_str_eq(results_get(r, "failed_part_d"), "the loss is NaN");
+        }
+        results_free(r);
+    }
+    /* a file that cannot be written ends the run; no part after it runs */
+    common_options common = common_defaults("test-program", 1);
+    snprintf(common.out_dir, sizeof common.out_dir, "%s/fatal", test_tmpdir());
+    program_run run;
+    ck_assert_int_eq(program_begin(&run, &info, &common), AE_OK);
+    ck_assert_int_eq(program_part(&run, "part (a)", AE_ERROR(AE_EIO, "disk full")), AE_EIO);
+    ck_assert_int_eq(program_end(&run, AE_EIO), 1);
+    not_implemented_reset();
+}
+END_TEST
+
+/* The stubs: each records its message and returns what its function's type asks for. */
+START_TEST(test_not_implemented)
+{
+    not_implemented_reset();
+    ck_assert_ptr_null(not_implemented_seen());
+    ck_assert_int_eq(not_implemented("f", "x/f.c", "Task 1a"), AE_ENOTIMPL);
+    ck_assert_str_eq(error_message(), "not implemented yet: f (x/f.c) — Task 1a");
+    ck_assert(isnan(not_implemented_nan("g", "x/g.c", "Task 1b")));
+    ck_assert_int_eq(not_implemented_long("h", "x/h.c", "Task 1c"), -1);
+    ck_assert_ptr_null(not_implemented_null("i", "x/i.c", "Task 1d"));
+    error_clear();   /* the first stub is kept, whatever errors come after */
+    ck_assert_str_eq(not_implemented_seen(), "not implemented yet: f (x/f.c) — Task 1a");
+    ck_assert_str_eq(error_name(AE_ENOTIMPL), "AE_ENOTIMPL");
+    not_implemented_reset();
+    ck_assert_ptr_null(not_implemented_seen());
+}
+END_TEST
+
 Suite *program_suite(void)
 {
     Suite *s = suite_create("program");
@@ -135,6 +214,8 @@ Suite *program_suite(void)
     tcase_add_test(tc, test_run_refuses_unwritable_folder);
     tcase_add_test(tc, test_history_round_trip);
     tcase_add_test(tc, test_error_prefix);
+    tcase_add_test(tc, test_parts);
+    tcase_add_test(tc, test_not_implemented);
     suite_add_tcase(s, tc);
     return s;
 }

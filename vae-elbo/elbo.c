@@ -21,10 +21,12 @@
 
 double kl_closed_form(const double *mu, const double *logvar, int latent)
 {
+    /* BEGIN SOLUTION: ELBO: the KL term */
     double sum = 0.0;
     for (int j = 0; j < latent; j++)
         sum += 1.0 + logvar[j] - mu[j] * mu[j] - exp(logvar[j]);   /* 1 + log σ² − μ² − σ² */
     return -0.5 * sum;
+    /* END SOLUTION */
 }
 
 int kl_trace_logdet(double *kl, const double *mu, const double *logvar, int latent)
@@ -186,11 +188,13 @@ double kl_batch_forward(double *kl, const float *mu, const float *logvar, int ba
 void kl_batch_backward(float *d_mu, float *d_logvar, const float *mu, const float *logvar,
                        int batch, int latent, float scale)
 {
+    /* BEGIN SOLUTION: ELBO: the KL term */
     size_t n = (size_t)batch * (size_t)latent;
     for (size_t i = 0; i < n; i++) {
         d_mu[i] += scale * mu[i];                                  /* ∂KL/∂μ = μ */
         d_logvar[i] += scale * 0.5f * (expf(logvar[i]) - 1.0f);    /* ∂KL/∂log σ² = ½ (σ² − 1) */
     }
+    /* END SOLUTION */
 }
 
 /* ------------------------------------------------- reconstruction term */
@@ -203,12 +207,14 @@ static double clip_probability(double p)
 
 double bernoulli_log_likelihood(const float *x, const float *p, size_t n)
 {
+    /* BEGIN SOLUTION: ELBO: the reconstruction term */
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         double q = clip_probability(p[i]);
         sum += x[i] * log(q) + (1.0 - x[i]) * log1p(-q);    /* x ln p + (1 − x) ln(1 − p) */
     }
     return sum;
+    /* END SOLUTION */
 }
 
 double bernoulli_log_likelihood_logits(const float *x, const float *logits, size_t n)
@@ -235,11 +241,15 @@ double naive_bce_sum(const float *target, const float *p, size_t n)
 
 double elbo_analytic_kl(double log_px_given_z, const double *mu, const double *logvar, int latent)
 {
+    /* BEGIN SOLUTION: ELBO: the bound */
     return log_px_given_z - kl_closed_form(mu, logvar, latent);
+    /* END SOLUTION */
 }
 
 double elbo_single_sample(double log_px_given_z, const double *z, const double *mu,
                           const double *logvar, int latent)
 {
+    /* BEGIN SOLUTION: ELBO: the bound */
     return log_px_given_z + log_standard_normal(z, latent) - log_normal_diag(z, mu, logvar, latent);
+    /* END SOLUTION */
 }

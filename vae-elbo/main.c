@@ -125,12 +125,14 @@ int main(int argc, char **argv)
     memset(&world, 0, sizeof world);
     rc = program_begin(&run, &prog_info, &common);
     if (rc == AE_OK) printf("vae-elbo: the evidence lower bound, log p(x) ≥ E_q[log p(x|z)] − KL(q(z|x) ‖ p(z))\n");
-    if (rc == AE_OK) rc = elbo_section_kl(&ctx, mu, logvar, k_mu);                         /* 1. the KL term */
-    if (rc == AE_OK) rc = elbo_world_build(&world, &opt, common.seed);
-    if (rc == AE_OK) rc = elbo_section_reconstruction(&ctx, &world);                       /* 2. the reconstruction term */
-    if (rc == AE_OK) rc = elbo_section_mistakes(&ctx, &world, mu, logvar, k_mu);           /* 3. known mistakes */
-    if (rc == AE_OK) rc = elbo_section_estimators(&ctx, &world);                           /* 4. the ELBO's estimators */
+    if (rc == AE_OK) rc = program_part(&run, "1. the KL term", elbo_section_kl(&ctx, mu, logvar, k_mu));
+    if (rc == AE_OK) rc = elbo_world_build(&world, &opt, common.seed);   /* an untrained VAE and its images */
+    if (rc == AE_OK) rc = program_part(&run, "2. the reconstruction term", elbo_section_reconstruction(&ctx, &world));
+    if (rc == AE_OK)
+        rc = program_part(&run, "3. the mistakes", elbo_section_mistakes(&ctx, &world, mu, logvar, k_mu));
+    if (rc == AE_OK) rc = program_part(&run, "4. the estimators", elbo_section_estimators(&ctx, &world));
     vae_free(world.v);
-    if (rc == AE_OK && opt.train) rc = elbo_section_training(&ctx, data_dir, is_sample, betas, n_betas);   /* 5. */
+    if (rc == AE_OK && opt.train)                                           /* 5. two VAEs on Fashion-MNIST */
+        rc = program_part(&run, "5. the trained models", elbo_section_training(&ctx, data_dir, is_sample, betas, n_betas));
     return program_end(&run, rc);
 }

@@ -87,14 +87,19 @@ int main(int argc, char **argv)
     memset(&study, 0, sizeof study);
     rc = program_begin(&run, &prog, &common);
     if (rc == AE_OK) rc = reparam_study_init(&study, &run, mu, logvar, latent, (int)n_samples, repeats);
-    if (rc == AE_OK) rc = reparam_sampling(&study);         /* 1. z = μ + σ·ε: its mean, variance, distribution */
-    if (rc == AE_OK) rc = reparam_mistake(&study);          /* 2. z = μ + ε·σ²: the wrong spread */
-    if (rc == AE_OK) rc = reparam_gradients(&study);        /* 3. pathwise against score-function gradients */
-    if (rc == AE_OK) rc = reparam_variance_study(&study);   /* 4. their variance as N grows */
-    if (rc == AE_OK) rc = reparam_layer_check(&study);      /* 5. the layer's backward, by finite differences */
-    if (rc == AE_OK) rc = reparam_figures(&study);
-    if (rc == AE_OK && !study.layer_ok)
-        rc = AE_ERROR(AE_ENUMERIC, "the sampling layer's gradient does not match finite differences");
+    /* 1. z = μ + σ·ε: its mean, variance, distribution */
+    if (rc == AE_OK) rc = program_part(&run, "1. the samples", reparam_sampling(&study));
+    /* 2. z = μ + ε·σ²: the wrong spread */
+    if (rc == AE_OK) rc = program_part(&run, "2. the mistake", PROGRAM_AFTER(&run, "1. the samples", reparam_mistake(&study)));
+    /* 3. pathwise against score-function gradients */
+    if (rc == AE_OK) rc = program_part(&run, "3. the gradients", reparam_gradients(&study));
+    /* 4. their variance as N grows */
+    if (rc == AE_OK) rc = program_part(&run, "4. the variance", reparam_variance_study(&study));
+    /* 5. the backward pass, by finite differences */
+    if (rc == AE_OK) rc = program_part(&run, "5. the layer check", reparam_layer_check(&study));
+    if (rc == AE_OK)
+        rc = program_part(&run, "the figures",
+                          PROGRAM_AFTER(&run, "2. the mistake", PROGRAM_AFTER(&run, "4. the variance", reparam_figures(&study))));
     reparam_study_free(&study);
     return program_end(&run, rc);
 }

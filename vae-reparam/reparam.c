@@ -14,6 +14,34 @@
 #include "error.h"
 #include "sampling.h"
 
+/* ------------------------------------------------------ the sampling step */
+
+void reparam_forward(float *z, const float *mu, const float *logvar, const float *eps, int batch, int latent)
+{
+    /* BEGIN SOLUTION: Reparameterisation: z = μ + σε */
+    size_t n = (size_t)batch * (size_t)latent;
+    for (size_t i = 0; i < n; i++) {
+        float sigma = expf(0.5f * logvar[i]);      /* σ = exp(½ log σ²) > 0 */
+        z[i] = mu[i] + sigma * eps[i];             /* z = μ + σ ε */
+    }
+    /* END SOLUTION */
+}
+
+void reparam_backward(float *d_mu, float *d_logvar, const float *d_z, const float *logvar, const float *eps,
+                      int batch, int latent)
+{
+    /* BEGIN SOLUTION: Reparameterisation: the backward pass */
+    size_t n = (size_t)batch * (size_t)latent;
+    if (d_mu)
+        for (size_t i = 0; i < n; i++) d_mu[i] += d_z[i];      /* ∂z/∂μ = 1 */
+    if (d_logvar)
+        for (size_t i = 0; i < n; i++) {
+            float sigma = expf(0.5f * logvar[i]);
+            d_logvar[i] += d_z[i] * 0.5f * sigma * eps[i];     /* ∂z/∂(log σ²) = ½ σ ε */
+        }
+    /* END SOLUTION */
+}
+
 /* ------------------------------------------------------------ the mistake */
 
 void mistaken_sampling_forward(float *z, const float *mu, const float *logvar, const float *eps,
@@ -198,7 +226,7 @@ void pathwise_gradients(float *g_mu, float *g_logvar, const float *z, const floa
     /* d_z = f'(z) goes straight into g_mu, because ∂z/∂μ = 1 makes g_mu = d_z exactly */
     for (size_t i = 0; i < n; i++) g_mu[i] = (float)test_function_slope(f, z[i]);
     memset(g_logvar, 0, n * sizeof *g_logvar);
-    sampling_backward(NULL, g_logvar, g_mu, logvar, eps, batch, latent);   /* g_logvar += d_z·½σε */
+    reparam_backward(NULL, g_logvar, g_mu, logvar, eps, batch, latent);   /* g_logvar += d_z·½σε */
 }
 
 int score_gradients(float *g_mu, float *g_logvar, const float *z, const float *mu,
@@ -287,7 +315,7 @@ int estimator_spread(double *var_mu, double *var_logvar, int n_samples, int repe
     if (n_samples < 2) return AE_ERROR(AE_EINVAL, "each estimate needs at least 2 samples, got %d", n_samples);
     if (repeats < 2) return AE_ERROR(AE_EINVAL, "a variance across estimates needs at least 2 repeats, got %d", repeats);
     float *eps = malloc((size_t)n_samples * sizeof *eps);          /* (N, 1) */
-    float *z = malloc((size_t)n_samples * sizeof *z);              /* (N, 1) */
+    float *z = calloc((size_t)n_samples, sizeof *z);               /* (N, 1) */
     float *mu_rows = malloc((size_t)n_samples * sizeof *mu_rows);  /* (N, 1) */
     float *logvar_rows = malloc((size_t)n_samples * sizeof *logvar_rows);
     double *means = malloc((size_t)2 * ESTIMATOR_COUNT * repeats * sizeof *means);   /* (2, E, R) */
@@ -299,7 +327,7 @@ int estimator_spread(double *var_mu, double *var_logvar, int n_samples, int repe
     for (int i = 0; i < n_samples; i++) { mu_rows[i] = mu; logvar_rows[i] = logvar; }
     for (int r = 0; r < repeats; r++) {
         sampling_draw_eps(eps, (size_t)n_samples, rng);
-        sampling_forward(z, mu_rows, logvar_rows, eps, n_samples, 1);
+        reparam_forward(z, mu_rows, logvar_rows, eps, n_samples, 1);
         gradient_estimates est;
         if ((rc = estimate_gradients(&est, z, eps, &mu, &logvar, n_samples, 1, f)) != AE_OK) goto done;
         for (int e = 0; e < ESTIMATOR_COUNT; e++) {
@@ -321,7 +349,7 @@ done:
 /* Σ sin(z) in double, z from the sampling layer. */
 static double layer_loss(float *z, const float *mu, const float *logvar, const float *eps, int batch, int latent)
 {
-    sampling_forward(z, mu, logvar, eps, batch, latent);
+    reparam_forward(z, mu, logvar, eps, batch, latent);
     double loss = 0.0;
     for (size_t i = 0; i < (size_t)batch * latent; i++) loss += sin((double)z[i]);
     return loss;
@@ -340,13 +368,13 @@ int sampling_layer_check(layer_check *out, const float *mu, const float *logvar,
     memcpy(logvar_copy, logvar, n * sizeof *logvar);
 
     /* analytic: d_z = ∂Σ sin z/∂z = cos z, then the layer's backward into zeroed gradients */
-    sampling_forward(z, mu, logvar, eps, batch, latent);
+    reparam_forward(z, mu, logvar, eps, batch, latent);
     for (size_t i = 0; i < n; i++) {
         d_mu[i] = 0.0f;
         d_logvar[i] = 0.0f;
         z[i] = cosf(z[i]);
     }
-    sampling_backward(d_mu, d_logvar, z, logvar, eps, batch, latent);
+    reparam_backward(d_mu, d_logvar, z, logvar, eps, batch, latent);
 
     out->max_error_mu = out->max_error_logvar = out->max_abs_error = 0.0;
     out->checked = 0;

@@ -3,8 +3,9 @@
  * Shape legend
  *   B  batch (the number of samples z drawn)     L  latent dimensions
  *
- * The sampling itself is the library's layer (common/sampling.h):
- * z = μ + exp(½ log σ²) ⊙ ε. Here are the tools to look at what it does:
+ * The exercise itself is the sampling step z = μ + exp(½ log σ²) ⊙ ε and its backward pass
+ * (the library's VAE has the same layer in common/sampling.h). Here are the tools to look at
+ * what it does:
  * - the course notes' mistake z = μ + ε·σ², to compare with;
  * - sample moments with confidence intervals, and a Kolmogorov–Smirnov test
  *   against N(μ, σ²);
@@ -20,6 +21,16 @@
 
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
+
+/* -------------------------------------------------- the sampling step */
+/* z = μ + σ·ε with σ = exp(½ log σ²): the reparameterisation trick.
+ * z (B, L), mu (B, L), logvar (B, L), eps (B, L) */
+void reparam_forward(float *z, const float *mu, const float *logvar, const float *eps, int batch, int latent);
+/* Its backward pass, with ε held fixed: adds d_z·∂z/∂μ = d_z to d_mu and d_z·∂z/∂(log σ²) = d_z·½σε
+ * to d_logvar; a NULL gradient is left alone.
+ * d_mu (B, L), d_logvar (B, L), d_z (B, L), logvar (B, L), eps (B, L) */
+void reparam_backward(float *d_mu, float *d_logvar, const float *d_z, const float *logvar, const float *eps,
+                      int batch, int latent);
 
 /* -------------------------------------------------------- the mistake */
 /* z = μ + ε·σ² — variance where the standard deviation belongs, as in the
@@ -141,8 +152,8 @@ typedef struct {
     int checked;                             /* how many partial derivatives were compared */
 } layer_check;
 
-/* Checks sampling_backward against central differences of loss = Σ sin(z),
- * z = sampling_forward(μ, log σ², ε) with ε held fixed, computed in double:
+/* Checks reparam_backward against central differences of loss = Σ sin(z),
+ * z = reparam_forward(μ, log σ², ε) with ε held fixed, computed in double:
  * numeric = (loss(θ + h) − loss(θ − h)) / (the step actually taken in float).
  * mu, logvar, eps (B, L) are left unchanged. AE_EINVAL for h <= 0, AE_ENOMEM. */
 int sampling_layer_check(layer_check *out, const float *mu, const float *logvar, const float *eps,

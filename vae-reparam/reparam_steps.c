@@ -263,7 +263,7 @@ int reparam_sampling(reparam_study *s)
     for (size_t b = 0; b < (size_t)n; b++)
         for (int l = 0; l < latent; l++) { mu_rows[b * latent + l] = mu[l]; logvar_rows[b * latent + l] = logvar[l]; }
     sampling_draw_eps(eps, count, rng);
-    sampling_forward(z, mu_rows, logvar_rows, eps, n, latent);           /* z = μ + σ·ε */
+    reparam_forward(z, mu_rows, logvar_rows, eps, n, latent);           /* z = μ + σ·ε */
     mistaken_sampling_forward(z_wrong, mu_rows, logvar_rows, eps, n, latent);   /* z = μ + ε·σ² */
 
     for (int l = 0; l < latent; l++) {
@@ -291,7 +291,7 @@ int reparam_sampling(reparam_study *s)
     double ks_critical = 1.3581 / (sqrt((double)n) + 0.12 + 0.11 / sqrt((double)n));   /* P(K > 1.3581) = 0.05 */
 
     if (talk) {
-        printf("\n1. Sampling through the layer (common/sampling.c): z = μ + exp(½·log σ²)·ε\n");
+        printf("\n1. Sampling with reparam_forward: z = μ + exp(½·log σ²)·ε\n");
         printf("   95%% intervals: mean x̄ ± 1.96·s/√N; variance (N−1)s²/χ² quantiles with N−1 degrees of freedom\n\n");
         cell("dim", 5); cell("sample mean", 14); cell("", 2); cell("95% CI for the mean", -24);
         cell("μ", 12); cell("inside?", 9); putchar('\n');
@@ -538,7 +538,7 @@ int reparam_layer_check(reparam_study *s)
         return rc;
     const int layer_ok = s->layer_ok = check.max_error_mu < 1e-3 && check.max_error_logvar < 1e-3;
     if (talk) {
-        printf("\n5. The layer check: sampling_backward against central differences, ε held fixed\n");
+        printf("\n5. The layer check: reparam_backward against central differences, ε held fixed\n");
         printf("   loss = Σ sin(z) over %d samples × %d dimensions with μ, log σ² ~ U(−2, 2), h = %g:\n"
                "   %d partial derivatives compared\n", CHECK_ROWS, latent, CHECK_STEP, check.checked);
         printf("   max relative error: ∂/∂μ %.3g, ∂/∂log σ² %.3g; max absolute error %.3g  →  %s\n",
@@ -550,6 +550,7 @@ int reparam_layer_check(reparam_study *s)
     results_add_double(res, "layer_check_max_error", fmax(check.max_error_mu, check.max_error_logvar));
     results_add_double(res, "layer_check_max_abs_error", check.max_abs_error);
     results_add_int(res, "layer_check_count", check.checked);
+    if (!layer_ok) rc = AE_ERROR(AE_ENUMERIC, "reparam_backward's gradient does not match finite differences");
     return rc;
 }
 

@@ -89,8 +89,10 @@ int main(int argc, char **argv)
     if (rc == AE_OK) rc = cli_load_fashion_mnist(&fm, &common, PROGRAM);
     if (rc == AE_OK) rc = t1_setup(&ctx);
     double started = program_seconds();
-    if (rc == AE_OK && opt.part != PART_VAE) rc = t1_part_kinds(&ctx);     /* (a) six kinds of autoencoder */
-    if (rc == AE_OK && opt.part != PART_KINDS) rc = t1_part_vae(&ctx);     /* (b)-(d) the AE and the VAE */
+    if (rc == AE_OK && opt.part != PART_VAE)                                 /* (a) six kinds of autoencoder */
+        rc = program_part(&run, "part (a)", t1_part_kinds(&ctx));
+    if (rc == AE_OK && opt.part != PART_KINDS)                               /* (b)-(d) the AE and the VAE */
+        rc = program_part(&run, "parts (b)-(d)", t1_part_vae(&ctx));
     if (rc == AE_OK) {
         double seconds = program_seconds() - started;
         printf("\nEverything: %.1f s.\n", seconds);

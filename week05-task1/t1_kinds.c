@@ -42,17 +42,20 @@ float t1_activation_slope_derivative(activation act, float h)
 
 void t1_weight_row_sq_norms(float *row_sq, const float *weight, int units, int in)
 {
+    /* BEGIN SOLUTION: Task 1a: the contractive penalty */
     for (int j = 0; j < units; j++) {
         const float *row = weight + (size_t)j * (size_t)in;
         double sum = 0.0;
         for (int i = 0; i < in; i++) sum += (double)row[i] * row[i];    /* r_j = Σ_i W_ji² */
         row_sq[j] = (float)sum;
     }
+    /* END SOLUTION */
 }
 
 double t1_contractive_forward(double *norm_sq, const float *code, const float *row_sq,
                               activation act, int batch, int units)
 {
+    /* BEGIN SOLUTION: Task 1a: the contractive penalty */
     double total = 0.0;
     for (int b = 0; b < batch; b++) {
         const float *h = code + (size_t)b * (size_t)units;
@@ -65,11 +68,13 @@ double t1_contractive_forward(double *norm_sq, const float *code, const float *r
         total += sum;
     }
     return total;
+    /* END SOLUTION */
 }
 
 void t1_contractive_backward(float *d_code, float *d_weight, const float *code, const float *weight,
                              const float *row_sq, activation act, int batch, int in, int units, float scale)
 {
+    /* BEGIN SOLUTION: Task 1a: the contractive penalty */
     if (d_code && act != ACT_RELU && act != ACT_NONE)     /* flat slopes give nothing through h */
         for (size_t k = 0; k < (size_t)batch * (size_t)units; k++) {
             float h = code[k];
@@ -90,19 +95,34 @@ void t1_contractive_backward(float *d_code, float *d_weight, const float *code, 
         float *d_row = d_weight + (size_t)j * (size_t)in;
         for (int i = 0; i < in; i++) d_row[i] += factor * row[i];
     }
+    /* END SOLUTION */
 }
 
 double t1_sparsity_l1_forward(const float *code, size_t n)
 {
+    /* BEGIN SOLUTION: Task 1a: the sparsity penalty */
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) sum += fabs((double)code[i]);       /* Σ |h| */
     return sum;
+    /* END SOLUTION */
 }
 
 void t1_sparsity_l1_backward(float *d_code, const float *code, size_t n, float scale)
 {
+    /* BEGIN SOLUTION: Task 1a: the sparsity penalty */
     for (size_t i = 0; i < n; i++)
         d_code[i] += code[i] > 0.0f ? scale : code[i] < 0.0f ? -scale : 0.0f;   /* d|h|/dh = sign h */
+    /* END SOLUTION */
+}
+
+void t1_corrupt(float *x, const float *noise, size_t n, float factor)
+{
+    /* BEGIN SOLUTION: Task 1a: the denoising autoencoder's input */
+    for (size_t p = 0; p < n; p++) {
+        float v = x[p] + factor * noise[p];           /* x̃ = clip(x + σ·ε, 0, 1), ε ~ N(0,1) */
+        x[p] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+    /* END SOLUTION */
 }
 
 double t1_active_fraction(const float *code, size_t n, float threshold)

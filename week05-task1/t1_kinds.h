@@ -72,6 +72,10 @@ double t1_sparsity_l1_forward(const float *code, size_t n);
  * d_code (n), code (n) */
 void t1_sparsity_l1_backward(float *d_code, const float *code, size_t n, float scale);
 
+/* The denoising kind's training input (io/data.h's image_corrupt_fn): x (n) becomes
+ * clip(x + factor·noise, 0, 1) in place, noise (n) being N(0, 1) draws. */
+void t1_corrupt(float *x, const float *noise, size_t n, float factor);
+
 /* The fraction of the n code values above threshold: the "active" units. code (n) */
 double t1_active_fraction(const float *code, size_t n, float threshold);
 

@@ -404,7 +404,7 @@ int t1_part_kinds(t1_context *ctx)
     /* the training images (noisy for the denoising kind), the test images clean and noisy */
     image_source_ctx train_clean = { .images = &ctx->fm->train.images };
     image_source_ctx train_noisy = { .images = &ctx->fm->train.images, .noise_factor = opt->noise,
-                                     .noise_seed = common->seed };
+                                     .noise_seed = common->seed, .corrupt = t1_corrupt };
     image_source_ctx test_clean = { .images = &ctx->fm->test.images };
     image_source_ctx test_noisy = { .images = &ctx->fm->test.images, .noise_factor = opt->noise,
                                     .noise_seed = common->seed + 1 };

@@ -22,6 +22,7 @@ static int check_probability(double value, const char *name)
     return AE_OK;
 }
 
+/* BEGIN SOLUTION: Task 2a */
 /* ln(a / b) for a, b > 0, with d = a - b. Near a/b = 1, log1p(d / b) keeps the digits that
  * rounding a/b would lose; far from it, log(a/b) is better (1 + u near 0 would magnify u's
  * rounding), and the logarithms are subtracted only when a/b is not a normal number. */
@@ -67,9 +68,11 @@ static double kl_excess(double a, double b, double d)
     if (fabs(u) <= SERIES_LIMIT) return b * excess_series(u);
     return a * log_mass_ratio(a, b, d) - d;             /* far from 1 the closed form does not cancel */
 }
+/* END SOLUTION */
 
 int kl_bernoulli_split(double p, double q, kl_bernoulli_terms *terms)
 {
+    /* BEGIN SOLUTION: Task 2a */
     int rc;
     if ((rc = check_probability(p, "p")) != AE_OK) return rc;
     if ((rc = check_probability(q, "q")) != AE_OK) return rc;
@@ -78,11 +81,12 @@ int kl_bernoulli_split(double p, double q, kl_bernoulli_terms *terms)
     terms->term_x0 = kl_term(1.0 - p, 1.0 - q, q - p);
     terms->total = kl_excess(p, q, p - q) + kl_excess(1.0 - p, 1.0 - q, q - p);
     return AE_OK;
+    /* END SOLUTION */
 }
 
 int kl_bernoulli(double p, double q, double *divergence)
 {
-    kl_bernoulli_terms terms;
+    kl_bernoulli_terms terms = { 0 };
     int rc = kl_bernoulli_split(p, q, &terms);
     if (rc != AE_OK) return rc;
     *divergence = terms.total;

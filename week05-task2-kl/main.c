@@ -49,11 +49,15 @@ int main(int argc, char **argv)
 
     program_run run;
     rc = program_begin(&run, &prog_info, &common);
-    if (rc == AE_OK) rc = kl_part_a(&run, p1, p2);                 /* (a) one pair, both directions */
-    if (rc == AE_EDOM) {   /* cli_parse refuses values outside [0, 1] and NaN already: a second line of defence */
-        program_end(&run, program_error_prefix("--p1, --p2", AE_EDOM));
-        return CLI_EXIT_USAGE;
+    if (rc == AE_OK) {
+        rc = kl_part_a(&run, p1, p2);                                  /* (a) one pair, both directions */
+        if (rc == AE_EDOM && !not_implemented_seen()) {   /* cli_parse refuses values outside [0, 1] and NaN
+                                                             already: a second line of defence */
+            program_end(&run, program_error_prefix("--p1, --p2", AE_EDOM));
+            return CLI_EXIT_USAGE;
+        }
+        rc = program_part(&run, "part (a)", rc);
     }
-    if (rc == AE_OK) rc = kl_part_b(&run, p1, steps);              /* (b) p1 fixed, p2 swept over [0, 1] */
+    if (rc == AE_OK) rc = program_part(&run, "part (b)", kl_part_b(&run, p1, steps));   /* (b) p1 fixed, p2 swept */
     return program_end(&run, rc);
 }

@@ -111,7 +111,7 @@ long tconv_conv_out_size(long in, long k, long s, long p)
 
 long tconv_transposed_out_size(long in, long k, long s, long p, long a)
 {
-    return s * (in - 1) + k - 2 * p + a;
+    return s * (in - 1) + k - 2 * p + a; /* SOLUTION: Task 3: the size formula */
 }
 
 long tconv_keras_same_conv_out_size(long in, long s)
@@ -243,6 +243,7 @@ int tconv_scatter(tconv_matrix *out, const tconv_matrix *in, const tconv_matrix 
     int rc = tconv_transposed_check(&out_rows, &out_cols, in->rows, in->cols, kernel->rows, kernel->cols, prm);
     if (rc != AE_OK) return rc;
     if ((rc = check_out_shape(out, out_rows, out_cols, "tconv_scatter")) != AE_OK) return rc;
+    /* BEGIN SOLUTION: Task 3: the scatter */
     const int s = prm->stride, p = prm->padding;
     memset(out->data, 0, (size_t)out_rows * out_cols * sizeof *out->data);
     for (int ih = 0; ih < in->rows; ih++) {
@@ -261,9 +262,11 @@ int tconv_scatter(tconv_matrix *out, const tconv_matrix *in, const tconv_matrix 
         }
     }
     return AE_OK;
+    /* END SOLUTION */
 }
 
 /* ------------------------------------------- the transposed convolution, 2 */
+/* BEGIN SOLUTION: Task 3: zero insertion */
 /* Index into the input of padded row/column r, or −1 for an inserted or padding zero. */
 static int source_index(int r, int border, int stride, int in_size)
 {
@@ -271,6 +274,7 @@ static int source_index(int r, int border, int stride, int in_size)
     if (t < 0 || t % stride != 0 || t / stride >= in_size) return -1;
     return t / stride;
 }
+/* END SOLUTION */
 
 int tconv_zero_insert(tconv_matrix *padded, const tconv_matrix *in, int k_rows, int k_cols,
                       const tconv_params *prm)
@@ -280,6 +284,7 @@ int tconv_zero_insert(tconv_matrix *padded, const tconv_matrix *in, int k_rows, 
     if (rc != AE_OK) return rc;
     rc = check_out_shape(padded, out_rows + k_rows - 1, out_cols + k_cols - 1, "tconv_zero_insert");
     if (rc != AE_OK) return rc;
+    /* BEGIN SOLUTION: Task 3: zero insertion */
     /* k − 1 − p zeros before the first input value: a full padding of k − 1, less what p crops */
     const int border_rows = k_rows - 1 - prm->padding, border_cols = k_cols - 1 - prm->padding;
     for (int r = 0; r < padded->rows; r++) {
@@ -290,17 +295,20 @@ int tconv_zero_insert(tconv_matrix *padded, const tconv_matrix *in, int k_rows, 
         }
     }
     return AE_OK;
+    /* END SOLUTION */
 }
 
 int tconv_flip(tconv_matrix *flipped, const tconv_matrix *kernel)
 {
     int rc = check_out_shape(flipped, kernel->rows, kernel->cols, "tconv_flip");
     if (rc != AE_OK) return rc;
+    /* BEGIN SOLUTION: Task 3: zero insertion */
     for (int kh = 0; kh < kernel->rows; kh++)
         for (int kw = 0; kw < kernel->cols; kw++)
             flipped->data[kh * kernel->cols + kw] =
                 kernel->data[(kernel->rows - 1 - kh) * kernel->cols + (kernel->cols - 1 - kw)];
     return AE_OK;
+    /* END SOLUTION */
 }
 
 int tconv_by_zero_insertion(tconv_matrix *out, const tconv_matrix *in, const tconv_matrix *kernel,
@@ -310,6 +318,7 @@ int tconv_by_zero_insertion(tconv_matrix *out, const tconv_matrix *in, const tco
     int rc = tconv_transposed_check(&out_rows, &out_cols, in->rows, in->cols, kernel->rows, kernel->cols, prm);
     if (rc != AE_OK) return rc;
     if ((rc = check_out_shape(out, out_rows, out_cols, "tconv_by_zero_insertion")) != AE_OK) return rc;
+    /* BEGIN SOLUTION: Task 3: zero insertion */
     tconv_matrix *padded = tconv_matrix_alloc(out_rows + kernel->rows - 1, out_cols + kernel->cols - 1);
     tconv_matrix *flipped = tconv_matrix_alloc(kernel->rows, kernel->cols);
     if (!padded || !flipped) {
@@ -324,6 +333,7 @@ int tconv_by_zero_insertion(tconv_matrix *out, const tconv_matrix *in, const tco
     tconv_matrix_free(padded);
     tconv_matrix_free(flipped);
     return rc;
+    /* END SOLUTION */
 }
 
 /* ------------------------------------------- the transposed convolution, 3 */

@@ -769,7 +769,8 @@ static int model_shapes(results *r, const char *key, const char *title, int h, i
     return add_int(r, key, "total_params", total);
 }
 
-static int step4_shapes(results *r, gsl_rng *rng)
+/* Step 4, Keras' paddings: the size formulas and the two named paddings. */
+static int step4_keras(results *r)
 {
     say("Step 4. Shape arithmetic\n\n"
         "   Along each axis, with input size i, kernel k, stride s, padding p, output padding a:\n"
@@ -793,7 +794,13 @@ static int step4_shapes(results *r, gsl_rng *rng)
         (rc = results_add_int(r, "step4_keras_same_transposed_7_k3_s2", same_t)) != AE_OK ||
         (rc = results_add_int(r, "step4_keras_valid_transposed_7_k3_s2", valid_t)) != AE_OK)
         return rc;
+    return AE_OK;
+}
 
+/* Step 4, the relationships: each convolution of a table and its transpose, checked every way. */
+static int step4_relationships(results *r, gsl_rng *rng)
+{
+    int rc = AE_OK;
     say("   The relationships. Each row: a convolution takes i to o; its transpose, with the\n"
         "   output padding a = (i + 2p - k) mod s, takes o back to i. The transpose is also an\n"
         "   ordinary stride-1 convolution of o with s-1 zeros inserted and k-1-p padding\n"
@@ -817,7 +824,13 @@ static int step4_shapes(results *r, gsl_rng *rng)
     say("\n   Full padding (p = k-1) is the transpose of no padding, and the other way round;\n"
         "   'same' stays 'same'. The odd row needs a = 1: a stride-2 convolution sends both 5\n"
         "   and 6 pixels to 3.\n\n");
+    return AE_OK;
+}
 
+/* Step 4, the models: the shapes through the course's two convolutional autoencoders. */
+static int step4_models(results *r)
+{
+    int rc;
     const shape_step fmnist[] = {
         { "Conv2D(16, 3, strides=2, same)", 'c', 16, 3, 2 },
         { "Conv2D(8, 3, strides=2, same)", 'c', 8, 3, 2 },
@@ -864,36 +877,33 @@ static int step5_parameters(results *r)
     say("   The course notes' example: a first layer with C_in = 3, C_out = 12 and 588 parameters.\n"
         "     (k*k*3 + 1)*12 = 588  =>  k*k*3 + 1 = %d  =>  k*k = %d  =>  k = %d\n"
         "     check: (%d*%d*3 + 1)*12 = %ld\n", 588 / 12, (588 / 12 - 1) / 3, k, k, k, check);
-    long half = tconv_conv_out_size(32, k, 2, 1), doubled = tconv_transposed_out_size(half, k, 2, 1, 0);
-    say("   With k = %d, stride 2 and padding 1 the convolution halves a side (32 -> %ld) and the\n"
-        "   transposed one with the same k, s, p doubles it back (%ld -> %ld).\n\n", k, half, half, doubled);
     if ((rc = results_add_int(r, "step5_conv_params_k3_cin16_cout8", conv)) != AE_OK) return rc;
     if ((rc = results_add_int(r, "step5_transposed_params_k3_cin8_cout16", transposed)) != AE_OK) return rc;
     if ((rc = results_add_int(r, "step5_588_kernel_size", k)) != AE_OK) return rc;
-    if ((rc = results_add_int(r, "step5_588_check", check)) != AE_OK) return rc;
+    return results_add_int(r, "step5_588_check", check);
+}
+
+/* Step 5, the sizes of that layer: the convolution halves a side, its transpose doubles it back. */
+static int step5_sizes(results *r)
+{
+    int k = 0;
+    int rc = tconv_kernel_from_params(&k, 588, 3, 12);
+    if (rc != AE_OK) return rc;
+    long half = tconv_conv_out_size(32, k, 2, 1), doubled = tconv_transposed_out_size(half, k, 2, 1, 0);
+    say("   With k = %d, stride 2 and padding 1 the convolution halves a side (32 -> %ld) and the\n"
+        "   transposed one with the same k, s, p doubles it back (%ld -> %ld).\n\n", k, half, half, doubled);
     if ((rc = results_add_int(r, "step5_k4_s2_p1_conv_32", half)) != AE_OK) return rc;
     return results_add_int(r, "step5_k4_s2_p1_transposed_16", doubled);
 }
 
 /* ------------------------------------------------------------- the modes */
-int tconv_walk_through(program_run *run)
+/* The figures of the walk-through: the examples at stride 1 and 2, and the overlap counts. */
+static int walk_figures(program_run *run, const tconv_matrix *x, const tconv_matrix *kernel,
+                        const tconv_matrix *stride2, const tconv_matrix *overlap3, const tconv_matrix *overlap4)
 {
-    results *r = run->res;
-    const common_options *common = run->common;
-    tconv_matrix *x = NULL, *kernel = NULL, *stride2 = NULL, *overlap3 = NULL, *overlap4 = NULL, *stride1 = NULL;
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for the random number generator");
-    gsl_rng_set(rng, common->seed);
-    int rc = tconv_parse_matrix(&x, EXAMPLE, "the example input", MAX_SIDE);
-    if (rc == AE_OK) rc = tconv_parse_matrix(&kernel, EXAMPLE, "the example kernel", MAX_SIDE);
-    if (rc == AE_OK) rc = step1_scatter(r, x, kernel);
-    if (rc == AE_OK) rc = step2_three_ways(r, x, kernel, rng);
-    if (rc == AE_OK) rc = step3_stride_padding(r, x, kernel, &stride2, &overlap3, &overlap4);
-    if (rc == AE_OK) rc = step4_shapes(r, rng);
-    if (rc == AE_OK) rc = step5_parameters(r);
     const tconv_params s1 = { 1, 0, 0 };
-    if (rc == AE_OK && !(stride1 = tconv_matrix_alloc(3, 3))) rc = error_code();
-    if (rc == AE_OK) rc = tconv_scatter(stride1, x, kernel, &s1);
+    tconv_matrix *stride1 = tconv_matrix_alloc(3, 3);
+    int rc = stride1 ? tconv_scatter(stride1, x, kernel, &s1) : error_code();
     if (rc == AE_OK) {
         grid panels[] = { { "input x (2x2)", x }, { "kernel K (2x2)", kernel },
                           { "conv^T(x), stride 1 (3x3)", stride1 },
@@ -911,9 +921,35 @@ int tconv_walk_through(program_run *run)
     }
     if (rc == AE_OK) rc = program_render(run, "transposed_examples");
     if (rc == AE_OK) rc = program_render(run, "transposed_overlap");
+    tconv_matrix_free(stride1);
+    return rc;
+}
+
+int tconv_walk_through(program_run *run)
+{
+    results *r = run->res;
+    const common_options *common = run->common;
+    tconv_matrix *x = NULL, *kernel = NULL, *stride2 = NULL, *overlap3 = NULL, *overlap4 = NULL;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for the random number generator");
+    gsl_rng_set(rng, common->seed);
+    int rc = tconv_parse_matrix(&x, EXAMPLE, "the example input", MAX_SIDE);
+    if (rc == AE_OK) rc = tconv_parse_matrix(&kernel, EXAMPLE, "the example kernel", MAX_SIDE);
+    /* each step a part of its own: one that needs a function not written yet is skipped, the others run */
+    if (rc == AE_OK) rc = program_part(run, "1. the scatter", step1_scatter(r, x, kernel));
+    if (rc == AE_OK) rc = program_part(run, "2. three ways", step2_three_ways(r, x, kernel, rng));
+    if (rc == AE_OK)
+        rc = program_part(run, "3. stride and padding", step3_stride_padding(r, x, kernel, &stride2, &overlap3, &overlap4));
+    if (rc == AE_OK) rc = program_part(run, "4. Keras' paddings", step4_keras(r));
+    if (rc == AE_OK) rc = program_part(run, "4. the relationships", step4_relationships(r, rng));
+    if (rc == AE_OK) rc = program_part(run, "4. two models' shapes", step4_models(r));
+    if (rc == AE_OK) rc = program_part(run, "5. the parameters", step5_parameters(r));
+    if (rc == AE_OK) rc = program_part(run, "5. the 588 layer's sizes", step5_sizes(r));
+    if (rc == AE_OK)
+        rc = program_part(run, "the figures",
+                          PROGRAM_AFTER(run, "3. stride and padding", walk_figures(run, x, kernel, stride2, overlap3, overlap4)));
     tconv_matrix_free(x);
     tconv_matrix_free(kernel);
-    tconv_matrix_free(stride1);
     tconv_matrix_free(stride2);
     tconv_matrix_free(overlap3);
     tconv_matrix_free(overlap4);

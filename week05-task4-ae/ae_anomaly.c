@@ -45,6 +45,7 @@ int source_errors(double *errors, model *m, const batch_source *src)
 int anomaly_threshold(const double *errors, size_t n, double *mean, double *std, double *threshold)
 {
     if (n == 0) return AE_ERROR(AE_EINVAL, "a threshold needs at least one training error");
+    /* BEGIN SOLUTION: Task 4 (anomaly): the threshold */
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(errors[i]))
@@ -58,6 +59,7 @@ int anomaly_threshold(const double *errors, size_t n, double *mean, double *std,
     *std = sigma;
     *threshold = mu + sigma;
     return AE_OK;
+    /* END SOLUTION */
 }
 
 void anomaly_confusion_count(anomaly_confusion *cm, const double *errors, const int *is_normal, size_t n,

@@ -357,7 +357,9 @@ int ae_model_from_layers(model **out, const ae_layer_list *list)
 
 static const int IMAGE_SHAPE[3] = { 1, AE_IMAGE_SIDE, AE_IMAGE_SIDE };
 
-/* The tutorial's encoder and decoder, as its Keras code writes them (two Sequential models). */
+/* The tutorial's encoder and decoder, as its Keras code writes them (two Sequential models).
+ * Each builder adds its layers and returns AE_OK; a layer that cannot be added is recorded in the
+ * model and reported by model_build. */
 
 /* encoder: Flatten → Dense(64, relu), the code of 64 numbers */
 static void dense_encoder(model *m)
@@ -373,6 +375,15 @@ static void dense_decoder(model *m)
     model_add(m, layer_reshape(3, IMAGE_SHAPE));
 }
 
+/* Reconstruction A: the tutorial's dense autoencoder, 784 → 64 → 784. */
+static int dense_autoencoder(model *m)
+{
+    dense_encoder(m);
+    dense_decoder(m);
+    return AE_OK;
+}
+
+/* BEGIN SOLUTION: Task 4c: model B */
 /* the denoiser's encoder: Conv2D(16, 3, strides=2) → Conv2D(8, 3, strides=2), 28² → 14²×16 → 7²×8 */
 static void conv_encoder(model *m)
 {
@@ -387,52 +398,74 @@ static void conv_decoder(model *m)
     model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU));
     model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
 }
+/* END SOLUTION */
 
-/* Reconstruction A (and D): the tutorial's dense autoencoder, 784 → 64 → 784. */
-static void dense_autoencoder(model *m)
+/* Reconstruction B, denoising A: the tutorial's convolutional denoiser. */
+static int conv_autoencoder(model *m)
 {
-    dense_encoder(m);
-    dense_decoder(m);
-}
-
-/* Reconstruction B, denoising A (and D): the tutorial's convolutional denoiser. */
-static void conv_autoencoder(model *m)
-{
+    /* BEGIN SOLUTION: Task 4c: model B */
     conv_encoder(m);
     conv_decoder(m);
+    return AE_OK;
+    /* END SOLUTION */
 }
 
 /* Reconstruction C: A with one more encoder layer, Dense(128, relu) before Dense(64, relu). */
-static void deeper_dense_autoencoder(model *m)
+static int deeper_dense_autoencoder(model *m)
 {
+    /* BEGIN SOLUTION: Task 4c: model C */
     model_add(m, layer_flatten());
     model_add(m, layer_dense(128, ACT_RELU));
     model_add(m, layer_dense(64, ACT_RELU));
     dense_decoder(m);
+    return AE_OK;
+    /* END SOLUTION */
+}
+
+/* Reconstruction D: A's layers, trained with binary cross-entropy (the table below says so). */
+static int dense_autoencoder_d(model *m)
+{
+    /* BEGIN SOLUTION: Task 4d: model D */
+    return dense_autoencoder(m);
+    /* END SOLUTION */
 }
 
 /* Denoising B: the denoiser with each Conv2DTranspose replaced by UpSampling2D + Conv2D. */
-static void upsampling_autoencoder(model *m)
+static int upsampling_autoencoder(model *m)
 {
+    /* BEGIN SOLUTION: Task 4 (denoising): model B */
     conv_encoder(m);
     model_add(m, layer_upsample2());
     model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));
     model_add(m, layer_upsample2());
     model_add(m, layer_conv2d(16, 3, 1, PAD_SAME, ACT_RELU));
     model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID));
+    return AE_OK;
+    /* END SOLUTION */
 }
 
 /* Denoising C: the denoiser with one more encoder layer, Conv2D(8, 3, relu) on the 7x7 code. */
-static void deeper_conv_autoencoder(model *m)
+static int deeper_conv_autoencoder(model *m)
 {
+    /* BEGIN SOLUTION: Task 4 (denoising): model C */
     conv_encoder(m);
     model_add(m, layer_conv2d(8, 3, 1, PAD_SAME, ACT_RELU));
     conv_decoder(m);
+    return AE_OK;
+    /* END SOLUTION */
+}
+
+/* Denoising D: the denoiser's layers, trained with binary cross-entropy. */
+static int conv_autoencoder_d(model *m)
+{
+    /* BEGIN SOLUTION: Task 4 (denoising): model D */
+    return conv_autoencoder(m);
+    /* END SOLUTION */
 }
 
 typedef struct {
     const char *summary;
-    void (*build)(model *m);      /* adds the layers to a model of input (1, 28, 28) */
+    int (*build)(model *m);       /* adds the layers to a model of input (1, 28, 28) */
     loss_kind loss;
 } builtin_model;
 
@@ -440,14 +473,14 @@ static const builtin_model RECONSTRUCTION_MODELS[AE_BUILTIN_MODELS] = {
     { "the tutorial's dense autoencoder: 784 -> Dense(64, relu) -> Dense(784, sigmoid)", dense_autoencoder, LOSS_MSE },
     { "A's dense layers as convolutions: 2 strided Conv2D down, 2 Conv2DTranspose up", conv_autoencoder, LOSS_MSE },
     { "A with one more encoder layer, Dense(128, relu) before Dense(64, relu)", deeper_dense_autoencoder, LOSS_MSE },
-    { "A trained with binary cross-entropy instead of MSE", dense_autoencoder, LOSS_BCE },
+    { "A trained with binary cross-entropy instead of MSE", dense_autoencoder_d, LOSS_BCE },
 };
 
 static const builtin_model DENOISING_MODELS[AE_BUILTIN_MODELS] = {
     { "the tutorial's convolutional denoiser (Conv2D down, Conv2DTranspose up)", conv_autoencoder, LOSS_MSE },
     { "A with each Conv2DTranspose replaced by UpSampling2D + Conv2D", upsampling_autoencoder, LOSS_MSE },
     { "A with one more encoder layer, Conv2D(8, 3, relu) on the 7x7 code", deeper_conv_autoencoder, LOSS_MSE },
-    { "A trained with binary cross-entropy instead of MSE", conv_autoencoder, LOSS_BCE },
+    { "A trained with binary cross-entropy instead of MSE", conv_autoencoder_d, LOSS_BCE },
 };
 
 /* One layer in the --layers syntax: "dense:64:relu", "conv:16:3:s2:same:relu", "reshape:1x28x28". */
@@ -506,8 +539,9 @@ int ae_recipe_builtin(ae_recipe *r, ae_task task, int index)
     /* the layers as text too, for the messages and the history files: the model as written */
     model *m = model_alloc(3, IMAGE_SHAPE);
     if (!m) return error_code();
-    b->build(m);
-    int rc = m->add_error ? AE_ERROR(m->add_error, "model %c: %s", r->name[0], m->add_message)
+    int rc = b->build(m);
+    if (rc == AE_OK)
+        rc = m->add_error ? AE_ERROR(m->add_error, "model %c: %s", r->name[0], m->add_message)
                           : ae_model_spec_text(r->spec, sizeof r->spec, m);
     model_free(m);
     return rc;
@@ -547,8 +581,8 @@ int ae_model_create(model **out, const ae_recipe *r, int max_batch, gsl_rng *rng
     if (r->build) {                       /* a built-in model, written in C */
         m = model_alloc(3, IMAGE_SHAPE);
         if (!m) return error_code();
-        r->build(m);
-        rc = m->add_error ? AE_ERROR(m->add_error, "model %s: %s", r->name, m->add_message) : AE_OK;
+        rc = r->build(m);
+        if (rc == AE_OK && m->add_error) rc = AE_ERROR(m->add_error, "model %s: %s", r->name, m->add_message);
     } else {                              /* --layers: the same model_add calls, from the spec */
         ae_layer_list list;
         rc = ae_layers_parse(r->spec, &list);
@@ -597,6 +631,16 @@ static int class_indices(size_t **out, size_t *count, const idx_array *labels, i
     return AE_OK;
 }
 
+void ae_corrupt(float *x, const float *noise, size_t n, float factor)
+{
+    /* BEGIN SOLUTION: Task 4 (denoising): the noise */
+    for (size_t p = 0; p < n; p++) {
+        float v = x[p] + factor * noise[p];           /* x̃ = clip(x + σ·ε, 0, 1), ε ~ N(0,1) */
+        x[p] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+    /* END SOLUTION */
+}
+
 /* Two different noise streams from one --seed: the test images must not get the noise of the
  * training image that has the same position in its file. */
 #define TRAIN_NOISE_STREAM 0x5452414eUL   /* "TRAN" */
@@ -612,6 +656,7 @@ int ae_sources_init(ae_sources *s, ae_task task, const fashion_mnist *fm, int no
     s->val_ctx.images = &fm->test.images;
     if (task == AE_TASK_DENOISING) {
         s->train_ctx.noise_factor = s->val_ctx.noise_factor = noise_factor;
+        s->train_ctx.corrupt = s->val_ctx.corrupt = ae_corrupt;
         s->train_ctx.noise_seed = seed ^ TRAIN_NOISE_STREAM;
         s->val_ctx.noise_seed = seed ^ TEST_NOISE_STREAM;
     }

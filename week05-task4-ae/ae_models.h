@@ -71,7 +71,7 @@ int ae_model_from_layers(model **out, const ae_layer_list *list);
 typedef struct {
     char name[AE_MODEL_NAME_MAX];    /* "A" .. "D", or "custom" for --layers */
     const char *summary;             /* one line for a person */
-    void (*build)(model *m);         /* a built-in model's layers, added in C (NULL for --layers) */
+    int (*build)(model *m);          /* a built-in model's layers, added in C (NULL for --layers) */
     char spec[AE_SPEC_MAX];          /* its layers as a --layers spec (the built-ins' written out from them) */
     loss_spec loss;                  /* what training minimises (mean over pixels and images) */
 } ae_recipe;
@@ -110,6 +110,11 @@ typedef struct {
     batch_source train, val;
     size_t *train_subset, *val_subset;   /* anomaly: indices of normal_class's images (n_subset each) */
 } ae_sources;
+
+/* The denoising task's noisy input (io/data.h's image_corrupt_fn): x (n) becomes
+ * clip(x + factor·noise, 0, 1) in place, noise (n) being N(0, 1) draws, as the tutorial's
+ * x + noise_factor·N(0, 1), clipped to [0, 1]. */
+void ae_corrupt(float *x, const float *noise, size_t n, float factor);
 
 /* AE_EINVAL for a normal class outside 0..9 (anomaly) or a noise factor outside [0, 1];
  * AE_EDOM when a split holds no image of the normal class. */

@@ -116,11 +116,16 @@ int main(int argc, char **argv)
     if (rc == AE_OK) rc = cli_load_fashion_mnist(&fm, &common, PROGRAM);
     if (rc == AE_OK) rc = ae_prepare(&ctx, &opt, &fm, &run);           /* the task's data and images */
     double started = program_seconds();
+    model_run done[MAX_MODELS];                                          /* the models that completed */
+    int n_done = 0;
     for (int k = 0; k < n_runs && rc == AE_OK; k++) {                   /* each model: train, measure, draw */
         int index = strcmp(runs[k].recipe.name, "custom") == 0 ? CUSTOM_INDEX : runs[k].recipe.name[0] - 'A';
-        rc = ae_run_model(&ctx, &runs[k], index);
+        char part[32];
+        snprintf(part, sizeof part, "model %.16s", runs[k].recipe.name);
+        rc = program_part(&run, part, ae_run_model(&ctx, &runs[k], index));   /* one model's trouble is its own */
+        if (rc == AE_OK && program_part_done(&run, part)) done[n_done++] = runs[k];
     }
-    if (rc == AE_OK) rc = ae_compare(&ctx, runs, n_runs);               /* the comparison */
+    if (rc == AE_OK && n_done > 0) rc = program_part(&run, "the comparison", ae_compare(&ctx, done, n_done));
     if (rc == AE_OK) {
         double seconds = program_seconds() - started;
         printf("All models: %.1f s.\n", seconds);

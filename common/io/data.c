@@ -493,6 +493,14 @@ static void image_noise(float *noise, size_t n, unsigned long seed, size_t image
     }
 }
 
+void image_corrupt(float *x, const float *noise, size_t n, float factor)
+{
+    for (size_t p = 0; p < n; p++) {
+        float v = x[p] + factor * noise[p];           /* x̃ = clip(x + σ·ε, 0, 1), ε ~ N(0,1) */
+        x[p] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+}
+
 static int image_fill(void *opaque, const size_t *index, int n, float *x, float *y)
 {
     const image_source_ctx *ctx = opaque;
@@ -515,11 +523,7 @@ static int image_fill(void *opaque, const size_t *index, int n, float *x, float 
         if (y) memcpy(y + (size_t)i * pixels, xi, pixels * sizeof *xi);   /* target: the clean image */
         if (ctx->noise_factor > 0) {
             image_noise(noise, pixels, ctx->noise_seed, image);
-            const float factor = (float)ctx->noise_factor;
-            for (size_t p = 0; p < pixels; p++) {
-                float v = xi[p] + factor * noise[p];           /* x̃ = clip(x + σ·ε, 0, 1), ε ~ N(0,1) */
-                xi[p] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-            }
+            (ctx->corrupt ? ctx->corrupt : image_corrupt)(xi, noise, pixels, (float)ctx->noise_factor);
         }
     }
     return AE_OK;

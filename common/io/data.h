@@ -71,6 +71,11 @@ void bytes_to_unit(float *x, const uint8_t *bytes, size_t n);
 /* x (n, pixels) = images[index[i]] / 255; index NULL means images 0..n-1. */
 void images_to_float(float *x, const idx_array *images, const size_t *index, int n);
 
+/* The noisy input of a denoising autoencoder: x (n) becomes clip(x + factor·noise, 0, 1) in place,
+ * noise (n) being N(0, 1) draws. An exercise can bring its own (image_source_ctx.corrupt). */
+typedef void (*image_corrupt_fn)(float *x, const float *noise, size_t n, float factor);
+void image_corrupt(float *x, const float *noise, size_t n, float factor);
+
 /* A batch_source over an image split for autoencoders: the input is the image, with
  * Gaussian noise of std noise_factor added and clipped to [0,1] when noise_factor > 0
  * (the noise of sample i depends only on noise_seed and i, so it is the same every
@@ -83,6 +88,7 @@ typedef struct {
     size_t n_subset;              /* count when subset is given */
     double noise_factor;          /* 0: no noise */
     unsigned long noise_seed;
+    image_corrupt_fn corrupt;     /* optional: how the noise is put on an image; NULL: image_corrupt */
 } image_source_ctx;
 batch_source image_batch_source(image_source_ctx *ctx);
 

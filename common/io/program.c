@@ -56,6 +56,8 @@ static int check_writable(const char *dir)
     return AE_OK;
 }
 
+static void part_begins(program_run *run);
+
 int program_begin(program_run *run, const program_info *info, const common_options *common)
 {
     memset(run, 0, sizeof *run);
@@ -69,26 +71,122 @@ int program_begin(program_run *run, const program_info *info, const common_optio
     run->made_dir = stat(common->out_dir, &st) != 0;
     int rc = mkdir_p(common->out_dir);
     if (rc != AE_OK) return program_error_prefix("--out", rc);
+    part_begins(run);
     return check_writable(common->out_dir);
 }
 
 int program_end(program_run *run, int rc)
 {
-    if (rc == AE_OK) rc = results_write(run->res, run->out_dir);
-    if (rc == AE_OK) {
+    char fatal[1024] = "";
+    if (rc != AE_OK) snprintf(fatal, sizeof fatal, "%s", error_message());
+    int skipped = 0, failed = 0;
+    for (int k = 0; k < run->n_incomplete; k++) {
+        if (run->incomplete[k].skipped) skipped++;
+        else failed++;
+    }
+    /* what was computed is kept: after a good run, and after one whose parts did not all complete */
+    int wrote = 0;
+    if (run->res && (rc == AE_OK || run->n_incomplete > 0)) {
+        int written = results_write(run->res, run->out_dir);
+        wrote = written == AE_OK;
+        if (!wrote && rc == AE_OK) {
+            rc = written;
+            snprintf(fatal, sizeof fatal, "%s", error_message());
+        }
+    }
+    if (wrote) {
         printf("\nWrote %s/: results.tsv", run->out_dir);
         if (run->figures > 0)
             printf(" and %d figure%s (.dat, .gp%s)", run->figures, run->figures == 1 ? "" : "s",
                    run->common->no_plot || !gnuplot_available() ? "" : ", .png");
-        printf(".\n");
-    } else {
-        fflush(stdout);
-        fprintf(stderr, "%s: %s\n", run->info->name, error_message());
-        if (run->made_dir) rmdir(run->out_dir);   /* a folder this run made and left empty goes again */
+        printf("%s.\n", run->n_incomplete ? ", with what the completed parts computed" : "");
+    }
+    fflush(stdout);
+    if (run->n_incomplete > 0) {
+        fprintf(stderr, "%s: %d of %d parts did not complete:\n", run->info->name, run->n_incomplete,
+                run->n_incomplete + run->parts_done);
+        for (int k = 0; k < run->n_incomplete; k++)
+            fprintf(stderr, "  %s %s: %s\n", run->incomplete[k].name,
+                    run->incomplete[k].skipped ? "skipped" : "failed", run->incomplete[k].reason);
+    }
+    if (rc != AE_OK) {
+        fprintf(stderr, "%s: %s\n", run->info->name, fatal);
+        if (run->made_dir && !wrote) rmdir(run->out_dir);   /* a folder this run made and left empty goes again */
     }
     results_free(run->res);
     run->res = NULL;
-    return rc == AE_OK ? 0 : 1;
+    if (rc != AE_OK || failed) return 1;
+    return skipped ? 3 : 0;
+}
+
+/* "part (a)" → "part_a": a results.tsv key of the part's name */
+static void part_slug(char *slug, size_t len, const char *name)
+{
+    size_t n = 0;
+    for (const char *c = name; *c && n + 1 < len; c++) {
+        const unsigned char ch = (unsigned char)*c;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) slug[n++] = (char)ch;
+        else if (ch >= 'A' && ch <= 'Z') slug[n++] = (char)(ch - 'A' + 'a');
+        else if (n > 0 && slug[n - 1] != '_') slug[n++] = '_';
+    }
+    while (n > 0 && slug[n - 1] == '_') n--;
+    slug[n] = '\0';
+}
+
+/* The next part starts here: its results follow, and no stub has been reached in it yet. */
+static void part_begins(program_run *run)
+{
+    run->part_mark = results_count(run->res);
+    not_implemented_reset();
+    error_clear();
+}
+
+int program_part(program_run *run, const char *name, int rc)
+{
+    const char *missing = not_implemented_seen();
+    const int skipped = missing != NULL || rc == AE_ENOTIMPL;
+    if (rc == AE_OK && !skipped) {
+        run->parts_done++;
+        part_begins(run);
+        return AE_OK;
+    }
+    /* nothing later can do better: out of memory, a file that cannot be written, bad input */
+    if (!skipped && (rc == AE_ENOMEM || rc == AE_EIO || rc == AE_EINVAL || rc == AE_ENOENT || rc == AE_EFORMAT))
+        return rc;
+    char reason[512], slug[64], key[100];
+    snprintf(reason, sizeof reason, "%s", missing ? missing : error_message());
+    for (char *c = reason; *c; c++)
+        if (*c == '\t' || *c == '\n' || *c == '\r') *c = ' ';     /* a results.tsv value is one line */
+    if (run->n_incomplete < PROGRAM_MAX_PARTS) {
+        program_part_outcome *o = &run->incomplete[run->n_incomplete++];
+        snprintf(o->name, sizeof o->name, "%s", name);
+        o->skipped = skipped;
+        snprintf(o->reason, sizeof o->reason, "%s", reason);
+    }
+    fflush(stdout);
+    fprintf(stderr, "%s: %s %s: %s\n", run->info->name, name, skipped ? "skipped" : "failed", reason);
+    if (skipped) results_truncate(run->res, run->part_mark);   /* what a stub left is no result */
+    part_slug(slug, sizeof slug, name);
+    snprintf(key, sizeof key, "%s_%s", skipped ? "skipped" : "failed", slug);
+    rc = results_add_text(run->res, key, reason);
+    part_begins(run);
+    return rc;
+}
+
+int program_part_done(const program_run *run, const char *name)
+{
+    for (int k = 0; k < run->n_incomplete; k++)
+        if (strcmp(run->incomplete[k].name, name) == 0) return 0;
+    return 1;
+}
+
+int program_needs(const program_run *run, const char *needed)
+{
+    for (int k = 0; k < run->n_incomplete; k++)
+        if (strcmp(run->incomplete[k].name, needed) == 0)
+            return AE_ERROR(run->incomplete[k].skipped ? AE_ENOTIMPL : AE_ESTATE, "needs %s, which did not complete (%s)",
+                            needed, run->incomplete[k].reason);
+    return AE_OK;
 }
 
 int program_record_setup(program_run *run, int threads, const char *data_dir, int data_is_sample)
@@ -98,6 +196,7 @@ int program_record_setup(program_run *run, int threads, const char *data_dir, in
     if (rc == AE_OK) rc = program_result_int(run, threads, "threads");
     if (rc == AE_OK && data_dir) rc = program_result_text(run, data_dir, "data_folder");
     if (rc == AE_OK && data_dir) rc = program_result_int(run, data_is_sample, "data_is_sample");
+    part_begins(run);
     return rc;
 }
 

@@ -24,6 +24,15 @@
 #include "io/results.h"
 #include "train.h"
 
+#define PROGRAM_MAX_PARTS 64
+
+/* A part of the run that did not complete (program_part). */
+typedef struct {
+    char name[64];               /* "part (a)", "model B", "3. the mistakes" */
+    int skipped;                 /* 1: it needed a function not written yet; 0: it failed */
+    char reason[512];
+} program_part_outcome;
+
 typedef struct {
     const program_info *info;
     const common_options *common;
@@ -32,16 +41,45 @@ typedef struct {
     int figures;                 /* figures written (program_render counts them) */
     double started;              /* program_seconds() at program_begin */
     int made_dir;                /* 1: program_begin made out_dir (removed again if the run fails before filling it) */
+    int part_mark;               /* the results recorded before the current part began */
+    int parts_done;              /* parts that completed */
+    int n_incomplete;            /* parts skipped or failed, each in incomplete[] */
+    program_part_outcome incomplete[PROGRAM_MAX_PARTS];
 } program_run;
 
 /* Allocates the results, makes the --out folder and checks that a file can be created in it, so
  * that an unwritable folder stops the program before any work. AE_ENOMEM, AE_EIO (naming the folder).
  * Call program_end whatever it returns. */
 int program_begin(program_run *run, const program_info *info, const common_options *common);
-/* The end of a run: with rc AE_OK, writes results.tsv and prints "Wrote DIR/: results.tsv and N
- * figures."; otherwise prints "NAME: message" on stderr. Frees the run. Returns the exit status:
- * 0, or 1 for any error. */
+/* The end of a run. It writes results.tsv when the run went well (rc AE_OK), also when some of
+ * its parts were skipped or failed (what the others computed is kept), lists those parts and why
+ * on stderr, and prints "Wrote DIR/: results.tsv and N figures." or "NAME: message" on stderr.
+ * Frees the run. Returns the exit status: 0 when every part ran; 3 when parts were skipped because
+ * a function is not written yet (the student edition) and none failed; 1 for any error. */
 int program_end(program_run *run, int rc);
+
+/* One part of the program (a part of the sheet, a model, a step), so that one part's trouble
+ * costs only what needs it. Call it with the part's status right after the part:
+ *
+ *     rc = program_part(&run, "part (a)", kl_part_a(&run, p1, p2));
+ *
+ * The part completed when its status is AE_OK and it reached no stub of the student edition; it
+ * was skipped when it reached one (not_implemented_seen(), whatever status that led to); else it
+ * failed. A skipped or failed part is said on stderr with its reason, skipped_<part> or
+ * failed_<part> is recorded with the reason, and the run goes on: program_part returns AE_OK. A
+ * skipped part's results are dropped (what a stub leaves is no result); a failed part's stay, for
+ * whoever looks for the cause. Only what no later part can get past (out of
+ * memory, a file that cannot be written, bad input) is returned, to end the run. A part's results
+ * are those recorded since the previous program_part (or program_record_setup). */
+int program_part(program_run *run, const char *name, int rc);
+/* 1 when the part of that name completed. */
+int program_part_done(const program_run *run, const char *name);
+/* For a part that needs an earlier one: AE_OK when `needed` completed; else AE_ENOTIMPL when it was
+ * skipped (so this part is skipped too), AE_ESTATE when it failed, saying which part and why. */
+int program_needs(const program_run *run, const char *needed);
+/* The status of `call` when the part `needed` completed (call is made only then), else program_needs's:
+ *     rc = program_part(&run, "2. the mistake", PROGRAM_AFTER(&run, "1. the samples", mistake(&s)));  */
+#define PROGRAM_AFTER(run, needed, call) (program_needs((run), (needed)) == AE_OK ? (call) : error_code())
 
 /* The seed, the engine (plain or fast), the threads and the data in results.tsv, the setup of every run. */
 int program_record_setup(program_run *run, int threads, const char *data_dir, int data_is_sample);

@@ -36,6 +36,21 @@ void results_free(results *r)
     free(r);
 }
 
+int results_count(const results *r)
+{
+    return r ? r->count : 0;
+}
+
+void results_truncate(results *r, int n)
+{
+    if (!r || n < 0) return;
+    while (r->count > n) {
+        r->count--;
+        free(r->entries[r->count].key);
+        free(r->entries[r->count].value);
+    }
+}
+
 static int key_is_valid(const char *key)
 {
     if (!key || !key[0]) return 0;

@@ -16,6 +16,9 @@ int results_add_double(results *r, const char *key, double value);
 int results_add_int(results *r, const char *key, long value);
 int results_add_text(results *r, const char *key, const char *value);   /* no tabs or newlines */
 const char *results_get(const results *r, const char *key);            /* NULL when absent */
+int results_count(const results *r);
+/* Drops the results added after the first n (a part of a program that did not complete). */
+void results_truncate(results *r, int n);
 /* Writes dir/results.tsv atomically. */
 int results_write(const results *r, const char *dir);
 /* Reads a results.tsv (for tests and tools); AE_EFORMAT for a line without a tab. */

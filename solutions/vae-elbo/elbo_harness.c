@@ -25,7 +25,15 @@ static double uniform(double lo, double hi)
 
 static void check_one(const char *key, const double *mu, const double *logvar, int latent)
 {
-    verdict_close(key, ref_gaussian_kl(mu, logvar, latent), kl_closed_form(mu, logvar, latent), TOL);
+    const double want = ref_gaussian_kl(mu, logvar, latent), got = kl_closed_form(mu, logvar, latent);
+    const char *note = NULL;
+    if (want != 0.0 && close_enough(2.0 * want, got, TOL)) note = "twice the KL: the ½ is missing";
+    else if (want != 0.0 && close_enough(-want, got, TOL)) note = "minus the KL: a sign flipped";
+    else if (close_enough(ref_lecture_formula(mu, logvar, latent), got, TOL))
+        note = "the lecture notebook's Σ(σ² + μ² − log σ − ½), not the KL";
+    char e[64], g[64];
+    verdict_note(key, close_enough(want, got, TOL), format_double(e, sizeof e, want), format_double(g, sizeof g, got),
+                 note);
 }
 
 int main(void)

@@ -40,8 +40,13 @@ int main(int argc, char **argv)
              "--mu 0.85,-1.3,0.2 --logvar -0.6,0.45,1.1 --mc-samples 200000 --elbo-draws 2000 --seed 11 --quiet",
              "runs the checks for μ = (0.85, −1.3, 0.2), log σ² = (−0.6, 0.45, 1.1) and writes results.tsv");
     plan_num("checks", 1, "kl_dimensions", 3, 0, "the Gaussian has 3 dimensions");
+    plan_question("ELBO: the KL term");
     plan_rel("checks", 3, "kl_closed_form", kl, 1e-12,
              "closed-form KL(N(μ, diag σ²) ‖ N(0, I)) = %.6f…, to 1e-12 relative", kl);
+    plan_mistake("checks", "kl_closed_form", 2 * kl, "twice the KL: the ½ is missing");
+    plan_mistake("checks", "kl_closed_form", -kl, "minus the KL: a sign flipped");
+    plan_mistake("checks", "kl_closed_form", wrong, "the lecture notebook's Σ(σ² + μ² − log σ − ½), not the KL");
+    plan_question(NULL);   /* the other ways to the KL are the exercise's own checks */
     plan_rel("checks", 1, "kl_trace_logdet", kl, 1e-10,
              "the trace/log-det form ½(tr Σ + μᵀμ − k − log det Σ) gives the same, to 1e-10");
     plan_rel("checks", 1, "kl_numerical_integration", kl, 1e-8,
@@ -55,6 +60,19 @@ int main(int argc, char **argv)
              "the lecture notebook's Σ(σ² + μ² − log σ − ½) gives %.6f…, not the KL", wrong);
     plan_rel("checks", 1, "kl_lecture_notebook_excess", wrong - kl, 1e-10,
              "it exceeds the KL by ½Σ(μ² + σ²) = %.6f…", wrong - kl);
+
+    /* the reconstruction term against the library's summed BCE, and the ELBO's two estimators */
+    plan_question("ELBO: the reconstruction term");
+    plan_band("checks", 2, "recon_abs_difference", 0.0, 1e-6,
+              "log p(x|z) summed over the pixels equals minus the library's summed BCE (to 1e-6 nats)");
+    plan_mistake_scaled("checks", "recon_abs_difference", -783.0 / 784.0, "recon_minus_bce_sum",
+                        "a mean over the 784 pixels where the sum belongs");
+    plan_question("ELBO: the bound");
+    plan_num_scaled("checks", 2, "estimators_untrained_difference_mean", 0.0, 5, "estimators_untrained_difference_stderr",
+                    "the analytic-KL ELBO and the single-sample ELBO agree on average, to 5 standard errors");
+    plan_mistake_scaled("checks", "estimators_untrained_difference_mean", 2.0, "estimators_untrained_kl",
+                        "2·KL apart: the KL added where it is subtracted");
+    plan_question(NULL);
 
     plan_run("bad_lengths", 1, 2, 30, "--mu 0.1,0.2 --logvar 0.3",
              "refuses --mu with 2 values but --logvar with 1, with exit status 2");
@@ -76,6 +94,7 @@ int main(int argc, char **argv)
              "trains the dense VAE (latent 20) for 10 epochs on the bundled sample and writes results.tsv");
     plan_num("train", 1, "dense_parameters", (double)params, 0,
              "the dense VAE 784-400-(2·20 | 20)-400-784 has %ld,%03ld parameters", params / 1000, params % 1000);
+    plan_question("ELBO: the KL term");   /* the training's KL term and its gradient */
     plan_band("train", 2, "dense_test_elbo", blind, best,
               "the dense VAE learns: test ELBO above the input-blind %.1f and below the bound %.1f nats", blind, best);
     plan_band("train", 1, "dense_test_kl", 0.0, 1e9, "its test KL term is >= 0");
@@ -83,20 +102,22 @@ int main(int argc, char **argv)
     free(train);
     free(val);
 
+    plan_question(NULL);
     plan_harness(1, 60, "the submission's kl_closed_form links against the reference tests");
+    plan_question("ELBO: the KL term");
     plan_fn(1, "kl_zero", "kl_closed_form(μ = 0, log σ² = 0) = 0 in 4 dimensions (q = p)");
     plan_fn(3, "kl_example", "kl_closed_form(μ = (0.85, −1.3, 0.2), log σ² = (−0.6, 0.45, 1.1)) = %.6f…, to 1e-12", kl);
     static const plan_fn_row functions[] = {
         { 1, "kl_mean_only",
-          "kl_closed_form with only the mean moved (μ = 1.7, log σ² = 0) is ½μ² = 1.445" },
+          "kl_closed_form with only the mean moved (μ = 1.7, log σ² = 0) is ½μ² = 1.445", NULL },
         { 1, "kl_var_only",
-          "kl_closed_form with only the variance moved (μ = 0, log σ² = 1.2) is ½(σ² − 1 − log σ²)" },
+          "kl_closed_form with only the variance moved (μ = 0, log σ² = 1.2) is ½(σ² − 1 − log σ²)", NULL },
         { 2, "kl_random",
-          "kl_closed_form agrees with the reference on 20 random Gaussians of 1 to 8 dimensions, to 1e-12" },
+          "kl_closed_form agrees with the reference on 20 random Gaussians of 1 to 8 dimensions, to 1e-12", NULL },
         { 2, "kl_batch",
-          "kl_batch_forward: the KL of each sample of a 4x3 float batch, and their sum (1e-6 relative)" },
+          "kl_batch_forward: the KL of each sample of a 4x3 float batch, and their sum (1e-6 relative)", NULL },
         { 2, "kl_batch_backward",
-          "kl_batch_backward adds scale·μ and scale·½(σ² − 1) to the gradients (1e-6 relative)" },
+          "kl_batch_backward adds scale·μ and scale·½(σ² − 1) to the gradients (1e-6 relative)", NULL },
     };
     PLAN_FNS(functions);
     return 0;

@@ -21,7 +21,7 @@ int main(void)
     const size_t n = SAMPLES;
     plan_exercise("vae-reparam", "The reparameterisation trick: sampling z = μ + σ·ε and its gradients");
     plan_requires("vae-reparam/Makefile vae-reparam/main.c vae-reparam/reparam_exercise.h "
-                  "common/sampling.h common/sampling.c");
+                  "vae-reparam/reparam_exercise.h vae-reparam/reparam.c");
 
     plan_run("draws", 1, 0, 120, "--mu 0.8,-1.3 --logvar -1.2,0.9 --samples 100000 --repeats 10 --seed 7 --quiet",
              "runs with μ = (0.8, −1.3), log σ² = (−1.2, 0.9), 100,000 draws, and writes results.tsv");
@@ -34,15 +34,20 @@ int main(void)
         plan_rel("draws", 1, key, var, 1e-6, "dim %d: σ² = e^(log σ²) = %.6f", l + 1, var);
         snprintf(key, sizeof key, "true_std%s", suffix);
         plan_rel("draws", 1, key, sigma, 1e-6, "dim %d: σ = e^(½ log σ²) = %.6f", l + 1, sigma);
+        plan_question("Reparameterisation: z = μ + σε");
         snprintf(key, sizeof key, "sample_mean%s", suffix);
         plan_num("draws", 2, key, mu[l], 5 * ref_se_mean(var, n),
                  "dim %d: the sample mean of z is μ = %g, to 5 standard errors", l + 1, mu[l]);
         snprintf(key, sizeof key, "sample_var%s", suffix);
         plan_num("draws", 3, key, var, 5 * ref_se_variance(var, n),
                  "dim %d: the sample variance of z is σ² = %.6f, to 5 standard errors", l + 1, var);
+        plan_mistake("draws", key, var * var, "the variance of z = μ + σ²·ε: σ² where σ belongs");
+        plan_mistake("draws", key, stored * stored, "the variance of z = μ + log σ²·ε: log σ² where σ belongs");
+        plan_question(NULL);   /* the mistake itself is the exercise's own code */
         snprintf(key, sizeof key, "wrong_std%s", suffix);
         plan_num("draws", 1, key, var, 5 * ref_se_std(var * var, n),
                  "dim %d: the mistake z = μ + ε·σ² spreads σ² = %.6f, not σ", l + 1, var);
+        plan_question("Reparameterisation: the backward pass");
         snprintf(key, sizeof key, "grad_mu_pathwise%s", suffix);
         plan_num("draws", 2, key, 2 * mu[l], 5 * ref_se_pathwise_square_mu(mu[l], var, n),
                  "dim %d: pathwise ∂E[z²]/∂μ is 2μ = %g, to 5 standard errors", l + 1, 2 * mu[l]);
@@ -50,30 +55,34 @@ int main(void)
         plan_num("draws", 2, key, var, 5 * ref_se_pathwise_square_logvar(mu[l], var, n),
                  "dim %d: pathwise ∂E[z²]/∂log σ² is σ² = %.6f, to 5 standard errors", l + 1, var);
         char se_key[64];
+        plan_question("Reparameterisation: z = μ + σε");
         snprintf(key, sizeof key, "grad_mu_score%s", suffix);
         snprintf(se_key, sizeof se_key, "grad_mu_score_se%s", suffix);
         plan_num_scaled("draws", 1, key, 2 * mu[l], 5, se_key,
                         "dim %d: score-function ∂E[z²]/∂μ is 2μ = %g, to 5 of its standard errors", l + 1, 2 * mu[l]);
+        plan_question(NULL);
     }
     /* float finite differences of the layer agree to about 1e-4; a wrong factor (σ for ½σ) gives 0.3 or more */
+    plan_question("Reparameterisation: the backward pass");
     plan_band("draws", 1, "layer_check_max_error", 0.0, 1e-2,
-              "the sampling layer's backward agrees with finite differences (relative error <= 1e-2)");
+              "reparam_backward agrees with finite differences (relative error <= 1e-2)");
 
+    plan_question(NULL);
     plan_run("bad_logvar", 1, 2, 30, "--mu 0.5,1 --logvar 0.3",
              "refuses --mu with 2 values but --logvar with 1, with exit status 2");
 
-    plan_harness(1, 60, "the submission's sampling_forward links against the reference tests");
+    plan_harness(1, 60, "the submission's reparam_forward and reparam_backward link against the reference tests");
     static const plan_fn_row functions[] = {
         { 3, "forward_batch",
-          "sampling_forward gives z = μ + exp(½ log σ²)·ε on a 3x4 batch (1e-6 relative)" },
+          "reparam_forward gives z = μ + exp(½ log σ²)·ε on a 3x4 batch (1e-6 relative)", "Reparameterisation: z = μ + σε" },
         { 2, "forward_spread",
-          "sampling_forward: 100,000 draws with log σ² = −1.2 and 0.9 have variance σ², to 5 standard errors" },
+          "reparam_forward: 100,000 draws with log σ² = −1.2 and 0.9 have variance σ², to 5 standard errors", "Reparameterisation: z = μ + σε" },
         { 2, "backward",
-          "sampling_backward adds d_z to d_μ and d_z·½σε to d_logvar (1e-6 relative)" },
+          "reparam_backward adds d_z to d_μ and d_z·½σε to d_logvar (1e-6 relative)", "Reparameterisation: the backward pass" },
         { 1, "backward_null",
-          "sampling_backward leaves a NULL gradient alone and still fills the other" },
+          "reparam_backward leaves a NULL gradient alone and still fills the other", "Reparameterisation: the backward pass" },
         { 1, "mistaken",
-          "mistaken_sampling_forward gives the mistake z = μ + ε·σ² (1e-6 relative)" },
+          "mistaken_sampling_forward gives the mistake z = μ + ε·σ² (1e-6 relative)", NULL },
     };
     PLAN_FNS(functions);
     return 0;

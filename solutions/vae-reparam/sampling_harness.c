@@ -1,5 +1,6 @@
-/* sampling_harness.c: the submission's sampling layer (common/sampling.h) and the exercise's
- * mistaken_sampling_forward (reparam_exercise.h) against the reference. One verdict per item
+/* sampling_harness.c: the submission's sampling step reparam_forward, its backward pass
+ * reparam_backward and the exercise's mistaken_sampling_forward (reparam_exercise.h) against the
+ * reference. One verdict per item
  * of reparam_plan.c, by key. The layer works in float, hence the 1e-6 relative tolerance. */
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +11,6 @@
 
 #include "grade_lib.h"
 #include "reparam_exercise.h"
-#include "sampling.h"
 #include "sampling_reference.h"
 
 #define BATCH 3
@@ -55,7 +55,7 @@ int main(void)
     size_t at;
 
     ref_sampling_forward(want, mud, logvard, epsd, N);
-    sampling_forward(z, muf, logvarf, epsf, BATCH, LATENT);
+    reparam_forward(z, muf, logvarf, epsf, BATCH, LATENT);
     double worst = worst_relative(z, want, N, &at);
     snprintf(e, sizeof e, "z[%zu] = %.7g", at, want[at]);
     snprintf(g, sizeof g, "z[%zu] = %.7g (relative error %.2g)", at, (double)z[at], worst);
@@ -75,7 +75,7 @@ int main(void)
                 lv[2 * b + l] = dim_logvar[l];
                 ep[2 * b + l] = (float)gsl_ran_gaussian(rng, 1.0);
             }
-        sampling_forward(zz, m, lv, ep, DRAWS, 2);
+        reparam_forward(zz, m, lv, ep, DRAWS, 2);
         int ok = 1;
         size_t ue = 0, ug = 0;
         for (int l = 0; l < 2; l++) {
@@ -113,7 +113,7 @@ int main(void)
             want_mu[i] += 0.5;
             want_logvar[i] += -0.25;
         }
-        sampling_backward(d_mu, d_logvar, dzf, logvarf, epsf, BATCH, LATENT);
+        reparam_backward(d_mu, d_logvar, dzf, logvarf, epsf, BATCH, LATENT);
         size_t at_mu, at_lv;
         double w_mu = worst_relative(d_mu, want_mu, N, &at_mu), w_lv = worst_relative(d_logvar, want_logvar, N, &at_lv);
         snprintf(e, sizeof e, "0.5 + d_z, −0.25 + d_z·½σε");
@@ -122,7 +122,7 @@ int main(void)
 
         /* NULL for d_μ: d_logvar alone */
         for (int i = 0; i < N; i++) d_logvar[i] = 0.0f;
-        sampling_backward(NULL, d_logvar, dzf, logvarf, epsf, BATCH, LATENT);
+        reparam_backward(NULL, d_logvar, dzf, logvarf, epsf, BATCH, LATENT);
         for (int i = 0; i < N; i++) want_logvar[i] -= -0.25;
         w_lv = worst_relative(d_logvar, want_logvar, N, &at_lv);
         snprintf(g, sizeof g, "d_logvar relative error %.2g", w_lv);

@@ -162,5 +162,18 @@ int main(void)
     t1_sparsity_l1_backward(d_codes, codes_f, N_CODES, scale);
     bad = compare(expected, d_codes, N_CODES, TOL_SUM, g, sizeof g);
     verdict("sparsity_backward", bad == 0, "every entry within 1e-6", g);
+
+    /* the denoising kind's input: clip(x + factor·noise, 0, 1), pixel by pixel */
+    float x[6] = { 0.0f, 0.25f, 0.5f, 0.9f, 1.0f, 0.3f };
+    const float noise[6] = { -0.5f, 1.2f, 0.3f, 2.0f, -0.4f, -3.0f }, factor = 0.2f;
+    int off = 0;
+    for (int i = 0; i < 6; i++) {
+        float v = x[i] + factor * noise[i];
+        expected[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+    t1_corrupt(x, noise, 6, factor);
+    for (int i = 0; i < 6; i++) off += !(fabs(x[i] - expected[i]) <= 1e-6);
+    snprintf(g, sizeof g, "%d of 6 pixels off", off);
+    verdict("noise", off == 0, "clip(x + 0.2·noise, 0, 1) on 6 pixels", g);
     return 0;
 }

@@ -38,25 +38,29 @@ int main(void)
     plan_run("bad_option", 1, 2, 30, "--no-such-option", "refuses an unknown option with exit status 2");
 
     plan_harness(1, 60, "the submission's t1_kinds functions link against the reference tests");
+    plan_question("Task 1a: the contractive penalty");
     static const plan_fn_row functions[] = {
         { 1, "row_sq",
-          "t1_weight_row_sq_norms: Σ_i W_ji² of a random 7x13 weight, to 1e-6 relative" },
+          "t1_weight_row_sq_norms: Σ_i W_ji² of a random 7x13 weight, to 1e-6 relative", NULL },
         { 2, "contractive_sigmoid",
-          "t1_contractive_forward, sigmoid: ‖J‖²_F of 5 random samples (13 inputs, 7 units) and their sum, to 1e-5 relative" },
+          "t1_contractive_forward, sigmoid: ‖J‖²_F of 5 random samples (13 inputs, 7 units) and their sum, to 1e-5 relative", NULL },
         { 2, "contractive_relu",
-          "t1_contractive_forward, ReLU: the same, some units off, to 1e-5 relative" },
+          "t1_contractive_forward, ReLU: the same, some units off, to 1e-5 relative", NULL },
         { 1, "contractive_tanh",
-          "t1_contractive_forward, tanh: the same, to 1e-5 relative" },
+          "t1_contractive_forward, tanh: the same, to 1e-5 relative", NULL },
         { 2, "contractive_grad_sigmoid",
-          "t1_contractive_backward, sigmoid: adds scale·∂/∂h and scale·∂/∂W to random gradients, to 1e-5 relative" },
+          "t1_contractive_backward, sigmoid: adds scale·∂/∂h and scale·∂/∂W to random gradients, to 1e-5 relative", NULL },
         { 1, "contractive_grad_relu",
-          "t1_contractive_backward, ReLU: nothing through h, scale·2 Σ_b [a_bj > 0] W_ji into W, to 1e-5 relative" },
+          "t1_contractive_backward, ReLU: nothing through h, scale·2 Σ_b [a_bj > 0] W_ji into W, to 1e-5 relative", NULL },
         { 1, "contractive_grad_tanh",
-          "t1_contractive_backward, tanh: both gradients, to 1e-5 relative" },
+          "t1_contractive_backward, tanh: both gradients, to 1e-5 relative", NULL },
         { 1, "sparsity_forward",
-          "t1_sparsity_l1_forward: ‖h‖₁ of 40 codes of both signs and some zeros, to 1e-6 relative" },
+          "t1_sparsity_l1_forward: ‖h‖₁ of 40 codes of both signs and some zeros, to 1e-6 relative", "Task 1a: the sparsity penalty" },
+        { 1, "noise",
+          "t1_corrupt: the denoising kind's input clip(x + 0.2·noise, 0, 1) on 6 pixels, some clipped at 0 and 1",
+          "Task 1a: the denoising autoencoder's input" },
         { 1, "sparsity_backward",
-          "t1_sparsity_l1_backward: adds scale·sign(h), nothing at h = 0" },
+          "t1_sparsity_l1_backward: adds scale·sign(h), nothing at h = 0", "Task 1a: the sparsity penalty" },
     };
     PLAN_FNS(functions);
     return 0;

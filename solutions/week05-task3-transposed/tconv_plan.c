@@ -32,7 +32,9 @@ static void example_items(const char *run, const char *key, int stride, int padd
     ref_scatter(out, (int)rows, (int)rows, example, 2, 2, example, 2, 2, stride, padding);
     char key_shape[128], text[32];
     snprintf(key_shape, sizeof key_shape, "%s_shape", key);
+    plan_question("Task 3: the size formula");
     plan_text(run, 1, key_shape, shape(text, sizeof text, rows, rows), "%s: the output is %ldx%ld", what, rows, rows);
+    plan_question("Task 3: the scatter");
     plan_vec(run, 2, key, out, (size_t)(rows * rows), TOL, "%s: the %ldx%ld values", what, rows, rows);
     free(out);
 }
@@ -52,12 +54,16 @@ static void custom_run(const char *run, const char *input, int rows, int cols, c
     double *out = malloc((size_t)(out_rows * out_cols) * sizeof *out);
     if (!out) exit(3);
     ref_scatter(out, (int)out_rows, (int)out_cols, x, rows, cols, kernel, k_rows, k_cols, stride, padding);
+    plan_question("Task 3: the size formula");
     plan_text(run, 1, "out_shape", shape(text, sizeof text, out_rows, out_cols),
               "that transposed conv gives a %ldx%ld output", out_rows, out_cols);
+    plan_question("Task 3: the scatter");
     plan_vec(run, 2, "out", out, (size_t)(out_rows * out_cols), TOL,
              "that transposed conv's %ldx%ld values, to 1e-12", out_rows, out_cols);
+    plan_question("Task 3: zero insertion");
     plan_num(run, 1, "max_abs_diff_zero_insertion", 0.0, TOL,
              "there, zero insertion + flipped kernel agrees with the scatter to 1e-12");
+    plan_question(NULL);   /* the matrix way is the exercise's own code */
     plan_num(run, 1, "max_abs_diff_matrix", 0.0, TOL, "there, Cᵀ·vec(x) agrees with the scatter to 1e-12");
     free(out);
 }
@@ -74,10 +80,12 @@ int main(void)
 
     double out3[9], padded[16], C[36], cct[16], back[4];
     ref_scatter(out3, 3, 3, example, 2, 2, example, 2, 2, 1, 0);
+    plan_question("Task 3: zero insertion");
     plan_vec("steps", 1, "step2_zero_insertion_out", out3, 9, TOL,
              "zero insertion + flipped kernel gives the same 3x3 values");
     ref_zero_insert(padded, 4, 4, example, 2, 2, 2, 2, 1, 0);
     plan_vec("steps", 1, "step2_padded_input", padded, 16, TOL, "the zero-inserted, padded input Z (4x4)");
+    plan_question(NULL);
     plan_vec("steps", 1, "step2_matrix_out", out3, 9, TOL, "Cᵀ·vec(x) gives the same 3x3 values");
     ref_conv_matrix(C, 2, 2, 3, 3, example, 2, 2, 1, 0);
     plan_text("steps", 1, "step2_conv_matrix_shape", "4x9", "the matrix C of the ordinary convolution is 4x9");
@@ -98,8 +106,10 @@ int main(void)
     example_items("steps", "step3_stride2_padding1_out", 2, 1, 0, "transposed conv of the 2x2 example, stride 2, padding 1");
     example_items("steps", "step3_stride2_padding1_outpad1_out", 2, 1, 1,
                   "transposed conv of the 2x2 example, stride 2, padding 1, output padding 1");
+    plan_question("Task 3: zero insertion");
     plan_num("steps", 1, "step3_stride2_padding1_outpad1_max_abs_diff_zero_insertion", 0.0, TOL,
              "stride 2, padding 1, output padding 1: zero insertion agrees with the scatter");
+    plan_question(NULL);
     plan_num("steps", 1, "step3_stride2_padding1_outpad1_max_abs_diff_matrix", 0.0, TOL,
              "stride 2, padding 1, output padding 1: Cᵀ·vec(x) agrees with the scatter");
 
@@ -124,8 +134,11 @@ int main(void)
              "a 3x3 transposed conv from 8 to 16 channels has %ld parameters", ref_conv_params(3, 3, 8, 16));
     plan_num("steps", 1, "step5_k4_s2_p1_conv_32", (double)ref_conv_size(32, 4, 2, 1), 0.0,
              "a 4x4 conv, stride 2, padding 1 takes 32 to %ld", ref_conv_size(32, 4, 2, 1));
+    plan_question("Task 3: the size formula");
     plan_num("steps", 1, "step5_k4_s2_p1_transposed_16", (double)ref_transposed_size(16, 4, 2, 1, 0), 0.0,
              "a 4x4 transposed conv, stride 2, padding 1 takes 16 to %ld", ref_transposed_size(16, 4, 2, 1, 0));
+
+    plan_question(NULL);
 
     /* ------------------------------------------------ high-entropy inputs of our own */
     const double x1[6] = { 0.5, -1.25, 2, 3.5, 0.75, -2.5 }, k1[4] = { 1.5, -0.5, 0.25, 2 };
@@ -133,6 +146,7 @@ int main(void)
     const double x2[6] = { 1.25, -0.5, 2.75, 0.3, -1.1, 0.65 }, k2[6] = { 0.4, -1.3, 2.2, 0.9, -0.7, 1.6 };
     custom_run("custom_b", "1.25,-0.5;2.75,0.3;-1.1,0.65", 3, 2, x2, "0.4,-1.3;2.2,0.9;-0.7,1.6", 3, 2, k2, 3, 2, 2);
 
+    plan_question(NULL);
     plan_run("bad_output_padding", 1, 2, 30, "--input 0,1;2,3 --kernel 0,1;2,3 --stride 2 --output-padding 2",
              "refuses output padding 2 at stride 2 (a must be below s) with exit status 2");
 
@@ -140,29 +154,29 @@ int main(void)
     plan_harness(1, 60, "the submission's tconv functions link against the reference tests");
     static const plan_fn_row functions[] = {
         { 2, "scatter_example_s1",
-          "tconv_scatter: the 2x2 example, stride 1 (3x3)" },
+          "tconv_scatter: the 2x2 example, stride 1 (3x3)", "Task 3: the scatter" },
         { 2, "scatter_example_s2",
-          "tconv_scatter: transposed conv of the 2x2 example, stride 2 (4x4)" },
+          "tconv_scatter: transposed conv of the 2x2 example, stride 2 (4x4)", "Task 3: the scatter" },
         { 2, "scatter_example_s2_p1_a1",
-          "tconv_scatter: the 2x2 example, stride 2, padding 1, output padding 1 (3x3)" },
+          "tconv_scatter: the 2x2 example, stride 2, padding 1, output padding 1 (3x3)", "Task 3: the scatter" },
         { 2, "scatter_random_a",
-          "tconv_scatter: random 5x4 input, 3x2 kernel, stride 2, padding 1, output padding 1" },
+          "tconv_scatter: random 5x4 input, 3x2 kernel, stride 2, padding 1, output padding 1", "Task 3: the scatter" },
         { 2, "scatter_random_b",
-          "tconv_scatter: random 3x3 input, 4x4 kernel, stride 3, padding 2, output padding 2" },
+          "tconv_scatter: random 3x3 input, 4x4 kernel, stride 3, padding 2, output padding 2", "Task 3: the scatter" },
         { 2, "conv2d_random",
-          "tconv_conv2d (ordinary convolution, kernel not flipped): random 7x6 input, 3x2 kernel, stride 2, padding 1" },
+          "tconv_conv2d (ordinary convolution, kernel not flipped): random 7x6 input, 3x2 kernel, stride 2, padding 1", NULL },
         { 1, "flip",
-          "tconv_flip turns a 3x2 kernel by 180 degrees" },
+          "tconv_flip turns a 3x2 kernel by 180 degrees", "Task 3: zero insertion" },
         { 2, "zero_insertion",
-          "tconv_by_zero_insertion (zero insertion, then the flipped kernel) equals the scatter on both random cases" },
+          "tconv_by_zero_insertion (zero insertion, then the flipped kernel) equals the scatter on both random cases", "Task 3: zero insertion" },
         { 2, "matrix",
-          "tconv_by_matrix (Cᵀ·vec(x)) equals the scatter on both random cases" },
+          "tconv_by_matrix (Cᵀ·vec(x)) equals the scatter on both random cases", NULL },
         { 1, "adjoint",
-          "adjoint: <tconv_conv2d(x), y> = <x, tconv_scatter(y)> on random data, to 1e-12" },
+          "adjoint: <tconv_conv2d(x), y> = <x, tconv_scatter(y)> on random data, to 1e-12", "Task 3: the scatter" },
         { 1, "sizes",
-          "tconv_transposed_check: s(i−1) + k − 2p + a for 7 (k 3, s 2, p 1, a 1) and 5x4 (k 4x2, s 3, p 2, a 2)" },
+          "tconv_transposed_check: s(i−1) + k − 2p + a for 7 (k 3, s 2, p 1, a 1) and 5x4 (k 4x2, s 3, p 2, a 2)", "Task 3: the size formula" },
         { 1, "refuses_output_padding",
-          "tconv_transposed_check refuses output padding = stride with AE_EDOM" },
+          "tconv_transposed_check refuses output padding = stride with AE_EDOM", NULL },
     };
     PLAN_FNS(functions);
     return 0;
