@@ -59,11 +59,15 @@ const char *error_name(int code)
 
 static atomic_int missing_seen;          /* 1 once a stub was reached since the last reset */
 static char first_missing[sizeof last_message];
+static not_implemented_hook *notify;   /* not_implemented_notify */
 
 int not_implemented(const char *function, const char *file, const char *question)
 {
     int rc = error_set(AE_ENOTIMPL, file, 0, "not implemented yet: %s (%s) — %s", function, file, question);
-    if (atomic_exchange(&missing_seen, 1) == 0) memcpy(first_missing, last_message, sizeof first_missing);
+    if (atomic_exchange(&missing_seen, 1) == 0) {
+        memcpy(first_missing, last_message, sizeof first_missing);
+        if (notify) notify(first_missing);
+    }
     return rc;
 }
 
@@ -93,4 +97,11 @@ const char *not_implemented_seen(void)
 void not_implemented_reset(void)
 {
     atomic_store(&missing_seen, 0);
+}
+
+not_implemented_hook *not_implemented_notify(not_implemented_hook *fn)
+{
+    not_implemented_hook *previous = notify;
+    notify = fn;
+    return previous;
 }

@@ -54,5 +54,9 @@ void *not_implemented_null(const char *function, const char *file, const char *q
 /* The message of the first stub reached since the last reset, or NULL when none was. */
 const char *not_implemented_seen(void);
 void not_implemented_reset(void);
+/* fn(message) is called as that first stub is reached (NULL: no call); returns the previous fn.
+ * The test runner uses it to print, in the test's own process, which function a test needed. */
+typedef void not_implemented_hook(const char *message);
+not_implemented_hook *not_implemented_notify(not_implemented_hook *fn);
 
 #endif

@@ -151,6 +151,7 @@ static int part_that_fails(program_run *run)
 
 START_TEST(test_parts)
 {
+    not_implemented_hook *runner = not_implemented_notify(NULL);   /* these stubs are meant */
     for (int failing = 0; failing < 2; failing++) {
         common_options common = common_defaults("test-program", 1);
         snprintf(common.out_dir, sizeof common.out_dir, "%s/parts", test_tmpdir());
@@ -185,12 +186,24 @@ START_TEST(test_parts)
     ck_assert_int_eq(program_part(&run, "part (a)", AE_ERROR(AE_EIO, "disk full")), AE_EIO);
     ck_assert_int_eq(program_end(&run, AE_EIO), 1);
     not_implemented_reset();
+    not_implemented_notify(runner);
 }
 END_TEST
 
-/* The stubs: each records its message and returns what its function's type asks for. */
+static int notified;
+static char notified_message[256];
+static void count_notices(const char *message)
+{
+    notified++;
+    snprintf(notified_message, sizeof notified_message, "%s", message);
+}
+
+/* The stubs: each records its message and returns what its function's type asks for; the hook
+ * hears of the first one only. */
 START_TEST(test_not_implemented)
 {
+    not_implemented_hook *runner = not_implemented_notify(count_notices);
+    notified = 0;
     not_implemented_reset();
     ck_assert_ptr_null(not_implemented_seen());
     ck_assert_int_eq(not_implemented("f", "x/f.c", "Task 1a"), AE_ENOTIMPL);
@@ -201,8 +214,11 @@ START_TEST(test_not_implemented)
     error_clear();   /* the first stub is kept, whatever errors come after */
     ck_assert_str_eq(not_implemented_seen(), "not implemented yet: f (x/f.c) — Task 1a");
     ck_assert_str_eq(error_name(AE_ENOTIMPL), "AE_ENOTIMPL");
+    ck_assert_int_eq(notified, 1);
+    ck_assert_str_eq(notified_message, "not implemented yet: f (x/f.c) — Task 1a");
     not_implemented_reset();
     ck_assert_ptr_null(not_implemented_seen());
+    ck_assert_ptr_eq(not_implemented_notify(runner), count_notices);
 }
 END_TEST
 

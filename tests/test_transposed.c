@@ -303,6 +303,9 @@ static void random_params(gsl_rng *rng, int *h, int *w, int *kh, int *kw, tconv_
     prm->output_padding = (int)gsl_rng_uniform_int(rng, (unsigned long)prm->stride);
     long full = tconv_transposed_out_size(*h < *w ? *h : *w, *kh < *kw ? *kh : *kw, prm->stride, 0,
                                           prm->output_padding);
+    /* the size formula is the student's (Task 3): a stub or a wrong size fails here, not in GSL */
+    ck_assert_msg(full >= 1, "tconv_transposed_out_size gave %ld for a valid geometry%s%s", full,
+                  not_implemented_seen() ? ": " : "", not_implemented_seen() ? not_implemented_seen() : "");
     prm->padding = (int)gsl_rng_uniform_int(rng, (unsigned long)((full - 1) / 2 + 1));   /* leaves >= 1 */
 }
 
