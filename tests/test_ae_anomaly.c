@@ -159,16 +159,14 @@ END_TEST
 Suite *ae_anomaly_suite(void)
 {
     Suite *s = suite_create("ae_anomaly");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, test_metrics_by_hand);
     tcase_add_test(core, test_threshold_by_hand);
     tcase_add_test(core, test_confusion_counting);
     tcase_add_test(core, test_reconstruction_errors);
     tcase_add_test(core, test_source_errors);
-    suite_add_tcase(s, core);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_refusals);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -450,34 +450,27 @@ END_TEST
 Suite *ae_kinds_suite(void)
 {
     Suite *s = suite_create("ae_kinds");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, slopes_by_hand);
     tcase_add_test(core, row_norms_and_penalty_by_hand);
     tcase_add_test(core, sparsity_and_active_by_hand);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
+    TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_loop_test(gradient, contractive_norm_matches_finite_differences, 0, 3);
     tcase_add_loop_test(gradient, contractive_gradient_matches_finite_differences, 0, 3);
     tcase_add_test(gradient, sparsity_gradient_matches_finite_differences);
     tcase_add_test(gradient, reconstruction_jacobian_matches_exact);
-    suite_add_tcase(s, gradient);
 
-    TCase *training = tcase_create("Training");
-    tcase_set_timeout(training, 60);
+    TCase *training = test_case(s, "Training", 60);
     tcase_add_loop_test(training, each_kind_lowers_its_loss, 0, T1_KINDS);
     tcase_add_test(training, evaluation_of_the_identity_like_case);
-    suite_add_tcase(s, training);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, bad_recipes_are_refused);
     tcase_add_test(limits, bad_batches_and_sources_are_refused);
-    suite_add_tcase(s, limits);
 
-    TCase *program = tcase_create("Program");
-    tcase_set_timeout(program, 120);
+    TCase *program = test_case(s, "Program", 120);
     tcase_add_test(program, program_refuses_bad_options);
     tcase_add_test(program, program_short_run_writes_results);
-    suite_add_tcase(s, program);
     return s;
 }

@@ -689,46 +689,36 @@ Suite *ae_models_suite(void)
 {
     Suite *s = suite_create("ae_models");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, test_param_counts);
     tcase_add_test(core, test_model_b_shapes);
     tcase_add_test(core, test_losses_and_names);
-    suite_add_tcase(s, core);
 
-    TCase *parser = tcase_create("Parser");
+    TCase *parser = test_case(s, "Parser", 0);
     tcase_add_test(parser, test_parse_help_example);
     tcase_add_test(parser, test_parse_convolutions);
     tcase_add_test(parser, test_parse_other_kinds);
     tcase_add_test(parser, test_parse_builtin_specs);
-    suite_add_tcase(s, parser);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, test_parse_refusals, 0, N_BAD_SPECS);
     tcase_add_test(limits, test_parse_too_long);
     tcase_add_test(limits, test_build_refusals);
-    suite_add_tcase(s, limits);
 
-    TCase *training = tcase_create("Training");
-    tcase_set_timeout(training, 30);
+    TCase *training = test_case(s, "Training", 30);
     tcase_add_loop_test(training, test_loss_decreases, 0, 2 * AE_BUILTIN_MODELS);
-    suite_add_tcase(s, training);
 
-    TCase *data = tcase_create("Data");
+    TCase *data = test_case(s, "Data", 0);
     tcase_add_test(data, test_noisy_inputs);
     tcase_add_test(data, test_anomaly_sources);
-    suite_add_tcase(s, data);
 
-    TCase *checkpoint = tcase_create("Checkpoint");
-    tcase_set_timeout(checkpoint, 30);
+    TCase *checkpoint = test_case(s, "Checkpoint", 30);
     tcase_add_test(checkpoint, test_checkpoint_round_trip);
-    suite_add_tcase(s, checkpoint);
 
-    TCase *program = tcase_create("Program");
-    tcase_set_timeout(program, 60);
+    TCase *program = test_case(s, "Program", 60);
     tcase_add_test(program, test_program_run_and_checkpoint);
     tcase_add_test(program, test_program_anomaly);
     tcase_add_test(program, test_program_model_a_is_the_seeded_run);
     tcase_add_loop_test(program, test_program_bad_options, 0, N_BAD_RUNS);
-    suite_add_tcase(s, program);
     return s;
 }

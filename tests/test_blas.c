@@ -4,6 +4,7 @@
 
 #include "fast/blas.h"
 #include "error.h"
+#include "testutil.h"
 
 START_TEST(threads_can_be_set_and_read_back)
 {
@@ -25,8 +26,7 @@ END_TEST
 Suite *blas_suite(void)
 {
     Suite *s = suite_create("blas");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, threads_can_be_set_and_read_back);
-    suite_add_tcase(s, core);
     return s;
 }

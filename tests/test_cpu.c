@@ -229,13 +229,12 @@ END_TEST
 Suite *cpu_suite(void)
 {
     Suite *s = suite_create("cpu");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, test_elementwise_same_bits);
     tcase_add_test(core, test_sigmoid_close_to_expf);
     tcase_add_test(core, test_adam_same_bits);
     tcase_add_test(core, test_images_to_float_same_bits);
     tcase_add_test(core, test_squared_error_same_bits);
     tcase_add_test(core, test_path_names);
-    suite_add_tcase(s, core);
     return s;
 }

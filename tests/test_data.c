@@ -776,7 +776,7 @@ Suite *data_suite(void)
 {
     Suite *s = suite_create("data");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, loads_raw_and_gzip_images);
     tcase_add_test(core, loads_labels_one_dimension);
     tcase_add_test(core, save_gz_round_trip_and_truncate);
@@ -789,19 +789,16 @@ Suite *data_suite(void)
     tcase_add_test(core, subset_maps_sample_to_image);
     tcase_add_test(core, loads_a_fashion_folder_with_limit);
     tcase_add_test(core, locate_order);
-    suite_add_tcase(s, core);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, refuses_bad_idx, 0, N_BAD);
     tcase_add_test(limits, refuses_empty_short_missing_and_not_idx);
     tcase_add_test(limits, refuses_corrupt_and_cut_gzip);
     tcase_add_test(limits, fashion_load_checks_the_pair);
     tcase_add_test(limits, locate_refuses_incomplete_named_folders);
-    suite_add_tcase(s, limits);
 
-    TCase *sample = tcase_create("Sample");
+    TCase *sample = test_case(s, "Sample", 0);
     tcase_add_test(sample, sample_loads_balanced);
     tcase_add_test(sample, sample_is_found_without_other_data);
-    suite_add_tcase(s, sample);
     return s;
 }

@@ -197,14 +197,11 @@ END_TEST
 Suite *edition_suite(void)
 {
     Suite *s = suite_create("edition");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 900);
     tcase_add_unchecked_fixture(core, setup_student, NULL);   /* one edition, made by the first test */
-    tcase_set_timeout(core, 900);
     tcase_add_test(core, test_round_trip);
     tcase_add_test(core, test_student_edition_builds_runs_and_scores_nothing);
-    suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_refuses_a_folder_that_is_not_empty);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "testutil.h"
 
 static int fail_with_domain_error(double p)
 {
@@ -47,10 +48,9 @@ END_TEST
 Suite *error_suite(void)
 {
     Suite *s = suite_create("error");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, an_error_keeps_its_code_message_and_place);
     tcase_add_test(core, a_message_can_wrap_the_previous_one);
     tcase_add_test(core, a_long_message_is_cut_not_overflowed);
-    suite_add_tcase(s, core);
     return s;
 }

@@ -355,14 +355,12 @@ END_TEST
 Suite *fast_suite(void)
 {
     Suite *s = suite_create("fast");
-    TCase *tc = tcase_create("Twins");
-    tcase_set_timeout(tc, 60);
+    TCase *tc = test_case(s, "Twins", 60);
     tcase_add_loop_test(tc, test_dense_twins, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_test(tc, test_activation_twins);
     tcase_add_test(tc, test_loss_adam_bytes_twins);
     tcase_add_test(tc, test_model_twins);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -456,23 +456,15 @@ END_TEST
 Suite *figures_suite(void)
 {
     Suite *s = suite_create("figures");
-    TCase *rerun = tcase_create("Rerun");
+    TCase *rerun = test_case(s, "Rerun", 120);
     tcase_add_test(rerun, test_rerun_skips_unchanged_work);
-    tcase_set_timeout(rerun, 120);
-    suite_add_tcase(s, rerun);
-    TCase *docs = tcase_create("Docs");
+    TCase *docs = test_case(s, "Docs", 60);
     tcase_add_test(docs, test_docs_rewrites_stale_blocks_and_is_idempotent);
     tcase_add_test(docs, test_docs_copies_file_blocks);
     tcase_add_test(docs, test_docs_counts_lines);
-    tcase_set_timeout(docs, 60);
-    suite_add_tcase(s, docs);
-    TCase *resume = tcase_create("Resume");
+    TCase *resume = test_case(s, "Resume", 120);
     tcase_add_test(resume, test_training_run_reuses_its_checkpoints);
-    tcase_set_timeout(resume, 120);
-    suite_add_tcase(s, resume);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 30);
     tcase_add_test(limits, test_bad_option_and_missing_data);
-    tcase_set_timeout(limits, 30);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -54,9 +54,8 @@ END_TEST
 Suite *fileio_suite(void)
 {
     Suite *s = suite_create("fileio");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, an_aborted_file_leaves_nothing_behind);
     tcase_add_test(core, folders_are_made_and_errors_named);
-    suite_add_tcase(s, core);
     return s;
 }

@@ -146,13 +146,10 @@ END_TEST
 Suite *gemm_suite(void)
 {
     Suite *s = suite_create("gemm");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_gemm_by_hand);
     tcase_add_loop_test(core, test_gemm_matches_reference, 0, 8);
-    tcase_set_timeout(core, 30);
-    suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_gemm_limits);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -565,9 +565,8 @@ END_TEST
 Suite *grader_suite(void)
 {
     Suite *s = suite_create("grader");
-    TCase *tc = tcase_create("Grader");
+    TCase *tc = test_case(s, "Grader", 400);
     tcase_add_unchecked_fixture(tc, setup_checkout, NULL);
-    tcase_set_timeout(tc, 400);
     tcase_add_test(tc, test_own_programs_pass);
     tcase_add_test(tc, test_missing_build_is_explained);
     tcase_add_test(tc, test_planted_errors_are_named);
@@ -576,6 +575,5 @@ Suite *grader_suite(void)
     tcase_add_test(tc, test_an_endless_loop_is_cut_off);
     tcase_add_test(tc, test_grade_all_makes_a_class_table);
     tcase_add_test(tc, test_items_table_escapes_bars);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -718,40 +718,33 @@ Suite *layers_suite(void)
 {
     Suite *s = suite_create("layers");
 
-    TCase *tc = tcase_create("Geometry");
+    TCase *tc = test_case(s, "Geometry", 0);
     tcase_add_test(tc, test_geom_keras_conv);
     tcase_add_test(tc, test_geom_keras_transposed);
     tcase_add_test(tc, test_geom_autoencoder_chain);
     tcase_add_test(tc, test_geom_explicit_grid);
     tcase_add_test(tc, test_geom_rectangular);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("Limits");
+    tc = test_case(s, "Limits", 0);
     tcase_add_test(tc, test_limits_conv2d);
     tcase_add_test(tc, test_limits_conv2d_transpose);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("Known values");
+    tc = test_case(s, "Known values", 0);
     tcase_add_test(tc, test_known_transposed_stride1);
     tcase_add_test(tc, test_known_transposed_stride2);
     tcase_add_test(tc, test_known_conv2d_same_stride2);
     tcase_add_test(tc, test_known_dense);
     tcase_add_test(tc, test_known_activations);
     tcase_add_test(tc, test_known_resampling);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("Reference");
-    tcase_set_timeout(tc, 30);
+    tc = test_case(s, "Reference", 30);
     tcase_add_test(tc, test_reference_adjoint);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("Gradient");
-    tcase_set_timeout(tc, 30);
+    tc = test_case(s, "Gradient", 30);
     tcase_add_loop_test(tc, test_gradient_convolutions, 0, 2 * N_CONV_CASES);
     tcase_add_test(tc, test_gradient_dense);
     tcase_add_test(tc, test_gradient_activations);
     tcase_add_test(tc, test_gradient_resampling);
-    suite_add_tcase(s, tc);
 
     return s;
 }

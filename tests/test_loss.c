@@ -316,7 +316,7 @@ END_TEST
 Suite *loss_suite(void)
 {
     Suite *s = suite_create("loss");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_loop_test(core, test_regression_losses_by_hand, 0, 2);
     tcase_add_test(core, test_mse_every_length);
     tcase_add_test(core, test_bce_by_hand);
@@ -325,15 +325,12 @@ Suite *loss_suite(void)
     tcase_add_test(core, test_bce_logits_stable);
     tcase_add_test(core, test_bce_agrees_with_logits);
     tcase_add_test(core, test_loss_compute_dispatch);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
+    TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_loop_test(gradient, test_loss_gradient, 0, 8);   /* 4 losses × 2 reductions */
-    suite_add_tcase(s, gradient);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, test_bce_refuses_non_probabilities, 0, 3);
     tcase_add_test(limits, test_nan_prediction_propagates);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -468,24 +468,20 @@ END_TEST
 Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, test_model_a_counts_and_shapes);
     tcase_add_test(core, test_model_b_counts_and_shapes);
     tcase_add_test(core, test_model_build_plan);
     tcase_add_test(core, test_tiny_model_by_hand);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
+    TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_test(gradient, test_model_gradient);
-    suite_add_tcase(s, gradient);
 
-    TCase *checkpoint = tcase_create("Checkpoint");
+    TCase *checkpoint = test_case(s, "Checkpoint", 0);
     tcase_add_test(checkpoint, test_checkpoint_round_trip_and_refusals);
-    suite_add_tcase(s, checkpoint);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_model_add_refuses_misfits);
     tcase_add_test(limits, test_model_refuses_wrong_state);
-    suite_add_tcase(s, limits);
     return s;
 }

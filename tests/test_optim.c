@@ -191,16 +191,14 @@ END_TEST
 Suite *optim_suite(void)
 {
     Suite *s = suite_create("optim");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, test_adam_first_step);
     tcase_add_test(core, test_adam_two_steps);
     tcase_add_test(core, test_adam_fast_path_is_exact);
     tcase_add_test(core, test_sgd_plain);
     tcase_add_test(core, test_sgd_momentum);
     tcase_add_test(core, test_adam_minimises_quadratic);
-    suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_optimizer_refuses_bad_settings);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -118,11 +118,9 @@ END_TEST
 Suite *plain_suite(void)
 {
     Suite *s = suite_create("plain");
-    TCase *tc = tcase_create("Agreement");
-    tcase_set_timeout(tc, 120);
+    TCase *tc = test_case(s, "Agreement", 120);
     tcase_add_loop_test(tc, test_plain_agrees_with_fast, 0, 2);
     tcase_add_test(tc, test_plain_option);
     tcase_add_test(tc, test_programs_take_plain_or_refuse_it);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -152,16 +152,12 @@ END_TEST
 Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
-    TCase *core = tcase_create("Core");
-    tcase_set_timeout(core, 20);
+    TCase *core = test_case(s, "Core", 20);
     tcase_add_test(core, line_plot_writes_data_and_script);
     tcase_add_test(core, image_grid_and_scatter_render);
     tcase_add_test(core, an_own_pair_is_written_whole_or_not_at_all);
-    suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
-    tcase_set_timeout(limits, 20);
+    TCase *limits = test_case(s, "Limits", 20);
     tcase_add_test(limits, a_broken_script_is_reported_and_leaves_no_png);
     tcase_add_test(limits, an_unwritable_folder_is_refused);
-    suite_add_tcase(s, limits);
     return s;
 }

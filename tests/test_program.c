@@ -225,13 +225,12 @@ END_TEST
 Suite *program_suite(void)
 {
     Suite *s = suite_create("program");
-    TCase *tc = tcase_create("Core");
+    TCase *tc = test_case(s, "Core", 0);
     tcase_add_test(tc, test_run_writes_results);
     tcase_add_test(tc, test_run_refuses_unwritable_folder);
     tcase_add_test(tc, test_history_round_trip);
     tcase_add_test(tc, test_error_prefix);
     tcase_add_test(tc, test_parts);
     tcase_add_test(tc, test_not_implemented);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -479,7 +479,7 @@ Suite *reparam_suite(void)
 {
     Suite *s = suite_create("reparam");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, moments_by_hand);
     tcase_add_test(core, chisq_quantile_beyond_gsl);
     tcase_add_test(core, intervals_cover_about_95_percent);
@@ -488,28 +488,21 @@ Suite *reparam_suite(void)
     tcase_add_test(core, kolmogorov_distribution_values);
     tcase_add_test(core, ks_rejects_the_mistake);
     tcase_add_test(core, mistake_by_hand);
-    tcase_set_timeout(core, 30);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
+    TCase *gradient = test_case(s, "Gradient", 30);
     tcase_add_test(gradient, exact_gradients_of_square);
     tcase_add_test(gradient, exact_gradients_match_finite_differences);
     tcase_add_test(gradient, per_sample_estimators_by_hand);
     tcase_add_test(gradient, estimators_are_unbiased);
     tcase_add_test(gradient, spread_falls_as_one_over_n);
     tcase_add_test(gradient, layer_check_passes);
-    tcase_set_timeout(gradient, 30);
-    suite_add_tcase(s, gradient);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, functions_refuse_bad_arguments);
-    suite_add_tcase(s, limits);
 
-    TCase *program = tcase_create("Program");
+    TCase *program = test_case(s, "Program", 60);
     tcase_add_test(program, program_writes_its_results);
     tcase_add_test(program, program_is_deterministic);
     tcase_add_loop_test(program, program_refuses_bad_input, 0, (int)(sizeof bad_inputs / sizeof bad_inputs[0]));
-    tcase_set_timeout(program, 60);
-    suite_add_tcase(s, program);
     return s;
 }

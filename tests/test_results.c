@@ -89,13 +89,11 @@ END_TEST
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, values_round_trip_at_full_precision);
     tcase_add_test(core, a_long_value_survives_the_round_trip);
-    suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, bad_keys_and_values_are_refused);
     tcase_add_test(limits, a_line_without_a_tab_is_refused);
-    suite_add_tcase(s, limits);
     return s;
 }

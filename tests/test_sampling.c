@@ -190,21 +190,18 @@ Suite *sampling_suite(void)
 {
     Suite *s = suite_create("sampling");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, forward_matches_reference);
     tcase_add_test(core, backward_adds_into_gradients);
     tcase_add_test(core, backward_skips_null_gradients);
     tcase_add_test(core, noise_has_standard_normal_moments);
     tcase_add_test(core, noise_is_deterministic_per_seed);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
+    TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_test(gradient, gradient_matches_finite_differences);
     tcase_add_test(gradient, gradient_is_half_the_noise_term);
-    suite_add_tcase(s, gradient);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, check_logvar_refuses_bad_values);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "tensor.h"
+#include "testutil.h"
 
 START_TEST(test_alloc_zero_filled)
 {
@@ -141,17 +142,15 @@ END_TEST
 Suite *tensor_suite(void)
 {
     Suite *s = suite_create("tensor");
-    TCase *tc = tcase_create("Core");
+    TCase *tc = test_case(s, "Core", 0);
     tcase_add_test(tc, test_alloc_zero_filled);
     tcase_add_test(tc, test_alloc_trailing_ones);
     tcase_add_test(tc, test_view_does_not_own);
     tcase_add_test(tc, test_reshape);
     tcase_add_test(tc, test_shape_size_and_format);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("Limits");
+    tc = test_case(s, "Limits", 0);
     tcase_add_test(tc, test_bad_shapes_refused);
     tcase_add_test(tc, test_free_null);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -371,22 +371,17 @@ END_TEST
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
-    TCase *pool_case = tcase_create("Pool");
+    TCase *pool_case = test_case(s, "Pool", 20);
     tcase_add_test(pool_case, test_pool_runs_every_lane_once);
     tcase_add_test(pool_case, test_pool_share_covers_everything);
     tcase_add_test(pool_case, test_pool_barrier_holds_every_lane);
-    tcase_set_timeout(pool_case, 20);
-    suite_add_tcase(s, pool_case);
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
     tcase_add_test(core, test_units_split_with_activation_layers);
-    tcase_set_timeout(core, 30);
-    suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_pool_refuses_bad_sizes);
     tcase_add_test(limits, test_model_threads_limits);
     tcase_add_test(limits, test_training_on_threads_stops_cleanly);
-    suite_add_tcase(s, limits);
     return s;
 }

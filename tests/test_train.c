@@ -518,11 +518,9 @@ static void add_twice(Suite *s, const char *name, int timeout, const TTest *cons
     for (int fast = 0; fast < 2; fast++) {
         char *label = labels[used++ % 16];
         snprintf(label, sizeof labels[0], "%s%s", name, fast ? ", fast" : "");
-        TCase *tc = tcase_create(label);
+        TCase *tc = test_case(s, label, timeout);
         tcase_add_checked_fixture(tc, fast ? use_fast : use_plain, NULL);
-        if (timeout) tcase_set_timeout(tc, timeout);
         for (int k = 0; k < n; k++) tcase_add_test(tc, tests[k]);
-        suite_add_tcase(s, tc);
     }
 }
 
@@ -532,10 +530,9 @@ Suite *train_suite(void)
     const TTest *core[] = { test_loss_goes_down_on_synthetic_data, test_epoch_loss_is_weighted_mean,
                             test_every_epoch_is_a_permutation, test_shuffle_indices };
     add_twice(s, "Core", 0, core, 4);
-    TCase *fast_only = tcase_create("Fast");   /* the prefetch hook: only the fast twin asks for it */
+    TCase *fast_only = test_case(s, "Fast", 0); /* the prefetch hook: only the fast twin asks for it */
     tcase_add_checked_fixture(fast_only, use_fast, NULL);
     tcase_add_test(fast_only, test_prefetch_names_the_next_batch);
-    suite_add_tcase(s, fast_only);
     const TTest *progress[] = { test_progress_lines, test_progress_bar_and_none };
     add_twice(s, "Progress", 0, progress, 2);
     const TTest *sample[] = { test_sample_data_training };

@@ -830,7 +830,7 @@ Suite *transposed_suite(void)
 {
     Suite *s = suite_create("transposed");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, test_sheet_example_stride1);
     tcase_add_test(core, test_sheet_example_stride2_padding);
     tcase_add_test(core, test_non_square_by_hand);
@@ -839,35 +839,28 @@ Suite *transposed_suite(void)
     tcase_add_test(core, test_overlap_counts);
     tcase_add_test(core, test_parameter_counts);
     tcase_add_test(core, test_parse_matrix);
-    suite_add_tcase(s, core);
 
-    TCase *agreement = tcase_create("Agreement");
+    TCase *agreement = test_case(s, "Agreement", 0);
     tcase_add_loop_test(agreement, test_three_ways_random, 0, 8);
     tcase_add_loop_test(agreement, test_adjoint_identity, 0, 4);
     tcase_add_test(agreement, test_conv_matrix_printed_case);
-    suite_add_tcase(s, agreement);
 
-    TCase *library = tcase_create("Library");
+    TCase *library = test_case(s, "Library", 0);
     tcase_add_loop_test(library, test_library_against_scatter, 0, 4);
-    suite_add_tcase(s, library);
 
-    TCase *shapes = tcase_create("Shapes");
+    TCase *shapes = test_case(s, "Shapes", 0);
     tcase_add_test(shapes, test_shape_grid);
     tcase_add_test(shapes, test_shape_of_real_output);
     tcase_add_test(shapes, test_keras_paddings);
-    suite_add_tcase(s, shapes);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, test_parse_refusals);
     tcase_add_test(limits, test_parameter_refusals);
-    suite_add_tcase(s, limits);
 
-    TCase *program = tcase_create("Program");
-    tcase_set_timeout(program, 60);
+    TCase *program = test_case(s, "Program", 60);
     tcase_add_test(program, test_program_walk_through);
     tcase_add_test(program, test_program_input_and_shape);
     tcase_add_test(program, test_program_random_input);
     tcase_add_test(program, test_program_bad_input);
-    suite_add_tcase(s, program);
     return s;
 }

@@ -440,7 +440,7 @@ Suite *vae_elbo_suite(void)
 {
     Suite *s = suite_create("vae_elbo");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_loop_test(core, closed_form_matches_hand_computation, 0, (int)(sizeof hand_cases / sizeof hand_cases[0]));
     tcase_add_test(core, trace_logdet_form_agrees_with_closed_form);
     tcase_add_loop_test(core, numerical_integration_agrees_with_closed_form, 0,
@@ -451,24 +451,19 @@ Suite *vae_elbo_suite(void)
     tcase_add_test(core, reconstruction_is_minus_summed_bce);
     tcase_add_test(core, fused_float_bce_matches_library);
     tcase_add_test(core, single_sample_and_analytic_elbo_differ_by_the_kl_noise);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
+    TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_test(gradient, batch_kl_matches_per_sample_and_its_gradient);
-    suite_add_tcase(s, gradient);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, bce_refuses_targets_outside_unit_interval);
     tcase_add_test(limits, functions_refuse_bad_arguments);
-    suite_add_tcase(s, limits);
 
-    TCase *program = tcase_create("Program");
-    tcase_set_timeout(program, 60);
+    TCase *program = test_case(s, "Program", 60);
     tcase_add_test(program, program_reports_any_gaussian);
     tcase_add_test(program, program_is_deterministic);
     tcase_add_test(program, program_trains_on_the_sample);
     tcase_add_loop_test(program, program_refuses_bad_vectors, 0, (int)(sizeof bad_arguments / sizeof bad_arguments[0]));
     tcase_add_test(program, program_needs_data_for_training);
-    suite_add_tcase(s, program);
     return s;
 }

@@ -405,29 +405,23 @@ Suite *vae_model_suite(void)
 {
     Suite *s = suite_create("vae_model");
 
-    TCase *core = tcase_create("Core");
+    TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, forward_terms_match_a_plain_recomputation);
     tcase_add_test(core, conv_model_pads_and_crops);
     tcase_add_test(core, library_kl_matches_the_exercise_kl);
     tcase_add_test(core, deterministic_mode_is_a_plain_autoencoder);
-    suite_add_tcase(s, core);
 
-    TCase *gradient = tcase_create("Gradient");
-    tcase_set_timeout(gradient, 60);
+    TCase *gradient = test_case(s, "Gradient", 60);
     tcase_add_test(gradient, dense_vae_loss_gradient_through_sampling);
     tcase_add_test(gradient, conv_vae_loss_gradient_through_sampling);
     tcase_add_test(gradient, lanes_give_the_same_gradients);
-    suite_add_tcase(s, gradient);
 
-    TCase *training = tcase_create("Training");
-    tcase_set_timeout(training, 60);
+    TCase *training = test_case(s, "Training", 60);
     tcase_add_test(training, short_training_raises_the_elbo);
     tcase_add_test(training, estimators_share_their_mean);
-    suite_add_tcase(s, training);
 
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, bad_configurations_and_batches_are_refused);
     tcase_add_test(limits, non_finite_loss_stops_the_step);
-    suite_add_tcase(s, limits);
     return s;
 }

@@ -219,3 +219,11 @@ void test_file_says(const char *path, const char *needle)
     free(text);
     ck_assert_msg(found, "%s does not say \"%s\"", path, needle);
 }
+
+TCase *test_case(Suite *s, const char *name, int timeout)
+{
+    TCase *tc = tcase_create(name);
+    if (timeout > 0) tcase_set_timeout(tc, timeout);
+    suite_add_tcase(s, tc);
+    return tc;
+}

@@ -4,6 +4,7 @@
 #define AE_TESTUTIL_H
 
 #include <stddef.h>
+#include <check.h>
 #include <gsl/gsl_rng.h>
 
 #include "layers.h"
@@ -39,6 +40,9 @@ gsl_rng *test_rng(unsigned long seed);
 const char *sample_data_dir(void);
 /* A new empty temporary folder for a test's files (removed by the OS's tmp cleaning). */
 const char *test_tmpdir(void);
+
+/* A test case named name, added to suite s; timeout in seconds, 0 for Check's default. */
+TCase *test_case(Suite *s, const char *name, int timeout);
 
 /* Runs bin/<program> with args (NULL-terminated), stdout and stderr to the file
  * `log` (may be NULL for /dev/null); returns its exit status, or −1 if it could not run
