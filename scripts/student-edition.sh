@@ -3,7 +3,7 @@
 # (make student DEST=DIR). The same layout, every solution region (solutions/README.md lists
 # them) replaced by a stub that says what is not written yet, the READMEs' answers replaced by
 # a place for the student's own, the blocks `make docs` fills from a run left empty, and the
-# grader with its reference solutions left out.
+# grader with its reference solutions and bench/ left out.
 #
 #   scripts/student-edition.sh DEST            the student edition
 #   scripts/student-edition.sh --restore DEST  the way back: the regions of this checkout put
@@ -32,8 +32,9 @@ if [ "$MODE" = restore ] && [ ! -d "$DEST" ]; then
 fi
 
 # What the student edition leaves out: the grader and everything it knows (references, plans,
-# harnesses, the list of items with their expected values), the grader's own tests, and this tool.
-LEFT_OUT='^solutions/|^tests/test_grader\.c$|^tests/test_edition\.c$|^scripts/edition\.c$|^scripts/student-edition\.sh$'
+# harnesses, the list of items with their expected values), the grader's own tests, this tool,
+# and bench/ (its PyTorch peers write model B, z = μ + σε and the Gaussian KL out in full).
+LEFT_OUT='^solutions/|^bench/|^tests/test_grader\.c$|^tests/test_edition\.c$|^scripts/edition\.c$|^scripts/student-edition\.sh$'
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/student-edition.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -56,5 +57,5 @@ if ! "$WORK/edition" student "$ROOT" "$DEST" "$WORK/files"; then
     echo "student: the edition could not be made; $DEST is incomplete, remove it" >&2
     exit 1
 fi
-echo "student: wrote the student edition to $DEST ($(wc -l < "$WORK/files" | tr -d ' ') files; the grader and" \
-     "solutions/ left out). Its README.md says where to start."
+echo "student: wrote the student edition to $DEST ($(wc -l < "$WORK/files" | tr -d ' ') files; the grader," \
+     "solutions/ and bench/ left out). Its README.md says where to start."

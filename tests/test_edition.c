@@ -90,6 +90,13 @@ START_TEST(test_round_trip)
     snprintf(path, sizeof path, "%s/solutions", student);
     struct stat st;
     ck_assert_msg(stat(path, &st) != 0, "the student edition holds solutions/");
+    snprintf(path, sizeof path, "%s/bench/case-vae.py", student);   /* the peers write the answers out */
+    ck_assert_msg(stat(path, &st) != 0, "the student edition holds bench/");
+    snprintf(path, sizeof path, "%s/week05-task4-ae/README.md", student);
+    readme = test_read_text(path);
+    ck_assert_ptr_nonnull(readme);
+    ck_assert_msg(!strstr(readme, "3,801"), "the student README gives denoising model C's parameters away");
+    free(readme);
 
     /* back: the regions of this checkout put in again give every tracked file as it is */
     char restored[700], log[700];
