@@ -453,6 +453,35 @@ START_TEST(test_bad_option_and_missing_data)
 }
 END_TEST
 
+/* The student edition: a program that skipped the parts it could not run exits 3; figures.sh
+ * lists what it skipped, marks it "ran in part" and exits 3 too. */
+START_TEST(test_a_run_in_part_is_reported)
+{
+    const char *dir = test_tmpdir();
+    char bin[1024], program[1100], out[1024], report[1024], log_path[1024], data_env[1100];
+    snprintf(bin, sizeof bin, "%s/bin-in-part", dir);
+    ck_assert_int_eq(mkdir(bin, 0755), 0);
+    snprintf(program, sizeof program, "%s/week05-task2-kl", bin);
+    test_write_text(program, "#!/bin/sh\n"
+                             "while [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
+                             "mkdir -p \"$out\"\n"
+                             "printf 'skipped_part_a\\tnot implemented yet: f (x/f.c) - Task 2a\\n' > \"$out/results.tsv\"\n"
+                             "exit 3\n");
+    ck_assert_int_eq(chmod(program, 0755), 0);
+    snprintf(out, sizeof out, "%s/out-in-part", dir);
+    snprintf(report, sizeof report, "%s/REPORT-in-part.md", dir);
+    snprintf(log_path, sizeof log_path, "%s/figures-in-part.log", dir);
+    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s", sample_data_dir());
+    const char *args[] = { "--only", "week05-task2-kl", "--bin", bin, "--out", out, "--report", report,
+                           "--no-build", "--no-download", NULL };
+    const char *env[] = { "SEED=", "FORCE=0", data_env, "MAKEFLAGS=", NULL };
+    ck_assert_int_eq(run_script("figures.sh", args, env, log_path), 3);
+    test_file_says(log_path, "ran in part");
+    test_file_says(log_path, "skipped_part_a\tnot implemented yet: f (x/f.c) - Task 2a");
+    test_file_says(report, "| ran in part (parts skipped: functions not written yet) |");
+}
+END_TEST
+
 Suite *figures_suite(void)
 {
     Suite *s = suite_create("figures");
@@ -466,5 +495,6 @@ Suite *figures_suite(void)
     tcase_add_test(resume, test_training_run_reuses_its_checkpoints);
     TCase *limits = test_case(s, "Limits", 30);
     tcase_add_test(limits, test_bad_option_and_missing_data);
+    tcase_add_test(limits, test_a_run_in_part_is_reported);
     return s;
 }
