@@ -146,6 +146,17 @@ START_TEST(test_student_edition_builds_runs_and_scores_nothing)
     ck_assert_ptr_null(results_get(r, "kl_p1_p2"));
     results_free(r);
 
+    /* Task 1's kinds are parts of their own: each says which function it needs */
+    snprintf(program, sizeof program, "%s/build/release/bin/week05-task1", tmp);
+    snprintf(out, sizeof out, "%s/task1", tmp);
+    snprintf(err, sizeof err, "%s/task1.log", tmp);
+    const char *kinds[] = { program, "--part", "kinds", "--epochs", "1", "--limit", "100", "--data", sample_data_dir(),
+                            "--out", out, "--no-plot", "--quiet", NULL };
+    ck_assert_int_eq(run_command(program, NULL, kinds, NULL, err), 3);
+    test_file_says(err, "part (a), the undercomplete kind skipped: not implemented yet: t1_weight_row_sq_norms");
+    test_file_says(err, "part (a), the denoising kind skipped: not implemented yet: t1_corrupt");
+    test_file_says(err, "part (a) skipped: no kind of autoencoder completed");
+
     /* graded untouched: no solution item passes, and nothing crashed */
     char grade_log[700], report_path[800];
     snprintf(grade_log, sizeof grade_log, "%s/grade.log", tmp);

@@ -252,10 +252,13 @@ int t1_forward(t1_autoencoder *ae, const float *x, const float *target, int n, t
     double mse;
     ENGINE(mse_forward)(&mse, ae->out, target, (size_t)n * FASHION_PIXELS);
     const layer *enc = &ae->encoder->layers[0];
-    t1_weight_row_sq_norms(ae->row_sq, enc->weight, r->code, FASHION_PIXELS);
     terms->mse = mse;
-    terms->contractive = t1_contractive_forward(NULL, ae->code, ae->row_sq, r->encoder_act, n, r->code) / n;
-    terms->sparsity = t1_sparsity_l1_forward(ae->code, (size_t)n * (size_t)r->code) / n;
+    terms->contractive = terms->sparsity = 0.0;   /* a kind without a penalty does not compute it */
+    if (r->contractive > 0) {
+        t1_weight_row_sq_norms(ae->row_sq, enc->weight, r->code, FASHION_PIXELS);
+        terms->contractive = t1_contractive_forward(NULL, ae->code, ae->row_sq, r->encoder_act, n, r->code) / n;
+    }
+    if (r->sparsity > 0) terms->sparsity = t1_sparsity_l1_forward(ae->code, (size_t)n * (size_t)r->code) / n;
     terms->loss = mse + r->contractive * terms->contractive + r->sparsity * terms->sparsity;
     return AE_OK;
 }
