@@ -416,14 +416,42 @@ static int file_exists(const char *path)
 
 /* Why the keys of a run are missing: the parts it skipped or that failed (skipped_* and failed_*
  * in its results.tsv), or how it ended. */
-static void missing_cause(char *out, size_t size, const table *results, const char *how, const char *cause)
+/* 1 when the part named by a skipped_/failed_ key shares a word of four or more letters with the
+ * item's key: kind_denoising_clean_mse and skipped_part_a_the_denoising_kind. */
+static int part_matches(const char *part_key, const char *item_key)
 {
+    char word[64];
+    for (const char *p = item_key; *p;) {
+        size_t n = strcspn(p, "_");
+        if (n >= 4 && n < sizeof word) {
+            snprintf(word, sizeof word, "_%.*s", (int)n, p);
+            const char *at = strstr(part_key, word);
+            if (at && (at[n + 1] == '_' || at[n + 1] == '\0')) return 1;
+        }
+        p += n;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+/* Why an item's key is missing: the parts of the run that were skipped or failed (skipped_* and
+ * failed_* in its results.tsv), only those that name a word of the key when some do (a run with
+ * a part per model or per kind), or else how the run ended. */
+static void missing_cause(char *out, size_t size, const table *results, const char *key, const char *how,
+                          const char *cause)
+{
+    int some_match = 0;
+    for (int i = 0; i < results->n && key; i++) {
+        const char *k = results->keys[i];
+        if ((strncmp(k, "skipped_", 8) == 0 || strncmp(k, "failed_", 7) == 0) && part_matches(k, key)) some_match = 1;
+    }
     out[0] = '\0';
     size_t used = 0;
     for (int i = 0; i < results->n && used + 80 < size; i++) {
         const char *k = results->keys[i];
         int skipped = strncmp(k, "skipped_", 8) == 0, failed = strncmp(k, "failed_", 7) == 0;
         if (!skipped && !failed) continue;
+        if (some_match && !part_matches(k, key)) continue;
         used += (size_t)snprintf(out + used, size - used, "%s%s %s: %s", used ? "; " : "",
                                  k + (skipped ? 8 : 7), skipped ? "skipped" : "failed", results->values[i]);
     }
@@ -460,8 +488,10 @@ static int cmd_run(const char *plan_path, const char *run, int status, const cha
     table results;
     table_load(&results, results_path);
     char missing[900];
-    missing_cause(missing, sizeof missing, &results, how, cause);
-    for (int i = 0; i < part.n_items; i++) compare_item(&part, &part.items[i], &results, missing);
+    for (int i = 0; i < part.n_items; i++) {
+        missing_cause(missing, sizeof missing, &results, part.items[i].key, how, cause);
+        compare_item(&part, &part.items[i], &results, missing);
+    }
     table_free(&results);
     plan_free(&part);
     return 0;
