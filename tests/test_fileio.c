@@ -1,8 +1,11 @@
 /* test_fileio.c: files written whole or not at all, and folders. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "io/fileio.h"
@@ -51,11 +54,63 @@ START_TEST(folders_are_made_and_errors_named)
 }
 END_TEST
 
+/* A symbolic link planted at the temporary names (in a shared folder, by another user) is left
+ * alone: the file goes to a new name, the link's target stays as it was. */
+START_TEST(planted_links_are_not_followed)
+{
+    const char *dir = test_tmpdir();
+    char victim[4096], path[4096], link[4200];
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    test_write_text(victim, "precious\n");
+    snprintf(path, sizeof path, "%s/results.tsv", dir);
+    for (int n = 0; n < 4; n++) {
+        snprintf(link, sizeof link, "%s.%ld.%d.tmp", path, (long)getpid(), n);
+        ck_assert_int_eq(symlink(victim, link), 0);
+    }
+    atomic_file af;
+    ck_assert_int_eq(atomic_open(&af, path), AE_OK);
+    fputs("key\tvalue\n", af.fp);
+    ck_assert_int_eq(atomic_commit(&af), AE_OK);
+    test_file_says(path, "key\tvalue");
+    char *kept = test_read_text(victim);
+    ck_assert_str_eq(kept, "precious\n");
+    free(kept);
+    char tmp[4200];
+    ck_assert_int_eq(temp_create(tmp, sizeof tmp, path), AE_OK);   /* the same for a child's file */
+    ck_assert_msg(strstr(tmp, ".4.tmp") != NULL, "temp_create took %s", tmp);
+    unlink(tmp);
+}
+END_TEST
+
+/* The temporaries of a process that is gone are swept; those of a live one stay. */
+START_TEST(stale_temporaries_are_swept)
+{
+    const char *dir = test_tmpdir();
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    ck_assert_int_gt(child, 0);
+    waitpid(child, NULL, 0);   /* its pid now names no process */
+    char dead1[4096], dead2[4096], live[4096], other[4096];
+    snprintf(dead1, sizeof dead1, "%s/loss.png.%ld.0.tmp", dir, (long)child);
+    snprintf(dead2, sizeof dead2, "%s/results.tsv.%ld.tmp", dir, (long)child);
+    snprintf(live, sizeof live, "%s/loss.png.%ld.0.tmp", dir, (long)getppid());
+    snprintf(other, sizeof other, "%s/notes.tmp", dir);
+    const char *all[] = { dead1, dead2, live, other };
+    for (int i = 0; i < 4; i++) test_write_text(all[i], "x");
+    ck_assert_int_eq(temp_sweep(dir), 2);
+    ck_assert(!file_exists(dead1) && !file_exists(dead2));
+    ck_assert(file_exists(live) && file_exists(other));
+    ck_assert_int_eq(temp_sweep("/nonexistent-folder"), -1);
+}
+END_TEST
+
 Suite *fileio_suite(void)
 {
     Suite *s = suite_create("fileio");
     TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, an_aborted_file_leaves_nothing_behind);
     tcase_add_test(core, folders_are_made_and_errors_named);
+    tcase_add_test(core, planted_links_are_not_followed);
+    tcase_add_test(core, stale_temporaries_are_swept);
     return s;
 }

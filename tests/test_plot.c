@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "io/fileio.h"
@@ -107,6 +108,32 @@ START_TEST(a_broken_script_is_reported_and_leaves_no_png)
 }
 END_TEST
 
+/* gnuplot writes into a new file of ours: a link planted at the temporary's name stays untouched. */
+START_TEST(a_planted_link_is_not_followed_by_gnuplot)
+{
+    if (!gnuplot_available()) return;
+    const char *dir = test_tmpdir();
+    double x[3] = {0, 1, 2}, y[3] = {1, 0, 1};
+    const double *ys[1] = {y};
+    const char *labels[1] = {"y"};
+    plot_axes axes = {"t", "x", "y", 0, 0, 0, 0};
+    ck_assert_int_eq(plot_lines(dir, "curve", &axes, x, 3, ys, labels, 1), AE_OK);
+    char victim[4096], link[4200], png[4096];
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    test_write_text(victim, "precious\n");
+    snprintf(link, sizeof link, "%s/curve.png.%ld.0.tmp", dir, (long)getpid());
+    ck_assert_int_eq(symlink(victim, link), 0);
+    int rendered = 0;
+    ck_assert_int_eq(plot_render(dir, "curve", &rendered), AE_OK);
+    ck_assert_int_eq(rendered, 1);
+    snprintf(png, sizeof png, "%s/curve.png", dir);
+    ck_assert(file_exists(png));
+    char *kept = test_read_text(victim);
+    ck_assert_str_eq(kept, "precious\n");
+    free(kept);
+}
+END_TEST
+
 START_TEST(an_unwritable_folder_is_refused)
 {
     double x[1] = {0}, y[1] = {0};
@@ -159,5 +186,6 @@ Suite *plot_suite(void)
     TCase *limits = test_case(s, "Limits", 20);
     tcase_add_test(limits, a_broken_script_is_reported_and_leaves_no_png);
     tcase_add_test(limits, an_unwritable_folder_is_refused);
+    tcase_add_test(limits, a_planted_link_is_not_followed_by_gnuplot);
     return s;
 }

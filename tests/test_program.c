@@ -190,6 +190,30 @@ START_TEST(test_parts)
 }
 END_TEST
 
+/* One run per folder: a second run into a busy --out is refused and names the first; the lock
+ * goes with the first run's end. A killed run's temporaries are swept by the next run. */
+START_TEST(test_one_run_per_folder)
+{
+    common_options common = common_defaults("test-program", 1);
+    snprintf(common.out_dir, sizeof common.out_dir, "%s/busy", test_tmpdir());
+    program_run first, second;
+    ck_assert_int_eq(program_begin(&first, &info, &common), AE_OK);
+    ck_assert_int_eq(program_begin(&second, &info, &common), AE_ESTATE);
+    char expected[200];
+    snprintf(expected, sizeof expected, "another run is writing into it (pid %ld, test-program)", (long)getpid());
+    ck_assert_msg(strstr(error_message(), expected), "the refusal does not name the running one: %s", error_message());
+    ck_assert_int_eq(program_end(&second, AE_ESTATE), 1);
+    ck_assert_int_eq(program_end(&first, AE_OK), 0);
+
+    char stale[4200];
+    snprintf(stale, sizeof stale, "%s/loss.png.999999999.0.tmp", common.out_dir);   /* above any pid */
+    test_write_text(stale, "half a png");
+    ck_assert_int_eq(program_begin(&second, &info, &common), AE_OK);   /* free again */
+    ck_assert(!test_file_in(common.out_dir, "loss.png.999999999.0.tmp"));
+    ck_assert_int_eq(program_end(&second, AE_OK), 0);
+}
+END_TEST
+
 static int notified;
 static char notified_message[256];
 static void count_notices(const char *message)
@@ -232,5 +256,6 @@ Suite *program_suite(void)
     tcase_add_test(tc, test_error_prefix);
     tcase_add_test(tc, test_parts);
     tcase_add_test(tc, test_not_implemented);
+    tcase_add_test(tc, test_one_run_per_folder);
     return s;
 }

@@ -2,11 +2,29 @@
 #include "io/fileio.h"
 #include "error.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* A new file at "PATH.<pid>.<n>.tmp", the first n whose name is free; never opens what was there. */
+static int create_new(char *tmp, size_t len, const char *path)
+{
+    for (int n = 0; n < 100; n++) {
+        if ((size_t)snprintf(tmp, len, "%s.%ld.%d.tmp", path, (long)getpid(), n) >= len)
+            return AE_ERROR(AE_EINVAL, "%s: path too long", path);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0) return fd;
+        if (errno != EEXIST) return AE_ERROR(AE_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    }
+    return AE_ERROR(AE_EIO, "cannot create a temporary file beside %s: 100 names taken", path);
+}
 
 int atomic_open(atomic_file *af, const char *path)
 {
@@ -15,11 +33,61 @@ int atomic_open(atomic_file *af, const char *path)
         return AE_ERROR(AE_EINVAL, "%s: path too long", path);
     strcpy(af->path, path);
     /* The pid keeps two processes writing the same file from sharing a temporary. */
-    snprintf(af->tmp, sizeof af->tmp, "%s.%ld.tmp", path, (long)getpid());
-    af->fp = fopen(af->tmp, "wb");
-    if (!af->fp)
-        return AE_ERROR(AE_EIO, "cannot create %s: %s", af->tmp, strerror(errno));
+    int fd = create_new(af->tmp, sizeof af->tmp, path);
+    if (fd < 0) {
+        af->tmp[0] = '\0';
+        return error_code();
+    }
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        int saved = errno;
+        close(fd);
+        remove(af->tmp);
+        return AE_ERROR(AE_EIO, "cannot create %s: %s", af->tmp, strerror(saved));
+    }
     return AE_OK;
+}
+
+int temp_create(char *tmp, size_t len, const char *path)
+{
+    int fd = create_new(tmp, len, path);
+    if (fd < 0) return error_code();
+    close(fd);
+    return AE_OK;
+}
+
+/* The pid of a temporary's name "NAME.<pid>.tmp" or "NAME.<pid>.<n>.tmp", or 0 when it is not one. */
+static long temp_pid(const char *name)
+{
+    size_t len = strlen(name);
+    if (len < 6 || strcmp(name + len - 4, ".tmp") != 0) return 0;
+    const char *end = name + len - 4, *p = end;
+    while (p > name && isdigit((unsigned char)p[-1])) p--;
+    if (p == end || p == name || p[-1] != '.') return 0;
+    const char *digits = p;
+    if (p - 1 > name && isdigit((unsigned char)p[-2])) {   /* NAME.<pid>.<n>.tmp: step over <n> */
+        const char *q = p - 1;
+        while (q > name && isdigit((unsigned char)q[-1])) q--;
+        if (q > name && q[-1] == '.') digits = q;
+    }
+    return strtol(digits, NULL, 10);
+}
+
+int temp_sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = temp_pid(e->d_name);
+        if (pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* its process still runs */
+        char path[AE_PATH_MAX];
+        if (path_join(path, sizeof path, dir, e->d_name) == AE_OK && unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 int atomic_commit(atomic_file *af)

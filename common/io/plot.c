@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,27 +215,40 @@ int plot_render(const char *dir, const char *name, int *rendered)
     *rendered = 0;
     if (!gnuplot_available()) return AE_OK;
 
-    char script[512], tmp_png[512], png[AE_PATH_MAX], tmp_path[AE_PATH_MAX], define[600];
+    char script[512], png[AE_PATH_MAX], tmp_path[AE_PATH_MAX + 32], define[600];
     snprintf(script, sizeof script, "%s.gp", name);
-    snprintf(tmp_png, sizeof tmp_png, "%s.png.%ld.tmp", name, (long)getpid());
-    snprintf(define, sizeof define, "outfile='%s'", tmp_png);
     char png_name[520];
     snprintf(png_name, sizeof png_name, "%s.png", name);
     int rc;
     if ((rc = path_join(png, sizeof png, dir, png_name)) != AE_OK) return rc;
-    if ((rc = path_join(tmp_path, sizeof tmp_path, dir, tmp_png)) != AE_OK) return rc;
+    /* gnuplot writes into a new file of ours (never through what stood at its name), by its plain
+     * name, since it runs in the output folder */
+    if ((rc = temp_create(tmp_path, sizeof tmp_path, png)) != AE_OK) return rc;
+    const char *tmp_png = strrchr(tmp_path, '/') ? strrchr(tmp_path, '/') + 1 : tmp_path;
+    if ((size_t)snprintf(define, sizeof define, "outfile='%s'", tmp_png) >= sizeof define) {
+        remove(tmp_path);
+        return AE_ERROR(AE_EINVAL, "%s: figure name too long", name);
+    }
+    const pid_t parent = getpid();
 
     int pipefd[2];
-    if (pipe(pipefd) != 0) return AE_ERROR(AE_EIO, "cannot start gnuplot: %s", strerror(errno));
+    if (pipe(pipefd) != 0) {
+        remove(tmp_path);
+        return AE_ERROR(AE_EIO, "cannot start gnuplot: %s", strerror(errno));
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(pipefd[0]);
         close(pipefd[1]);
+        remove(tmp_path);
         return AE_ERROR(AE_EIO, "cannot start gnuplot: %s", strerror(errno));
     }
     if (pid == 0) {
-        /* In the child: run in the output folder, so the script finds NAME.dat by its plain name. */
+        /* In the child: die with the program (a killed run leaves no gnuplot writing on), and run in
+         * the output folder, so the script finds NAME.dat by its plain name. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(125);   /* the program ended before the line above */
         close(pipefd[0]);
         int devnull = open("/dev/null", O_RDWR);
         if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); close(devnull); }
@@ -259,7 +275,8 @@ int plot_render(const char *dir, const char *name, int *rendered)
         remove(tmp_path);
         return AE_ERROR(AE_EIO, "gnuplot for %s: %s", script, strerror(errno));
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !file_exists(tmp_path)) {
+    struct stat drawn;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stat(tmp_path, &drawn) != 0 || drawn.st_size == 0) {
         remove(tmp_path);
         /* gnuplot's messages start with the offending line; keep them short. */
         for (char *c = messages; *c; c++) if (*c == '\n' && c[1]) *c = ' ';

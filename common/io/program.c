@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,11 +57,41 @@ static int check_writable(const char *dir)
     return AE_OK;
 }
 
+/* One run per folder: an exclusive lock on DIR/.run.lock, which names the run holding it. The
+ * lock goes with the process, however it ends. */
+static int take_lock(program_run *run)
+{
+    char path[AE_PATH_MAX];
+    int rc = path_join(path, sizeof path, run->out_dir, ".run.lock");
+    if (rc != AE_OK) return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return AE_ERROR(AE_EIO, "--out %s: cannot make its lock file: %s", run->out_dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char who[160] = "";
+        ssize_t got = read(fd, who, sizeof who - 1);
+        who[got > 0 ? got : 0] = '\0';
+        who[strcspn(who, "\n")] = '\0';
+        close(fd);
+        return AE_ERROR(AE_ESTATE, "--out %s: another run is writing into it (%s); wait until it ends, or give "
+                        "another --out", run->out_dir, who[0] ? who : "its lock is held");
+    }
+    char me[160];
+    int n = snprintf(me, sizeof me, "pid %ld, %s\n", (long)getpid(), run->info->name);
+    if (ftruncate(fd, 0) != 0 || write(fd, me, (size_t)n) != n) {
+        int saved = errno;
+        close(fd);
+        return AE_ERROR(AE_EIO, "--out %s: cannot write its lock file: %s", run->out_dir, strerror(saved));
+    }
+    run->lock_fd = fd;
+    return AE_OK;
+}
+
 static void part_begins(program_run *run);
 
 int program_begin(program_run *run, const program_info *info, const common_options *common)
 {
     memset(run, 0, sizeof *run);
+    run->lock_fd = -1;
     run->info = info;
     run->common = common;
     run->out_dir = common->out_dir;
@@ -72,7 +103,10 @@ int program_begin(program_run *run, const program_info *info, const common_optio
     int rc = mkdir_p(common->out_dir);
     if (rc != AE_OK) return program_error_prefix("--out", rc);
     part_begins(run);
-    return check_writable(common->out_dir);
+    if ((rc = check_writable(common->out_dir)) != AE_OK) return rc;
+    if ((rc = take_lock(run)) != AE_OK) return rc;
+    temp_sweep(common->out_dir);   /* what a killed run left half-written */
+    return AE_OK;
 }
 
 int program_end(program_run *run, int rc)
@@ -111,8 +145,14 @@ int program_end(program_run *run, int rc)
     }
     if (rc != AE_OK) {
         fprintf(stderr, "%s: %s\n", run->info->name, fatal);
-        if (run->made_dir && !wrote) rmdir(run->out_dir);   /* a folder this run made and left empty goes again */
+        if (run->made_dir && !wrote) {   /* a folder this run made and left empty goes again */
+            char lock[AE_PATH_MAX];
+            if (run->lock_fd >= 0 && path_join(lock, sizeof lock, run->out_dir, ".run.lock") == AE_OK) unlink(lock);
+            rmdir(run->out_dir);
+        }
     }
+    if (run->lock_fd >= 0) close(run->lock_fd);   /* the lock file stays, unlocked */
+    run->lock_fd = -1;
     results_free(run->res);
     run->res = NULL;
     if (rc != AE_OK || failed) return 1;

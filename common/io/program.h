@@ -45,6 +45,7 @@ typedef struct {
     int parts_done;              /* parts that completed */
     int n_incomplete;            /* parts skipped or failed, each in incomplete[] */
     program_part_outcome incomplete[PROGRAM_MAX_PARTS];
+    int lock_fd;                 /* out_dir/.run.lock, held while the run lasts; -1 when none */
 } program_run;
 
 /* Allocates the results, makes the --out folder and checks that a file can be created in it, so
