@@ -668,6 +668,12 @@ START_TEST(fashion_load_checks_the_pair)
     write_idx(path, 1, 0x08, 3, wide, 4 * SIDE * (SIDE + 1));
     ck_assert_int_eq(fashion_mnist_load(&fm, dir, 0), AE_EFORMAT);
     ck_assert_ptr_nonnull(strstr(error_message(), "not 28 x 28"));
+
+    /* an honest but huge header, one 65536 x 65536 image: refused from the header, its body never read */
+    const uint32_t huge[3] = {1, 65536, 65536};
+    write_idx(path, 1, 0x08, 3, huge, 4096);
+    ck_assert_int_eq(fashion_mnist_load(&fm, dir, 0), AE_EFORMAT);   /* not "truncated": the body was not read */
+    ck_assert_ptr_nonnull(strstr(error_message(), "1 x 65536 x 65536: not 28 x 28 images (nothing of its body was read)"));
 }
 END_TEST
 

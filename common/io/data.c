@@ -78,7 +78,15 @@ static uint32_t big_endian_u32(const uint8_t *b)
     return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
 }
 
-static int idx_read(idx_array *out, gzFile gz, const char *path)
+/* What the caller expects of a file's items, checked against the header before the body is read
+ * (a 65536 x 65536 header is refused at once, not after gigabytes); ndim 0 expects nothing. */
+typedef struct {
+    int ndim;                     /* 3 for images (N, rows, cols), 1 for labels */
+    int item_dims[2];             /* rows, cols */
+    const char *what;             /* "28 x 28 images" */
+} idx_expect;
+
+static int idx_read(idx_array *out, gzFile gz, const char *path, const idx_expect *expect)
 {
     uint8_t magic[4];
     size_t got = gz_read_upto(gz, magic, 4);
@@ -116,14 +124,23 @@ static int idx_read(idx_array *out, gzFile gz, const char *path)
         if (dims[d] == 0)
             return AE_ERROR(AE_EFORMAT, "%s: dimension %d of %d is zero; every size must be at least 1",
                             path, d + 1, ndim);
-        if (dims[d] > INT_MAX || total > IDX_MAX_BYTES / dims[d])
-            return AE_ERROR(AE_EFORMAT, "%s: the header promises more than %zu bytes (dimension %d is %lu); "
-                            "no such file is plausible, the header is corrupt; %s", path, IDX_MAX_BYTES,
-                            d + 1, (unsigned long)dims[d], HINT_FETCH);
+        if (dims[d] > INT_MAX)
+            return AE_ERROR(AE_EFORMAT, "%s: dimension %d of the header is %lu, above the %d this reader takes; "
+                            "no such file is plausible, the header is corrupt; %s", path, d + 1,
+                            (unsigned long)dims[d], INT_MAX, HINT_FETCH);
+        if (total > IDX_MAX_BYTES / dims[d])
+            return AE_ERROR(AE_EFORMAT, "%s: the header promises %.4g bytes (dimension %d is %lu), more than the "
+                            "%zu this reader takes; no such file is plausible, the header is corrupt; %s", path,
+                            (double)total * (double)dims[d], d + 1, (unsigned long)dims[d], IDX_MAX_BYTES, HINT_FETCH);
         total *= dims[d];
     }
     char shape[96];
     format_dims(shape, sizeof shape, dims, ndim);
+    if (expect && expect->ndim > 0 &&
+        (ndim != expect->ndim || (ndim == 3 && ((int)dims[1] != expect->item_dims[0] ||
+                                                 (int)dims[2] != expect->item_dims[1]))))
+        return AE_ERROR(AE_EFORMAT, "%s: its header gives %s: not %s (nothing of its body was read)", path, shape,
+                        expect->what);
 
     /* Grow the buffer only as data really arrives, so a lying header cannot make us allocate gigabytes. */
     size_t capacity = total < IDX_FIRST_ALLOC ? total : IDX_FIRST_ALLOC;
@@ -176,7 +193,7 @@ static int idx_read(idx_array *out, gzFile gz, const char *path)
     return AE_OK;
 }
 
-int idx_load(idx_array *out, const char *path)
+static int idx_load_expecting(idx_array *out, const char *path, const idx_expect *expect)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY);
@@ -201,9 +218,14 @@ int idx_load(idx_array *out, const char *path)
         return AE_ERROR(AE_ENOMEM, "%s: cannot start reading (zlib)", path);
     }
     gzbuffer(gz, 1 << 18);
-    int status = idx_read(out, gz, path);
+    int status = idx_read(out, gz, path, expect);
     gzclose_r(gz);
     return status;
+}
+
+int idx_load(idx_array *out, const char *path)
+{
+    return idx_load_expecting(out, path, NULL);
 }
 
 /* Sends len bytes through the deflate stream into fp (flush = Z_FINISH at the end). */
@@ -395,9 +417,10 @@ static int load_split(image_split *split, const char *dir, const char *images_na
         return AE_ERROR(AE_ENOENT, "%s: %s.gz is missing there; run `make data`", dir, images_name);
     if (!find_fashion_file(labels_path, sizeof labels_path, dir, labels_name))
         return AE_ERROR(AE_ENOENT, "%s: %s.gz is missing there; run `make data`", dir, labels_name);
-    int status = idx_load(&split->images, images_path);
+    static const idx_expect images = { 3, { 28, 28 }, "28 x 28 images" }, labels = { 1, { 0, 0 }, "labels (one dimension)" };
+    int status = idx_load_expecting(&split->images, images_path, &images);
     if (status != AE_OK) return status;
-    status = idx_load(&split->labels, labels_path);
+    status = idx_load_expecting(&split->labels, labels_path, &labels);
     if (status != AE_OK) return status;
 
     const idx_array *im = &split->images, *lb = &split->labels;
