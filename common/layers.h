@@ -38,6 +38,13 @@ void dense_backward(float *d_in, float *d_weight, float *d_bias,
                     const float *d_out, const float *in, const float *weight,
                     int batch, int in_features, int out_features);
 
+/* ------------------------------------------------------------ size limits */
+/* The largest side (height, width, channels, kernel, stride, padding) and the most values per
+ * sample or parameters per layer this library takes; past them a model is refused when planned,
+ * with the true sizes, so that no size computation can overflow. */
+#define AE_MAX_SIDE 65536
+#define AE_MAX_VALUES ((size_t)1 << 28)
+
 /* ----------------------------------------------------------- convolutions */
 typedef enum {
     PAD_VALID,      /* no padding */

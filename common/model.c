@@ -112,6 +112,11 @@ static int model_append(model *m, layer_spec spec)
     }
     int rc = ops->plan(l, m->n_layers + 1);   /* output shape, weight shape and bias count */
     if (rc != AE_OK) return rc;
+    /* every side is at most AE_MAX_SIDE (each plan checks its own), so these products are exact */
+    if (l->out_size > AE_MAX_VALUES || l->n_weight + l->n_bias > AE_MAX_VALUES)
+        return AE_ERROR(AE_EINVAL, "layer %d (%s): %zu output values per sample and %zu parameters; this library "
+                        "takes at most %zu of each", m->n_layers + 1, ops->name, l->out_size, l->n_weight + l->n_bias,
+                        AE_MAX_VALUES);
     m->n_layers++;
     return AE_OK;
 }

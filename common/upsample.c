@@ -53,6 +53,9 @@ int upsample2_plan(layer *l, int number)
 {
     int rc = layer_need_image_input(l, number);
     if (rc != AE_OK) return rc;
+    if (l->in_shape[1] > AE_MAX_SIDE / 2 || l->in_shape[2] > AE_MAX_SIDE / 2)
+        return AE_ERROR(AE_EINVAL, "layer %d (UpSampling2D): the output would be %lldx%lld, above the largest side "
+                        "this library takes (%d)", number, 2LL * l->in_shape[1], 2LL * l->in_shape[2], AE_MAX_SIDE);
     layer_set_output(l, 3, l->in_shape[0], 2 * l->in_shape[1], 2 * l->in_shape[2]);
     return AE_OK;
 }

@@ -310,6 +310,24 @@ START_TEST(test_build_refusals)
                      AE_OK);
     ck_assert_int_eq(ae_model_from_layers(&m, &list), AE_EINVAL);
     ck_assert_ptr_nonnull(strstr(error_message(), "item 5 'conv:8:5:valid': layer 5 (Conv2D)"));
+    /* sizes past the library's limits, refused with their true values (no overflow, no negative side) */
+    char spec[400] = "";
+    for (int k = 0; k < 10; k++) strcat(spec, k ? ",tconv:1:3:s8" : "tconv:1:3:s8");
+    ck_assert_int_eq(ae_layers_parse(spec, &list), AE_OK);
+    ck_assert_int_eq(ae_model_from_layers(&m, &list), AE_EINVAL);
+    ck_assert_msg(strstr(error_message(), "the output would be 114688x114688, above the largest side this library "
+                                          "takes (65536)") && !strstr(error_message(), "-"),
+                  "%s", error_message());
+    spec[0] = '\0';
+    for (int k = 0; k < 12; k++) strcat(spec, k ? ",upsample" : "upsample");
+    ck_assert_int_eq(ae_layers_parse(spec, &list), AE_OK);
+    ck_assert_int_eq(ae_model_from_layers(&m, &list), AE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(error_message(), "layer 10 (UpSampling2D): 822083584 output values per sample"));
+    conv_geom g;   /* the library itself, whatever calls it */
+    ck_assert_int_eq(conv2d_geom(&g, 1, 70000, 5, 1, 3, 3, 1, PAD_SAME, 0), AE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(error_message(), "input height 70000 is above the largest this library takes (65536)"));
+    ck_assert_int_eq(conv2d_transpose_geom(&g, 1, 40000, 4, 1, 3, 3, 2, PAD_SAME, 0, 0), AE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(error_message(), "the output would be 80000x8"));
 
     /* binary cross-entropy needs outputs in (0, 1) */
     ae_recipe r;
