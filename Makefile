@@ -8,6 +8,7 @@
 #   make grade-all   grade a class (SUBMISSIONS="DIR ...") into one table
 #   make docs        refresh each README's results, file and line-count blocks
 #   make bench       time training against PyTorch (bench/README.md)
+#   make fuzz        fuzz every parser with libFuzzer (FUZZ_SECONDS=60 each; needs clang)
 #   make data        put Fashion-MNIST in data/fashion-mnist (or use $FASHION_MNIST_DIR)
 #   make clean       remove everything built or generated
 #
@@ -70,6 +71,13 @@ docs:
 
 # make bench: trains models A and B and the dense VAE with PyTorch and with this repository's
 # code, one run after the other, and prints the time ratios, losses and peak memory (bench/README.md).
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_ONLY="idx layers"]: every parser fuzzed with libFuzzer (fuzz/Makefile)
+.PHONY: fuzz
+fuzz:
+	@scripts/install-deps.sh --fuzz
+	@$(MAKE) --no-print-directory -C fuzz run FUZZ_SECONDS='$(or $(FUZZ_SECONDS),60)' \
+	  $(if $(FUZZ_ONLY),FUZZ_ONLY='$(FUZZ_ONLY)')
+
 .PHONY: bench
 bench:
 	@if [ -d bench ]; then $(MAKE) --no-print-directory -C bench run; \
@@ -79,4 +87,4 @@ clean:
 	rm -rf build bin out REPORT.md report.html grade-report.md grade-report.tsv
 
 help:
-	@sed -n '1,16p' Makefile
+	@sed -n '1,15p' Makefile

@@ -482,6 +482,26 @@ START_TEST(test_a_run_in_part_is_reported)
 }
 END_TEST
 
+/* fuzz/run.sh refuses what it cannot run, before running anything. */
+START_TEST(test_fuzz_runner_refuses_bad_settings)
+{
+    const char *dir = test_tmpdir();
+    char script[1024], build_env[1100], log_path[1024];
+    snprintf(script, sizeof script, "%s/fuzz/run.sh", AE_ROOT);
+    snprintf(build_env, sizeof build_env, "FUZZ_BUILD=%s", dir);
+    snprintf(log_path, sizeof log_path, "%s/fuzz.log", dir);
+    const char *before[] = { "bash", script, NULL };
+    const char *target[] = { "idx", NULL };
+    const char *bad_seconds[] = { build_env, "FUZZ_SECONDS=ten", NULL };
+    ck_assert_int_eq(run_command("bash", before, target, bad_seconds, log_path), 2);
+    test_file_says(log_path, "FUZZ_SECONDS must be a whole number of seconds, not 'ten'");
+    const char *no_such[] = { "jpeg", NULL };
+    const char *good_seconds[] = { build_env, "FUZZ_SECONDS=1", NULL };
+    ck_assert_int_eq(run_command("bash", before, no_such, good_seconds, log_path), 2);
+    test_file_says(log_path, "no target 'jpeg'");
+}
+END_TEST
+
 Suite *figures_suite(void)
 {
     Suite *s = suite_create("figures");
@@ -496,5 +516,6 @@ Suite *figures_suite(void)
     TCase *limits = test_case(s, "Limits", 30);
     tcase_add_test(limits, test_bad_option_and_missing_data);
     tcase_add_test(limits, test_a_run_in_part_is_reported);
+    tcase_add_test(limits, test_fuzz_runner_refuses_bad_settings);
     return s;
 }
