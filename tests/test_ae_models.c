@@ -703,6 +703,29 @@ START_TEST(test_program_bad_options)
 }
 END_TEST
 
+/* A model that diverges and stays finite (linear layers at --lr 1) is said not to have learned:
+ * worse than predicting the mean image; model A after two epochs on the 600 sample images has
+ * learned (after two epochs on 200 it has not yet: the verdict is the numbers'). */
+START_TEST(test_a_model_that_did_not_learn_says_so)
+{
+    char out[1024];
+    const char *args[] = { "--layers", "flatten,dense:64,dense:784", "--lr", "1", "--epochs", "2", "--limit", "200",
+                           "--data", sample_data_dir(), "--no-plot", "--quiet", NULL };
+    test_run_into(out, sizeof out, PROGRAM, args);
+    results *r = test_results(out);
+    ck_assert(test_result(r, "model_custom_learned") == 0);
+    ck_assert_ptr_nonnull(strstr(results_get(r, "model_custom_not_learned"),
+                                 "no better than the 0.0"));   /* the mean image's MSE, a few hundredths */
+    results_free(r);
+    const char *fine[] = { "--model", "A", "--epochs", "2", "--data", sample_data_dir(), "--no-plot", "--quiet", NULL };
+    test_run_into(out, sizeof out, PROGRAM, fine);
+    r = test_results(out);
+    ck_assert(test_result(r, "model_A_learned") == 1);
+    ck_assert_ptr_null(results_get(r, "model_A_not_learned"));
+    results_free(r);
+}
+END_TEST
+
 Suite *ae_models_suite(void)
 {
     Suite *s = suite_create("ae_models");
@@ -734,6 +757,7 @@ Suite *ae_models_suite(void)
     tcase_add_test(checkpoint, test_checkpoint_round_trip);
 
     TCase *program = test_case(s, "Program", 60);
+    tcase_add_test(program, test_a_model_that_did_not_learn_says_so);
     tcase_add_test(program, test_program_run_and_checkpoint);
     tcase_add_test(program, test_program_anomaly);
     tcase_add_test(program, test_program_model_a_is_the_seeded_run);

@@ -245,6 +245,60 @@ static int detect_anomalies(ae_context *ctx, model_run *r, model *m)
 /* A generator of the model's own, so that a model's numbers do not depend on which others run:
  * model A (index 0) gets the seed itself, the others seed + 1000003·index. So model A with
  * --seed S is the very run `bench_train --seed S` times in make bench (bench/bench_train.c). */
+/* The trivial baseline: the validation MSE of a "model" that outputs the mean training target
+ * whatever its input. A model that does no better has not learned anything about the images. */
+static int mean_image_mse(const batch_source *train, const batch_source *val, double *out)
+{
+    enum { CHUNK = 256 };
+    const size_t d = train->y_size;
+    double *mean = calloc(d, sizeof *mean);
+    float *x = malloc(CHUNK * (train->x_size > val->x_size ? train->x_size : val->x_size) * sizeof *x);
+    float *y = malloc(CHUNK * d * sizeof *y);
+    size_t index[CHUNK];
+    int rc = mean && x && y && val->y_size == d ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for the mean image");
+    for (size_t start = 0; start < train->count && rc == AE_OK; start += CHUNK) {   /* (D) mean target */
+        int n = (int)(train->count - start < CHUNK ? train->count - start : CHUNK);
+        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
+        rc = train->fill(train->ctx, index, n, x, y);
+        for (size_t i = 0; rc == AE_OK && i < (size_t)n * d; i++) mean[i % d] += y[i];
+    }
+    for (size_t j = 0; j < d && rc == AE_OK; j++) mean[j] /= (double)train->count;
+    double se = 0.0;
+    for (size_t start = 0; start < val->count && rc == AE_OK; start += CHUNK) {       /* Σ (y − mean)² */
+        int n = (int)(val->count - start < CHUNK ? val->count - start : CHUNK);
+        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
+        rc = val->fill(val->ctx, index, n, x, y);
+        for (size_t i = 0; rc == AE_OK && i < (size_t)n * d; i++) se += (y[i] - mean[i % d]) * (y[i] - mean[i % d]);
+    }
+    if (rc == AE_OK) *out = se / ((double)val->count * (double)d);
+    free(mean);
+    free(x);
+    free(y);
+    return rc;
+}
+
+/* Whether a model learned: its validation MSE below the mean image's, and its validation loss not
+ * grown a hundredfold since the first epoch (a learning rate too large makes it diverge and stay
+ * finite). Says so on the terminal and in results.tsv (model_M_learned, model_M_not_learned). */
+static int judge_learning(ae_context *ctx, const model_run *r)
+{
+    int rc = AE_OK;
+    if (ctx->mean_image_mse < 0) rc = mean_image_mse(&ctx->sources.train, &ctx->sources.val, &ctx->mean_image_mse);
+    if (rc != AE_OK) return rc;
+    char why[300] = "";
+    double first = r->history.val_loss[0];
+    if (r->history.epochs_run > 1 && first > 0 && r->val_loss > 100.0 * first)
+        snprintf(why, sizeof why, "its validation loss grew from %.4g after epoch 1 to %.4g: training diverged; "
+                 "try a smaller --lr", first, r->val_loss);
+    else if (!(r->val_mse < ctx->mean_image_mse))
+        snprintf(why, sizeof why, "its validation MSE %.4g is no better than the %.4g of always predicting the mean "
+                 "image; try a smaller --lr or more epochs", r->val_mse, ctx->mean_image_mse);
+    if (why[0]) printf("Model %s did NOT learn: %s.\n", r->recipe.name, why);
+    rc = add_model_int(ctx, r, "learned", why[0] ? 0 : 1);
+    if (rc == AE_OK && why[0]) rc = add_model_text(ctx, r, "not_learned", why);
+    return rc;
+}
+
 static gsl_rng *model_rng(unsigned long seed, int index)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -348,6 +402,7 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
         rc |= add_model_double(ctx, r, "val_mae", r->val_mae);
         rc |= add_model_double(ctx, r, "seconds_per_epoch", r->seconds_per_epoch);
         if (rc != AE_OK) rc = error_code();
+        if (rc == AE_OK) rc = judge_learning(ctx, r);
     }
     if (rc == AE_OK && ctx->task == AE_TASK_ANOMALY) {
         rc = detect_anomalies(ctx, r, m);
@@ -449,6 +504,7 @@ int ae_prepare(ae_context *ctx, const ae_options *opt, const fashion_mnist *fm, 
     ctx->task = (ae_task)opt->task;
     ctx->fm = fm;
     ctx->run = run;
+    ctx->mean_image_mse = -1.0;   /* worked out for the first model that finishes */
     program_heading(ctx->task == AE_TASK_RECONSTRUCTION ? "Task 4: autoencoders on Fashion-MNIST, reconstruction"
                     : ctx->task == AE_TASK_DENOISING    ? "Task 4: autoencoders on Fashion-MNIST, denoising"
                                                         : "Task 4 (optional part): anomaly detection on Fashion-MNIST");

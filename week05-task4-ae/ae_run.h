@@ -59,6 +59,7 @@ typedef struct {
     size_t shown_index[SHOWN_IMAGES];
     int n_shown;
     program_run *run;                 /* results.tsv, figures, the --out folder */
+    double mean_image_mse;            /* validation MSE of predicting the mean training target; < 0: not yet */
 } ae_context;
 
 /* The models to run, in order: the chosen built-ins (--model, all of them by default), then the
