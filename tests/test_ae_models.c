@@ -593,8 +593,31 @@ START_TEST(test_program_run_and_checkpoint)
     ck_assert_int_eq(results_read(&second, path), AE_OK);
     ck_assert_double_eq_tol(test_result(second, "model_A_val_loss"), val, 1e-7 * val);
     ck_assert_double_eq(test_result(second, "model_A_train_loss"), test_result(first, "model_A_train_loss"));
+    ck_assert(test_result(second, "model_A_trained_with_seed") == 42);   /* the history says which run made it */
+    test_file_says(log, "trained for 2 epochs with --seed 42");
     results_free(first);
     results_free(second);
+
+    /* a checkpoint trained on other data, or one its history does not belong to, is refused */
+    char copy[4300], data_opt[4300];
+    snprintf(copy, sizeof copy, "%s/other-data", test_tmpdir());
+    const char *cp_args[] = { "-R", sample_data_dir(), copy, NULL };
+    ck_assert_int_eq(run_command("cp", (const char *const[]){ "cp", NULL }, cp_args, NULL, log), 0);
+    snprintf(data_opt, sizeof data_opt, "%s", copy);
+    const char *other[] = { "--model", "A", "--data", data_opt, "--limit", "96", "--from-checkpoint", "--no-plot",
+                            "--quiet", "--out", out, NULL };
+    ck_assert_int_eq(run_program(PROGRAM, other, log), 1);
+    test_file_says(log, "model A was trained on the data in");
+    snprintf(path, sizeof path, "%s/reconstruction_model_A_history.tsv", out);
+    char *history = test_read_text(path);
+    ck_assert_ptr_nonnull(history);
+    char *crc = strstr(history, "# checkpoint_crc32 ");
+    ck_assert_ptr_nonnull(crc);
+    memcpy(crc + strlen("# checkpoint_crc32 "), "00000000", 8);   /* as if the checkpoint were another run's */
+    test_write_text(path, history);
+    free(history);
+    ck_assert_int_eq(run_program(PROGRAM, again, log), 1);
+    test_file_says(log, "it belongs to another checkpoint (CRC-32 00000000)");
 
     /* a checkpoint of another task is not there: exit 1 and nothing written */
     const char *missing[] = { "--task", "denoising", "--model", "B", "--data", sample_data_dir(), "--from-checkpoint",

@@ -57,40 +57,87 @@ static int history_path(char *path, size_t len, const ae_context *ctx, const cha
     return program_path(ctx->run, path, len, "%s_model_%s_history.tsv", ae_task_name(ctx->task), model_name);
 }
 
-/* What made a history: the model's layers and loss, and the normal class of the anomaly task. */
-static int history_meta_of(history_meta meta[3], const ae_context *ctx, const model_run *r)
+/* The CRC-32 a checkpoint ends with (checkpoint.h), as 8 hex digits: which file a history goes with. */
+static int checkpoint_crc(char *crc, size_t len, const ae_context *ctx, const model_run *r)
 {
-    meta[0].key = "spec";
-    snprintf(meta[0].value, sizeof meta[0].value, "%s", r->recipe.spec);
-    meta[1].key = "loss";
-    snprintf(meta[1].value, sizeof meta[1].value, "%s", loss_name(r->recipe.loss.kind));
-    meta[2].key = "normal_class";
-    snprintf(meta[2].value, sizeof meta[2].value, "%d", ctx->task == AE_TASK_ANOMALY ? ctx->opt->normal_class : -1);
-    return 3;
+    char path[AE_PATH_MAX];
+    int rc = ae_checkpoint_path(path, sizeof path, ctx, r->recipe.name);
+    if (rc != AE_OK) return rc;
+    FILE *f = fopen(path, "rb");
+    unsigned char tail[4];
+    int ok = f && fseek(f, -4, SEEK_END) == 0 && fread(tail, 1, 4, f) == 4;
+    if (f) fclose(f);
+    if (!ok) return AE_ERROR(AE_EIO, "%s: cannot read its checksum", path);
+    snprintf(crc, len, "%02x%02x%02x%02x", tail[3], tail[2], tail[1], tail[0]);
+    return AE_OK;
 }
 
-/* The losses per epoch beside the checkpoint, so --from-checkpoint can redraw the curves. */
+/* What made a history: the model's layers and loss, the normal class of the anomaly task, the
+ * seed, the data, the noise of the denoising task, and the checkpoint it goes with. */
+enum { META_SPEC, META_LOSS, META_CLASS, META_SEED, META_DATA, META_NOISE, META_CHECKPOINT, N_META };
+static int history_meta_of(history_meta meta[N_META], const ae_context *ctx, const model_run *r)
+{
+    meta[META_SPEC].key = "spec";
+    snprintf(meta[META_SPEC].value, sizeof meta[0].value, "%s", r->recipe.spec);
+    meta[META_LOSS].key = "loss";
+    snprintf(meta[META_LOSS].value, sizeof meta[0].value, "%s", loss_name(r->recipe.loss.kind));
+    meta[META_CLASS].key = "normal_class";
+    snprintf(meta[META_CLASS].value, sizeof meta[0].value, "%d",
+             ctx->task == AE_TASK_ANOMALY ? ctx->opt->normal_class : -1);
+    meta[META_SEED].key = "seed";
+    snprintf(meta[META_SEED].value, sizeof meta[0].value, "%lu", (unsigned long)ctx->common->seed);
+    meta[META_DATA].key = "data";
+    snprintf(meta[META_DATA].value, sizeof meta[0].value, "%.1099s", ctx->fm->dir);
+    meta[META_NOISE].key = "noise";
+    snprintf(meta[META_NOISE].value, sizeof meta[0].value, "%g", ctx->task == AE_TASK_DENOISING ? ctx->opt->noise : 0.0);
+    meta[META_CHECKPOINT].key = "checkpoint_crc32";
+    meta[META_CHECKPOINT].value[0] = '\0';
+    return N_META;
+}
+
+/* The losses per epoch beside the checkpoint (written first), so --from-checkpoint can redraw the
+ * curves and knows what made them. */
 static int write_history(const ae_context *ctx, const model_run *r)
 {
     char path[AE_PATH_MAX], title[160];
-    history_meta meta[3];
+    history_meta meta[N_META];
     int rc = history_path(path, sizeof path, ctx, r->recipe.name);
     snprintf(title, sizeof title, "the training history of model %s, task %s", r->recipe.name, ae_task_name(ctx->task));
-    return rc == AE_OK ? history_write(path, title, meta, history_meta_of(meta, ctx, r), &r->history, PROGRAM) : rc;
+    int n = history_meta_of(meta, ctx, r);
+    if (rc == AE_OK) rc = checkpoint_crc(meta[META_CHECKPOINT].value, sizeof meta[0].value, ctx, r);
+    return rc == AE_OK ? history_write(path, title, meta, n, &r->history, PROGRAM) : rc;
 }
 
-/* Reads a history back, checking that it belongs to the same model and task. */
+/* Reads a history back, checking that it belongs to the same model, task, data and noise, and to
+ * the checkpoint beside it (a run cut between writing the two leaves them apart); says which seed
+ * trained it. A history without these lines (older runs) is taken on its spec and loss alone. */
 static int read_history(const ae_context *ctx, model_run *r)
 {
-    char path[AE_PATH_MAX], hint[160], trained[32];
-    history_meta meta[3];
+    char path[AE_PATH_MAX], hint[160], trained[1100];
+    history_meta meta[N_META];
     int rc = history_path(path, sizeof path, ctx, r->recipe.name);
     if (rc != AE_OK) return rc;
     history_meta_of(meta, ctx, r);
     snprintf(hint, sizeof hint, "Train model %s again without --from-checkpoint.", r->recipe.name);
     rc = history_read(path, meta, 2, &r->history, hint);                 /* the same layers and loss */
-    if (rc != AE_OK || history_meta_get(path, "normal_class", trained, sizeof trained) != AE_OK ||
-        strcmp(trained, meta[2].value) == 0)
+    if (rc != AE_OK) return rc;
+    if (history_meta_get(path, "checkpoint_crc32", trained, sizeof trained) == AE_OK) {
+        char now[16];
+        if ((rc = checkpoint_crc(now, sizeof now, ctx, r)) != AE_OK) return rc;
+        if (strcmp(now, trained) != 0)
+            return AE_ERROR(AE_EFORMAT, "%s: it belongs to another checkpoint (CRC-32 %s) than the one beside it "
+                            "(%s): a run was cut between writing the two. %s", path, trained, now, hint);
+    }
+    if (history_meta_get(path, "data", trained, sizeof trained) == AE_OK && strcmp(trained, meta[META_DATA].value) != 0)
+        return AE_ERROR(AE_EINVAL, "%s: model %s was trained on the data in %s, and this run reads %s; give --data %s, "
+                        "or train again without --from-checkpoint", path, r->recipe.name, trained,
+                        meta[META_DATA].value, trained);
+    if (history_meta_get(path, "noise", trained, sizeof trained) == AE_OK && strcmp(trained, meta[META_NOISE].value) != 0)
+        return AE_ERROR(AE_EINVAL, "%s: model %s was trained with --noise %s, not %s; give --noise %s, or train again "
+                        "without --from-checkpoint", path, r->recipe.name, trained, meta[META_NOISE].value, trained);
+    r->trained_seed = history_meta_get(path, "seed", trained, sizeof trained) == AE_OK ? strtol(trained, NULL, 10) : -1;
+    if (history_meta_get(path, "normal_class", trained, sizeof trained) != AE_OK ||
+        strcmp(trained, meta[META_CLASS].value) == 0)
         return rc;
     int normal_class = atoi(trained), wanted = atoi(meta[2].value);
     return AE_ERROR(AE_EINVAL, "%s: model %s was trained with class %d (%s) as the normal one, not %d (%s); "
@@ -364,8 +411,13 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
         rc = ae_checkpoint_path(path, sizeof path, ctx, r->recipe.name);
         if (rc == AE_OK) rc = checkpoint_load(m, path);
         if (rc == AE_OK) rc = read_history(ctx, r);
-        if (rc == AE_OK)
-            printf("Loaded %s (trained for %d epochs); not training.\n", path, r->history.epochs_run);
+        if (rc == AE_OK && r->trained_seed >= 0)
+            printf("Loaded %s (trained for %d epochs with --seed %ld); not training.\n", path, r->history.epochs_run,
+                   r->trained_seed);
+        else if (rc == AE_OK)
+            printf("Loaded %s (trained for %d epochs, with a seed it does not record); not training.\n", path,
+                   r->history.epochs_run);
+        if (rc == AE_OK && r->trained_seed >= 0) rc = add_model_int(ctx, r, "trained_with_seed", r->trained_seed);
     } else {
         printf("Training on %zu images, validating on %zu, %d epochs:\n", ctx->sources.train.count,
                ctx->sources.val.count, ctx->common->epochs);

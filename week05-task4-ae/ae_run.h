@@ -35,6 +35,7 @@ typedef struct {
 typedef struct {
     ae_recipe recipe;
     size_t params;
+    long trained_seed;              /* --from-checkpoint: the seed its history records; -1: none */
     train_history history;     /* read back from the history file with --from-checkpoint */
     double train_loss;         /* the last epoch's, in the model's own loss */
     double val_loss;           /* over the validation images, in the model's own loss */
