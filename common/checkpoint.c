@@ -276,9 +276,10 @@ int checkpoint_load(model *m, const char *path)
     size_t expected = declared_length(data, len);
     int crc_ok = len >= 4 && get_u32(data + len - 4) == crc_of(data, len - 4);
     if (!crc_ok || expected != len) {
-        if (expected == 0 || (expected != SIZE_MAX && expected > len))
-            rc = AE_ERROR(AE_EFORMAT, "%s is truncated: %zu bytes where its header promises %zu", path, len,
-                          expected ? expected : len + 1);
+        if (expected == 0)   /* the header itself is cut: it promises nothing yet */
+            rc = AE_ERROR(AE_EFORMAT, "%s is truncated: it ends inside its header, after %zu bytes", path, len);
+        else if (expected != SIZE_MAX && expected > len)
+            rc = AE_ERROR(AE_EFORMAT, "%s is truncated: %zu bytes where its header promises %zu", path, len, expected);
         else if (expected < len && get_u32(data + expected - 4) == crc_of(data, expected - 4))
             rc = AE_ERROR(AE_EFORMAT, "%s has %zu unexpected bytes after the checksum", path, len - expected);
         else

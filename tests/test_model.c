@@ -356,8 +356,8 @@ START_TEST(test_checkpoint_round_trip_and_refusals)
     assert_refused(loaded, bad, AE_EFORMAT, "version");
     rewrite(good, bad, size / 2, -1, 0);          /* cut in the middle of the parameters */
     assert_refused(loaded, bad, AE_EFORMAT, "truncated");
-    rewrite(good, bad, 20, -1, 0);                /* cut inside the header */
-    assert_refused(loaded, bad, AE_EFORMAT, "truncated");
+    rewrite(good, bad, 20, -1, 0);                /* cut inside the header: no made-up size in the message */
+    assert_refused(loaded, bad, AE_EFORMAT, "is truncated: it ends inside its header, after 20 bytes");
     rewrite(good, bad, -1, size - 100, 0);        /* one parameter byte flipped */
     assert_refused(loaded, bad, AE_EFORMAT, "checksum");
     rewrite(good, bad, -1, -1, 3);                /* three bytes of junk after the end */
