@@ -619,6 +619,29 @@ START_TEST(refuses_corrupt_and_cut_gzip)
     tmp_path(path, sizeof path, dir, "cut.gz");
     write_bytes(path, bytes, len / 2);
     expect_refused(path, AE_EFORMAT, "gzip stream ends early");
+
+    /* bytes after the gzip data, which zlib itself passes over */
+    memcpy(bytes + len, "JUNK", 4);
+    tmp_path(path, sizeof path, dir, "junk.gz");
+    write_bytes(path, bytes, len + 4);
+    expect_refused(path, AE_EFORMAT, "4 bytes follow its gzip data");
+
+    /* two gzip members one after the other are one file, as gzip itself reads them */
+    uint8_t raw[8 + 4 * 3 + 6 * PIXELS];
+    size_t header = make_header(raw, 0x08, 3, dims);
+    for (size_t i = 0; i < 6 * PIXELS; i++) raw[header + i] = pattern_byte(i / PIXELS, i % PIXELS);
+    tmp_path(path, sizeof path, dir, "two-members.gz");
+    for (int part = 0; part < 2; part++) {
+        gzFile g = gzopen(path, part ? "ab" : "wb");
+        ck_assert_ptr_nonnull(g);
+        size_t from = part ? 1000 : 0, to = part ? header + 6 * PIXELS : 1000;
+        ck_assert_int_eq(gzwrite(g, raw + from, (unsigned)(to - from)), (int)(to - from));
+        ck_assert_int_eq(gzclose(g), Z_OK);
+    }
+    idx_array a;
+    ck_assert_int_eq(idx_load(&a, path), AE_OK);
+    check_pattern_images(&a, 6);
+    idx_free(&a);
 }
 END_TEST
 

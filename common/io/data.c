@@ -193,6 +193,67 @@ static int idx_read(idx_array *out, gzFile gz, const char *path, const idx_expec
     return AE_OK;
 }
 
+/* Bytes after the last gzip member of the file at path (0 when there are none), found by inflating
+ * member after member: zlib's gzread ignores what follows a member when it is not another one. */
+static int gzip_trailing_bytes(const char *path, size_t *trailing)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return AE_ERROR(AE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+        fclose(f);
+        return AE_ERROR(AE_ENOMEM, "%s: cannot start reading (zlib)", path);
+    }
+    unsigned char in[1 << 16], out[1 << 16];
+    int rc = AE_OK, member_ended = 0, at_end = 0;
+    *trailing = 0;
+    while (rc == AE_OK && !at_end) {
+        if (zs.avail_in == 0) {
+            zs.avail_in = (uInt)fread(in, 1, sizeof in, f);
+            zs.next_in = in;
+            if (zs.avail_in == 0) break;   /* the end of the file, after a member or inside one */
+        }
+        if (member_ended) {                /* what follows a member: another one, or trailing bytes */
+            member_ended = 0;
+            if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
+                inflateReset(&zs);
+            } else {
+                size_t rest = zs.avail_in;
+                for (size_t n; (n = fread(in, 1, sizeof in, f)) > 0;) rest += n;
+                *trailing = rest;
+                at_end = 1;
+                continue;
+            }
+        }
+        zs.next_out = out;
+        zs.avail_out = sizeof out;
+        int z = inflate(&zs, Z_NO_FLUSH);
+        if (z == Z_STREAM_END) member_ended = 1;
+        else if (z != Z_OK && z != Z_BUF_ERROR) rc = AE_ERROR(AE_EFORMAT, "%s: the gzip data is corrupt; %s", path, HINT_FETCH);
+    }
+    inflateEnd(&zs);
+    fclose(f);
+    return rc;
+}
+
+/* 1 when the file at path starts as gzip does (1f 8b) and its last 4 bytes, a single member's
+ * ISIZE, are not the decompressed size mod 2^32: trailing bytes, or several members, to be told
+ * apart by gzip_trailing_bytes. The usual file, one member and nothing after it, costs one read. */
+static int gzip_needs_walk(const char *path, size_t decompressed)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char head[2], tail[4];
+    int needs = 0;
+    if (f && fread(head, 1, 2, f) == 2 && head[0] == 0x1f && head[1] == 0x8b && fseek(f, -4, SEEK_END) == 0 &&
+        fread(tail, 1, 4, f) == 4) {
+        uint32_t isize = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 | (uint32_t)tail[3] << 24;
+        needs = isize != (uint32_t)decompressed;
+    }
+    if (f) fclose(f);
+    return needs;
+}
+
 static int idx_load_expecting(idx_array *out, const char *path, const idx_expect *expect)
 {
     memset(out, 0, sizeof *out);
@@ -220,6 +281,14 @@ static int idx_load_expecting(idx_array *out, const char *path, const idx_expect
     gzbuffer(gz, 1 << 18);
     int status = idx_read(out, gz, path, expect);
     gzclose_r(gz);
+    if (status == AE_OK && gzip_needs_walk(path, 4 + 4 * (size_t)out->ndim + out->count * out->item_size)) {
+        size_t trailing = 0;
+        status = gzip_trailing_bytes(path, &trailing);
+        if (status == AE_OK && trailing > 0)
+            status = AE_ERROR(AE_EFORMAT, "%s: %zu bytes follow its gzip data: the file was damaged or added to; %s",
+                              path, trailing, HINT_FETCH);
+        if (status != AE_OK) idx_free(out);
+    }
     return status;
 }
 
