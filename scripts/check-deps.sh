@@ -12,6 +12,11 @@ if command -v pkg-config >/dev/null 2>&1; then
     pkg-config --exists openblas || missing="$missing libopenblas-dev"
 fi
 command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
+# the full data: wanted where the archive has it (install-deps.sh tries it, and goes on without it)
+if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-cache >/dev/null 2>&1 &&
+    apt-cache show dataset-fashion-mnist >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then
+    missing="$missing dataset-fashion-mnist"
+fi
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 if [ -n "$missing" ]; then

@@ -7,7 +7,8 @@
 # What it does, in order (`make figures` has installed the missing packages before):
 #   1. builds the library and each exercise's program (an exercise without a program yet is
 #      reported as "not built yet"; one that does not compile as "build failed");
-#   2. finds the data: $FASHION_MNIST_DIR when set, else data/fashion-mnist, else it tries
+#   2. finds the data: $FASHION_MNIST_DIR when set, else data/fashion-mnist, else Debian's
+#      dataset-fashion-mnist (/usr/share/datasets/fashion-mnist), else it tries
 #      `make data` (a quick probe first, so that it fails within seconds without network),
 #      else the bundled sample, with a loud warning here and in the report;
 #   3. runs each program as scripts/exercises.conf lists it, with --seed $SEED (default 42), into
@@ -167,12 +168,15 @@ probe_download() {
 }
 
 DATA_DIR="" DATA_FROM="" DATA_KIND="" DATA_ID=none
+SYSTEM_DATA=${FASHION_MNIST_SYSTEM_DIR-/usr/share/datasets/fashion-mnist}   # as the programs look (io/data.h)
 if [ -n "${FASHION_MNIST_DIR:-}" ]; then
     has_data "$FASHION_MNIST_DIR" ||
         die "FASHION_MNIST_DIR=$FASHION_MNIST_DIR does not hold the four Fashion-MNIST files ($DATA_FILES, .gz or not). Point it at a complete copy, or unset it to download into data/fashion-mnist."
     DATA_DIR=$FASHION_MNIST_DIR DATA_FROM="\$FASHION_MNIST_DIR"
 elif has_data "$ROOT/data/fashion-mnist"; then
     DATA_DIR=$ROOT/data/fashion-mnist DATA_FROM="data/fashion-mnist (make data)"
+elif [ -n "$SYSTEM_DATA" ] && has_data "$SYSTEM_DATA"; then
+    DATA_DIR=$SYSTEM_DATA DATA_FROM="Debian's dataset-fashion-mnist"
 elif [ $NEEDS_DATA -eq 1 ] && [ $DOWNLOAD -eq 1 ]; then
     say "no Fashion-MNIST copy here; trying to download it (make data)"
     if ! probe_download; then

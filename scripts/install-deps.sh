@@ -45,6 +45,12 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq $PACKAGES >/dev/null
+# The full data, where the archive has it (Debian's dataset-fashion-mnist): the programs read it
+# from /usr/share/datasets/fashion-mnist; without it they fall back to the bundled sample.
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+    $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 ||
+        echo "install-deps: dataset-fashion-mnist is not in this archive; \`make data\` downloads the data instead"
+fi
 if [ $FUZZ -eq 1 ] && ! fuzzer_works; then   # the runtime is a Recommends of clang: name it
     version=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
     $SUDO apt-get install -y -qq "libclang-rt-$version-dev" >/dev/null || true

@@ -38,6 +38,7 @@ GB=${GRADE_BUILD:-$SUB/build/grade}
 REPORT=${GRADE_REPORT:-$SUB/grade-report.md}
 SUMMARY=${REPORT%.md}.tsv
 SAMPLE=$ROOT/data/sample
+export FASHION_MNIST_SYSTEM_DIR=   # the runs name their data (@SAMPLE@); never Debian's full copy by default
 export GRADE_QUICK=${GRADE_QUICK:-0}
 mkdir -p "$GB" || exit 3
 GB=$(cd "$GB" && pwd)

@@ -492,6 +492,18 @@ START_TEST(locate_order)
         ck_assert_str_eq(dir, AE_ROOT "/data/sample");
         ck_assert_int_eq(is_sample, 1);
     }
+    /* 5. Debian's dataset-fashion-mnist after data/fashion-mnist, before the sample (a folder of
+     * our own stands for it); an empty FASHION_MNIST_SYSTEM_DIR leaves it out */
+    if (!folder_complete(AE_ROOT "/data/fashion-mnist")) {
+        setenv("FASHION_MNIST_SYSTEM_DIR", full, 1);
+        ck_assert_int_eq(fashion_mnist_locate(dir, sizeof dir, NULL, &is_sample), AE_OK);
+        ck_assert_str_eq(dir, full);
+        ck_assert_int_eq(is_sample, 0);
+        setenv("FASHION_MNIST_SYSTEM_DIR", empty, 1);   /* a folder without the files is passed over */
+        ck_assert_int_eq(fashion_mnist_locate(dir, sizeof dir, NULL, &is_sample), AE_OK);
+        ck_assert_str_eq(dir, AE_ROOT "/data/sample");
+        setenv("FASHION_MNIST_SYSTEM_DIR", "", 1);
+    }
     /* the sample named explicitly is still known as the sample */
     ck_assert_int_eq(fashion_mnist_locate(dir, sizeof dir, sample_data_dir(), &is_sample), AE_OK);
     ck_assert_int_eq(is_sample, 1);

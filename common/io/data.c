@@ -468,11 +468,14 @@ int fashion_mnist_locate(char *dir, size_t len, const char *data_opt, int *is_sa
     const char *env = getenv("FASHION_MNIST_DIR");
     if (env && env[0]) return explicit_folder(dir, len, env, "FASHION_MNIST_DIR", is_sample);
 
+    /* Debian's dataset-fashion-mnist; FASHION_MNIST_SYSTEM_DIR names another folder, or none when empty */
+    const char *system = getenv("FASHION_MNIST_SYSTEM_DIR");
+    if (!system) system = FASHION_SYSTEM_DIR;
     const char *const fallbacks[] = {
-        "data/fashion-mnist", AE_ROOT "/data/fashion-mnist", AE_ROOT "/data/sample",
+        "data/fashion-mnist", AE_ROOT "/data/fashion-mnist", system, AE_ROOT "/data/sample",
     };
     for (size_t k = 0; k < sizeof fallbacks / sizeof fallbacks[0]; k++)
-        if (!first_missing_file(fallbacks[k])) return choose_folder(dir, len, fallbacks[k], is_sample);
+        if (fallbacks[k][0] && !first_missing_file(fallbacks[k])) return choose_folder(dir, len, fallbacks[k], is_sample);
     return AE_ERROR(AE_ENOENT, "no Fashion-MNIST found (not in data/fashion-mnist, nor the sample in %s); "
                     "run `make data`, or point --data or FASHION_MNIST_DIR at a folder with the four files",
                     AE_ROOT "/data/sample");

@@ -55,8 +55,12 @@ const char *fashion_class_name(int label);   /* "T-shirt/top", "Trouser", ... "A
  * figure shows one per class. Returns how many (fewer than FASHION_CLASSES when a class is missing). */
 int fashion_first_of_each_class(size_t index[FASHION_CLASSES], const idx_array *labels);
 
+/* Where Debian's package dataset-fashion-mnist puts the four files. */
+#define FASHION_SYSTEM_DIR "/usr/share/datasets/fashion-mnist"
+
 /* Where the data is: data_opt (--data) if given, else $FASHION_MNIST_DIR, else
  * data/fashion-mnist under the current folder, else the repository's data/fashion-mnist,
+ * else FASHION_SYSTEM_DIR ($FASHION_MNIST_SYSTEM_DIR instead when set; empty: none),
  * else the sample in the repository's data/sample. A folder
  * given explicitly (option or variable) must hold the four files, or AE_ENOENT with a
  * message that says to run `make data`. *is_sample tells whether the sample was chosen. */
