@@ -482,6 +482,25 @@ START_TEST(test_a_run_in_part_is_reported)
 }
 END_TEST
 
+/* make data checks content: a folder that is not the official data (the sample) is refused, each
+ * file named; no download is tried for a folder the variable names. */
+START_TEST(test_get_data_refuses_other_content)
+{
+    const char *dir = test_tmpdir();
+    char log_path[1024], env_dir[1100];
+    snprintf(log_path, sizeof log_path, "%s/get-data.log", dir);
+    snprintf(env_dir, sizeof env_dir, "FASHION_MNIST_DIR=%s", sample_data_dir());
+    const char *env[] = { env_dir, NULL };
+    const char *none[] = { NULL };
+    ck_assert_int_eq(run_script("get-data.sh", none, env, log_path), 1);
+    test_file_says(log_path, "train-images-idx3-ubyte (wrong content: ");
+    test_file_says(log_path, "t10k-labels-idx1-ubyte (wrong content: ");
+    snprintf(env_dir, sizeof env_dir, "FASHION_MNIST_DIR=%s", dir);   /* a folder without the files */
+    ck_assert_int_eq(run_script("get-data.sh", none, env, log_path), 1);
+    test_file_says(log_path, "train-labels-idx1-ubyte (missing)");
+}
+END_TEST
+
 /* fuzz/run.sh refuses what it cannot run, before running anything. */
 START_TEST(test_fuzz_runner_refuses_bad_settings)
 {
@@ -517,5 +536,6 @@ Suite *figures_suite(void)
     tcase_add_test(limits, test_bad_option_and_missing_data);
     tcase_add_test(limits, test_a_run_in_part_is_reported);
     tcase_add_test(limits, test_fuzz_runner_refuses_bad_settings);
+    tcase_add_test(limits, test_get_data_refuses_other_content);
     return s;
 }
