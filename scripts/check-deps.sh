@@ -12,6 +12,7 @@ if command -v pkg-config >/dev/null 2>&1; then
     pkg-config --exists openblas || missing="$missing libopenblas-dev"
 fi
 command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot-nox"
+command -v cmark-gfm >/dev/null 2>&1 || command -v pandoc >/dev/null 2>&1 || missing="$missing cmark-gfm"
 # the full data: wanted where the archive has it (install-deps.sh tries it, and goes on without it)
 if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-cache >/dev/null 2>&1 &&
     apt-cache show dataset-fashion-mnist >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then

@@ -16,7 +16,8 @@
 #      successful run, and whose outputs are all there, is skipped. A changed training run
 #      continues from its checkpoint when the program supports it; FORCE=1 reruns everything
 #      from scratch. The programs render their PNGs when gnuplot is installed;
-#   4. writes REPORT.md (and report.html when pandoc is installed): the date, seed, data, machine
+#   4. writes REPORT.md and report.html (with pandoc when it is installed, else cmark-gfm; every
+#      image it shows checked to exist): the date, seed, data, machine
 #      and time of each exercise, then for each exercise its key numbers, tables and figures.
 # It prints the time each exercise took, and exits 1 when a build or a run failed (the report
 # says which), 2 for bad options or a data folder that lacks files, 3 when nothing failed but a
@@ -604,15 +605,47 @@ run_section() {
 write_report > "$REPORT.tmp" || die "cannot write $REPORT" 1
 mv "$REPORT.tmp" "$REPORT"
 HTML=$(dirname "$REPORT")/report.html
+# cmark-gfm's HTML body in a page of its own, each heading with the anchor REPORT.md's links use
+cmark_page() {
+    printf '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    printf '<title>Autoencoders and VAEs: course report</title>\n<style>\n'
+    printf 'body { max-width: 60em; margin: 2em auto; padding: 0 1em; font-family: sans-serif; line-height: 1.4; }\n'
+    printf 'table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; }\n'
+    printf 'img { max-width: 100%%; } pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; }\n'
+    printf '</style>\n</head>\n<body>\n'
+    local line text
+    while IFS= read -r line || [ -n "$line" ]; do
+        if [[ $line =~ ^\<h([1-6])\>(.*)\</h[1-6]\>$ ]]; then
+            text=$(sed 's/<[^>]*>//g; s/&amp;/\&/g; s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g' <<< "${BASH_REMATCH[2]}")
+            anchor "$text"
+            printf '<h%s id="%s">%s</h%s>\n' "${BASH_REMATCH[1]}" "$REPLY" "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
+        else
+            printf '%s\n' "$line"
+        fi
+    done
+    printf '</body>\n</html>\n'
+}
+# Every image report.html shows is there (relative to the report's folder).
+html_images_exist() {
+    local src missing=0
+    while IFS= read -r src; do
+        [ -f "$(dirname "$REPORT")/$src" ] || { say "report.html shows $src, which does not exist"; missing=1; }
+    done < <(grep -o '<img src="[^"]*"' "$1" | sed 's/^<img src="//; s/"$//')
+    return $missing
+}
+rm -f "$HTML"
 if command -v pandoc >/dev/null 2>&1; then
-    if (cd "$(dirname "$REPORT")" && pandoc -f gfm -t html5 -s --metadata pagetitle="Autoencoders and VAEs: course report" \
-            -o "$HTML.tmp" "$(basename "$REPORT")"); then
-        mv "$HTML.tmp" "$HTML"
-    else
-        rm -f "$HTML.tmp"; say "pandoc could not convert the report; REPORT.md is complete"
-    fi
+    (cd "$(dirname "$REPORT")" && pandoc -f gfm -t html5 -s --metadata pagetitle="Autoencoders and VAEs: course report" \
+        -o "$HTML.tmp" "$(basename "$REPORT")") || { rm -f "$HTML.tmp"; say "pandoc could not convert the report"; }
+elif command -v cmark-gfm >/dev/null 2>&1; then
+    cmark-gfm -e table -e autolink --unsafe "$REPORT" | cmark_page > "$HTML.tmp" ||
+        { rm -f "$HTML.tmp"; say "cmark-gfm could not convert the report"; }
 else
-    rm -f "$HTML"
+    say "neither pandoc nor cmark-gfm is installed (make deps installs cmark-gfm): no report.html; REPORT.md is complete"
+fi
+if [ -f "$HTML.tmp" ]; then
+    if html_images_exist "$HTML.tmp"; then mv "$HTML.tmp" "$HTML"
+    else rm -f "$HTML.tmp"; FAILED=1; fi
 fi
 
 # The time table, printed ---------------------------------------------------------------

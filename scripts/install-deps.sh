@@ -4,7 +4,7 @@
 # otherwise through sudo when sudo works without a password prompt; otherwise it prints the
 # exact command to run, and stops.
 set -e
-PACKAGES="build-essential pkg-config libgsl-dev gnuplot-nox check libopenblas-dev zlib1g-dev"
+PACKAGES="build-essential pkg-config libgsl-dev gnuplot-nox check libopenblas-dev zlib1g-dev cmark-gfm"
 here=$(dirname "$0")
 FUZZ=0
 [ "${1:-}" = "--fuzz" ] && FUZZ=1

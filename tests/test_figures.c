@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io/fileio.h"
 #include "testutil.h"
 
 #define QUICK "week05-task2-kl week05-task3-transposed vae-reparam"
@@ -118,6 +119,25 @@ static void check_report(const char *dir, const char *seed)
     snprintf(value, sizeof value, "| %.6g |", kl);
     ck_assert_msg(strstr(text, value) != NULL, "REPORT.md lacks KL(0.4 || 0.8) %s", value);
     free(text);
+
+    /* report.html (pandoc or cmark-gfm, which make deps installs): every image it shows is there,
+     * and the headings carry the anchors the report's links use */
+    char html_path[1100], src[2048];
+    snprintf(html_path, sizeof html_path, "%s/report.html", dir);
+    char *html = test_read_text(html_path);
+    ck_assert_msg(html != NULL, "no report.html beside REPORT.md");
+    int images = 0;
+    for (const char *p = strstr(html, "<img src=\""); p; p = strstr(p + 1, "<img src=\"")) {
+        const char *start = p + strlen("<img src=\""), *end = strchr(start, '"');
+        ck_assert_ptr_nonnull(end);
+        snprintf(src, sizeof src, "%s/%.*s", dir, (int)(end - start), start);
+        ck_assert_msg(file_exists(src), "report.html shows %s, which does not exist", src);
+        images++;
+    }
+    ck_assert_int_ge(images, 5);
+    ck_assert_msg(strstr(html, "id=\"task-2-the-kl-divergence-between-two-bernoulli-distributions\""),
+                  "report.html's headings lack the anchors of the report's links");
+    free(html);
 }
 
 /* ------------------------------------------------------------ Rerun */
