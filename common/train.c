@@ -99,6 +99,37 @@ int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mea
     return rc;
 }
 
+/* (D) mean of train's targets, then the mean of (y − mean)² over val's targets and their D values. */
+int mean_target_mse(const batch_source *train, const batch_source *val, double *out)
+{
+    enum { CHUNK = 256 };
+    const size_t d = train->y_size;
+    double *mean = calloc(d, sizeof *mean);
+    float *x = malloc(CHUNK * (train->x_size > val->x_size ? train->x_size : val->x_size) * sizeof *x);
+    float *y = malloc(CHUNK * d * sizeof *y);
+    size_t index[CHUNK];
+    int rc = mean && x && y && val->y_size == d ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for the mean image");
+    for (size_t start = 0; start < train->count && rc == AE_OK; start += CHUNK) {   /* (D) mean target */
+        int n = (int)(train->count - start < CHUNK ? train->count - start : CHUNK);
+        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
+        rc = train->fill(train->ctx, index, n, x, y);
+        for (size_t i = 0; rc == AE_OK && i < (size_t)n * d; i++) mean[i % d] += y[i];
+    }
+    for (size_t j = 0; j < d && rc == AE_OK; j++) mean[j] /= (double)train->count;
+    double se = 0.0;
+    for (size_t start = 0; start < val->count && rc == AE_OK; start += CHUNK) {       /* Σ (y − mean)² */
+        int n = (int)(val->count - start < CHUNK ? val->count - start : CHUNK);
+        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
+        rc = val->fill(val->ctx, index, n, x, y);
+        for (size_t i = 0; rc == AE_OK && i < (size_t)n * d; i++) se += (y[i] - mean[i % d]) * (y[i] - mean[i % d]);
+    }
+    if (rc == AE_OK) *out = se / ((double)val->count * (double)d);
+    free(mean);
+    free(x);
+    free(y);
+    return rc;
+}
+
 /* ------------------------------------------------------------ the pieces */
 
 progress_style progress_style_for(FILE *stream, int quiet)

@@ -62,6 +62,10 @@ int train_fit(model *m, optimizer *opt, loss_spec loss,
  * REDUCE_SUM, the summed loss per sample). */
 int evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mean_loss);
 
+/* The trivial baseline: the MSE on val of a "model" that outputs the mean of train's targets
+ * whatever its input. A model that does no better has learned nothing about its data. */
+int mean_target_mse(const batch_source *train, const batch_source *val, double *mse);
+
 /* Fisher–Yates shuffle of order[0..n) with rng. */
 void shuffle_indices(size_t *order, size_t n, gsl_rng *rng);
 

@@ -216,6 +216,25 @@ static void kind_verdict(char *text, size_t len, const kind_run *k, const kind_r
     }
 }
 
+/* Whether each kind learned: its clean test MSE below that of always predicting the mean training
+ * image (mean_mse); says so for those that did not, and records kind_K_learned (and _not_learned). */
+static int kinds_learned(t1_context *ctx, const kind_run *runs, int n_runs, double mean_mse)
+{
+    int rc = results_add_double(ctx->run->res, "mean_image_mse", mean_mse);
+    for (int i = 0; i < n_runs && rc == AE_OK; i++) {
+        const char *name = t1_kind_name(runs[i].recipe.kind);
+        int learned = runs[i].metrics.clean_mse < mean_mse;
+        rc = program_result_int(ctx->run, learned, "kind_%s_learned", name);
+        if (learned || rc != AE_OK) continue;
+        char why[200];
+        snprintf(why, sizeof why, "its clean test MSE %.4g is no better than the %.4g of always predicting the mean "
+                 "image; try more epochs or a smaller --lr", runs[i].metrics.clean_mse, mean_mse);
+        printf("The %s kind did NOT learn: %s.\n", name, why);
+        rc = program_result_text(ctx->run, why, "kind_%s_not_learned", name);
+    }
+    return rc;
+}
+
 static int kinds_results(t1_context *ctx, const kind_run *runs, int n_runs, double identity_noisy)
 {
     int rc = results_add_double(ctx->run->res, "identity_noisy_mse", identity_noisy);
@@ -445,6 +464,10 @@ int t1_part_kinds(t1_context *ctx)
         rc = kinds_table(ctx, runs, n_runs, identity_noisy);
     }
     if (rc == AE_OK) rc = kinds_results(ctx, runs, n_runs, identity_noisy);
+    double mean_mse = 0.0;
+    batch_source train_clean_source = image_batch_source(&train_clean);
+    if (rc == AE_OK) rc = mean_target_mse(&train_clean_source, &clean, &mean_mse);
+    if (rc == AE_OK) rc = kinds_learned(ctx, runs, n_runs, mean_mse);
     if (rc == AE_OK) rc = t1_result(ctx, "kinds", "seconds", program_seconds() - started);
     if (rc == AE_OK) rc = kinds_figures(ctx, runs, n_runs);
     gsl_rng_free(rng);

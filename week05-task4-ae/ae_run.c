@@ -292,45 +292,13 @@ static int detect_anomalies(ae_context *ctx, model_run *r, model *m)
 /* A generator of the model's own, so that a model's numbers do not depend on which others run:
  * model A (index 0) gets the seed itself, the others seed + 1000003·index. So model A with
  * --seed S is the very run `bench_train --seed S` times in make bench (bench/bench_train.c). */
-/* The trivial baseline: the validation MSE of a "model" that outputs the mean training target
- * whatever its input. A model that does no better has not learned anything about the images. */
-static int mean_image_mse(const batch_source *train, const batch_source *val, double *out)
-{
-    enum { CHUNK = 256 };
-    const size_t d = train->y_size;
-    double *mean = calloc(d, sizeof *mean);
-    float *x = malloc(CHUNK * (train->x_size > val->x_size ? train->x_size : val->x_size) * sizeof *x);
-    float *y = malloc(CHUNK * d * sizeof *y);
-    size_t index[CHUNK];
-    int rc = mean && x && y && val->y_size == d ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for the mean image");
-    for (size_t start = 0; start < train->count && rc == AE_OK; start += CHUNK) {   /* (D) mean target */
-        int n = (int)(train->count - start < CHUNK ? train->count - start : CHUNK);
-        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
-        rc = train->fill(train->ctx, index, n, x, y);
-        for (size_t i = 0; rc == AE_OK && i < (size_t)n * d; i++) mean[i % d] += y[i];
-    }
-    for (size_t j = 0; j < d && rc == AE_OK; j++) mean[j] /= (double)train->count;
-    double se = 0.0;
-    for (size_t start = 0; start < val->count && rc == AE_OK; start += CHUNK) {       /* Σ (y − mean)² */
-        int n = (int)(val->count - start < CHUNK ? val->count - start : CHUNK);
-        for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
-        rc = val->fill(val->ctx, index, n, x, y);
-        for (size_t i = 0; rc == AE_OK && i < (size_t)n * d; i++) se += (y[i] - mean[i % d]) * (y[i] - mean[i % d]);
-    }
-    if (rc == AE_OK) *out = se / ((double)val->count * (double)d);
-    free(mean);
-    free(x);
-    free(y);
-    return rc;
-}
-
 /* Whether a model learned: its validation MSE below the mean image's, and its validation loss not
  * grown a hundredfold since the first epoch (a learning rate too large makes it diverge and stay
  * finite). Says so on the terminal and in results.tsv (model_M_learned, model_M_not_learned). */
 static int judge_learning(ae_context *ctx, const model_run *r)
 {
     int rc = AE_OK;
-    if (ctx->mean_image_mse < 0) rc = mean_image_mse(&ctx->sources.train, &ctx->sources.val, &ctx->mean_image_mse);
+    if (ctx->mean_image_mse < 0) rc = mean_target_mse(&ctx->sources.train, &ctx->sources.val, &ctx->mean_image_mse);
     if (rc != AE_OK) return rc;
     char why[300] = "";
     double first = r->history.val_loss[0];
