@@ -373,6 +373,12 @@ START_TEST(program_trains_on_the_sample)
     ck_assert(elbo < 0.0 && elbo > -544.0);          /* better than p = ½ everywhere: 784 ln 2 = 543.4 */
     ck_assert(test_result(r, "dense_test_kl") > 0.0);
     ck_assert(test_result(r, "data_is_sample") == 1.0);
+    /* judged against independent pixels with the mean training image as probabilities */
+    const double baseline = test_result(r, "mean_image_log_likelihood");
+    ck_assert(baseline < -100.0 && baseline > -544.0);
+    ck_assert(test_result(r, "dense_learned") == (elbo > baseline ? 1.0 : 0.0));
+    if (elbo <= baseline) ck_assert_ptr_nonnull(strstr(results_get(r, "dense_not_learned"), "below the"));
+    else ck_assert_ptr_null(results_get(r, "dense_not_learned"));
     results_free(r);
     const char *figures[] = { "dense_elbo_curves", "dense_latent_means", "dense_latent_std", "dense_latent_grid",
                               "dense_prior_samples", "dense_pair_average", "dense_morph" };

@@ -172,6 +172,52 @@ static double mean_seconds(const training_run *r)
     return s / r->epochs;
 }
 
+/* The trivial baseline of a Bernoulli decoder: the mean over the test images of log p(x) with
+ * independent pixels whose probabilities are the mean training image (nats per image). A VAE whose
+ * test ELBO stays below it has learned nothing a constant image would not give. */
+static double mean_image_log_likelihood(const fashion_mnist *fm)
+{
+    static const fashion_mnist *cached_for;   /* one data set per program: worked out once */
+    static double cached;
+    if (cached_for == fm) return cached;
+    double mean[FASHION_PIXELS] = { 0 };
+    const idx_array *train = &fm->train.images, *test = &fm->test.images;
+    for (size_t i = 0; i < train->count; i++)
+        for (int p = 0; p < FASHION_PIXELS; p++) mean[p] += train->data[i * FASHION_PIXELS + p] / 255.0;
+    for (int p = 0; p < FASHION_PIXELS; p++) {
+        mean[p] /= (double)train->count;
+        mean[p] = fmin(fmax(mean[p], 1e-7), 1.0 - 1e-7);   /* a pixel never on (or always) costs no infinity */
+    }
+    double ll = 0.0;
+    for (size_t i = 0; i < test->count; i++)
+        for (int p = 0; p < FASHION_PIXELS; p++) {
+            double x = test->data[i * FASHION_PIXELS + p] / 255.0;
+            ll += x * log(mean[p]) + (1.0 - x) * log1p(-mean[p]);
+        }
+    cached = ll / (double)test->count;
+    cached_for = fm;
+    return cached;
+}
+
+/* Whether a run learned: its test ELBO above the mean image's log-likelihood; says so when not, on
+ * the terminal and as PREFIX_learned / PREFIX_not_learned. */
+static int judge_run(elbo_context *ctx, const training_run *r, const fashion_mnist *fm)
+{
+    const double baseline = mean_image_log_likelihood(fm), elbo = r->test[r->epochs - 1].elbo;
+    static int recorded;   /* the baseline once in results.tsv */
+    int rc = recorded ? AE_OK : program_result(ctx->run, baseline, "mean_image_log_likelihood");
+    recorded = 1;
+    const int learned = elbo > baseline;
+    if (rc == AE_OK) rc = program_result_int(ctx->run, learned, "%s_learned", r->prefix);
+    if (rc != AE_OK || learned) return rc;
+    char why[300];
+    snprintf(why, sizeof why, "its test ELBO %.2f nats is below the %.2f of independent pixels with the mean training "
+             "image as probabilities: it has learned nothing a constant image would not give (posterior collapse, a "
+             "learning rate too large, or too few epochs)", elbo, baseline);
+    printf("  The %s did NOT learn: %s.\n", r->title, why);
+    return program_result_text(ctx->run, why, "%s_not_learned", r->prefix);
+}
+
 static int store_run(elbo_context *ctx, const training_run *r)
 {
     const elbo_terms *tr = &r->train[r->epochs - 1], *te = &r->test[r->epochs - 1];
@@ -518,6 +564,7 @@ static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, vae_kind
         printf("  %d epoch%s in %.1f s (%.2f s of training per epoch, test pass not counted)\n\n", epochs,
                epochs == 1 ? "" : "s", r.total_seconds, mean_seconds(&r));
         rc = store_run(ctx, &r);
+        if (rc == AE_OK) rc = judge_run(ctx, &r, fm);
     }
     if (rc == AE_OK) rc = run_figures(ctx, &r, fm, stream + 50);
     if (rc == AE_OK && kind == VAE_DENSE) {
@@ -630,6 +677,7 @@ static int beta_sweep(elbo_context *ctx, const fashion_mnist *fm, const double *
                            kl_batch_backward };
         rc = train_run(ctx, &runs[i], fm, &cfg, opt->sweep_epochs, 300, 0);   /* the same seed for every β */
         if (rc == AE_OK) rc = store_run(ctx, &runs[i]);
+        if (rc == AE_OK) rc = judge_run(ctx, &runs[i], fm);
         if (rc == AE_OK) rc = encode_test_set(&runs[i], fm);
     }
     if (rc == AE_OK) {

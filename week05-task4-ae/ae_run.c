@@ -17,6 +17,7 @@
 #include "io/plot.h"
 
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,10 @@ static int checkpoint_crc(char *crc, size_t len, const ae_context *ctx, const mo
 }
 
 /* What made a history: the model's layers and loss, the normal class of the anomaly task, the
- * seed, the data, the noise of the denoising task, and the checkpoint it goes with. */
-enum { META_SPEC, META_LOSS, META_CLASS, META_SEED, META_DATA, META_NOISE, META_CHECKPOINT, N_META };
+ * seed, the data, the noise of the denoising task, the learning rate and batch size, and the
+ * checkpoint it goes with. */
+enum { META_SPEC, META_LOSS, META_CLASS, META_SEED, META_DATA, META_NOISE, META_LR, META_BATCH, META_CHECKPOINT,
+       N_META };
 static int history_meta_of(history_meta meta[N_META], const ae_context *ctx, const model_run *r)
 {
     meta[META_SPEC].key = "spec";
@@ -87,9 +90,15 @@ static int history_meta_of(history_meta meta[N_META], const ae_context *ctx, con
     meta[META_SEED].key = "seed";
     snprintf(meta[META_SEED].value, sizeof meta[0].value, "%lu", (unsigned long)ctx->common->seed);
     meta[META_DATA].key = "data";
-    snprintf(meta[META_DATA].value, sizeof meta[0].value, "%.1099s", ctx->fm->dir);
+    char resolved[PATH_MAX];   /* the folder itself, however it was named */
+    snprintf(meta[META_DATA].value, sizeof meta[0].value, "%.1099s",
+             realpath(ctx->fm->dir, resolved) ? resolved : ctx->fm->dir);
     meta[META_NOISE].key = "noise";
     snprintf(meta[META_NOISE].value, sizeof meta[0].value, "%g", ctx->task == AE_TASK_DENOISING ? ctx->opt->noise : 0.0);
+    meta[META_LR].key = "lr";
+    snprintf(meta[META_LR].value, sizeof meta[0].value, "%.17g", ctx->opt->lr);
+    meta[META_BATCH].key = "batch";
+    snprintf(meta[META_BATCH].value, sizeof meta[0].value, "%d", ctx->opt->batch);
     meta[META_CHECKPOINT].key = "checkpoint_crc32";
     meta[META_CHECKPOINT].value[0] = '\0';
     return N_META;
@@ -379,9 +388,14 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
         rc = ae_checkpoint_path(path, sizeof path, ctx, r->recipe.name);
         if (rc == AE_OK) rc = checkpoint_load(m, path);
         if (rc == AE_OK) rc = read_history(ctx, r);
+        char lr[64] = "?", batch[32] = "?", history[AE_PATH_MAX];
+        if (rc == AE_OK && history_path(history, sizeof history, ctx, r->recipe.name) == AE_OK) {
+            history_meta_get(history, "lr", lr, sizeof lr);
+            history_meta_get(history, "batch", batch, sizeof batch);
+        }
         if (rc == AE_OK && r->trained_seed >= 0)
-            printf("Loaded %s (trained for %d epochs with --seed %ld); not training.\n", path, r->history.epochs_run,
-                   r->trained_seed);
+            printf("Loaded %s (trained for %d epochs with --seed %ld, --lr %s, --batch %s); not training.\n", path,
+                   r->history.epochs_run, r->trained_seed, lr, batch);
         else if (rc == AE_OK)
             printf("Loaded %s (trained for %d epochs, with a seed it does not record); not training.\n", path,
                    r->history.epochs_run);
