@@ -13,7 +13,7 @@
 #   VAE_ELBO              bin/vae-elbo, the VAE case's program (bench/case-vae.sh runs it)
 #   BENCH_EPOCHS_A        epochs of model A (default 10, the task's)
 #   BENCH_EPOCHS_B        epochs of model B (default 5; its epochs are long in PyTorch)
-#   BENCH_EPOCHS_VAE      epochs of the dense VAE (default 2, the issue's)
+#   BENCH_EPOCHS_VAE      epochs of the dense VAE (default 2)
 #   BENCH_THREADS         thread counts for our runs (default "1 2")
 #   BENCH_TORCH_THREADS   thread counts for PyTorch (default "1 2")
 #   BENCH_MODELS          which cases to run (default "A B VAE")
