@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -304,4 +305,19 @@ done:
     free(file.data);
     free(mine.data);
     return rc;
+}
+
+int checkpoint_crc32(const char *path, uint32_t *crc)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno == ENOENT ? AE_ERROR(AE_ENOENT, "%s does not exist", path)
+                                   : AE_ERROR(AE_EIO, "%s: %s", path, strerror(errno));
+    unsigned char head[CHECKPOINT_MAGIC_LEN], tail[4];
+    int ok = fread(head, 1, sizeof head, f) == sizeof head && memcmp(head, CHECKPOINT_MAGIC, sizeof head) == 0;
+    long size = ok && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    ok = ok && size >= (long)(CHECKPOINT_MAGIC_LEN + 8) && fseek(f, -4, SEEK_END) == 0 && fread(tail, 1, 4, f) == 4;
+    fclose(f);
+    if (!ok) return AE_ERROR(AE_EFORMAT, "%s is not a model checkpoint (too short, or a wrong magic)", path);
+    *crc = get_u32(tail);
+    return AE_OK;
 }

@@ -2,6 +2,8 @@
 #ifndef AE_CHECKPOINT_H
 #define AE_CHECKPOINT_H
 
+#include <stdint.h>
+
 #include "model.h"
 
 /* Binary checkpoint: magic "AECKPT1\0", version, input shape, layer count, each layer's
@@ -16,5 +18,9 @@
  * AE_ENOENT when the file does not exist. */
 int checkpoint_save(const model *m, const char *path);
 int checkpoint_load(model *m, const char *path);
+/* The CRC-32 a checkpoint file ends with, which names its contents (a history can say which
+ * checkpoint it goes with), read without loading the file. AE_ENOENT when it is missing,
+ * AE_EFORMAT when it is too short to be a checkpoint or does not start like one. */
+int checkpoint_crc32(const char *path, uint32_t *crc);
 
 #endif

@@ -76,8 +76,8 @@ static int add_conv_encoder(model *m, const vae_config *cfg)
 }
 
 /* L → Dense 2048 → (128, 4, 4) → Conv2DTranspose 128, 64, 32 (3x3, stride 2, same, ReLU)
- * → (32, 32, 32) → Conv2D 1 (3x3, same) → logits (1, 32, 32) */
-static int add_conv_decoder(model *m)
+ * → (32, 32, 32) → Conv2D C (3x3, same) → logits (C, 32, 32), C = 1 or 3 */
+static int add_conv_decoder(model *m, int channels)
 {
     const int before_flatten[3] = { 128, 4, 4 };
     int rc = model_add(m, layer_dense(128 * 4 * 4, ACT_NONE));
@@ -85,7 +85,7 @@ static int add_conv_decoder(model *m)
     if (rc == AE_OK) rc = model_add(m, layer_conv2d_transpose(128, 3, 2, PAD_SAME, ACT_RELU));
     if (rc == AE_OK) rc = model_add(m, layer_conv2d_transpose(64, 3, 2, PAD_SAME, ACT_RELU));
     if (rc == AE_OK) rc = model_add(m, layer_conv2d_transpose(32, 3, 2, PAD_SAME, ACT_RELU));
-    if (rc == AE_OK) rc = model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_NONE));
+    if (rc == AE_OK) rc = model_add(m, layer_conv2d(channels, 3, 1, PAD_SAME, ACT_NONE));
     return rc;
 }
 
@@ -101,21 +101,30 @@ vae *vae_alloc(const vae_config *cfg, gsl_rng *rng)
     if (cfg->max_batch < 1) { AE_ERROR(AE_EINVAL, "the batch must hold at least one image, not %d", cfg->max_batch); return NULL; }
     if (!(cfg->beta >= 0.0) || !isfinite(cfg->beta)) { AE_ERROR(AE_EDOM, "beta must be a finite number >= 0, not %g", cfg->beta); return NULL; }
     if (!(cfg->lr > 0.0) || !isfinite(cfg->lr)) { AE_ERROR(AE_EDOM, "the learning rate must be > 0, not %g", cfg->lr); return NULL; }
+    if (cfg->channels != 0 && cfg->channels != 1 && !(cfg->channels == 3 && cfg->kind == VAE_CONV)) {
+        AE_ERROR(AE_EINVAL, "a VAE takes grey images (channels 1) or, convolutional, colour ones (3), not %d channels%s",
+                 cfg->channels, cfg->kind == VAE_DENSE && cfg->channels == 3 ? " in the dense model" : "");
+        return NULL;
+    }
 
     vae *v = calloc(1, sizeof *v);
     if (!v) { AE_ERROR(AE_ENOMEM, "out of memory for a VAE"); return NULL; }
     v->cfg = *cfg;
     if (!v->cfg.kl_forward) v->cfg.kl_forward = vae_kl_forward;
     if (!v->cfg.kl_backward) v->cfg.kl_backward = vae_kl_backward;
+    v->channels = cfg->channels == 3 ? 3 : 1;
     v->side = cfg->kind == VAE_CONV ? VAE_CONV_SIDE : 28;
-    v->x_size = (size_t)v->side * (size_t)v->side;
+    v->image_side = v->channels == 3 ? VAE_CONV_SIDE : 28;
+    v->pad = (v->side - v->image_side) / 2;
+    v->x_size = (size_t)v->channels * (size_t)v->side * (size_t)v->side;
+    v->image_size = (size_t)v->channels * (size_t)v->image_side * (size_t)v->image_side;
     int latent = cfg->latent, rc;
 
     if (cfg->kind == VAE_CONV) {
-        v->encoder = model_alloc(3, (int[]){ 1, v->side, v->side });
+        v->encoder = model_alloc(3, (int[]){ v->channels, v->side, v->side });
         v->decoder = model_alloc(1, (int[]){ latent });
         rc = v->encoder && v->decoder ? add_conv_encoder(v->encoder, cfg) : AE_ENOMEM;
-        if (rc == AE_OK) rc = add_conv_decoder(v->decoder);
+        if (rc == AE_OK) rc = add_conv_decoder(v->decoder, v->channels);
     } else {
         v->encoder = model_alloc(1, (int[]){ FASHION_PIXELS });
         v->decoder = model_alloc(1, (int[]){ latent });
@@ -179,7 +188,7 @@ int vae_set_threads(vae *v, int threads)
 
 void vae_fill_batch(const vae *v, float *x, const idx_array *images, const size_t *index, int n)
 {
-    if (v->side == 28) {
+    if (v->pad == 0) {                                   /* the images as they are: (n, channels, side, side) */
         images_to_float(x, images, index, n);
         return;
     }
@@ -190,7 +199,7 @@ void vae_fill_batch(const vae *v, float *x, const idx_array *images, const size_
         float *row = x + (size_t)i * v->x_size;
         for (int y = 0; y < 28; y++)
             for (int c = 0; c < 28; c++)
-                row[(y + VAE_CONV_PAD) * v->side + c + VAE_CONV_PAD] = image[y * 28 + c] * scale;
+                row[(y + v->pad) * v->side + c + v->pad] = image[y * 28 + c] * scale;
     }
 }
 
@@ -340,9 +349,19 @@ static void divide_terms(elbo_terms *out, const elbo_terms *total, double count)
     out->elbo = total->elbo / count;
 }
 
+/* AE_EINVAL unless the images are the size the model reads. */
+static int check_images(const vae *v, const idx_array *images)
+{
+    if (images->item_size == v->image_size) return AE_OK;
+    return AE_ERROR(AE_EINVAL, "the images hold %zu values each; this VAE reads %zu (%d channel%s of %dx%d)",
+                    images->item_size, v->image_size, v->channels, v->channels == 1 ? "" : "s", v->image_side,
+                    v->image_side);
+}
+
 int vae_train_epoch(vae *v, const idx_array *images, size_t *order, gsl_rng *rng,
                     vae_progress_fn progress, void *progress_ctx, elbo_terms *mean)
 {
+    if (check_images(v, images) != AE_OK) return AE_EINVAL;
     size_t count = images->count;
     int batch = v->cfg.max_batch;
     float *x = malloc((size_t)batch * v->x_size * sizeof *x);
@@ -376,6 +395,7 @@ int vae_train_epoch(vae *v, const idx_array *images, size_t *order, gsl_rng *rng
 
 int vae_evaluate(vae *v, const idx_array *images, gsl_rng *rng, elbo_terms *mean)
 {
+    if (check_images(v, images) != AE_OK) return AE_EINVAL;
     int batch = v->cfg.max_batch;
     float *x = malloc((size_t)batch * v->x_size * sizeof *x);
     size_t *index = malloc((size_t)batch * sizeof *index);
@@ -416,15 +436,18 @@ int vae_decode_images(vae *v, const float *z, int n, float *images)
     const float *logits;
     int rc = vae_decode_logits(v, z, n, &logits);
     if (rc != AE_OK) return rc;
-    int pad = v->side == 28 ? 0 : VAE_CONV_PAD;
+    const int pad = v->pad, side = v->image_side;
     for (int i = 0; i < n; i++) {
-        const float *row = logits + (size_t)i * v->x_size;
-        float *image = images + (size_t)i * FASHION_PIXELS;
-        for (int y = 0; y < 28; y++)
-            for (int c = 0; c < 28; c++) {
-                float l = row[(y + pad) * v->side + c + pad];
-                image[y * 28 + c] = 1.0f / (1.0f + expf(-l));       /* p = sigmoid(ℓ) */
-            }
+        const float *planes = logits + (size_t)i * v->x_size;
+        float *image = images + (size_t)i * v->image_size;
+        for (int ch = 0; ch < v->channels; ch++) {
+            const float *plane = planes + (size_t)ch * v->side * v->side;
+            for (int y = 0; y < side; y++)
+                for (int c = 0; c < side; c++) {
+                    float l = plane[(y + pad) * v->side + c + pad];
+                    image[((size_t)ch * side + y) * side + c] = 1.0f / (1.0f + expf(-l));   /* p = sigmoid(ℓ) */
+                }
+        }
     }
     return AE_OK;
 }

@@ -72,6 +72,8 @@ typedef struct {
     int deterministic;   /* 1: z = μ and no KL term, a plain autoencoder with these layers; 0: a VAE */
     vae_kl_forward_fn kl_forward;      /* the KL term; NULL: vae_kl_forward */
     vae_kl_backward_fn kl_backward;    /* its gradient; NULL: vae_kl_backward */
+    int channels;        /* conv model: 0 or 1, Fashion-MNIST's 28x28 grey images padded to 32x32;
+                            3, colour images of 32x32 (CIFAR-10), three planes R, G, B, unpadded */
 } vae_config;
 
 #define VAE_CONV_SIDE 32       /* the conv model's padded image side */
@@ -80,7 +82,11 @@ typedef struct {
 typedef struct {
     vae_config cfg;
     int side;                  /* 28 (dense) or 32 (conv): the model's image side */
-    size_t x_size;             /* D = side² */
+    int channels;              /* 1, or 3 for colour */
+    int image_side;            /* the data's image side: 28, or 32 for colour */
+    int pad;                   /* zero rows and columns around each image: VAE_CONV_PAD for Fashion-MNIST's conv model */
+    size_t x_size;             /* D = channels · side² */
+    size_t image_size;         /* channels · image_side²: what vae_fill_batch reads and vae_decode_images writes */
     model *encoder;            /* x (B, D) → (B, 2L) */
     model *decoder;            /* z (B, L) → logits (B, D) */
     optimizer *encoder_opt, *decoder_opt;
@@ -106,7 +112,7 @@ const char *vae_kind_name(vae_kind kind);    /* "dense", "conv" */
 int vae_set_threads(vae *v, int threads);
 
 /* x (n, D) from images[index[i]] (index NULL: images 0..n−1), bytes / 255, zero-padded
- * to 32x32 for the conv model. */
+ * to 32x32 for Fashion-MNIST's conv model. images (N, image_size) bytes. */
 void vae_fill_batch(const vae *v, float *x, const idx_array *images, const size_t *index, int n);
 
 /* One pass with the noise already in v->eps (so a test can hold ε fixed):
@@ -144,8 +150,8 @@ int vae_encode(vae *v, const float *x, int n, float *mu, float *logvar);
 /* The decoder's logits for n latent points (valid until the next decoder call). z (n, L) */
 int vae_decode_logits(vae *v, const float *z, int n, const float **logits);
 
-/* Decoded Bernoulli means p = sigmoid(logits), cropped back to 28x28 for the conv model.
- * z (n, L), images (n, 28·28) */
+/* Decoded Bernoulli means p = sigmoid(logits), cropped back to 28x28 for Fashion-MNIST's conv model.
+ * z (n, L), images (n, image_size) */
 int vae_decode_images(vae *v, const float *z, int n, float *images);
 
 /* Σ_i BCE(x_i, sigmoid ℓ_i) = Σ_i [max(ℓ, 0) − ℓ x + log(1 + e^−|ℓ|)] in one pass in float, and,

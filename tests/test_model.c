@@ -1,6 +1,7 @@
 /* test_model.c: the sequential model: shapes and parameter counts as Keras has
  * them, forward by hand, gradients by finite differences, the checkpoint file. */
 #include <check.h>
+#include <zlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,21 @@ START_TEST(test_checkpoint_round_trip_and_refusals)
     assert_refused(loaded, bad, AE_EFORMAT, "after the checksum");
     path_in(bad, sizeof bad, dir, "no-such.ckpt");
     assert_refused(loaded, bad, AE_ENOENT, "no such");
+    /* the CRC-32 a checkpoint ends with, read without loading it: zlib's crc32 of the rest */
+    uint32_t crc;
+    ck_assert_int_eq(checkpoint_crc32(good, &crc), AE_OK);
+    FILE *fp = fopen(good, "rb");
+    unsigned char *bytes = malloc((size_t)size);
+    ck_assert(fp && bytes && fread(bytes, 1, (size_t)size, fp) == (size_t)size);
+    fclose(fp);
+    ck_assert_uint_eq(crc, (uint32_t)crc32(0L, bytes, (uInt)(size - 4)));
+    free(bytes);
+    ck_assert_int_eq(checkpoint_crc32(bad, &crc), AE_ENOENT);      /* no-such.ckpt */
+    rewrite(good, bad, -1, 0, 0);                                   /* not a checkpoint's magic */
+    ck_assert_int_eq(checkpoint_crc32(bad, &crc), AE_EFORMAT);
+    rewrite(good, bad, 10, -1, 0);                                  /* too short to hold a CRC */
+    ck_assert_int_eq(checkpoint_crc32(bad, &crc), AE_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(error_message(), "not a model checkpoint"));
     /* nothing of the refused files reached the model */
     ck_assert_int_eq(memcmp(loaded->params, saved->params, 3217 * sizeof(float)), 0);
 

@@ -90,6 +90,41 @@ START_TEST(image_grid_and_scatter_render)
 }
 END_TEST
 
+/* Headers above the columns, and colour images from their three planes (the CIFAR-10 layout). */
+START_TEST(a_labelled_colour_grid_renders)
+{
+    const char *dir = test_tmpdir();
+    float images[2 * 3 * 2 * 2];                 /* 2 images (3, 2, 2) */
+    for (int i = 0; i < 24; i++) images[i] = 0.0f;
+    images[0] = 1.0f;                            /* image 0, red plane, pixel (0, 0) */
+    images[12 + 4 + 3] = 0.5f;                   /* image 1, green plane, pixel (1, 1) */
+    const char *cols[2] = {"input", "decoded"};
+    plot_grid g = { images, 2, 3, 2, 2, 2, NULL, cols };
+    ck_assert_int_eq(plot_image_grid_labelled(dir, "colour", "Two colour images", &g), AE_OK);
+    char dat[4096], gp[4096];
+    snprintf(dat, sizeof dat, "%s/colour.dat", dir);
+    snprintf(gp, sizeof gp, "%s/colour.gp", dir);
+    ck_assert(file_contains(dat, "\n0 0 255 0 0\n"));         /* column 0, row 0: pure red */
+    ck_assert(file_contains(dat, "\n5 1 0 128 0\n"));         /* image 1 starts at column 2 + 2 of gap */
+    ck_assert(file_contains(dat, "\n2 0 255 255 255\n"));     /* the gap is white */
+    ck_assert(file_contains(gp, "with rgbimage"));
+    ck_assert(file_contains(gp, "'decoded' at first 4.5"));
+    int rendered;
+    ck_assert_int_eq(plot_render(dir, "colour", &rendered), AE_OK);
+
+    /* grey with column headers keeps the matrix form */
+    plot_grid grey = { images, 4, 1, 2, 3, 2, NULL, cols };   /* 2 rows of 2 */
+    cols[1] = NULL;                              /* a column may go without a header */
+    ck_assert_int_eq(plot_image_grid_labelled(dir, "grey", NULL, &grey), AE_OK);
+    snprintf(gp, sizeof gp, "%s/grey.gp", dir);
+    ck_assert(file_contains(gp, "matrix with image") && file_contains(gp, "'input' at first"));
+
+    plot_grid two = { images, 2, 2, 2, 2, 2, NULL, NULL };
+    ck_assert_int_eq(plot_image_grid_labelled(dir, "two", NULL, &two), AE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(error_message(), "2 channels"));
+}
+END_TEST
+
 START_TEST(a_broken_script_is_reported_and_leaves_no_png)
 {
     if (!gnuplot_available()) return;
@@ -182,6 +217,7 @@ Suite *plot_suite(void)
     TCase *core = test_case(s, "Core", 20);
     tcase_add_test(core, line_plot_writes_data_and_script);
     tcase_add_test(core, image_grid_and_scatter_render);
+    tcase_add_test(core, a_labelled_colour_grid_renders);
     tcase_add_test(core, an_own_pair_is_written_whole_or_not_at_all);
     TCase *limits = test_case(s, "Limits", 20);
     tcase_add_test(limits, a_broken_script_is_reported_and_leaves_no_png);

@@ -393,6 +393,138 @@ START_TEST(program_trains_on_the_sample)
 }
 END_TEST
 
+/* Both models on the sample, a short β sweep: the demos' numbers hold together, and a rerun with
+ * --from-checkpoint gives every number again without training; settings or files that do not match
+ * are refused, naming what differs. */
+static const char *const both_models[] = { "--train", "--epochs", "2", "--conv-epochs", "1", "--sweep-epochs", "1",
+                                           "--sweep-betas", "0.5,2", "--elbo-draws", "100", "--mc-samples", "1000",
+                                           "--no-plot", "--quiet", NULL };
+
+/* Runs vae-elbo with both_models, the extra arguments and --out dir; its exit status, the log in dir.log. */
+static int run_both(const char *dir, const char *const *extra)
+{
+    const char *args[40];
+    int n = 0;
+    for (const char *const *a = both_models; *a; a++) args[n++] = *a;
+    for (const char *const *a = extra; a && *a; a++) args[n++] = *a;
+    args[n++] = "--data";
+    args[n++] = sample_data_dir();
+    args[n++] = "--out";
+    args[n++] = dir;
+    args[n] = NULL;
+    char log[600];
+    snprintf(log, sizeof log, "%s.log", dir);
+    return run_program(PROGRAM, args, log);
+}
+
+START_TEST(program_demos_and_checkpoints)
+{
+    char dir[512], log[600];
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    snprintf(log, sizeof log, "%s.log", dir);
+    ck_assert_int_eq(run_both(dir, NULL), 0);
+    results *r = test_results(dir);
+    /* the latent histograms: each dimension's KL adds up to the model's test KL (the same formula,
+     * summed per dimension instead of per image), and a dimension is active when Var μ > 0.01 */
+    for (int m = 0; m < 2; m++) {
+        const char *prefix = m ? "conv" : "dense";
+        const int latent = m ? 2 : 20;
+        double sum = 0.0;
+        int active = 0;
+        char key[64];
+        for (int j = 1; j <= latent; j++) {
+            snprintf(key, sizeof key, "%s_kl_dim_%d", prefix, j);
+            sum += test_result(r, key);
+            ck_assert(test_result(r, key) >= 0.0);
+            snprintf(key, sizeof key, "%s_var_mu_dim_%d", prefix, j);
+            active += test_result(r, key) > 0.01;
+        }
+        snprintf(key, sizeof key, "%s_test_kl", prefix);
+        ck_assert_msg(relative_error(sum, test_result(r, key)) < 1e-4, "%s: Σ_j KL_j = %g, test KL %g", prefix, sum,
+                      test_result(r, key));
+        snprintf(key, sizeof key, "%s_active_dims", prefix);
+        ck_assert_int_eq((int)test_result(r, key), active);
+        snprintf(key, sizeof key, "%s_test_mse_from_mu", prefix);
+        ck_assert(test_result(r, key) > 0.0 && test_result(r, key) < 0.25);
+    }
+    /* latent arithmetic: shares of images, and the vector's length */
+    const char *shares[] = { "arithmetic_sneaker_to_boot_share_before", "arithmetic_sneaker_to_boot_share_after",
+                             "arithmetic_tshirt_to_pullover_share_before", "arithmetic_tshirt_to_pullover_share_after" };
+    for (int k = 0; k < 4; k++) ck_assert(test_result(r, shares[k]) >= 0.0 && test_result(r, shares[k]) <= 1.0);
+    ck_assert(test_result(r, "arithmetic_sneaker_to_boot_norm") > 0.0);
+    ck_assert(test_result(r, "from_checkpoint") == 0.0);
+    const char *figures[] = { "vae_reconstructions", "latent_histograms", "conv_latent_histograms", "latent_arithmetic" };
+    for (int k = 0; k < 4; k++) {
+        char dat[64];
+        snprintf(dat, sizeof dat, "%s.dat", figures[k]);
+        ck_assert_msg(test_file_in(dir, dat), "%s missing", dat);
+    }
+    const char *files[] = { "dense_encoder.ckpt", "dense_decoder.ckpt", "dense_history.tsv", "conv_encoder.ckpt",
+                            "conv_decoder.ckpt", "conv_history.tsv" };
+    for (int k = 0; k < 6; k++) ck_assert_msg(test_file_in(dir, files[k]), "%s missing", files[k]);
+
+    /* again from the checkpoints: the same numbers, to the last digit, the timings included */
+    const char *resume[] = { "--from-checkpoint", NULL };
+    ck_assert_int_eq(run_both(dir, resume), 0);
+    test_file_says(log, "read back (--from-checkpoint) from conv_encoder.ckpt");
+    results *again = test_results(dir);
+    ck_assert(test_result(again, "from_checkpoint") == 1.0);
+    const char *keys[] = { "dense_test_elbo", "dense_train_elbo", "dense_seconds_per_epoch", "conv_test_elbo",
+                           "conv_test_kl", "conv_seconds_total", "conv_mean_test_sigma", "dense_kl_dim_7",
+                           "dense_test_mse_from_mu", "arithmetic_sneaker_to_boot_share_after",
+                           "estimators_trained_dense_spread_ratio" };
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        ck_assert_msg(strcmp(results_get(r, keys[k]), results_get(again, keys[k])) == 0, "%s: %s, then %s", keys[k],
+                      results_get(r, keys[k]), results_get(again, keys[k]));
+    results_free(again);
+    results_free(r);
+
+    /* another β than the checkpoints were trained with */
+    const char *other_beta[] = { "--from-checkpoint", "--beta", "2", NULL };
+    ck_assert_int_eq(run_both(dir, other_beta), 1);
+    test_file_says(log, "was trained with beta 1, and this run asks for 2 (--beta)");
+    /* another number of epochs of the conv model */
+    const char *other_epochs[] = { "--from-checkpoint", "--conv-epochs", "3", NULL };
+    ck_assert_int_eq(run_both(dir, other_epochs), 1);
+    test_file_says(log, "trained with epochs 1, and this run asks for 3");
+    /* a history cut short */
+    char path[600];
+    snprintf(path, sizeof path, "%s/conv_history.tsv", dir);
+    char *text = test_read_text(path);
+    ck_assert_ptr_nonnull(text);
+    char *cut = strstr(text, "\ntest\t1\t");
+    ck_assert_ptr_nonnull(cut);
+    cut[1] = '\0';
+    test_write_text(path, text);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "it is cut short");
+    /* a number that is not one */
+    *cut = '\0';
+    strcat(text, "\ntest\t1\t0\t-1x5\t1\t1\t0\n");
+    test_write_text(path, text);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "expected a number, found \"-1x5");
+    free(text);
+    /* a checkpoint that is not the one the history names */
+    char dense_enc[600];
+    snprintf(dense_enc, sizeof dense_enc, "%s/dense_encoder.ckpt", dir);
+    snprintf(path, sizeof path, "%s/dense_history.tsv", dir);
+    char *dense_history = test_read_text(path);
+    ck_assert_ptr_nonnull(dense_history);
+    char *crc = strstr(dense_history, "# encoder_crc32 ");
+    ck_assert_ptr_nonnull(crc);
+    crc[16] = crc[16] == '0' ? '1' : '0';
+    test_write_text(path, dense_history);
+    free(dense_history);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "it belongs to other checkpoints (encoder_crc32");
+    /* a missing checkpoint */
+    ck_assert_int_eq(remove(dense_enc), 0);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "dense_encoder.ckpt is missing: run vae-elbo --train without it first");
+}
+END_TEST
+
 /* Each row: arguments that must be refused with status 2 and no file written (NULL-terminated). */
 static const char *const bad_arguments[][5] = {
     { "--mu", "0.3,-1.2,0.5", "--logvar", "0.1,-0.5", NULL },      /* lengths differ */
@@ -412,6 +544,8 @@ static const char *const bad_arguments[][5] = {
     { "--sweep-betas", "0.5,0", NULL },
     { "--latent", "0", NULL },
     { "--threads", "0", NULL },
+    { "--conv-threads", "0", NULL },
+    { "--cifar10-epochs", "0", NULL },
 };
 
 START_TEST(program_refuses_bad_vectors)
@@ -469,6 +603,8 @@ Suite *vae_elbo_suite(void)
     tcase_add_test(program, program_reports_any_gaussian);
     tcase_add_test(program, program_is_deterministic);
     tcase_add_test(program, program_trains_on_the_sample);
+    TCase *resume = test_case(s, "Resume", 300);     /* seven runs of both models, slow in the sanitizer build */
+    tcase_add_test(resume, program_demos_and_checkpoints);
     tcase_add_loop_test(program, program_refuses_bad_vectors, 0, (int)(sizeof bad_arguments / sizeof bad_arguments[0]));
     tcase_add_test(program, program_needs_data_for_training);
     return s;

@@ -61,7 +61,7 @@ START_TEST(deterministic_mode_is_a_plain_autoencoder)
 {
     enum { B = 2, L = 3, H = 16 };
     gsl_rng *rng = test_rng(77);
-    vae_config cfg = { VAE_DENSE, L, H, 1.0, 1e-3, B, 1, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, L, H, 1.0, 1e-3, B, 1, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     float *x = malloc((size_t)B * 784 * sizeof *x);
@@ -108,7 +108,7 @@ START_TEST(forward_terms_match_a_plain_recomputation)
 {
     enum { B = 3, L = 4 };
     gsl_rng *rng = test_rng(31);
-    vae_config cfg = { VAE_DENSE, L, 24, 1.0, 1e-3, B, 0, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, L, 24, 1.0, 1e-3, B, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     float *x = malloc((size_t)B * 784 * sizeof *x);
@@ -139,10 +139,50 @@ START_TEST(forward_terms_match_a_plain_recomputation)
 }
 END_TEST
 
+/* Colour images (CIFAR-10's layout: three planes of 32x32) go in unpadded and come out as three planes. */
+START_TEST(colour_model_reads_and_decodes_three_planes)
+{
+    gsl_rng *rng = test_rng(33);
+    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL, 3 };
+    vae *v = vae_alloc(&cfg, rng);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq((int)v->x_size, 3072);
+    ck_assert_int_eq((int)v->image_size, 3072);
+    ck_assert_int_eq((int)model_output_size(v->decoder), 3072);
+    static uint8_t bytes[2 * 3072];
+    for (int i = 0; i < 2 * 3072; i++) bytes[i] = (uint8_t)((i * 53) % 256);
+    idx_array images = { 4, { 2, 3, 32, 32 }, 2, 3072, bytes };
+    static float x[2 * 3072];
+    vae_fill_batch(v, x, &images, NULL, 2);
+    for (int i = 0; i < 2 * 3072; i += 101) ck_assert_float_eq_tol(x[i], bytes[i] / 255.0f, 1e-7f);
+    float z[4] = { 0.3f, -1.2f, 2.385f, 0.5f };
+    static float decoded[2 * 3072];
+    ck_assert_int_eq(vae_decode_images(v, z, 2, decoded), AE_OK);
+    const float *logits;
+    ck_assert_int_eq(vae_decode_logits(v, z, 2, &logits), AE_OK);
+    for (int i = 0; i < 2 * 3072; i += 97) ck_assert_float_eq_tol(decoded[i], 1.0f / (1.0f + expf(-logits[i])), 1e-6f);
+    elbo_terms t;
+    ck_assert_int_eq(vae_evaluate(v, &images, rng, &t), AE_OK);
+    ck_assert(isfinite(t.elbo) && t.recon < 0.0);
+    /* grey 28x28 images are refused by the colour model, and colour ones by the grey model */
+    uint8_t grey[784] = { 0 };
+    idx_array fashion = { 3, { 1, 28, 28, 0 }, 1, 784, grey };
+    ck_assert_int_eq(vae_evaluate(v, &fashion, rng, &t), AE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(error_message(), "784 values each; this VAE reads 3072 (3 channels of 32x32)"));
+    vae_free(v);
+    cfg.channels = 1;
+    v = vae_alloc(&cfg, rng);
+    size_t order[2];
+    ck_assert_int_eq(vae_train_epoch(v, &images, order, rng, NULL, NULL, &t), AE_EINVAL);
+    vae_free(v);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(conv_model_pads_and_crops)
 {
     gsl_rng *rng = test_rng(32);
-    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL };
+    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     ck_assert_int_eq((int)v->x_size, 1024);
@@ -197,10 +237,10 @@ static double vae_loss(void *ctx)
     return -recon + v->cfg.beta * kl_batch_forward(NULL, v->mu, v->logvar, f->batch, v->cfg.latent);
 }
 
-static void check_vae_gradient(vae_kind kind, int latent, int hidden, int batch, double tolerance)
+static void check_vae_gradient(vae_kind kind, int latent, int hidden, int batch, double tolerance, int channels)
 {
-    gsl_rng *rng = test_rng(2385 + kind);
-    vae_config cfg = { kind, latent, hidden, 1.7, 1e-3, batch, 0, NULL, NULL };
+    gsl_rng *rng = test_rng(2385 + kind + channels);
+    vae_config cfg = { kind, latent, hidden, 1.7, 1e-3, batch, 0, NULL, NULL, channels };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     size_t d = v->x_size;
@@ -247,13 +287,20 @@ static void check_vae_gradient(vae_kind kind, int latent, int hidden, int batch,
 
 START_TEST(dense_vae_loss_gradient_through_sampling)
 {
-    check_vae_gradient(VAE_DENSE, 3, 16, 3, 1e-2);
+    check_vae_gradient(VAE_DENSE, 3, 16, 3, 1e-2, 1);
 }
 END_TEST
 
 START_TEST(conv_vae_loss_gradient_through_sampling)
 {
-    check_vae_gradient(VAE_CONV, 2, 0, 2, 1e-2);
+    check_vae_gradient(VAE_CONV, 2, 0, 2, 1e-2, 1);
+}
+END_TEST
+
+/* the colour model of CIFAR-10: three input planes, three output planes of logits */
+START_TEST(colour_conv_vae_loss_gradient_through_sampling)
+{
+    check_vae_gradient(VAE_CONV, 2, 0, 2, 1e-2, 3);
 }
 END_TEST
 
@@ -261,7 +308,7 @@ START_TEST(lanes_give_the_same_gradients)
 {
     enum { B = 6, L = 3 };
     gsl_rng *rng = test_rng(2386);
-    vae_config cfg = { VAE_DENSE, L, 24, 1.3, 1e-3, B, 0, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, L, 24, 1.3, 1e-3, B, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     float *x = malloc((size_t)B * 784 * sizeof *x), eps[B * L];
     fill_uniform(x, (size_t)B * 784, 0.0, 1.0, rng);
@@ -304,7 +351,7 @@ START_TEST(short_training_raises_the_elbo)
     fashion_mnist fm;
     test_load_sample(&fm, 0);
     gsl_rng *rng = test_rng(41);
-    vae_config cfg = { VAE_DENSE, 2, 64, 1.0, 1e-3, 64, 0, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, 2, 64, 1.0, 1e-3, 64, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     ck_assert_ptr_nonnull(v);
     elbo_terms before, after, epoch;
@@ -330,7 +377,7 @@ END_TEST
 START_TEST(estimators_share_their_mean)
 {
     gsl_rng *rng = test_rng(51);
-    vae_config cfg = { VAE_DENSE, 5, 32, 1.0, 1e-3, 128, 0, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, 5, 32, 1.0, 1e-3, 128, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     float x[784];
     fill_uniform(x, 784, 0.0, 1.0, rng);
@@ -355,19 +402,21 @@ START_TEST(bad_configurations_and_batches_are_refused)
 {
     gsl_rng *rng = test_rng(61);
     vae_config bad[] = {
-        { VAE_DENSE, 0, 16, 1.0, 1e-3, 4, 0, NULL, NULL },
-        { VAE_DENSE, 2, 0, 1.0, 1e-3, 4, 0, NULL, NULL },
-        { VAE_DENSE, 2, 16, -0.5, 1e-3, 4, 0, NULL, NULL },
-        { VAE_DENSE, 2, 16, NAN, 1e-3, 4, 0, NULL, NULL },
-        { VAE_DENSE, 2, 16, 1.0, 0.0, 4, 0, NULL, NULL },
-        { VAE_CONV, 2, 0, 1.0, 1e-3, 0, 0, NULL, NULL },
+        { VAE_DENSE, 0, 16, 1.0, 1e-3, 4, 0, NULL, NULL, 0 },
+        { VAE_DENSE, 2, 0, 1.0, 1e-3, 4, 0, NULL, NULL, 0 },
+        { VAE_DENSE, 2, 16, -0.5, 1e-3, 4, 0, NULL, NULL, 0 },
+        { VAE_DENSE, 2, 16, NAN, 1e-3, 4, 0, NULL, NULL, 0 },
+        { VAE_DENSE, 2, 16, 1.0, 0.0, 4, 0, NULL, NULL, 0 },
+        { VAE_CONV, 2, 0, 1.0, 1e-3, 0, 0, NULL, NULL, 0 },
+        { VAE_CONV, 2, 0, 1.0, 1e-3, 4, 0, NULL, NULL, 2 },        /* two channels */
+        { VAE_DENSE, 2, 16, 1.0, 1e-3, 4, 0, NULL, NULL, 3 },      /* colour is the conv model's */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(vae_alloc(&bad[i], rng) == NULL, "config %zu was accepted", i);
         ck_assert_int_ne(error_code(), AE_OK);
         error_clear();
     }
-    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 4, 0, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 4, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     float x[5 * 784] = { 0 };
     elbo_terms t;
@@ -386,7 +435,7 @@ END_TEST
 START_TEST(non_finite_loss_stops_the_step)
 {
     gsl_rng *rng = test_rng(62);
-    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 2, 0, NULL, NULL };
+    vae_config cfg = { VAE_DENSE, 2, 16, 1.0, 1e-3, 2, 0, NULL, NULL, 1 };
     vae *v = vae_alloc(&cfg, rng);
     float x[2 * 784];
     fill_uniform(x, 2 * 784, 0.0, 1.0, rng);
@@ -408,12 +457,14 @@ Suite *vae_model_suite(void)
     TCase *core = test_case(s, "Core", 0);
     tcase_add_test(core, forward_terms_match_a_plain_recomputation);
     tcase_add_test(core, conv_model_pads_and_crops);
+    tcase_add_test(core, colour_model_reads_and_decodes_three_planes);
     tcase_add_test(core, library_kl_matches_the_exercise_kl);
     tcase_add_test(core, deterministic_mode_is_a_plain_autoencoder);
 
     TCase *gradient = test_case(s, "Gradient", 60);
     tcase_add_test(gradient, dense_vae_loss_gradient_through_sampling);
     tcase_add_test(gradient, conv_vae_loss_gradient_through_sampling);
+    tcase_add_test(gradient, colour_conv_vae_loss_gradient_through_sampling);
     tcase_add_test(gradient, lanes_give_the_same_gradients);
 
     TCase *training = test_case(s, "Training", 60);

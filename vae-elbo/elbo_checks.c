@@ -168,7 +168,7 @@ int elbo_world_build(fixed_world *w, const elbo_options *opt, unsigned long seed
     if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for a random generator");
     /* the exercise's own KL term (vae_elbo.h) trains the model */
     vae_config cfg = { VAE_DENSE, opt->latent, DENSE_HIDDEN, 1.0, opt->lr, opt->batch, 0, kl_batch_forward,
-                       kl_batch_backward };
+                       kl_batch_backward, 1 };
     w->v = vae_alloc(&cfg, rng);
     if (!w->v) {
         gsl_rng_free(rng);

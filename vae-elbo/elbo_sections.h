@@ -6,7 +6,8 @@
  *      against mean reduction and the β it implies.
  *   3. Known mistakes: the lecture notebook's KL, BCE on targets in [−1, 1], the sign convention.
  *   4. The single-sample Monte-Carlo ELBO against the analytic-KL ELBO: same mean, more spread.
- *   5. (--train) the dense VAE, the lecture's convolutional VAE and a β sweep, with figures.
+ *   5. (--train) the dense VAE, the lecture's convolutional VAE and a β sweep, with figures and demos.
+ *   6. (--train) the homework: the convolutional VAE on CIFAR-10, when its data is there.
  * Sections 1–4 (elbo_checks.c) use a fixed, untrained dense VAE and a made-up image, so they run
  * anywhere; section 5 is elbo_training.c. The functions the exercise is about are in elbo.c.
  *
@@ -43,7 +44,11 @@ typedef struct {
     int no_sweep;
     const char *sweep_betas_text;
     int sweep_epochs;
-    int threads;
+    int threads;                 /* lanes of the dense models */
+    int conv_threads;            /* lanes of the convolutional ones */
+    int from_checkpoint;         /* read the dense and conv VAEs back instead of training them */
+    const char *cifar10_dir;     /* --data-cifar10, or NULL */
+    int cifar10_epochs;
 } elbo_options;
 
 /* What every section needs. */

@@ -9,7 +9,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
 
-#include "elbo_sections.h"
+#include "elbo_training.h"
 #include "fast/blas.h"
 #include "io/cli.h"
 #include "fast/cpu.h"
@@ -37,21 +37,19 @@ typedef struct {
 
 /* ============================================================ 5. training */
 
-typedef struct {
-    char prefix[32];                  /* "dense", "conv", "beta_sweep_0.5" */
-    char title[96];                   /* "dense VAE (L = 20)" */
-    vae *v;
-    int epochs;
-    elbo_terms *train, *test;         /* (epochs) */
-    elbo_terms test_start;            /* the test set before any training */
-    elbo_terms *segments;             /* (epochs, n_segments) train means over each part of an epoch */
-    int n_segments;                   /* SEGMENTS, or fewer when an epoch has fewer batches */
-    double *seconds;                  /* (epochs) training time, without the test pass */
-    double total_seconds;
-    float *test_mu, *test_logvar;     /* (N_test, L) after training, for a 2-D latent */
-} training_run;
+int elbo_run_alloc(training_run *r, int epochs, long batches)
+{
+    r->epochs = epochs;
+    r->n_segments = batches < SEGMENTS ? (int)batches : SEGMENTS;
+    r->train = calloc((size_t)epochs * 2, sizeof *r->train);
+    r->segments = calloc((size_t)epochs * r->n_segments, sizeof *r->segments);
+    r->seconds = calloc((size_t)epochs, sizeof *r->seconds);
+    if (!r->train || !r->segments || !r->seconds) return AE_ERROR(AE_ENOMEM, "out of memory for the curves of %s", r->title);
+    r->test = r->train + epochs;
+    return AE_OK;
+}
 
-static void run_free(training_run *r)
+void elbo_run_free(training_run *r)
 {
     vae_free(r->v);
     free(r->train);
@@ -60,8 +58,6 @@ static void run_free(training_run *r)
     free(r->test_mu);
     memset(r, 0, sizeof *r);
 }
-
-#define SEGMENTS 10               /* the training curve: a point every tenth of an epoch */
 
 /* What the progress callback keeps: the bar, and the sums that give each segment's mean. */
 typedef struct {
@@ -109,27 +105,21 @@ static void draw_progress(void *ctx, long done, long batches, const elbo_terms *
     fflush(stderr);
 }
 
-/* Trains one VAE for `epochs`, printing a line per epoch. */
-static int train_run(elbo_context *ctx, training_run *r, const fashion_mnist *fm, const vae_config *cfg,
-                     int epochs, unsigned long stream, int verbose)
+int elbo_train_run(elbo_context *ctx, training_run *r, const idx_array *train, const idx_array *test,
+                   const vae_config *cfg, int epochs, unsigned long stream, int verbose)
 {
-    gsl_rng *rng = elbo_stream_rng(ctx->common->seed, stream);
-    size_t count = fm->train.images.count;
+    size_t count = train->count;
     long batches = (long)((count + (size_t)cfg->max_batch - 1) / (size_t)cfg->max_batch);
-    r->epochs = epochs;
-    r->n_segments = batches < SEGMENTS ? (int)batches : SEGMENTS;
-    r->train = calloc((size_t)epochs * 2, sizeof *r->train);
-    r->segments = calloc((size_t)epochs * r->n_segments, sizeof *r->segments);
-    r->seconds = calloc((size_t)epochs, sizeof *r->seconds);
+    if (elbo_run_alloc(r, epochs, batches) != AE_OK) return AE_ENOMEM;
+    gsl_rng *rng = elbo_stream_rng(ctx->common->seed, stream);
     size_t *order = malloc(count * sizeof *order);
-    if (!rng || !r->train || !r->segments || !r->seconds || !order) {
+    if (!rng || !order) {
         gsl_rng_free(rng);
         free(order);
         return AE_ERROR(AE_ENOMEM, "out of memory for training %s", r->title);
     }
-    r->test = r->train + epochs;
     r->v = vae_alloc(cfg, rng);
-    int rc = r->v ? vae_set_threads(r->v, ctx->opt->threads) : error_code();
+    int rc = r->v ? vae_set_threads(r->v, r->threads) : error_code();
     if (rc == AE_OK && verbose && !ctx->common->quiet) {
         printf("encoder:\n");
         model_summary(r->v->encoder, stdout);
@@ -140,7 +130,7 @@ static int train_run(elbo_context *ctx, training_run *r, const fashion_mnist *fm
     progress_state progress = { progress_style_for(stderr, ctx->common->quiet), r->prefix, 0, epochs, 0.0,
                                 NULL, r->n_segments, 0, (size_t)cfg->max_batch, count, { 0, 0, 0 }, 0.0 };
     /* where the curves start: the untrained model on the test set */
-    if (rc == AE_OK) rc = vae_evaluate(r->v, &fm->test.images, rng, &r->test_start);
+    if (rc == AE_OK) rc = vae_evaluate(r->v, test, rng, &r->test_start);
     double started = program_seconds();
     for (int e = 0; e < epochs && rc == AE_OK; e++) {
         progress.epoch = e + 1;
@@ -149,9 +139,9 @@ static int train_run(elbo_context *ctx, training_run *r, const fashion_mnist *fm
         progress.last_total = (elbo_terms){ 0, 0, 0 };
         progress.last_seen = 0.0;
         double t0 = program_seconds();
-        rc = vae_train_epoch(r->v, &fm->train.images, order, rng, draw_progress, &progress, &r->train[e]);
+        rc = vae_train_epoch(r->v, train, order, rng, draw_progress, &progress, &r->train[e]);
         r->seconds[e] = program_seconds() - t0;
-        if (rc == AE_OK) rc = vae_evaluate(r->v, &fm->test.images, rng, &r->test[e]);
+        if (rc == AE_OK) rc = vae_evaluate(r->v, test, rng, &r->test[e]);
         if (rc == AE_OK && !ctx->common->quiet)
             printf("  %-16s epoch %2d/%d  train ELBO %9.3f (recon %9.3f, KL %7.3f)  test ELBO %9.3f "
                    "(recon %9.3f, KL %7.3f)  %5.1f s\n",
@@ -165,7 +155,7 @@ static int train_run(elbo_context *ctx, training_run *r, const fashion_mnist *fm
     return rc;
 }
 
-static double mean_seconds(const training_run *r)
+double elbo_mean_seconds(const training_run *r)
 {
     double s = 0.0;
     for (int e = 0; e < r->epochs; e++) s += r->seconds[e];
@@ -214,7 +204,7 @@ static int judge_run(elbo_context *ctx, const training_run *r, const fashion_mni
     return program_result_text(ctx->run, why, "%s_not_learned", r->prefix);
 }
 
-static int store_run(elbo_context *ctx, const training_run *r)
+int elbo_store_run(elbo_context *ctx, const training_run *r)
 {
     const elbo_terms *tr = &r->train[r->epochs - 1], *te = &r->test[r->epochs - 1];
     int rc = AE_OK;
@@ -229,7 +219,7 @@ static int store_run(elbo_context *ctx, const training_run *r)
     rc |= elbo_add_prefixed(ctx, r->prefix, "test_recon", te->recon);
     rc |= elbo_add_prefixed(ctx, r->prefix, "test_kl", te->kl);
     rc |= elbo_add_prefixed(ctx, r->prefix, "test_loss", -te->recon + r->v->cfg.beta * te->kl);
-    rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_per_epoch", mean_seconds(r));
+    rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_per_epoch", elbo_mean_seconds(r));
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_total", r->total_seconds);
     return rc;
 }
@@ -238,7 +228,7 @@ static int store_run(elbo_context *ctx, const training_run *r)
 
 /* PREFIX_elbo_curves: ELBO and reconstruction term (left axis) and KL (right axis); test after each
  * epoch (and before the first), solid; train as the mean over each tenth of an epoch, dashed. */
-static int figure_curves(elbo_context *ctx, const training_run *r)
+int elbo_figure_curves(elbo_context *ctx, const training_run *r)
 {
     char name[64];
     snprintf(name, sizeof name, "%s_elbo_curves", r->prefix);
@@ -280,21 +270,25 @@ static int figure_curves(elbo_context *ctx, const training_run *r)
     return rc == AE_OK ? program_render(ctx->run, name) : rc;
 }
 
-/* μ and log σ² of every test image, in batches. */
-static int encode_test_set(training_run *r, const fashion_mnist *fm)
+int elbo_encode_set(training_run *r, const idx_array *images)
 {
     vae *v = r->v;
-    size_t count = fm->test.images.count, latent = (size_t)v->cfg.latent;
+    size_t count = images->count, latent = (size_t)v->cfg.latent;
+    free(r->test_mu);
+    r->test_mu = r->test_logvar = NULL;
     int batch = v->cfg.max_batch;
     r->test_mu = malloc(count * latent * 2 * sizeof *r->test_mu);
     float *x = malloc((size_t)batch * v->x_size * sizeof *x);
     size_t *index = malloc((size_t)batch * sizeof *index);
     int rc = r->test_mu && x && index ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for the test set's codes");
-    if (rc == AE_OK) r->test_logvar = r->test_mu + count * latent;
+    if (rc == AE_OK) {
+        r->test_logvar = r->test_mu + count * latent;
+        r->test_n = count;
+    }
     for (size_t start = 0; start < count && rc == AE_OK; start += (size_t)batch) {
         int n = (int)(count - start < (size_t)batch ? count - start : (size_t)batch);
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
-        vae_fill_batch(v, x, &fm->test.images, index, n);
+        vae_fill_batch(v, x, images, index, n);
         rc = vae_encode(v, x, n, r->test_mu + start * latent, r->test_logvar + start * latent);
     }
     free(x);
@@ -379,13 +373,12 @@ static int figure_latent_std(elbo_context *ctx, const training_run *r, const fas
     return rc == AE_OK ? program_render(ctx->run, name) : rc;
 }
 
-/* Decodes n latent points z (n, L) into images (n, 784), in batches. */
-static int decode_many(vae *v, const float *z, int n, float *images)
+int elbo_decode_many(vae *v, const float *z, int n, float *images)
 {
     int batch = v->cfg.max_batch, rc = AE_OK;
     for (int start = 0; start < n && rc == AE_OK; start += batch) {
         int m = n - start < batch ? n - start : batch;
-        rc = vae_decode_images(v, z + (size_t)start * v->cfg.latent, m, images + (size_t)start * FASHION_PIXELS);
+        rc = vae_decode_images(v, z + (size_t)start * v->cfg.latent, m, images + (size_t)start * v->image_size);
     }
     return rc;
 }
@@ -404,7 +397,7 @@ static int figure_latent_grid(elbo_context *ctx, const training_run *r)
         }
     float *images = malloc((size_t)n * FASHION_PIXELS * sizeof *images);
     if (!images) return AE_ERROR(AE_ENOMEM, "out of memory for the latent grid");
-    int rc = decode_many(r->v, z, n, images);
+    int rc = elbo_decode_many(r->v, z, n, images);
     char labels[GRID_SIDE][32];
     const char *row_labels[GRID_SIDE];
     for (int row = 0; row < GRID_SIDE; row++) {
@@ -421,22 +414,22 @@ static int figure_latent_grid(elbo_context *ctx, const training_run *r)
     return rc == AE_OK ? program_render(ctx->run, name) : rc;
 }
 
-/* PREFIX_prior_samples: decoded z ~ N(0, I). */
-static int figure_prior_samples(elbo_context *ctx, const training_run *r, gsl_rng *rng)
+int elbo_figure_prior_samples(elbo_context *ctx, const training_run *r, gsl_rng *rng)
 {
     int latent = r->v->cfg.latent;
     float *z = malloc((size_t)PRIOR_SAMPLES * latent * sizeof *z);
-    float *images = malloc((size_t)PRIOR_SAMPLES * FASHION_PIXELS * sizeof *images);
+    float *images = malloc((size_t)PRIOR_SAMPLES * r->v->image_size * sizeof *images);
     int rc = z && images ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for the prior samples");
     if (rc == AE_OK) {
         sampling_draw_eps(z, (size_t)PRIOR_SAMPLES * latent, rng);      /* z ~ N(0, I) */
-        rc = decode_many(r->v, z, PRIOR_SAMPLES, images);
+        rc = elbo_decode_many(r->v, z, PRIOR_SAMPLES, images);
     }
     char name[64], title[192];
     snprintf(name, sizeof name, "%s_prior_samples", r->prefix);
     snprintf(title, sizeof title, "%s: %d samples z ~ N(0, I) from the prior, decoded (Bernoulli means)",
              r->title, PRIOR_SAMPLES);
-    if (rc == AE_OK) rc = plot_image_grid(ctx->run->out_dir, name, title, images, PRIOR_SAMPLES, 28, 28, 10, NULL);
+    plot_grid grid = { images, PRIOR_SAMPLES, r->v->channels, r->v->image_side, r->v->image_side, 10, NULL, NULL };
+    if (rc == AE_OK) rc = plot_image_grid_labelled(ctx->run->out_dir, name, title, &grid);
     free(z);
     free(images);
     return rc == AE_OK ? program_render(ctx->run, name) : rc;
@@ -447,10 +440,10 @@ static const int pair_classes[][2] = { { 7, 9 }, { 0, 3 }, { 5, 8 } };   /* Snea
 #define N_PAIRS 3
 static const char *const pair_labels[N_PAIRS] = { "Sneaker/boot", "T-shirt/dress", "Sandal/bag" };   /* short: the row labels' margin is narrow */
 
-static size_t first_of_class(const fashion_mnist *fm, int label)
+size_t elbo_first_of_class(const idx_array *labels, int label)
 {
-    for (size_t i = 0; i < fm->test.labels.count; i++)
-        if (fm->test.labels.data[i] == label) return i;
+    for (size_t i = 0; i < labels->count; i++)
+        if (labels->data[i] == label) return i;
     return 0;
 }
 
@@ -477,7 +470,7 @@ static int figure_pairs(elbo_context *ctx, const training_run *r, const fashion_
     const char *row_labels[N_PAIRS];
     int rc = AE_OK;
     for (int p = 0; p < N_PAIRS && rc == AE_OK; p++) {
-        size_t index[2] = { first_of_class(fm, pair_classes[p][0]), first_of_class(fm, pair_classes[p][1]) };
+        size_t index[2] = { elbo_first_of_class(&fm->test.labels, pair_classes[p][0]), elbo_first_of_class(&fm->test.labels, pair_classes[p][1]) };
         vae_fill_batch(v, x, &fm->test.images, index, 2);
         rc = vae_encode(v, x, 2, mu, logvar);
         /* μ_A, μ_B, their mean, then the morph (1 − α) μ_A + α μ_B */
@@ -507,15 +500,28 @@ static int figure_pairs(elbo_context *ctx, const training_run *r, const fashion_
     char name[64], title[256];
     if (rc == AE_OK) {
         snprintf(name, sizeof name, "%s_pair_average", r->prefix);
-        snprintf(title, sizeof title, "%s VAE: A, B, decoded μ_A, μ_B and (μ_A + μ_B)/2", vae_kind_name(r->v->cfg.kind));
-        rc = plot_image_grid(ctx->run->out_dir, name, title, avg, N_PAIRS * avg_cols, 28, 28, avg_cols, row_labels);
+        snprintf(title, sizeof title, "%s VAE: test images A and B, decoded μ_A, μ_B and their mean",
+                 vae_kind_name(r->v->cfg.kind));
+        static const char *const avg_headers[] = { "image A", "image B", "decoded μ_A", "decoded μ_B",
+                                                   "(μ_A + μ_B)/2" };
+        plot_grid grid = { avg, N_PAIRS * avg_cols, 1, 28, 28, avg_cols, row_labels, avg_headers };
+        rc = plot_image_grid_labelled(ctx->run->out_dir, name, title, &grid);
         if (rc == AE_OK) rc = program_render(ctx->run, name);
     }
     if (rc == AE_OK) {
         snprintf(name, sizeof name, "%s_morph", r->prefix);
         snprintf(title, sizeof title, "%s: A, decoded (1 − α) μ_A + α μ_B for α = 0, 1/9, ..., 1, B", r->title);
-        rc = plot_image_grid(ctx->run->out_dir, name, title, morph, N_PAIRS * morph_cols, 28, 28, morph_cols,
-                             row_labels);
+        char alpha_text[MORPH_STEPS][16];
+        const char *morph_headers[MORPH_STEPS + 2];
+        morph_headers[0] = "A";
+        for (int s = 0; s < MORPH_STEPS; s++) {
+            if (s == 0 || s == MORPH_STEPS - 1) snprintf(alpha_text[s], sizeof alpha_text[s], "α = %d", s ? 1 : 0);
+            else snprintf(alpha_text[s], sizeof alpha_text[s], "%d/%d", s, MORPH_STEPS - 1);
+            morph_headers[s + 1] = alpha_text[s];
+        }
+        morph_headers[MORPH_STEPS + 1] = "B";
+        plot_grid grid = { morph, N_PAIRS * morph_cols, 1, 28, 28, morph_cols, row_labels, morph_headers };
+        rc = plot_image_grid_labelled(ctx->run->out_dir, name, title, &grid);
         if (rc == AE_OK) rc = program_render(ctx->run, name);
     }
     free(avg);
@@ -526,14 +532,14 @@ static int figure_pairs(elbo_context *ctx, const training_run *r, const fashion_
 
 static int run_figures(elbo_context *ctx, training_run *r, const fashion_mnist *fm, unsigned long stream)
 {
-    int rc = figure_curves(ctx, r);
+    int rc = elbo_figure_curves(ctx, r);
     gsl_rng *rng = elbo_stream_rng(ctx->common->seed, stream);
     if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for a random generator");
-    if (rc == AE_OK) rc = figure_prior_samples(ctx, r, rng);
+    if (rc == AE_OK) rc = elbo_figure_prior_samples(ctx, r, rng);
     gsl_rng_free(rng);
     if (rc == AE_OK) rc = figure_pairs(ctx, r, fm);
     if (rc == AE_OK && r->v->cfg.latent == 2) {
-        rc = encode_test_set(r, fm);
+        rc = elbo_encode_set(r, &fm->test.images);
         if (rc == AE_OK) rc = figure_latent_means(ctx, r, fm);
         if (rc == AE_OK) rc = figure_latent_std(ctx, r, fm);
         if (rc == AE_OK) rc = figure_latent_grid(ctx, r);
@@ -541,9 +547,10 @@ static int run_figures(elbo_context *ctx, training_run *r, const fashion_mnist *
     return rc;
 }
 
-/* One model: train, report, figures. */
-static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, vae_kind kind, int latent, int epochs,
-                            unsigned long stream)
+/* One model: trained (or read back with --from-checkpoint), reported, drawn, and its demos; the
+ * decoded test images of each class go into recon_row (10, 784) for vae_reconstructions. */
+static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, const char *data_dir, vae_kind kind,
+                            int latent, int epochs, unsigned long stream, float *recon_row)
 {
     const elbo_options *opt = ctx->opt;
     training_run r;
@@ -553,19 +560,39 @@ static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, vae_kind
         snprintf(r.title, sizeof r.title, "dense VAE (784-%d-%d, β = %g)", DENSE_HIDDEN, latent, opt->beta);
     else
         snprintf(r.title, sizeof r.title, "convolutional VAE (L = %d, β = %g)", latent, opt->beta);
-    printf("-- %s: Adam %g, batch %d, %d epoch%s --\n", r.title, opt->lr, opt->batch, epochs, epochs == 1 ? "" : "s");
-    vae_config cfg = { kind, latent, DENSE_HIDDEN, opt->beta, opt->lr, opt->batch, 0, kl_batch_forward, kl_batch_backward };
-    int rc = train_run(ctx, &r, fm, &cfg, epochs, stream, 1);
+    r.threads = kind == VAE_CONV ? opt->conv_threads : opt->threads;
+    printf("-- %s: Adam %g, batch %d, %d epoch%s, %d thread%s --\n", r.title, opt->lr, opt->batch, epochs,
+           epochs == 1 ? "" : "s", r.threads, r.threads == 1 ? "" : "s");
+    vae_config cfg = { kind, latent, DENSE_HIDDEN, opt->beta, opt->lr, opt->batch, 0, kl_batch_forward, kl_batch_backward, 1 };
+    int rc;
+    if (opt->from_checkpoint) {
+        rc = elbo_run_load(ctx, &r, &cfg, epochs, data_dir);
+        if (rc == AE_OK)
+            printf("  read back (--from-checkpoint) from %s_encoder.ckpt, %s_decoder.ckpt and %s_history.tsv: "
+                   "%d epoch%s trained earlier in %.1f s\n", r.prefix, r.prefix, r.prefix, epochs, epochs == 1 ? "" : "s",
+                   r.total_seconds);
+    } else {
+        rc = elbo_train_run(ctx, &r, &fm->train.images, &fm->test.images, &cfg, epochs, stream, 1);
+        if (rc == AE_OK) rc = elbo_run_save(ctx, &r, data_dir);
+    }
     if (rc == AE_OK) {
         printf("  %d epoch%s in %.1f s (%.2f s of training per epoch, test pass not counted)\n\n", epochs,
-               epochs == 1 ? "" : "s", r.total_seconds, mean_seconds(&r));
-        rc = store_run(ctx, &r);
+               epochs == 1 ? "" : "s", r.total_seconds, elbo_mean_seconds(&r));
+        rc = elbo_store_run(ctx, &r);
         if (rc == AE_OK) rc = judge_run(ctx, &r, fm);
     }
     if (rc == AE_OK) rc = run_figures(ctx, &r, fm, stream + 50);
+    /* the demos: what the decoder makes of the test images, how the latent dimensions are used, and
+     * (dense, L = 20) arithmetic on the codes */
+    if (rc == AE_OK) rc = elbo_reconstruction_mse(ctx, &r, fm);
+    if (rc == AE_OK) rc = elbo_reconstruct_classes(&r, fm, recon_row);
+    if (rc == AE_OK && !r.test_mu) rc = elbo_encode_set(&r, &fm->test.images);
+    if (rc == AE_OK)
+        rc = elbo_figure_latent_histograms(ctx, &r, kind == VAE_DENSE ? "latent_histograms" : "conv_latent_histograms");
+    if (rc == AE_OK && kind == VAE_DENSE) rc = elbo_figure_latent_arithmetic(ctx, &r, fm);
     if (rc == AE_OK && kind == VAE_DENSE) {
         /* section 4 again, on the trained model and a real image */
-        size_t index = first_of_class(fm, 7);
+        size_t index = elbo_first_of_class(&fm->test.labels, 7);
         float x[FASHION_PIXELS];
         images_to_float(x, &fm->test.images, &index, 1);
         printf("The two ELBO estimators on the trained dense VAE, test image %zu (%s), %d draws:\n", index,
@@ -577,7 +604,7 @@ static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, vae_kind
         if (rc == AE_OK) rc = elbo_report_estimators(ctx, "estimators_trained_dense", &s);
         printf("\n");
     }
-    run_free(&r);
+    elbo_run_free(&r);
     return rc;
 }
 
@@ -595,9 +622,9 @@ static int figure_beta_sweep(elbo_context *ctx, training_run *runs, int n, const
         fprintf(f.dat.fp, "%.9g\t%.9g\t%.9g\t%.9g\n", runs[i].v->cfg.beta, t->recon, t->kl, t->elbo);
     }
     char title[192];
-    snprintf(title, sizeof title, "β sweep (dense VAE, L = 2, %d epochs each): reconstruction against KL on the test set",
-             runs[0].epochs);
-    plot_script_begin(f.gp.fp, "beta_sweep", title, 0, 0);
+    snprintf(title, sizeof title, "β sweep, dense VAE (L = 2, %d epoch%s each): the test set's reconstruction term, KL "
+             "and ELBO against the KL's weight β", runs[0].epochs, runs[0].epochs == 1 ? "" : "s");
+    plot_script_begin(f.gp.fp, "beta_sweep", title, 1000, 600);
     fprintf(f.gp.fp, "set xlabel 'β (weight of the KL term in the loss)'\nset logscale x 2\n"
                      "set ylabel 'reconstruction term and ELBO (nats per image)'\n"
                      "set y2label 'KL(q(z|x) ‖ p(z)) (nats per image)'\nset ytics nomirror\nset y2tics\n"
@@ -670,11 +697,13 @@ static int beta_sweep(elbo_context *ctx, const fashion_mnist *fm, const double *
         snprintf(runs[i].prefix, sizeof runs[i].prefix, "beta_sweep_%g", betas[i]);
         snprintf(runs[i].title, sizeof runs[i].title, "dense VAE (L = 2, β = %g)", betas[i]);
         vae_config cfg = { VAE_DENSE, 2, DENSE_HIDDEN, betas[i], opt->lr, opt->batch, 0, kl_batch_forward,
-                           kl_batch_backward };
-        rc = train_run(ctx, &runs[i], fm, &cfg, opt->sweep_epochs, 300, 0);   /* the same seed for every β */
-        if (rc == AE_OK) rc = store_run(ctx, &runs[i]);
+                           kl_batch_backward, 1 };
+        runs[i].threads = opt->threads;
+        rc = elbo_train_run(ctx, &runs[i], &fm->train.images, &fm->test.images, &cfg, opt->sweep_epochs, 300, 0);   /* the same seed for every β */
+        if (rc == AE_OK) rc = elbo_store_run(ctx, &runs[i]);
         if (rc == AE_OK) rc = judge_run(ctx, &runs[i], fm);
-        if (rc == AE_OK) rc = encode_test_set(&runs[i], fm);
+        if (rc == AE_OK) rc = elbo_encode_set(&runs[i], &fm->test.images);
+        if (rc == AE_OK) rc = elbo_figure_latent_histograms(ctx, &runs[i], NULL);   /* the active dimensions */
     }
     if (rc == AE_OK) {
         printf("\n  %8s %16s %12s %12s\n", "β", "reconstruction", "KL", "ELBO");
@@ -685,7 +714,7 @@ static int beta_sweep(elbo_context *ctx, const fashion_mnist *fm, const double *
         printf("  (test set, nats per image; the ELBO always weighs the KL by 1)\n\n");
         rc = figure_beta_sweep(ctx, runs, n, fm);
     }
-    for (int i = 0; i < n; i++) run_free(&runs[i]);
+    for (int i = 0; i < n; i++) elbo_run_free(&runs[i]);
     return rc;
 }
 
@@ -700,13 +729,26 @@ int elbo_section_training(elbo_context *ctx, const char *dir, int is_sample, con
     printf("Data: %s (%zu training, %zu test images)%s\n", dir, fm.train.images.count, fm.test.images.count,
            is_sample ? "\n  NOTE: this is the small bundled sample, not the full data: the numbers are not "
                        "the experiment's. Set FASHION_MNIST_DIR or run `make data`." : "");
-    printf("Matrix products: %s; %d thread%s (each batch split in %d lane%s)\n\n",
-           cpu_has_avx512() ? "the library's AVX-512 kernels" : blas_name(), opt->threads,
-           opt->threads == 1 ? "" : "s", opt->threads, opt->threads == 1 ? "" : "s");
+    printf("Matrix products: %s; each batch split in lanes that run at once: %d for the dense models "
+           "(--threads), %d for the convolutional one (--conv-threads)\n\n",
+           cpu_has_avx512() ? "the library's AVX-512 kernels" : blas_name(), opt->threads, opt->conv_threads);
     double started = program_seconds();
-    if (opt->model_choice != 1) rc = train_and_report(ctx, &fm, VAE_DENSE, opt->latent, ctx->common->epochs, 100);
-    if (rc == AE_OK && opt->model_choice != 0)
-        rc = train_and_report(ctx, &fm, VAE_CONV, 2, opt->conv_epochs, 200);
+    /* the decoded test images of each model, for vae_reconstructions */
+    float *recon = malloc(2 * (size_t)FASHION_CLASSES * FASHION_PIXELS * sizeof *recon);
+    const char *recon_names[2];
+    int n_recon = 0;
+    if (!recon) rc = AE_ERROR(AE_ENOMEM, "out of memory for the reconstructions");
+    if (rc == AE_OK && opt->model_choice != 1) {
+        rc = train_and_report(ctx, &fm, dir, VAE_DENSE, opt->latent, ctx->common->epochs, 100, recon);
+        recon_names[n_recon++] = "dense VAE";
+    }
+    if (rc == AE_OK && opt->model_choice != 0) {
+        rc = train_and_report(ctx, &fm, dir, VAE_CONV, 2, opt->conv_epochs, 200,
+                              recon + (size_t)n_recon * FASHION_CLASSES * FASHION_PIXELS);
+        recon_names[n_recon++] = "conv VAE";
+    }
+    if (rc == AE_OK) rc = elbo_figure_reconstructions(ctx, &fm, recon, recon_names, n_recon);
+    free(recon);
     if (rc == AE_OK && !opt->no_sweep) rc = beta_sweep(ctx, &fm, betas, n_betas);
     double seconds = program_seconds() - started;
     if (rc == AE_OK) {
@@ -714,6 +756,7 @@ int elbo_section_training(elbo_context *ctx, const char *dir, int is_sample, con
         rc = elbo_add_double(ctx, "train_wall_seconds", seconds);
         rc |= results_add_text(ctx->run->res, "data_folder", dir);
         rc |= results_add_int(ctx->run->res, "data_is_sample", is_sample);
+        rc |= results_add_int(ctx->run->res, "from_checkpoint", opt->from_checkpoint);
     }
     fashion_mnist_free(&fm);
     return rc;

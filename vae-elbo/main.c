@@ -11,10 +11,14 @@
  *    against mean reduction and the β it implies.
  * 3. Known mistakes: the lecture notebook's KL, BCE on targets in [−1, 1], the sign convention.
  * 4. The single-sample Monte-Carlo ELBO against the analytic-KL ELBO: same mean, more spread.
- * 5. (--train) the dense VAE, the lecture's convolutional VAE and a β sweep, with figures.
+ * 5. (--train) the dense VAE, the lecture's convolutional VAE and a β sweep, with figures, and the
+ *    lectures' demos: reconstructions, per-dimension latent histograms, latent arithmetic.
+ * 6. (--train) the homework: the convolutional VAE on CIFAR-10's colour images, when the data is
+ *    found (--data-cifar10 or $CIFAR10_DIR); skipped with a note otherwise.
  *
  * Sections 1–4 (elbo_checks.c) use a fixed, untrained dense VAE and a made-up image, so they run
- * anywhere; section 5 is elbo_training.c; the functions the exercise is about are in elbo.c.
+ * anywhere; section 5 is elbo_training.c (with elbo_resume.c and elbo_demos.c), section 6
+ * elbo_cifar10.c; the functions the exercise is about are in elbo.c.
  * Files in --out (default out/vae-elbo): results.tsv, and with --train the figures
  * (NAME.dat, NAME.gp, NAME.png). Bad input writes nothing and exits with status 2.
  */
@@ -43,7 +47,9 @@ static const program_info prog_info = {
     "  vae-elbo --mu 0.3,-1.2 --logvar 0.1,-0.5   the KL of any diagonal Gaussian, every way\n"
     "  vae-elbo --train                           checks, then both VAEs and a beta sweep\n"
     "  vae-elbo --train --model dense --latent 2  the dense VAE with a 2-D latent and its figures\n"
-    "  vae-elbo --train --model conv --conv-epochs 5 --beta 2\n"
+    "  vae-elbo --train --model conv --conv-epochs 10 --beta 2\n"
+    "  vae-elbo --train --from-checkpoint           redraw everything from the last run's models\n"
+    "  vae-elbo --train --data-cifar10 DIR          also the convolutional VAE on CIFAR-10\n"
     "\n"
     "Writes results.tsv (and with --train the figures as .dat, .gp and .png) into the --out folder.",
     CLI_USES_DATA | CLI_TRAINS
@@ -64,8 +70,9 @@ int main(int argc, char **argv)
 {
     elbo_options opt = {
         .mu_text = "0.3,-1.2", .logvar_text = "0.1,-0.5", .mc_samples = 100000, .elbo_draws = 10000,
-        .train = 0, .model_choice = 2, .latent = 20, .beta = 1.0, .conv_epochs = 1, .batch = 128,
-        .lr = 1e-3, .no_sweep = 0, .sweep_betas_text = "0.5,1,4", .sweep_epochs = 3, .threads = 1,
+        .train = 0, .model_choice = 2, .latent = 20, .beta = 1.0, .conv_epochs = 5, .batch = 128,
+        .lr = 1e-3, .no_sweep = 0, .sweep_betas_text = "0.25,0.5,1,2,4", .sweep_epochs = 3, .threads = 1,
+        .conv_threads = 2, .from_checkpoint = 0, .cifar10_dir = NULL, .cifar10_epochs = 5,
     };
     cli_option options_table[] = {
         CLI_STRING("mu", &opt.mu_text, "LIST", "means μ of the Gaussian of section 1, comma-separated"),
@@ -82,15 +89,22 @@ int main(int argc, char **argv)
         CLI_FLAG("no-sweep", &opt.no_sweep, "skip the β sweep"),
         CLI_STRING("sweep-betas", &opt.sweep_betas_text, "LIST", "the β values of the sweep, each in (0, 1000]"),
         CLI_INT("sweep-epochs", &opt.sweep_epochs, 1, 1000, "N", "epochs of each model of the β sweep"),
-        CLI_INT("threads", &opt.threads, 1, 64, "N", "threads of the training: each batch split in N lanes"),
+        CLI_INT("threads", &opt.threads, 1, 64, "N", "threads of the dense models' training: each batch split in N lanes"),
+        CLI_INT("conv-threads", &opt.conv_threads, 1, 64, "N", "threads of the convolutional models' training"),
+        CLI_FLAG("from-checkpoint", &opt.from_checkpoint, "read the dense and conv VAEs back from the last --train "
+                 "in --out (same settings) instead of training them"),
+        CLI_STRING("data-cifar10", &opt.cifar10_dir, "DIR", "CIFAR-10's binary version (data_batch_1.bin ...); "
+                   "default $CIFAR10_DIR, else data/cifar-10-batches-bin"),
+        CLI_INT("cifar10-epochs", &opt.cifar10_epochs, 1, 1000, "N", "epochs of the convolutional VAE on CIFAR-10"),
     };
     common_options common = common_defaults(PROGRAM, 10);
     int rc = cli_parse(argc, argv, &prog_info, options_table, (int)(sizeof options_table / sizeof options_table[0]),
                        &common);
     if (rc == CLI_HELP) return 0;
+    const int n_options = (int)(sizeof options_table / sizeof options_table[0]);
+    if (rc == AE_OK) rc = cli_threads(&common, &opt.threads, cli_seen(options_table, n_options, "threads"));
     if (rc == AE_OK)
-        rc = cli_threads(&common, &opt.threads,
-                         cli_seen(options_table, (int)(sizeof options_table / sizeof options_table[0]), "threads"));
+        rc = cli_threads(&common, &opt.conv_threads, cli_seen(options_table, n_options, "conv-threads"));
     if (rc != AE_OK) return cli_fail(&prog_info);
 
     /* every value checked before anything is written */

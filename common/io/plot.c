@@ -116,53 +116,106 @@ int plot_image_grid(const char *dir, const char *name, const char *title,
                     const float *images, int n, int h, int w, int cols,
                     const char *const *row_labels)
 {
+    plot_grid g = { images, n, 1, h, w, cols, row_labels, NULL };
+    return plot_image_grid_labelled(dir, name, title, &g);
+}
+
+/* A value in [0, 1] as a byte of colour, NaN as black. */
+static int colour_byte(float v)
+{
+    if (!(v > 0.0f)) return 0;
+    return v >= 1.0f ? 255 : (int)lrintf(v * 255.0f);
+}
+
+int plot_image_grid_labelled(const char *dir, const char *name, const char *title, const plot_grid *g)
+{
+    const int n = g->n, h = g->h, w = g->w, cols = g->cols, channels = g->channels;
     if (n <= 0 || h <= 0 || w <= 0 || cols <= 0)
         return AE_ERROR(AE_EINVAL, "plot_image_grid: %s needs at least one image and one column", name);
+    if (channels != 1 && channels != 3)
+        return AE_ERROR(AE_EINVAL, "plot_image_grid: %s has %d channels; a grid draws 1 (grey) or 3 (colour)",
+                        name, channels);
     const int gap = 2;
     int rows = (n + cols - 1) / cols;
     int grid_w = cols * (w + gap) - gap, grid_h = rows * (h + gap) - gap;
+    const size_t plane = (size_t)h * w;
 
     atomic_file dat, gp;
     int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
-    /* One matrix of grid_h rows and grid_w columns; the gaps between images are NaN (drawn as background). */
-    fprintf(dat.fp, "# %d images of %dx%d in a grid of %d rows and %d columns (NaN between images)\n",
-            n, h, w, rows, cols);
-    for (int gy = 0; gy < grid_h; gy++) {
-        int r = gy / (h + gap), y = gy % (h + gap);
-        for (int gx = 0; gx < grid_w; gx++) {
-            int c = gx / (w + gap), x = gx % (w + gap);
-            int k = r * cols + c;
-            if (gx) fputc(' ', dat.fp);
-            if (y >= h || x >= w || k >= n) fputs("NaN", dat.fp);
-            else fprintf(dat.fp, "%.4g", images[(size_t)k * h * w + (size_t)y * w + x]);
+    if (channels == 1) {
+        /* One matrix of grid_h rows and grid_w columns; the gaps between images are NaN (drawn as background). */
+        fprintf(dat.fp, "# %d images of %dx%d in a grid of %d rows and %d columns (NaN between images)\n",
+                n, h, w, rows, cols);
+        for (int gy = 0; gy < grid_h; gy++) {
+            int r = gy / (h + gap), y = gy % (h + gap);
+            for (int gx = 0; gx < grid_w; gx++) {
+                int c = gx / (w + gap), x = gx % (w + gap);
+                int k = r * cols + c;
+                if (gx) fputc(' ', dat.fp);
+                if (y >= h || x >= w || k >= n) fputs("NaN", dat.fp);
+                else fprintf(dat.fp, "%.4g", g->images[(size_t)k * plane + (size_t)y * w + x]);
+            }
+            fputc('\n', dat.fp);
         }
-        fputc('\n', dat.fp);
+    } else {
+        /* gnuplot's rgbimage: one line "column row red green blue" (0..255) per grid pixel, a blank
+         * line after each grid row; the gaps white */
+        fprintf(dat.fp, "# %d colour images of %dx%d in a grid of %d rows and %d columns\n"
+                        "# column\trow\tred\tgreen\tblue\n", n, h, w, rows, cols);
+        for (int gy = 0; gy < grid_h; gy++) {
+            int r = gy / (h + gap), y = gy % (h + gap);
+            for (int gx = 0; gx < grid_w; gx++) {
+                int c = gx / (w + gap), x = gx % (w + gap);
+                int k = r * cols + c;
+                if (y >= h || x >= w || k >= n) {
+                    fprintf(dat.fp, "%d %d 255 255 255\n", gx, gy);
+                    continue;
+                }
+                const float *px = g->images + (size_t)k * 3 * plane + (size_t)y * w + x;
+                fprintf(dat.fp, "%d %d %d %d %d\n", gx, gy, colour_byte(px[0]), colour_byte(px[plane]),
+                        colour_byte(px[2 * plane]));
+            }
+            fputc('\n', dat.fp);
+        }
     }
 
     /* Each image pixel becomes a square of `scale` screen pixels, at least 3, and the grid at least 600 wide. */
-    int scale = grid_w * 3 >= 600 ? 3 : (600 + grid_w - 1) / grid_w, left = 20;
-    if (row_labels) {   /* room for the longest row label, about 8 pixels a character at 11 pt */
+    int scale = grid_w * 3 >= 600 ? 3 : (600 + grid_w - 1) / grid_w, left = 20, top = 0;
+    if (g->row_labels) {   /* room for the longest row label, about 8 pixels a character at 11 pt */
         size_t longest = 0;
         for (int r = 0; r < rows; r++)
-            if (row_labels[r] && strlen(row_labels[r]) > longest) longest = strlen(row_labels[r]);
+            if (g->row_labels[r] && strlen(g->row_labels[r]) > longest) longest = strlen(g->row_labels[r]);
         left = 30 + 8 * (int)longest;
     }
-    plot_script_begin(gp.fp, name, title, left + 20 + grid_w * scale, 70 + grid_h * scale);
+    if (g->col_labels) top = 30;   /* a line of headers above the images, the title above them */
+    int width = left + 20 + grid_w * scale, height = 70 + top + grid_h * scale;
+    plot_script_begin(gp.fp, name, title, width, height);
     fprintf(gp.fp, "unset key\nunset tics\nunset border\nunset colorbox\n");
-    fprintf(gp.fp, "set palette gray\nset cbrange [0:1]\n");
+    if (channels == 1) fprintf(gp.fp, "set palette gray\nset cbrange [0:1]\n");
     fprintf(gp.fp, "set lmargin at screen %g\nset rmargin at screen %g\n",
-            (double)left / (left + 20 + grid_w * scale),
-            1.0 - 20.0 / (left + 20 + grid_w * scale));
+            (double)left / width, 1.0 - 20.0 / width);
+    if (g->col_labels)
+        fprintf(gp.fp, "set tmargin at screen %g\nset bmargin at screen %g\nset title offset 0, 1.4\n",
+                1.0 - (double)(50 + top) / height, 20.0 / height);
     fprintf(gp.fp, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\n", grid_w - 0.5, grid_h - 0.5);
-    if (row_labels)
+    int label = 0;
+    if (g->row_labels)
         for (int r = 0; r < rows; r++) {
-            fprintf(gp.fp, "set label %d ", r + 1);
-            plot_quote(gp.fp, row_labels[r]);
+            fprintf(gp.fp, "set label %d ", ++label);
+            plot_quote(gp.fp, g->row_labels[r]);
             fprintf(gp.fp, " at graph -0.01, first %g right\n", r * (h + gap) + (h - 1) / 2.0);
         }
+    if (g->col_labels)
+        for (int c = 0; c < cols; c++) {
+            if (!g->col_labels[c]) continue;
+            fprintf(gp.fp, "set label %d ", ++label);
+            plot_quote(gp.fp, g->col_labels[c]);
+            fprintf(gp.fp, " at first %g, graph 1.0 center offset 0, 1 font ',10'\n", c * (w + gap) + (w - 1) / 2.0);
+        }
     /* `with image` draws one bitmap: no seams between pixels; the NaN gaps stay background. */
-    fprintf(gp.fp, "plot '%s.dat' matrix with image\n", name);
+    if (channels == 1) fprintf(gp.fp, "plot '%s.dat' matrix with image\n", name);
+    else fprintf(gp.fp, "plot '%s.dat' using 1:2:3:4:5 with rgbimage\n", name);
     return plot_commit_pair(&dat, &gp);
 }
 

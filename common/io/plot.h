@@ -49,6 +49,19 @@ int plot_image_grid(const char *dir, const char *name, const char *title,
                     const float *images, int n, int h, int w, int cols,
                     const char *const *row_labels);
 
+/* A grid of images with headers: grey (channels 1) or colour (channels 3, stored as three planes
+ * R, G, B one after the other, as CIFAR-10 stores them), each image's values in [0, 1]. */
+typedef struct {
+    const float *images;               /* (n, channels, h, w) */
+    int n, channels, h, w;
+    int cols;                          /* images per row */
+    const char *const *row_labels;     /* (rows) names each row at its left, or NULL */
+    const char *const *col_labels;     /* (cols) names each column above it, or NULL */
+} plot_grid;
+/* The grid of g: plot_image_grid when channels is 1 and there are no column labels; AE_EINVAL for
+ * an empty grid or channels other than 1 and 3. */
+int plot_image_grid_labelled(const char *dir, const char *name, const char *title, const plot_grid *g);
+
 /* Points (x, y) coloured by class, with a legend of class names. */
 int plot_scatter_classes(const char *dir, const char *name, const plot_axes *axes,
                          const float *x, const float *y, const int *labels, size_t n,
