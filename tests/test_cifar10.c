@@ -357,6 +357,28 @@ START_TEST(load_refuses_bad_files)
 }
 END_TEST
 
+/* Every size is checked before any file is read: a bad label in the first batch is not reached when
+ * the test batch, the last file, has a wrong size or is missing. */
+START_TEST(load_checks_every_size_before_reading)
+{
+    char dir[AE_PATH_MAX], path[AE_PATH_MAX];
+    write_folder(dir, sizeof dir, test_tmpdir(), "sizes-first");
+    uint8_t *bytes = pattern_records(0, 3);
+    bytes[0] = 200;
+    write_file(dir, FILES[0], bytes, 3 * CIFAR10_RECORD);
+    write_file(dir, FILES[5], bytes, CIFAR10_RECORD + 7);
+    free(bytes);
+    tmp_path(path, sizeof path, dir, FILES[5]);
+    expect_load_refused(dir, AE_EFORMAT, (const char *const[]){ path, "1 records and 7 bytes over", NULL });
+    remove_file(dir, FILES[5]);
+    expect_load_refused(dir, AE_ENOENT, (const char *const[]){ "test_batch.bin is missing there", NULL });
+    write_batch(dir, 5, TEST_RECORDS);
+    tmp_path(path, sizeof path, dir, FILES[0]);
+    expect_load_refused(dir, AE_EFORMAT, (const char *const[]){ path, "record 0 (of 3, counted from 0) has label 200",
+                                                                NULL });
+}
+END_TEST
+
 /* 10001 records, as a sparse file (30 MB, none of it written): refused from its size, never read. */
 START_TEST(load_refuses_more_than_10000_records)
 {
@@ -542,6 +564,7 @@ Suite *cifar10_suite(void)
     tcase_add_loop_test(limits, parse_refuses_bad_batches, 0, N_BAD);
     tcase_add_test(limits, load_refuses_a_missing_folder_or_file);
     tcase_add_test(limits, load_refuses_bad_files);
+    tcase_add_test(limits, load_checks_every_size_before_reading);
     tcase_add_test(limits, load_refuses_more_than_10000_records);
 
     TCase *locate = test_case(s, "Locate", 0);

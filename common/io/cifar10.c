@@ -130,24 +130,34 @@ static int is_folder(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Its size in *bytes; AE_ENOENT when path is missing, said as "dir: name is missing there". */
-static int batch_file_size(const char *path, const char *dir, const char *name, size_t *bytes)
+/* One of the six files: where it is, and how many records its size says it holds. */
+typedef struct {
+    char path[AE_PATH_MAX];
+    size_t bytes, records;
+} batch_file;
+
+/* Finds dir/name and checks its size (check_size); AE_ENOENT, said as "dir: name is missing there",
+ * when it is not there. Nothing of it is read. */
+static int batch_file_check(batch_file *file, const char *dir, const char *name)
 {
+    int status = path_join(file->path, sizeof file->path, dir, name);
+    if (status != AE_OK) return status;
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if (stat(file->path, &st) != 0) {
         if (errno == ENOENT)
             return AE_ERROR(AE_ENOENT, "%s: %s is missing there; %s", dir, name, HINT_DOWNLOAD);
-        return AE_ERROR(AE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        return AE_ERROR(AE_EIO, "%s: cannot read: %s", file->path, strerror(errno));
     }
     if (!S_ISREG(st.st_mode))
-        return AE_ERROR(AE_EFORMAT, "%s: not a regular file; %s", path, HINT_UNPACK);
+        return AE_ERROR(AE_EFORMAT, "%s: not a regular file; %s", file->path, HINT_UNPACK);
     if ((uint64_t)st.st_size != (size_t)st.st_size)   /* a 32-bit size_t and a file above 4 GB */
-        return AE_ERROR(AE_EFORMAT, "%s: %lld bytes, far more than a CIFAR-10 batch", path, (long long)st.st_size);
-    *bytes = (size_t)st.st_size;
-    return AE_OK;
+        return AE_ERROR(AE_EFORMAT, "%s: %lld bytes, far more than a CIFAR-10 batch", file->path,
+                        (long long)st.st_size);
+    file->bytes = (size_t)st.st_size;
+    return check_size(file->path, file->bytes, &file->records);
 }
 
-/* Reads exactly n bytes of path into buf: the size batch_file_size saw, or AE_EFORMAT. */
+/* Reads exactly n bytes of path into buf: the size batch_file_check saw, or AE_EFORMAT. */
 static int read_whole(const char *path, uint8_t *buf, size_t n)
 {
     FILE *fp = fopen(path, "rb");
@@ -164,32 +174,26 @@ static int read_whole(const char *path, uint8_t *buf, size_t n)
     return AE_OK;
 }
 
-/* The files names[0..n_files) of dir, one after the other, into one split: every size checked
- * before any file is read, one allocation for the split, one buffer the size of the largest file. */
-static int load_split(image_split *split, const char *dir, const char *const *names, int n_files)
+/* The checked files (n_files), one after the other, into one split: one allocation for the split,
+ * one buffer the size of the largest file. */
+static int load_split(image_split *split, const batch_file *files, int n_files, const char *dir)
 {
-    char paths[TRAIN_FILES][AE_PATH_MAX];
-    size_t records[TRAIN_FILES], total = 0, largest = 0;
+    size_t total = 0, largest = 0;
     for (int f = 0; f < n_files; f++) {
-        size_t bytes = 0;
-        int status = path_join(paths[f], sizeof paths[f], dir, names[f]);
-        if (status == AE_OK) status = batch_file_size(paths[f], dir, names[f], &bytes);
-        if (status == AE_OK) status = check_size(paths[f], bytes, &records[f]);
-        if (status != AE_OK) return status;
-        total += records[f];                          /* at most 5 · 10000: no overflow */
-        if (bytes > largest) largest = bytes;
+        total += files[f].records;                    /* at most 5 · 10000: no overflow */
+        if (files[f].bytes > largest) largest = files[f].bytes;
     }
     int status = alloc_arrays(&split->images, &split->labels, total, dir);
     if (status != AE_OK) return status;
     uint8_t *buffer = malloc(largest);
-    if (!buffer) return AE_ERROR(AE_ENOMEM, "%s: no memory for %zu bytes", paths[0], largest);
+    if (!buffer) return AE_ERROR(AE_ENOMEM, "%s: no memory for %zu bytes", dir, largest);
     size_t done = 0;
     for (int f = 0; f < n_files && status == AE_OK; f++) {
-        status = read_whole(paths[f], buffer, records[f] * CIFAR10_RECORD);
+        status = read_whole(files[f].path, buffer, files[f].bytes);
         if (status == AE_OK)
             status = split_records(split->images.data + done * CIFAR10_PIXELS, split->labels.data + done, buffer,
-                                   records[f], paths[f]);
-        done += records[f];
+                                   files[f].records, files[f].path);
+        done += files[f].records;
     }
     free(buffer);
     return status;
@@ -202,8 +206,14 @@ int cifar10_load(cifar10 *out, const char *dir, size_t limit)
         return AE_ERROR(AE_EINVAL, "%s: folder name too long", dir);
     if (!is_folder(dir))
         return AE_ERROR(AE_ENOENT, "%s: no such folder; %s", dir, HINT_DOWNLOAD);
-    int status = load_split(&out->train, dir, CIFAR10_FILES, TRAIN_FILES);
-    if (status == AE_OK) status = load_split(&out->test, dir, CIFAR10_FILES + TRAIN_FILES, 1);
+    /* all six sizes first: a missing test batch is said at once, not after 150 MB of training batches */
+    batch_file files[ALL_FILES];
+    for (int f = 0; f < ALL_FILES; f++) {
+        int status = batch_file_check(&files[f], dir, CIFAR10_FILES[f]);
+        if (status != AE_OK) return status;
+    }
+    int status = load_split(&out->train, files, TRAIN_FILES, dir);
+    if (status == AE_OK) status = load_split(&out->test, files + TRAIN_FILES, 1, dir);
     if (status != AE_OK) {
         cifar10_free(out);
         return status;
