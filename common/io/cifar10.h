@@ -42,8 +42,8 @@ const char *cifar10_class_name(int label);
  * data/cifar-10-batches-bin. The first folder holding the six files is copied into dir and
  * *found = 1. A folder given explicitly (option or variable) that is missing or lacks a file:
  * AE_ENOENT naming what is missing and how to get it. Nothing found implicitly: AE_OK with
- * *found = 0 (dir = ""), and the caller leaves CIFAR-10 out and says so; but when one of the
- * implicit folders exists without all six files, AE_ENOENT naming the file it lacks. */
+ * *found = 0 (dir = ""), and the caller leaves CIFAR-10 out and says so; but when neither
+ * implicit folder is complete and one of them exists, AE_ENOENT naming the file it lacks. */
 int cifar10_locate(char *dir, size_t len, const char *data_opt, int *found);
 
 /* One batch file already in memory, bytes (n), named `name` in messages: images become
@@ -58,6 +58,6 @@ int cifar10_parse(idx_array *images, idx_array *labels, const uint8_t *bytes, si
  * `limit` images of each split (0 = all). AE_ENOENT naming a missing file; on any failure
  * *out is left zeroed, nothing allocated. */
 int cifar10_load(cifar10 *out, const char *dir, size_t limit);
-void cifar10_free(cifar10 *c);    /* frees all; safe on a zeroed struct, and twice */
+void cifar10_free(cifar10 *c);    /* frees all; safe on NULL, on a zeroed struct, and twice */
 
 #endif
