@@ -10,7 +10,7 @@ case $FUZZ_SECONDS in ''|*[!0-9]*|0) echo "fuzz: FUZZ_SECONDS must be a whole nu
 status=0
 for t in "$@"; do
     bin=$FUZZ_BUILD/fuzz_$t
-    [ -x "$bin" ] || { echo "fuzz: no target '$t' (the targets: idx checkpoint layers results history numbers matrix)" >&2; exit 2; }
+    [ -x "$bin" ] || { echo "fuzz: no target '$t' (the targets: idx cifar10 checkpoint layers results history numbers matrix)" >&2; exit 2; }
     [ -d "$here/corpus/$t" ] || { echo "fuzz: no seeds in fuzz/corpus/$t" >&2; exit 2; }
     work=$FUZZ_BUILD/corpus/$t
     mkdir -p "$work"
