@@ -525,6 +525,115 @@ START_TEST(program_demos_and_checkpoints)
 }
 END_TEST
 
+/* ------------------------------------------------------------ CIFAR-10 */
+
+/* Writes a CIFAR-10 folder in the real binary format into dir: `per_batch` records in each of the
+ * five training batches, `test` in the test batch; image k of class c is a smooth colour gradient
+ * whose hue depends on c (something a VAE can learn in a few steps). bad_label >= 0 puts that label
+ * into the test batch's first record. */
+static void write_cifar10(const char *dir, int per_batch, int test, int bad_label)
+{
+    static const char *const names[6] = { "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                                          "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin" };
+    unsigned char record[3073];
+    for (int f = 0; f < 6; f++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/%s", dir, names[f]);
+        FILE *fp = fopen(path, "wb");
+        ck_assert_ptr_nonnull(fp);
+        int n = f < 5 ? per_batch : test;
+        for (int k = 0; k < n; k++) {
+            int label = (k + f) % 10;
+            record[0] = (unsigned char)(f == 5 && k == 0 && bad_label >= 0 ? bad_label : label);
+            for (int ch = 0; ch < 3; ch++)
+                for (int y = 0; y < 32; y++)
+                    for (int x = 0; x < 32; x++)
+                        record[1 + ch * 1024 + y * 32 + x] = (unsigned char)((25 * label * (ch + 1) + 4 * (ch == 0 ? y : x) + k) % 256);
+            ck_assert_int_eq((int)fwrite(record, 1, sizeof record, fp), (int)sizeof record);
+        }
+        fclose(fp);
+    }
+}
+
+START_TEST(program_trains_on_cifar10_files)
+{
+    char data[512], dir[512], log[600];
+    snprintf(data, sizeof data, "%s", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    snprintf(log, sizeof log, "%s.log", dir);
+    write_cifar10(data, 40, 30, -1);
+    const char *args[] = { "--train", "--model", "dense", "--no-sweep", "--epochs", "1", "--cifar10-epochs", "2",
+                           "--data-cifar10", data, "--data", sample_data_dir(), "--elbo-draws", "100",
+                           "--mc-samples", "1000", "--quiet", "--out", dir, NULL };
+    ck_assert_int_eq(run_program(PROGRAM, args, log), 0);
+    results *r = test_results(dir);
+    ck_assert(test_result(r, "cifar10_trained") == 1.0);
+    ck_assert_ptr_nonnull(strstr(results_get(r, "cifar10_status"), "trained on 200 training and 30 test images"));
+    /* the lecture's convolutional VAE with 3 planes in and out and L = 64: 729,347 parameters */
+    ck_assert(test_result(r, "cifar10_parameters") == 729347.0);
+    ck_assert(test_result(r, "cifar10_latent") == 64.0);
+    double elbo = test_result(r, "cifar10_test_elbo");
+    ck_assert_double_eq_tol(elbo, test_result(r, "cifar10_test_recon") - test_result(r, "cifar10_test_kl"), 1e-9);
+    ck_assert(elbo < 0.0 && elbo > -3072.0 * 0.6932 * 1.1);  /* about p = ½ for each of the 3072 values, after 2 epochs */
+    const double baseline = test_result(r, "cifar10_mean_image_log_likelihood");
+    ck_assert(test_result(r, "cifar10_learned") == (elbo > baseline ? 1.0 : 0.0));
+    ck_assert(test_result(r, "cifar10_test_mse_from_mu") > 0.0 && test_result(r, "cifar10_test_mse_from_mu") < 0.25);
+    ck_assert(isfinite(test_result(r, "cifar10_mean_image_log_likelihood")));
+    const char *figures[] = { "cifar10_elbo_curves.dat", "cifar10_reconstructions.dat", "cifar10_prior_samples.dat",
+                              "cifar10_encoder.ckpt", "cifar10_history.tsv" };
+    for (int k = 0; k < 5; k++) ck_assert_msg(test_file_in(dir, figures[k]), "%s missing", figures[k]);
+    char gp[600];
+    snprintf(gp, sizeof gp, "%s/cifar10_reconstructions.gp", dir);
+    test_file_says(gp, "with rgbimage");
+    test_file_says(gp, "'airplane'");
+
+    /* read back from its checkpoint: the same numbers */
+    const char *again_args[] = { "--train", "--model", "dense", "--no-sweep", "--epochs", "1", "--cifar10-epochs", "2",
+                                 "--data-cifar10", data, "--data", sample_data_dir(), "--elbo-draws", "100",
+                                 "--mc-samples", "1000", "--quiet", "--from-checkpoint", "--out", dir, NULL };
+    ck_assert_int_eq(run_program(PROGRAM, again_args, log), 0);
+    results *again = test_results(dir);
+    ck_assert_str_eq(results_get(again, "cifar10_test_elbo"), results_get(r, "cifar10_test_elbo"));
+    ck_assert_str_eq(results_get(again, "cifar10_test_mse_from_mu"), results_get(r, "cifar10_test_mse_from_mu"));
+    results_free(again);
+    results_free(r);
+
+    /* a label out of range stops the run before anything is written, naming the file and the value */
+    write_cifar10(data, 40, 30, 12);
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    args[sizeof args / sizeof args[0] - 2] = dir;
+    ck_assert_int_eq(run_program(PROGRAM, args, log), 1);
+    test_file_says(log, "test_batch.bin");
+    test_file_says(log, "12");
+    ck_assert(!test_file_in(dir, "results.tsv"));
+}
+END_TEST
+
+START_TEST(program_skips_cifar10_without_its_data)
+{
+    char dir[512], log[600], missing[512];
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    snprintf(log, sizeof log, "%s.log", dir);
+    const char *args[] = { "--train", "--model", "dense", "--no-sweep", "--epochs", "1", "--data", sample_data_dir(),
+                           "--elbo-draws", "100", "--mc-samples", "1000", "--quiet", "--no-plot", "--out", dir, NULL };
+    const char *env[] = { "CIFAR10_DIR=", NULL };
+    const char *before[] = { AE_BINDIR "/" PROGRAM, NULL };
+    ck_assert_int_eq(run_command(before[0], before, args, env, log), 0);
+    results *r = test_results(dir);
+    ck_assert(test_result(r, "cifar10_trained") == 0.0);
+    ck_assert_ptr_nonnull(strstr(results_get(r, "cifar10_status"), "skipped: no CIFAR-10 data was found"));
+    results_free(r);
+    test_file_says(log, "--data-cifar10 DIR or CIFAR10_DIR");
+    /* a folder named on purpose must be there: nothing is written */
+    snprintf(missing, sizeof missing, "%s/no-such-folder", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
+    const char *named[] = { "--train", "--data-cifar10", missing, "--data", sample_data_dir(), "--out", dir, NULL };
+    ck_assert_int_eq(run_program(PROGRAM, named, log), 1);
+    test_file_says(log, "no-such-folder");
+    ck_assert(!test_file_in(dir, "results.tsv"));
+}
+END_TEST
+
 /* Each row: arguments that must be refused with status 2 and no file written (NULL-terminated). */
 static const char *const bad_arguments[][5] = {
     { "--mu", "0.3,-1.2,0.5", "--logvar", "0.1,-0.5", NULL },      /* lengths differ */
@@ -605,6 +714,9 @@ Suite *vae_elbo_suite(void)
     tcase_add_test(program, program_trains_on_the_sample);
     TCase *resume = test_case(s, "Resume", 300);     /* seven runs of both models, slow in the sanitizer build */
     tcase_add_test(resume, program_demos_and_checkpoints);
+    TCase *cifar = test_case(s, "CIFAR-10", 300);
+    tcase_add_test(cifar, program_trains_on_cifar10_files);
+    tcase_add_test(cifar, program_skips_cifar10_without_its_data);
     tcase_add_loop_test(program, program_refuses_bad_vectors, 0, (int)(sizeof bad_arguments / sizeof bad_arguments[0]));
     tcase_add_test(program, program_needs_data_for_training);
     return s;

@@ -47,19 +47,19 @@ static int decode_means(training_run *r, const idx_array *images, const size_t *
     return rc;
 }
 
-int elbo_reconstruct_classes(training_run *r, const fashion_mnist *fm, float *rows)
+int elbo_reconstruct_classes(training_run *r, const image_split *test, float *rows)
 {
     size_t index[FASHION_CLASSES];
-    int n = fashion_first_of_each_class(index, &fm->test.labels);
-    memset(rows, 0, (size_t)FASHION_CLASSES * FASHION_PIXELS * sizeof *rows);   /* a missing class stays black */
-    return n > 0 ? decode_means(r, &fm->test.images, index, n, rows) : AE_OK;
+    int n = fashion_first_of_each_class(index, &test->labels);   /* (any labels 0..9) */
+    memset(rows, 0, (size_t)FASHION_CLASSES * r->v->image_size * sizeof *rows);   /* a missing class stays black */
+    return n > 0 ? decode_means(r, &test->images, index, n, rows) : AE_OK;
 }
 
-int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const fashion_mnist *fm)
+int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const idx_array *test)
 {
-    const idx_array *test = &fm->test.images;
     const int chunk = 1000;
-    float *decoded = malloc((size_t)chunk * FASHION_PIXELS * sizeof *decoded);
+    const size_t size = r->v->image_size;
+    float *decoded = malloc((size_t)chunk * size * sizeof *decoded);
     if (!decoded) return AE_ERROR(AE_ENOMEM, "out of memory for the reconstructions");
     double sum = 0.0;
     int rc = AE_OK;
@@ -69,14 +69,13 @@ int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const fashion_mn
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
         rc = decode_means(r, test, index, n, decoded);
         for (int k = 0; k < n && rc == AE_OK; k++)
-            for (int p = 0; p < FASHION_PIXELS; p++) {
-                double d = decoded[(size_t)k * FASHION_PIXELS + p] - test->data[(start + k) * FASHION_PIXELS + p] / 255.0;
+            for (size_t p = 0; p < size; p++) {
+                double d = decoded[(size_t)k * size + p] - test->data[(start + k) * size + p] / 255.0;
                 sum += d * d;
             }
     }
     free(decoded);
-    return rc == AE_OK ? elbo_add_prefixed(ctx, r->prefix, "test_mse_from_mu", sum / ((double)test->count * FASHION_PIXELS))
-                       : rc;
+    return rc == AE_OK ? elbo_add_prefixed(ctx, r->prefix, "test_mse_from_mu", sum / ((double)test->count * size)) : rc;
 }
 
 int elbo_figure_reconstructions(elbo_context *ctx, const fashion_mnist *fm, const float *rows,

@@ -49,6 +49,7 @@ typedef struct {
     int from_checkpoint;         /* read the dense and conv VAEs back instead of training them */
     const char *cifar10_dir;     /* --data-cifar10, or NULL */
     int cifar10_epochs;
+    int cifar10_latent;
 } elbo_options;
 
 /* What every section needs. */

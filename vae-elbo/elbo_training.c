@@ -165,36 +165,44 @@ double elbo_mean_seconds(const training_run *r)
 /* The trivial baseline of a Bernoulli decoder: the mean over the test images of log p(x) with
  * independent pixels whose probabilities are the mean training image (nats per image). A VAE whose
  * test ELBO stays below it has learned nothing a constant image would not give. */
-static double mean_image_log_likelihood(const fashion_mnist *fm)
+double elbo_mean_image_log_likelihood(const idx_array *train, const idx_array *test)
 {
-    double mean[FASHION_PIXELS] = { 0 };
-    const idx_array *train = &fm->train.images, *test = &fm->test.images;
+    const size_t size = train->item_size;
+    double *mean = calloc(size, sizeof *mean);
+    if (!mean) return NAN;
     for (size_t i = 0; i < train->count; i++)
-        for (int p = 0; p < FASHION_PIXELS; p++) mean[p] += train->data[i * FASHION_PIXELS + p] / 255.0;
-    for (int p = 0; p < FASHION_PIXELS; p++) {
+        for (size_t p = 0; p < size; p++) mean[p] += train->data[i * size + p] / 255.0;
+    for (size_t p = 0; p < size; p++) {
         mean[p] /= (double)train->count;
         mean[p] = fmin(fmax(mean[p], 1e-7), 1.0 - 1e-7);   /* a pixel never on (or always) costs no infinity */
     }
     double ll = 0.0;
     for (size_t i = 0; i < test->count; i++)
-        for (int p = 0; p < FASHION_PIXELS; p++) {
-            double x = test->data[i * FASHION_PIXELS + p] / 255.0;
+        for (size_t p = 0; p < size; p++) {
+            double x = test->data[i * size + p] / 255.0;
             ll += x * log(mean[p]) + (1.0 - x) * log1p(-mean[p]);
         }
+    free(mean);
     return ll / (double)test->count;
 }
 
 /* Whether a run learned: its test ELBO above the mean image's log-likelihood; says so when not, on
  * the terminal and as PREFIX_learned / PREFIX_not_learned. */
+/* The Fashion-MNIST baseline: worked out by the first run judged, then read back from results.tsv's
+ * values (17 digits: exact). */
 static int judge_run(elbo_context *ctx, const training_run *r, const fashion_mnist *fm)
 {
-    /* worked out by the first run judged, then read back from results.tsv's values (17 digits: exact) */
     const char *known = results_get(ctx->run->res, "mean_image_log_likelihood");
-    const double baseline = known ? strtod(known, NULL) : mean_image_log_likelihood(fm);
-    const double elbo = r->test[r->epochs - 1].elbo;
+    const double baseline = known ? strtod(known, NULL) : elbo_mean_image_log_likelihood(&fm->train.images, &fm->test.images);
     int rc = known ? AE_OK : program_result(ctx->run, baseline, "mean_image_log_likelihood");
+    return rc == AE_OK ? elbo_judge_run(ctx, r, baseline) : rc;
+}
+
+int elbo_judge_run(elbo_context *ctx, const training_run *r, double baseline)
+{
+    const double elbo = r->test[r->epochs - 1].elbo;
     const int learned = elbo > baseline;
-    if (rc == AE_OK) rc = program_result_int(ctx->run, learned, "%s_learned", r->prefix);
+    int rc = program_result_int(ctx->run, learned, "%s_learned", r->prefix);
     if (rc != AE_OK || learned) return rc;
     char why[300];
     snprintf(why, sizeof why, "its test ELBO %.2f nats is below the %.2f of independent pixels with the mean training "
@@ -247,10 +255,10 @@ int elbo_figure_curves(elbo_context *ctx, const training_run *r)
             const elbo_terms *t = &r->segments[(size_t)e * r->n_segments + k];
             fprintf(f.dat.fp, "%.6g\t%.9g\t%.9g\t%.9g\n", e + (k + 1.0) / r->n_segments, t->elbo, t->recon, t->kl);
         }
-    /* the untrained model's ELBO (about −543) would flatten the trained part: start the axis at the
-     * first segment's value */
-    double low = r->segments[0].elbo;
-    for (int e = 0; e < r->epochs; e++) low = fmin(low, r->test[e].elbo);
+    /* every point inside the axes, the untrained model's too (about −543 nats for the dense VAE) */
+    double low = fmin(r->test_start.elbo, r->test_start.recon);
+    for (int e = 0; e < r->epochs; e++) low = fmin(low, fmin(r->test[e].elbo, r->test[e].recon));
+    for (int k = 0; k < r->epochs * r->n_segments; k++) low = fmin(low, fmin(r->segments[k].elbo, r->segments[k].recon));
     char title[192];
     snprintf(title, sizeof title, "%s: ELBO = reconstruction term − KL", r->title);
     plot_script_begin(f.gp.fp, name, title, 0, 0);
@@ -584,8 +592,8 @@ static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, const ch
     if (rc == AE_OK) rc = run_figures(ctx, &r, fm, stream + 50);
     /* the demos: what the decoder makes of the test images, how the latent dimensions are used, and
      * (dense, L = 20) arithmetic on the codes */
-    if (rc == AE_OK) rc = elbo_reconstruction_mse(ctx, &r, fm);
-    if (rc == AE_OK) rc = elbo_reconstruct_classes(&r, fm, recon_row);
+    if (rc == AE_OK) rc = elbo_reconstruction_mse(ctx, &r, &fm->test.images);
+    if (rc == AE_OK) rc = elbo_reconstruct_classes(&r, &fm->test, recon_row);
     if (rc == AE_OK && !r.test_mu) rc = elbo_encode_set(&r, &fm->test.images);
     if (rc == AE_OK)
         rc = elbo_figure_latent_histograms(ctx, &r, kind == VAE_DENSE ? "latent_histograms" : "conv_latent_histograms");
@@ -740,12 +748,12 @@ int elbo_section_training(elbo_context *ctx, const char *dir, int is_sample, con
     if (!recon) rc = AE_ERROR(AE_ENOMEM, "out of memory for the reconstructions");
     if (rc == AE_OK && opt->model_choice != 1) {
         rc = train_and_report(ctx, &fm, dir, VAE_DENSE, opt->latent, ctx->common->epochs, 100, recon);
-        recon_names[n_recon++] = "dense VAE";
+        recon_names[n_recon++] = opt->latent == 20 ? "dense VAE, L = 20" : "dense VAE";
     }
     if (rc == AE_OK && opt->model_choice != 0) {
         rc = train_and_report(ctx, &fm, dir, VAE_CONV, 2, opt->conv_epochs, 200,
                               recon + (size_t)n_recon * FASHION_CLASSES * FASHION_PIXELS);
-        recon_names[n_recon++] = "conv VAE";
+        recon_names[n_recon++] = "conv VAE, L = 2";
     }
     if (rc == AE_OK) rc = elbo_figure_reconstructions(ctx, &fm, recon, recon_names, n_recon);
     free(recon);

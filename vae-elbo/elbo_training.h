@@ -43,6 +43,12 @@ int elbo_train_run(elbo_context *ctx, training_run *r, const idx_array *train, c
                    const vae_config *cfg, int epochs, unsigned long stream, int verbose);
 /* The run's numbers as PREFIX_... in results.tsv. */
 int elbo_store_run(elbo_context *ctx, const training_run *r);
+/* The trivial baseline of a Bernoulli decoder: the mean over the test images of log p(x) with
+ * independent pixels whose probabilities are the mean training image (nats per image). */
+double elbo_mean_image_log_likelihood(const idx_array *train, const idx_array *test);
+/* Whether a run learned: its test ELBO above `baseline`; says so when not, on the terminal and as
+ * PREFIX_learned / PREFIX_not_learned. */
+int elbo_judge_run(elbo_context *ctx, const training_run *r, double baseline);
 /* PREFIX_elbo_curves: the ELBO, reconstruction term and KL per epoch, test and train. */
 int elbo_figure_curves(elbo_context *ctx, const training_run *r);
 /* PREFIX_prior_samples: 100 draws z ~ N(0, I) decoded. */
@@ -66,10 +72,10 @@ int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int
 
 /* ------------------------------------------------------------ demos (elbo_demos.c) */
 
-/* Decoded μ of the first test image of each class, into rows (10, 784), for vae_reconstructions. */
-int elbo_reconstruct_classes(training_run *r, const fashion_mnist *fm, float *rows);
-/* The mean squared error of decoded μ against every test image: PREFIX_test_mse_from_mu. */
-int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const fashion_mnist *fm);
+/* Decoded μ of the first test image of each class (labels 0..9), into rows (10, P). */
+int elbo_reconstruct_classes(training_run *r, const image_split *test, float *rows);
+/* The mean squared error of decoded μ against every test image (N, P): PREFIX_test_mse_from_mu. */
+int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const idx_array *test);
 /* vae_reconstructions: the test images, then one row per model of rows (n_models, 10, 784). */
 int elbo_figure_reconstructions(elbo_context *ctx, const fashion_mnist *fm, const float *rows,
                                 const char *const *model_names, int n_models);
@@ -80,5 +86,14 @@ int elbo_figure_latent_histograms(elbo_context *ctx, const training_run *r, cons
 /* latent_arithmetic: class-mean codes of the training set, attribute vectors such as
  * "ankle boot − sneaker" added to other images' codes and decoded; arithmetic_... numbers. */
 int elbo_figure_latent_arithmetic(elbo_context *ctx, training_run *r, const fashion_mnist *fm);
+
+/* ---------------------------------------------------------- CIFAR-10 (elbo_cifar10.c) */
+
+/* Where CIFAR-10 is (cifar10_locate with --data-cifar10): *found = 0 when nowhere. */
+int elbo_cifar10_locate(const elbo_context *ctx, char *dir, size_t len, int *found);
+/* The homework: the convolutional VAE on CIFAR-10's colour images (data, read by cifar10_load), or,
+ * when data is NULL, a note saying it was skipped and how to run it (cifar10_status in results.tsv). */
+struct cifar10;
+int elbo_section_cifar10(elbo_context *ctx, const struct cifar10 *data);
 
 #endif

@@ -26,9 +26,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "elbo_sections.h"
+#include "elbo_training.h"
 #include "error.h"
 #include "fast/blas.h"
+#include "io/cifar10.h"
 #include "io/cli.h"
 #include "io/data.h"
 #include "io/fileio.h"
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
         .train = 0, .model_choice = 2, .latent = 20, .beta = 1.0, .conv_epochs = 5, .batch = 128,
         .lr = 1e-3, .no_sweep = 0, .sweep_betas_text = "0.25,0.5,1,2,4", .sweep_epochs = 3, .threads = 1,
         .conv_threads = 2, .from_checkpoint = 0, .cifar10_dir = NULL, .cifar10_epochs = 5,
+        .cifar10_latent = 64,
     };
     cli_option options_table[] = {
         CLI_STRING("mu", &opt.mu_text, "LIST", "means μ of the Gaussian of section 1, comma-separated"),
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
         CLI_STRING("data-cifar10", &opt.cifar10_dir, "DIR", "CIFAR-10's binary version (data_batch_1.bin ...); "
                    "default $CIFAR10_DIR, else data/cifar-10-batches-bin"),
         CLI_INT("cifar10-epochs", &opt.cifar10_epochs, 1, 1000, "N", "epochs of the convolutional VAE on CIFAR-10"),
+        CLI_INT("cifar10-latent", &opt.cifar10_latent, 1, MAX_LATENT, "L", "latent dimensions of the CIFAR-10 VAE"),
     };
     common_options common = common_defaults(PROGRAM, 10);
     int rc = cli_parse(argc, argv, &prog_info, options_table, (int)(sizeof options_table / sizeof options_table[0]),
@@ -131,10 +134,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", PROGRAM, error_message());
         return 1;
     }
+    char cifar10_dir[AE_PATH_MAX] = "";
+    int cifar10_found = 0;
+    elbo_context ctx = { &opt, &common, NULL };
+    cifar10 cifar;                            /* read whole before anything runs: a bad file stops at once */
+    memset(&cifar, 0, sizeof cifar);
+    if (opt.train && (elbo_cifar10_locate(&ctx, cifar10_dir, sizeof cifar10_dir, &cifar10_found) != AE_OK ||
+                      (cifar10_found && cifar10_load(&cifar, cifar10_dir, (size_t)common.limit) != AE_OK))) {
+        fprintf(stderr, "%s: %s\n", PROGRAM, error_message());
+        return 1;
+    }
 
 
     program_run run;
-    elbo_context ctx = { &opt, &common, &run };
+    ctx.run = &run;
     fixed_world world;
     memset(&world, 0, sizeof world);
     rc = program_begin(&run, &prog_info, &common);
@@ -148,5 +161,8 @@ int main(int argc, char **argv)
     vae_free(world.v);
     if (rc == AE_OK && opt.train)                                           /* 5. two VAEs on Fashion-MNIST */
         rc = program_part(&run, "5. the trained models", elbo_section_training(&ctx, data_dir, is_sample, betas, n_betas));
+    if (rc == AE_OK && opt.train)                                           /* 6. the homework: CIFAR-10 */
+        rc = program_part(&run, "6. CIFAR-10", elbo_section_cifar10(&ctx, cifar10_found ? &cifar : NULL));
+    cifar10_free(&cifar);
     return program_end(&run, rc);
 }
