@@ -583,6 +583,9 @@ run_section() {
         if [ -f "$f" ]; then
             printf '![%s](%s)\n\n*%s* (`%s`)\n\n' "${FIG_CAPTION[$k]}" "$(report_path "$f")" \
                 "${FIG_CAPTION[$k]}" "$(short_path "$f")"
+        elif [ ! -f "${f%.png}.dat" ]; then   # a part of the program that did not run (no data for it, say)
+            printf '*%s*: not made by this run (no `%s`; the key numbers above say why).\n\n' \
+                "${FIG_CAPTION[$k]}" "$(short_path "${f%.png}.dat")"
         else
             printf '*%s*: not rendered (%s); its data and gnuplot script are `%s` and `%s`.\n\n' \
                 "${FIG_CAPTION[$k]}" "$([ $HAVE_GNUPLOT -eq 1 ] && echo 'the program did not make it' || echo 'gnuplot is not installed')" \

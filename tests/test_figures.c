@@ -502,6 +502,24 @@ START_TEST(test_a_run_in_part_is_reported)
 }
 END_TEST
 
+/* A figure the run did not make (a part left out for want of its data) is said so in the report, and
+ * not called a rendering failure. */
+START_TEST(test_a_figure_not_made_is_explained)
+{
+    const char *dir = test_tmpdir();
+    char conf[1024], log_path[1024], report[1100];
+    snprintf(conf, sizeof conf, "%s/one.conf", dir);
+    snprintf(log_path, sizeof log_path, "%s/figures.log", dir);
+    snprintf(report, sizeof report, "%s/REPORT.md", dir);
+    test_write_text(conf, "exercise week05-task2-kl\ntitle   Task 2\nrun     main\n"
+                          "figure  kl_sweep.png    The sweep\n"
+                          "figure  homework.png    A figure of a part that needs other data\n");
+    ck_assert_int_eq(figures_with(dir, "--conf", conf, "42", "1", NULL, log_path), 0);
+    test_file_says(report, "*A figure of a part that needs other data*: not made by this run (no `");
+    test_file_says(report, "![The sweep](");
+}
+END_TEST
+
 /* make data checks content: a folder that is not the official data (the sample) is refused, each
  * file named; no download is tried for a folder the variable names. */
 START_TEST(test_get_data_refuses_other_content)
@@ -555,6 +573,7 @@ Suite *figures_suite(void)
     TCase *limits = test_case(s, "Limits", 30);
     tcase_add_test(limits, test_bad_option_and_missing_data);
     tcase_add_test(limits, test_a_run_in_part_is_reported);
+    tcase_add_test(limits, test_a_figure_not_made_is_explained);
     tcase_add_test(limits, test_fuzz_runner_refuses_bad_settings);
     tcase_add_test(limits, test_get_data_refuses_other_content);
     return s;
