@@ -3,6 +3,8 @@
  * on one (the forward pass bit for bit on the AVX-512 path, the gradients to float rounding);
  * training on threads repeats itself exactly for the same seed, and stops cleanly on errors. */
 #include <check.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -106,6 +108,50 @@ START_TEST(test_pool_barrier_holds_every_lane)
         pool_free(b->workers);
         free(b);
     }
+}
+END_TEST
+
+/* A lane that waits long at a barrier sleeps there instead of spinning or yielding in a loop: with
+ * one lane in turn off for 3 ms each round (as if another program had its processor), the three
+ * lanes together use a small part of the processor time that three busy waiters would, and every
+ * round still holds (no wake-up lost). */
+static void sleepy_task(void *ctx, int lane, int lanes)
+{
+    barrier_probe *b = ctx;
+    for (int r = 0; r < b->rounds; r++) {
+        if (r % lanes == lane) nanosleep(&(struct timespec){ 0, 3000000 }, NULL);
+        b->slot[r % 2][lane] = 100L * r + lane;
+        pool_barrier(b->workers);
+        for (int k = 0; k < lanes; k++) b->wrong[lane] += b->slot[r % 2][k] != 100L * r + k;
+    }
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+}
+
+START_TEST(test_pool_barrier_sleeps_while_it_waits)
+{
+    barrier_probe *b = calloc(1, sizeof *b);
+    ck_assert_ptr_nonnull(b);
+    b->workers = pool_alloc(3);
+    ck_assert_ptr_nonnull(b->workers);
+    b->rounds = 60;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double cpu0 = cpu_seconds();
+    pool_run(b->workers, sleepy_task, b);
+    double cpu = cpu_seconds() - cpu0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    for (int lane = 0; lane < 3; lane++) ck_assert_int_eq(b->wrong[lane], 0);
+    ck_assert(wall >= 0.18);                                   /* 60 rounds of 3 ms */
+    ck_assert_msg(cpu < 0.5 * wall, "the waiting lanes used %.3f s of processor time in %.3f s: they spin", cpu, wall);
+    pool_free(b->workers);
+    free(b);
 }
 END_TEST
 
@@ -375,6 +421,7 @@ Suite *threads_suite(void)
     tcase_add_test(pool_case, test_pool_runs_every_lane_once);
     tcase_add_test(pool_case, test_pool_share_covers_everything);
     tcase_add_test(pool_case, test_pool_barrier_holds_every_lane);
+    tcase_add_test(pool_case, test_pool_barrier_sleeps_while_it_waits);
     TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);

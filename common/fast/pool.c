@@ -7,15 +7,16 @@
  *   worker:   wait until `generation` changes, run its lane, then decrement `pending`
  *             (the release that publishes what the lane wrote).
  * Waiting is spinning first, then a condition variable. Before sleeping, a side says so
- * (`sleepers`, `caller_sleeps`) and looks once more; the other side looks at that flag
- * after its own change. Both orders are sequentially consistent, so at least one of the
- * two sees the other's write: no wake-up is lost.
+ * (`sleepers`, `caller_sleeps`, `barrier_sleepers`) and looks once more; the other side looks
+ * at that flag after its own change. Both orders are sequentially consistent, so at least one
+ * of the two sees the other's write: no wake-up is lost. pool_barrier waits the same way: a
+ * lane whose partner has no processor (another program runs) must give its own up, not spin
+ * or yield in a loop while the partner waits for a core.
  */
 #include "fast/pool.h"
 #include "error.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct pool {
     pthread_mutex_t lock;            /* guards the sleeps */
     pthread_cond_t wake_workers;     /* a new task, or stop */
     pthread_cond_t wake_caller;      /* the last worker finished */
+    pthread_cond_t wake_barrier;     /* the last lane arrived at a barrier */
     atomic_uint generation;          /* tasks posted so far */
     atomic_int pending;              /* workers still running the current task */
     atomic_int sleepers;             /* workers asleep on wake_workers */
@@ -37,6 +39,7 @@ struct pool {
     atomic_int stop;
     atomic_uint barrier_round;       /* pool_barrier: rounds completed */
     atomic_int barrier_waiting;      /* pool_barrier: lanes arrived in this round */
+    atomic_int barrier_sleepers;     /* pool_barrier: lanes asleep on wake_barrier */
     pool_task task;                  /* the current task, published by `generation` */
     void *ctx;
 };
@@ -116,6 +119,7 @@ pool *pool_alloc(int threads)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake_workers, NULL);
     pthread_cond_init(&p->wake_caller, NULL);
+    pthread_cond_init(&p->wake_barrier, NULL);
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
     atomic_init(&p->sleepers, 0);
@@ -123,6 +127,7 @@ pool *pool_alloc(int threads)
     atomic_init(&p->stop, 0);
     atomic_init(&p->barrier_round, 0);
     atomic_init(&p->barrier_waiting, 0);
+    atomic_init(&p->barrier_sleepers, 0);
     for (int lane = 1; lane < threads; lane++) {
         worker_arg *arg = malloc(sizeof *arg);
         if (arg) *arg = (worker_arg){ p, lane };
@@ -150,6 +155,7 @@ void pool_free(pool *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake_workers);
     pthread_cond_destroy(&p->wake_caller);
+    pthread_cond_destroy(&p->wake_barrier);
     free(p->workers);
     free(p);
 }
@@ -187,8 +193,9 @@ void pool_share(size_t n, size_t align, int lane, int lanes, size_t *first, size
     *end = to;
 }
 
-/* The last lane to arrive starts the next round; the others wait for it, spinning then
- * yielding the processor (a barrier is short: the lanes of a task do equal shares). */
+/* The last lane to arrive starts the next round and wakes the lanes that sleep; the others
+ * wait for it, spinning for a while (a barrier is short when every lane has a processor: the
+ * lanes of a task do equal shares), then asleep on wake_barrier. */
 void pool_barrier(pool *p)
 {
     if (!p || p->threads == 1) return;
@@ -196,10 +203,20 @@ void pool_barrier(pool *p)
     if (atomic_fetch_add(&p->barrier_waiting, 1) == p->threads - 1) {
         atomic_store(&p->barrier_waiting, 0);
         atomic_fetch_add(&p->barrier_round, 1);
+        if (atomic_load(&p->barrier_sleepers) > 0) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_broadcast(&p->wake_barrier);
+            pthread_mutex_unlock(&p->lock);
+        }
         return;
     }
-    for (long spin = 0; atomic_load_explicit(&p->barrier_round, memory_order_acquire) == round; spin++) {
-        if (spin < POOL_SPINS) cpu_relax();
-        else sched_yield();
+    for (int spin = 0; spin < POOL_SPINS; spin++) {
+        if (atomic_load_explicit(&p->barrier_round, memory_order_acquire) != round) return;
+        cpu_relax();
     }
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add(&p->barrier_sleepers, 1);
+    while (atomic_load(&p->barrier_round) == round) pthread_cond_wait(&p->wake_barrier, &p->lock);
+    atomic_fetch_sub(&p->barrier_sleepers, 1);
+    pthread_mutex_unlock(&p->lock);
 }
