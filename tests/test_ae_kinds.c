@@ -7,6 +7,9 @@
  *   ‖J_r‖_F² against the exact product diag(x̂(1 − x̂)) V diag(f') W.
  * Training: each kind, a few epochs on the bundled sample, lowers its own loss.
  * Limits: bad recipes, batches and sources are refused with the right code.
+ * Figures: the loss terms in panels side by side (week05-task1/t1_figures.c): each panel its own
+ *   y axis, log or linear, its series in the same colour everywhere, the .dat with every series;
+ *   bad panels are refused and leave no file.
  * Program: bin/week05-task1 refuses bad options with status 2 and no results.tsv, and a short
  *   run of every part writes results.tsv with the numbers of (a) to (d). */
 #include <check.h>
@@ -19,6 +22,7 @@
 #include "error.h"
 #include "io/fileio.h"
 #include "io/results.h"
+#include "t1_figures.h"
 #include "t1_kinds.h"
 #include "testutil.h"
 
@@ -399,6 +403,57 @@ START_TEST(bad_batches_and_sources_are_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------- Figures */
+
+/* Three series of three points (epochs 0..2): 512.5, 230.25, 215.125 nats; 2.75, 15.5, 14.25; 1.625, 7.0, 5.5 */
+static const double TERMS[3][3] = { { 512.5, 230.25, 215.125 }, { 2.75, 15.5, 14.25 }, { 1.625, 7.0, 5.5 } };
+static const char *const TERM_LABELS[3] = { "reconstruction", "KL", "means' part" };
+
+START_TEST(epoch_panels_give_each_term_its_axis)
+{
+    const char *dir = test_tmpdir();
+    const double *ys[3] = { TERMS[0], TERMS[1], TERMS[2] };
+    const t1_epoch_panel panels[2] = {
+        { "big terms", "nats per image", 0, 1, { 0 } },
+        { "small terms", "nats per image (log scale)", 1, 2, { 1, 2 } },
+    };
+    ck_assert_int_eq(t1_plot_epoch_panels(dir, "terms", "the terms", 0, 3, ys, TERM_LABELS, 3, panels, 2), AE_OK);
+    char path[AE_PATH_MAX];
+    path_join(path, sizeof path, dir, "terms.gp");
+    char *gp = test_read_text(path);
+    ck_assert_ptr_nonnull(gp);
+    const char *second = strstr(gp, "# panel 2");
+    ck_assert_msg(strstr(gp, "set multiplot title 'the terms'") && second, "no two panels in:\n%s", gp);
+    /* the first panel is linear, the second logarithmic with 1-2-5 ticks around 1.625 .. 15.5 */
+    ck_assert(strstr(gp, "unset logscale y") < second);
+    ck_assert(strstr(second, "set logscale y") != NULL);
+    ck_assert_ptr_nonnull(strstr(second, "set ytics (1, 2, 5, 10, 20, 50, 100)"));
+    /* each series drawn once, from its own column, in its own colour */
+    ck_assert_ptr_nonnull(strstr(gp, "using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#1f77b4' title 'reconstruction'"));
+    ck_assert_ptr_nonnull(strstr(second, "using 1:3 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#ff7f0e' title 'KL'"));
+    ck_assert_ptr_nonnull(strstr(second, "using 1:4 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#2ca02c' title 'means'' part'"));
+    free(gp);
+    path_join(path, sizeof path, dir, "terms.dat");
+    test_file_says(path, "# epoch\treconstruction\tKL\tmeans' part\n0\t512.5\t2.75\t1.625\n");
+    test_file_says(path, "\n2\t215.125\t14.25\t5.5\n");
+}
+END_TEST
+
+START_TEST(epoch_panels_refuse_bad_panels)
+{
+    const char *dir = test_tmpdir();
+    const double *ys[3] = { TERMS[0], TERMS[1], TERMS[2] };
+    const t1_epoch_panel unknown[1] = { { "a", "b", 0, 2, { 0, 3 } } };     /* series 3 of 3 */
+    const t1_epoch_panel empty[2] = { { "a", "b", 0, 1, { 0 } }, { "c", "d", 1, 0, { 0 } } };
+    const t1_epoch_panel good[1] = { { "a", "b", 0, 1, { 0 } } };
+    ck_assert_int_eq(t1_plot_epoch_panels(dir, "terms", "t", 0, 3, ys, TERM_LABELS, 3, unknown, 1), AE_EINVAL);
+    ck_assert_int_eq(t1_plot_epoch_panels(dir, "terms", "t", 0, 3, ys, TERM_LABELS, 3, empty, 2), AE_EINVAL);
+    ck_assert_int_eq(t1_plot_epoch_panels(dir, "terms", "t", 0, 3, ys, TERM_LABELS, 3, good, 0), AE_EINVAL);
+    ck_assert_int_eq(t1_plot_epoch_panels(dir, "terms", "t", 0, 0, ys, TERM_LABELS, 3, good, 1), AE_EINVAL);
+    ck_assert(!test_file_in(dir, "terms.gp") && !test_file_in(dir, "terms.dat"));
+}
+END_TEST
+
 /* ------------------------------------------------------------- Program */
 
 START_TEST(program_refuses_bad_options)
@@ -483,6 +538,10 @@ Suite *ae_kinds_suite(void)
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_test(limits, bad_recipes_are_refused);
     tcase_add_test(limits, bad_batches_and_sources_are_refused);
+
+    TCase *figures = test_case(s, "Figures", 0);
+    tcase_add_test(figures, epoch_panels_give_each_term_its_axis);
+    tcase_add_test(figures, epoch_panels_refuse_bad_panels);
 
     TCase *program = test_case(s, "Program", 120);
     tcase_add_test(program, program_refuses_bad_options);

@@ -123,7 +123,7 @@ static long count_windows(long i, long k, long s, long p)
 /* ------------------------------------------------------------------ Core */
 static const double example[] = { 0, 1, 2, 3 };   /* the sheet's x and K, [[0,1],[2,3]] */
 
-/* assert_three_ways on the sheet's example: [[0,1],[2,3]] with itself as the kernel */
+/* assert_three_ways on the example: [[0,1],[2,3]] with itself as the kernel */
 static void assert_example(tconv_params prm, int rows, int cols, const double *expected, const char *what)
 {
     tconv_matrix *x = matrix_of(2, 2, example), *kernel = matrix_of(2, 2, example);

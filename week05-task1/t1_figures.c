@@ -85,6 +85,28 @@ int t1_plot_images(const char *dir, const char *name, const char *title, const f
     return plot_commit_pair(&dat, &gp);
 }
 
+/* NAME.dat of a figure over epochs: the epoch, then one column per series. */
+static void write_epochs_dat(FILE *dat, int first, int points, const double *const *ys, const char *const *labels,
+                             int n_series)
+{
+    fprintf(dat, "# epoch");
+    for (int s = 0; s < n_series; s++) fprintf(dat, "\t%s", labels[s]);
+    fputc('\n', dat);
+    for (int k = 0; k < points; k++) {
+        fprintf(dat, "%d", first + k);
+        for (int s = 0; s < n_series; s++) fprintf(dat, "\t%.9g", ys[s][k]);
+        fputc('\n', dat);
+    }
+}
+
+/* The x axis of a figure over epochs: whole-number ticks, one epoch wide when there is one point. */
+static void write_epoch_axis(FILE *gp, int first, int points)
+{
+    fprintf(gp, "set xlabel %s\n", first == 0 ? "'epoch (0: before training)'" : "'epoch'");
+    fprintf(gp, "set grid lc rgb '#dddddd'\nset xtics 1\nset xrange [%g:%g]\n", points > 1 ? (double)first : first - 0.5,
+            points > 1 ? (double)(first + points - 1) : first + 0.5);
+}
+
 int t1_plot_epochs(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
                    int first, int points, const double *const *ys, const char *const *labels, int n_series)
 {
@@ -92,20 +114,13 @@ int t1_plot_epochs(const char *dir, const char *name, const char *title, const c
     atomic_file dat, gp;
     int rc = plot_open_pair(&dat, &gp, dir, name);
     if (rc != AE_OK) return rc;
-    fprintf(dat.fp, "# epoch");
-    for (int s = 0; s < n_series; s++) fprintf(dat.fp, "\t%s", labels[s]);
-    fputc('\n', dat.fp);
-    for (int k = 0; k < points; k++) {
-        fprintf(dat.fp, "%d", first + k);
-        for (int s = 0; s < n_series; s++) fprintf(dat.fp, "\t%.9g", ys[s][k]);
-        fputc('\n', dat.fp);
-    }
+    write_epochs_dat(dat.fp, first, points, ys, labels, n_series);
     int long_labels = longest(labels, n_series) > 16;
     plot_script_begin(gp.fp, name, title, long_labels ? 900 : 1000, long_labels ? 640 : 560);
-    fprintf(gp.fp, "set xlabel %s\nset ylabel ", first == 0 ? "'epoch (0: before training)'" : "'epoch'");
+    write_epoch_axis(gp.fp, first, points);
+    fprintf(gp.fp, "set ylabel ");
     plot_quote(gp.fp, ylabel);
-    fprintf(gp.fp, "\nset grid lc rgb '#dddddd'\nset xtics 1\nset xrange [%g:%g]\n", points > 1 ? (double)first : first - 0.5,
-            points > 1 ? (double)(first + points - 1) : first + 0.5);
+    fputc('\n', gp.fp);
     if (logy) fprintf(gp.fp, "set logscale y\n");
     if (long_labels)   /* a two-column legend under the plot, with room for it below the axis label */
         fprintf(gp.fp, "set bmargin %d\nset key at screen 0.5, screen 0.01 center bottom box maxrows %d\n",
@@ -119,6 +134,93 @@ int t1_plot_epochs(const char *dir, const char *name, const char *title, const c
         plot_quote(gp.fp, labels[s]);
     }
     fputc('\n', gp.fp);
+    return plot_commit_pair(&dat, &gp);
+}
+
+/* Ticks at 1, 2 and 5 times each power of ten from below the smallest positive value of the panel's
+ * series to above the largest, so that a log axis has a labelled tick at least every factor 2.5. */
+static void write_log_ticks(FILE *gp, const t1_epoch_panel *panel, int points, const double *const *ys)
+{
+    double lo = INFINITY, hi = 0.0;
+    for (int i = 0; i < panel->n_series; i++)
+        for (int k = 0; k < points; k++) {
+            double y = ys[panel->series[i]][k];
+            if (isfinite(y) && y > 0.0 && y < lo) lo = y;
+            if (isfinite(y) && y > hi) hi = y;
+        }
+    if (!(hi > 0.0)) {             /* nothing a log axis can show: gnuplot's own ticks */
+        fprintf(gp, "set ytics autofreq\n");
+        return;
+    }
+    const int mantissa[3] = { 1, 2, 5 };
+    int from = (int)floor(log10(lo)), to = (int)ceil(log10(hi));
+    fprintf(gp, "set ytics (");
+    for (int decade = from; decade <= to; decade++)
+        for (int m = 0; m < 3; m++) {
+            if (decade == to && m > 0) break;
+            fprintf(gp, "%s%g", decade == from && m == 0 ? "" : ", ", mantissa[m] * pow(10.0, decade));
+        }
+    fprintf(gp, ")\n");
+}
+
+int t1_plot_epoch_panels(const char *dir, const char *name, const char *title, int first, int points,
+                         const double *const *ys, const char *const *labels, int n_series,
+                         const t1_epoch_panel *panels, int n_panels)
+{
+    if (points < 1 || n_series < 1) return AE_ERROR(AE_EINVAL, "%s: no epochs or no curves to draw", name);
+    if (n_panels < 1 || n_panels > 3) return AE_ERROR(AE_EINVAL, "%s: %d panels, not 1 to 3", name, n_panels);
+    int rows = 1;   /* the longest legend: one row per series */
+    for (int p = 0; p < n_panels; p++) {
+        if (panels[p].n_series < 1 || panels[p].n_series > T1_PANEL_MAX_SERIES)
+            return AE_ERROR(AE_EINVAL, "%s: panel %d has %d series, not 1 to %d", name, p + 1, panels[p].n_series,
+                            T1_PANEL_MAX_SERIES);
+        for (int i = 0; i < panels[p].n_series; i++)
+            if (panels[p].series[i] < 0 || panels[p].series[i] >= n_series)
+                return AE_ERROR(AE_EINVAL, "%s: panel %d draws series %d of %d", name, p + 1, panels[p].series[i],
+                                n_series);
+        if (panels[p].n_series > rows) rows = panels[p].n_series;
+    }
+    atomic_file dat, gp;
+    int rc = plot_open_pair(&dat, &gp, dir, name);
+    if (rc != AE_OK) return rc;
+    write_epochs_dat(dat.fp, first, points, ys, labels, n_series);
+
+    const int width = 700 * n_panels, height = 640;
+    plot_script_begin(gp.fp, name, NULL, width, height);
+    fprintf(gp.fp, "set multiplot title ");
+    plot_quote(gp.fp, title);
+    fprintf(gp.fp, " font ',13'\n");
+    write_epoch_axis(gp.fp, first, points);
+    /* the plots between the title and the legends, which take one line of 20 pixels per series */
+    fprintf(gp.fp, "set tmargin at screen 0.86\nset bmargin at screen %.4f\n", (90.0 + 20.0 * rows) / height);
+    const double cell = 1.0 / n_panels;
+    for (int p = 0; p < n_panels; p++) {
+        const t1_epoch_panel *panel = &panels[p];
+        fprintf(gp.fp, "\n# panel %d\n", p + 1);
+        fprintf(gp.fp, "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", (p + 0.12) * cell,
+                (p + 0.94) * cell);
+        fprintf(gp.fp, "set title ");
+        plot_quote(gp.fp, panel->title);
+        fprintf(gp.fp, "\nset ylabel ");
+        plot_quote(gp.fp, panel->ylabel);
+        fputc('\n', gp.fp);
+        if (panel->logy) {   /* the axis fitted to the data, with a little room above and below */
+            fprintf(gp.fp, "set logscale y\nset autoscale yfix\nset offsets 0, 0, graph 0.06, graph 0.06\n");
+            write_log_ticks(gp.fp, panel, points, ys);
+        } else
+            fprintf(gp.fp, "unset logscale y\nset autoscale y\nset offsets 0, 0, 0, 0\nset ytics autofreq\n");
+        fprintf(gp.fp, "set key at screen %.4f, screen 0.02 center bottom box maxrows %d\n", (p + 0.53) * cell,
+                panel->n_series);
+        fprintf(gp.fp, "plot ");
+        for (int i = 0; i < panel->n_series; i++) {
+            int s = panel->series[i];   /* its colour is its own in every panel */
+            fprintf(gp.fp, "%s'%s.dat' using 1:%d with linespoints lw 2 pt 7 ps 0.8 lc rgb '%s' title ",
+                    i ? ", \\\n     " : "", name, s + 2, CLASS_COLOURS[s % FASHION_CLASSES]);
+            plot_quote(gp.fp, labels[s]);
+        }
+        fputc('\n', gp.fp);
+    }
+    fprintf(gp.fp, "unset multiplot\n");
     return plot_commit_pair(&dat, &gp);
 }
 

@@ -28,4 +28,23 @@ int t1_plot_latent_pair(const char *dir, const char *name, const char *title,
 int t1_plot_epochs(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
                    int first, int points, const double *const *ys, const char *const *labels, int n_series);
 
+/* One panel of t1_plot_epoch_panels: its title and y-axis label, a log y axis or not, and the
+ * series it draws (indices into the figure's ys and labels). */
+#define T1_PANEL_MAX_SERIES 8
+typedef struct {
+    const char *title;
+    const char *ylabel;
+    int logy;
+    int n_series;
+    int series[T1_PANEL_MAX_SERIES];
+} t1_epoch_panel;
+
+/* The curves of t1_plot_epochs in 1..3 panels side by side, each with a y axis of its own (terms
+ * of different sizes stay readable) and its legend under it; a series keeps its colour in every
+ * panel. NAME.dat has every series, as t1_plot_epochs writes it. AE_EINVAL for no epochs, no
+ * series, a panel count outside 1..3, or a panel with no series, too many or an unknown index. */
+int t1_plot_epoch_panels(const char *dir, const char *name, const char *title, int first, int points,
+                         const double *const *ys, const char *const *labels, int n_series,
+                         const t1_epoch_panel *panels, int n_panels);
+
 #endif

@@ -233,10 +233,16 @@ static int figure_terms(t1_context *ctx, const net_run *ae, const net_run *vae)
     const char *labels[6] = { "AE: -log p(x|z), its whole loss", "VAE: -log p(x|z)", "VAE: KL(q(z|x) || N(0, I))",
                               "VAE: their sum, -ELBO", "AE: 1/2 E||mu||^2 (not in its loss)",
                               "VAE: 1/2 E||mu||^2 (the KL's mean part)" };
+    /* the reconstruction term is hundreds of nats, the KL tens: each gets a panel and an axis of its own */
+    const t1_epoch_panel panels[2] = {
+        { "The reconstruction term -log p(x|z), and the VAE's whole loss", "nats per image", 0, 3, { 0, 1, 3 } },
+        { "The KL term, and its part that the means pay, 1/2 E||mu||^2", "nats per image (log scale)", 1, 3,
+          { 2, 4, 5 } },
+    };
     char title[160];
-    snprintf(title, sizeof title, "(b) The loss terms on the test images after each epoch, L = %d", ae->latent);
-    int rc = t1_plot_epochs(ctx->run->out_dir, "ae_vae_terms", title, "nats per image (log scale)", 1, 0,
-                            epochs + 1, ys, labels, 6);
+    snprintf(title, sizeof title, "(b) The loss terms on the test images after each epoch, L = %d: one network "
+             "trained as an AE and as a VAE", ae->latent);
+    int rc = t1_plot_epoch_panels(ctx->run->out_dir, "ae_vae_terms", title, 0, epochs + 1, ys, labels, 6, panels, 2);
     return rc == AE_OK ? program_render(ctx->run, "ae_vae_terms") : rc;
 }
 

@@ -15,7 +15,7 @@
 #include "tconv_exercise.h"
 
 #define MAX_SIDE 64                    /* rows or columns of --input and --kernel */
-#define EXAMPLE "0,1;2,3"              /* the sheet's 2x2 input and kernel */
+#define EXAMPLE "0,1;2,3"              /* the 2x2 input and kernel of Dive into Deep Learning's scatter figure */
 
 /* Where the tables go: stdout, or nowhere with --quiet. */
 void tconv_report_to(FILE *out);

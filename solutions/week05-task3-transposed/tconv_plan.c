@@ -12,7 +12,7 @@
 
 #define TOL 1e-12
 
-/* The sheet's example: x = K = [0 1; 2 3]. */
+/* The example: x = K = [0 1; 2 3]. */
 static const double example[4] = { 0, 1, 2, 3 };
 
 /* Puts "RxC" into buf. */
