@@ -7,7 +7,8 @@
 # memory, and the time ratio of our best run to PyTorch's best.
 #
 # Settings (environment):
-#   FASHION_MNIST_DIR     the full Fashion-MNIST (default: data/fashion-mnist in the repository)
+#   FASHION_MNIST_DIR     the full Fashion-MNIST (default: data/fashion-mnist in the repository, else
+#                         /usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)
 #   BENCH_TRAIN           the bench program (bench/Makefile sets it)
 #   AE_PROGRAM            bin/week05-task4-ae; when it is built, its runs are rows of the table too
 #   VAE_ELBO              bin/vae-elbo, the VAE case's program (bench/case-vae.sh runs it)
@@ -28,7 +29,12 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_TRAIN=${BENCH_TRAIN:-}
 AE_PROGRAM=${AE_PROGRAM:-}
-DATA=${FASHION_MNIST_DIR:-$ROOT/data/fashion-mnist}
+# the data where the programs look for it: the variable, data/fashion-mnist, Debian's package
+DATA=${FASHION_MNIST_DIR:-}
+if [ -z "$DATA" ]; then
+    DATA=$ROOT/data/fashion-mnist
+    [ -d "$DATA" ] || [ ! -d /usr/share/datasets/fashion-mnist ] || DATA=/usr/share/datasets/fashion-mnist
+fi
 OUT=${BENCH_OUT:-$ROOT/out/bench}
 EPOCHS_A=${BENCH_EPOCHS_A:-10}
 EPOCHS_B=${BENCH_EPOCHS_B:-5}
