@@ -268,3 +268,98 @@ int figure_error_histogram(const char *dir, const char *name, const char *title,
     fprintf(f, ", \\\n     NaN with lines lw 2 dt 2 lc rgb '#222222' title sprintf('threshold = mean + std = %%.4f', threshold)\n");
     return plot_commit_pair(&dat, &gp);
 }
+
+/* ----------------------------------------------------------- ROC curves */
+
+/* 1 when point k lies inside a straight horizontal or vertical run of the curve: the corners
+ * alone draw the same lines. */
+static int inside_straight_run(const anomaly_roc_point *p, size_t n, size_t k)
+{
+    if (k == 0 || k + 1 >= n) return 0;
+    return (p[k - 1].fpr == p[k].fpr && p[k].fpr == p[k + 1].fpr) ||
+           (p[k - 1].tpr == p[k].tpr && p[k].tpr == p[k + 1].tpr);
+}
+
+int figure_roc_curves(const char *dir, const char *name, const char *title, const figure_roc *models,
+                      int n_models)
+{
+    if (n_models < 1) return AE_ERROR(AE_EINVAL, "%s: no model to draw", name);
+    for (int k = 0; k < n_models; k++)
+        if (!models[k].roc || !models[k].roc->points || models[k].roc->n_points < 2)
+            return AE_ERROR(AE_EINVAL, "%s: model %s has no ROC curve", name, models[k].name);
+
+    atomic_file dat, gp;
+    int rc = plot_open_pair(&dat, &gp, dir, name);
+    if (rc != AE_OK) return rc;
+    fprintf(dat.fp, "# ROC curves, one block per model (gnuplot's index 0 to %d), then the threshold rule's points "
+            "(index %d).\n# The corners of each curve: a point inside a straight horizontal or vertical run is left "
+            "out.\n", n_models - 1, n_models);
+    for (int k = 0; k < n_models; k++) {
+        const anomaly_roc *roc = models[k].roc;
+        fprintf(dat.fp, "# model %s: AUC %.6f, %ld normal and %ld anomalous test images\n", models[k].name, roc->auc,
+                roc->n_normal, roc->n_anomalous);
+        fprintf(dat.fp, "# fpr\ttpr\tlargest_error_called_normal\n");
+        for (size_t p = 0; p < roc->n_points; p++)
+            if (!inside_straight_run(roc->points, roc->n_points, p))
+                fprintf(dat.fp, "%.9g\t%.9g\t%.9g\n", roc->points[p].fpr, roc->points[p].tpr, roc->points[p].error);
+        fprintf(dat.fp, "\n\n");
+    }
+    fprintf(dat.fp, "# the threshold rule's point of each model, in the order of the blocks above\n# fpr\ttpr\tauc\n");
+    for (int k = 0; k < n_models; k++)
+        fprintf(dat.fp, "%.9g\t%.9g\t%.9g\n", models[k].operating_fpr, models[k].operating_tpr, models[k].roc->auc);
+
+    /* the right-hand panel enlarges the top-left corner, where good detectors and their threshold
+     * points crowd: 2.5 times as far out as the farthest point, in steps of 0.05 */
+    double max_fpr = 0.0, min_tpr = 1.0;
+    for (int k = 0; k < n_models; k++) {
+        max_fpr = fmax(max_fpr, models[k].operating_fpr);
+        min_tpr = fmin(min_tpr, models[k].operating_tpr);
+    }
+    double zoom_x = fmin(1.0, fmax(0.05, ceil(2.5 * max_fpr / 0.05 - 1e-9) * 0.05));
+    double zoom_y = fmax(0.0, fmin(0.95, floor((1.0 - 2.5 * (1.0 - min_tpr)) / 0.05 + 1e-9) * 0.05));
+
+    FILE *f = gp.fp;
+    plot_script_begin(f, name, NULL, 1400, 720);
+    fprintf(f, "set multiplot title ");
+    plot_quote(f, title);
+    fprintf(f, " font ',13'\n");
+    fprintf(f, "set xlabel 'anomalous images called normal (share of all anomalous ones: false-positive rate)'\n");
+    fprintf(f, "set ylabel 'normal images called normal (share of all normal ones: true-positive rate)'\n");
+    fprintf(f, "set grid lc rgb '#dddddd'\n");
+    fprintf(f, "set tmargin at screen 0.88\nset bmargin at screen 0.11\n");
+    for (int panel = 0; panel < 2; panel++) {
+        /* a little room around the ranges, so that a curve along an edge stays visible */
+        double x_lo = 0.0, x_hi = panel ? zoom_x : 1.0, y_lo = panel ? zoom_y : 0.0, y_hi = 1.0;
+        double dx = 0.01 * (x_hi - x_lo), dy = 0.01 * (y_hi - y_lo);
+        fprintf(f, "\n# %s\n", panel ? "the top-left corner enlarged" : "the whole curve");
+        fprintf(f, "set lmargin at screen %.2f\nset rmargin at screen %.2f\n", panel ? 0.565 : 0.065,
+                panel ? 0.985 : 0.485);
+        fprintf(f, "set xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n", x_lo - dx, x_hi + dx, y_lo - dy, y_hi + dy);
+        if (panel == 0) {
+            fprintf(f, "set title 'every threshold on the reconstruction error'\n");
+            fprintf(f, "set xtics 0.1\nset ytics 0.1\n");
+            fprintf(f, "set object 1 rect from 0, %.6g to %.6g, 1 fs empty border lc rgb '#444444' dt 3 lw 1.5 front\n",
+                    zoom_y, zoom_x);
+            fprintf(f, "set key bottom right box opaque\n");
+        } else {
+            fprintf(f, "set title 'enlarged: the dotted box on the left'\n");
+            fprintf(f, "set xtics auto\nset ytics auto\nunset object 1\nunset key\n");
+        }
+        fprintf(f, "plot ");
+        for (int k = 0; k < n_models; k++) {
+            char label[96];
+            snprintf(label, sizeof label, "model %s: AUC %.4f", models[k].name, models[k].roc->auc);
+            fprintf(f, "%s'%s.dat' index %d using 1:2 with lines lw 2 lc rgb '%s' title ", k ? ", \\\n     " : "", name,
+                    k, COLOURS[k % N_COLOURS]);
+            plot_quote(f, label);
+        }
+        fprintf(f, ", \\\n     x with lines lw 1.5 dt 2 lc rgb '#888888' title 'guessing at random: AUC 0.5'");
+        fprintf(f, ", \\\n     NaN with points pt 7 ps 1.6 lc rgb '#444444' title 'the threshold rule: mean + 1 std'");
+        for (int k = 0; k < n_models; k++)   /* drawn last, on top of every curve */
+            fprintf(f, ", \\\n     '%s.dat' index %d every ::%d::%d using 1:2 with points pt 7 ps 1.6 lc rgb '%s' notitle",
+                    name, n_models, k, k, COLOURS[k % N_COLOURS]);
+        fputc('\n', f);
+    }
+    fprintf(f, "unset multiplot\n");
+    return plot_commit_pair(&dat, &gp);
+}
