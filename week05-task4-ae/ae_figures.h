@@ -13,14 +13,15 @@
 /* One model's loss per epoch. */
 typedef struct {
     const char *name;           /* "A" */
-    loss_kind loss;             /* the loss trained on: MSE and BCE curves go on separate axes */
+    loss_kind loss;             /* the loss trained on: MSE and BCE curves go in separate panels */
     int epochs;
     const double *train_loss;   /* (epochs) */
     const double *val_loss;     /* (epochs) */
 } figure_curves;
 
 /* Training (solid) and validation (dashed) loss against the epoch for n_models models, one
- * colour per model. With models of both losses, BCE goes on the right-hand axis. */
+ * colour per model, on a log axis that holds every finite loss. Each loss gets a panel of its
+ * own, stacked over the same epochs: MSE and BCE are different units. */
 int figure_loss_curves(const char *dir, const char *name, const char *title,
                        const figure_curves *models, int n_models);
 
