@@ -304,8 +304,10 @@ START_TEST(test_roc_holds_the_operating_point)
     anomaly_roc roc;
     ck_assert_int_eq(anomaly_roc_compute(&roc, errors, is_normal, N), AE_OK);
 
-    double mean, std, rule;
-    ck_assert_int_eq(anomaly_threshold(errors, N, &mean, &std, &rule), AE_OK);
+    double sum = 0.0, squares = 0.0;   /* the rule's mean + 1 std, worked out here (the student edition's */
+    for (int i = 0; i < N; i++) sum += errors[i];   /* anomaly_threshold is a stub) */
+    for (int i = 0; i < N; i++) squares += (errors[i] - sum / N) * (errors[i] - sum / N);
+    double rule = sum / N + sqrt(squares / N);
     const double thresholds[6] = { rule, 0.0375, errors[17], 0.0, 1.0, errors[0] + 1e-9 };
     for (int t = 0; t < 6; t++) {
         anomaly_confusion cm;
