@@ -238,14 +238,14 @@ static double mann_whitney(const double *errors, const int *is_normal, size_t n)
     return wins / pairs;
 }
 
-/* Random errors, rounded to 0.005 so that ties are common, normal ones lower on average by `shift`;
- * at least one image of each kind. */
+/* Random errors, rounded to 0.005 so that ties are common, never below 0, normal ones lower on
+ * average by `shift`; at least one image of each kind. */
 static void random_errors(double *errors, int *is_normal, size_t n, double shift, gsl_rng *rng)
 {
     for (size_t i = 0; i < n; i++) {
         is_normal[i] = i == 0 || (i > 1 && gsl_rng_uniform(rng) < 0.3);
         double e = 0.05 + gsl_ran_gaussian(rng, 0.02) - (is_normal[i] ? shift : 0.0);
-        errors[i] = round(e * 200.0) / 200.0;
+        errors[i] = round(fmax(e, 0.0) * 200.0) / 200.0;
     }
 }
 
@@ -308,7 +308,7 @@ START_TEST(test_roc_holds_the_operating_point)
     for (int i = 0; i < N; i++) sum += errors[i];   /* anomaly_threshold is a stub) */
     for (int i = 0; i < N; i++) squares += (errors[i] - sum / N) * (errors[i] - sum / N);
     double rule = sum / N + sqrt(squares / N);
-    const double thresholds[6] = { rule, 0.0375, errors[17], 0.0, 1.0, errors[0] + 1e-9 };
+    const double thresholds[6] = { rule, 0.0375, errors[17], 0.0, 1.0, errors[0] + 1e-9 };   /* 0: no error below it */
     for (int t = 0; t < 6; t++) {
         anomaly_confusion cm;
         anomaly_confusion_count(&cm, errors, is_normal, N, thresholds[t]);
