@@ -548,8 +548,8 @@ int ae_compare(ae_context *ctx, const model_run *runs, int n_runs)
             rocs[n_rocs++] = (figure_roc){ runs[k].recipe.name, &runs[k].roc, runs[k].operating_fpr,
                                            runs[k].operating_tpr };
     if (n_rocs == 0) return AE_OK;
-    snprintf(title, sizeof title, "ROC of the anomaly detectors, normal class %s: every threshold on the error",
-             fashion_class_name(ctx->opt->normal_class));
+    snprintf(title, sizeof title, "ROC curves of the anomaly detectors: test images of %s (normal) against the "
+             "other classes", fashion_class_name(ctx->opt->normal_class));
     rc = figure_roc_curves(ctx->run->out_dir, "anomaly_roc", title, rocs, n_rocs);
     return rc == AE_OK ? render(ctx, "anomaly_roc") : rc;
 }
