@@ -9,8 +9,8 @@
  *   Data      noisy inputs within [0,1] with the stated noise, clean targets; the anomaly subsets
  *   Checkpoint  save, load into a model with other weights: identical reconstructions
  *   Program   bin/week05-task4-ae: a short run, --from-checkpoint gives back its numbers, model A
- *             is the run seeded with --seed itself, and exit
- *             status 2 (with no folder created) on bad options
+ *             is the run seeded with --seed itself, an anomaly run whose counts, AUC and ROC figure
+ *             agree, and exit status 2 (with no folder created) on bad options
  */
 #include <check.h>
 #include <math.h>
@@ -677,6 +677,20 @@ START_TEST(test_program_anomaly)
                             test_result(r, "model_A_error_mean") + test_result(r, "model_A_error_std"), 1e-12);
     snprintf(path, sizeof path, "%s/anomaly_histogram_A.dat", out);
     ck_assert(file_exists(path));
+    /* the ROC curve: its AUC, and the threshold rule's point where the confusion matrix puts it */
+    double auc = test_result(r, "model_A_auc");
+    ck_assert(auc >= 0.0 && auc <= 1.0);
+    snprintf(path, sizeof path, "%s/anomaly_roc.dat", out);
+    char *roc = test_read_text(path);
+    ck_assert_ptr_nonnull(roc);
+    const char *points = strstr(roc, "# fpr\ttpr\tauc\n");
+    ck_assert_ptr_nonnull(points);
+    double fpr, tpr, auc_drawn;
+    ck_assert_int_eq(sscanf(points + strlen("# fpr\ttpr\tauc\n"), "%lf %lf %lf", &fpr, &tpr, &auc_drawn), 3);
+    ck_assert_double_eq_tol(fpr, fp / 180.0, 1e-8);
+    ck_assert_double_eq_tol(tpr, tp / 20.0, 1e-8);
+    ck_assert_double_eq_tol(auc_drawn, auc, 1e-8);
+    free(roc);
     results_free(r);
 }
 END_TEST

@@ -1,4 +1,4 @@
-/* ae_anomaly.c: reconstruction errors, the threshold and the confusion matrix's rates
+/* ae_anomaly.c: reconstruction errors, the threshold, the confusion matrix's rates and the ROC curve
  * (see ae_anomaly.h). */
 #include "ae_anomaly.h"
 #include "engine.h"
@@ -94,5 +94,87 @@ int anomaly_metrics_compute(anomaly_metrics *out, const anomaly_confusion *cm)
     double p = out->precision, r = out->recall;
     if (isnan(p) || isnan(r)) out->f1 = NAN;
     else out->f1 = p + r > 0.0 ? 2.0 * p * r / (p + r) : 0.0;   /* harmonic mean of precision and recall */
+    return AE_OK;
+}
+
+/* ------------------------------------------------------------------ ROC */
+
+typedef struct {
+    double error;
+    int normal;
+} scored_image;
+
+static int by_error(const void *a, const void *b)
+{
+    double x = ((const scored_image *)a)->error, y = ((const scored_image *)b)->error;
+    return (x > y) - (x < y);
+}
+
+int anomaly_roc_compute(anomaly_roc *roc, const double *errors, const int *is_normal, size_t n)
+{
+    *roc = (anomaly_roc){ 0 };
+    long n_normal = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(errors[i]))
+            return AE_ERROR(AE_ENUMERIC, "reconstruction error %zu is %g: a ROC curve needs a number for every "
+                            "image", i, errors[i]);
+        n_normal += is_normal[i] != 0;
+    }
+    long n_anomalous = (long)n - n_normal;
+    if (n_normal == 0 || n_anomalous == 0)
+        return AE_ERROR(AE_EINVAL, "a ROC curve needs normal and anomalous images; these %zu images hold %ld normal "
+                        "and %ld anomalous", n, n_normal, n_anomalous);
+    scored_image *sorted = malloc(n * sizeof *sorted);
+    anomaly_roc_point *points = malloc((n + 1) * sizeof *points);
+    if (!sorted || !points) {
+        free(sorted);
+        free(points);
+        return AE_ERROR(AE_ENOMEM, "out of memory for the ROC curve of %zu images", n);
+    }
+    for (size_t i = 0; i < n; i++) sorted[i] = (scored_image){ errors[i], is_normal[i] != 0 };
+    qsort(sorted, n, sizeof *sorted, by_error);
+
+    /* the threshold rises past one distinct error at a time: its images become "called normal" */
+    long tp = 0, fp = 0;
+    double twice_area = 0.0;   /* Σ Δfp·(tp_before + tp_after), in counts: exact below 2^53 */
+    size_t n_points = 0;
+    points[n_points++] = (anomaly_roc_point){ -INFINITY, 0.0, 0.0 };
+    for (size_t i = 0; i < n;) {
+        long tp_before = tp, fp_before = fp;
+        size_t j = i;
+        for (; j < n && sorted[j].error == sorted[i].error; j++) {   /* a group of tied errors moves as one */
+            if (sorted[j].normal) tp++;
+            else fp++;
+        }
+        twice_area += (double)(fp - fp_before) * (double)(tp_before + tp);   /* a trapezoid */
+        points[n_points++] = (anomaly_roc_point){ sorted[i].error, (double)fp / (double)n_anomalous,
+                                                  (double)tp / (double)n_normal };
+        i = j;
+    }
+    free(sorted);
+    roc->points = points;
+    roc->n_points = n_points;
+    roc->n_normal = n_normal;
+    roc->n_anomalous = n_anomalous;
+    roc->auc = twice_area / (2.0 * (double)n_normal * (double)n_anomalous);
+    return AE_OK;
+}
+
+void anomaly_roc_free(anomaly_roc *roc)
+{
+    free(roc->points);
+    *roc = (anomaly_roc){ 0 };
+}
+
+int anomaly_operating_point(const anomaly_confusion *cm, double *fpr, double *tpr)
+{
+    if (cm->tp < 0 || cm->fp < 0 || cm->tn < 0 || cm->fn < 0)
+        return AE_ERROR(AE_EINVAL, "a confusion matrix holds counts, not TP %ld, FP %ld, TN %ld, FN %ld",
+                        cm->tp, cm->fp, cm->tn, cm->fn);
+    if (cm->tp + cm->fn == 0 || cm->fp + cm->tn == 0)
+        return AE_ERROR(AE_EINVAL, "an operating point needs normal and anomalous images; the matrix counts %ld "
+                        "normal and %ld anomalous", cm->tp + cm->fn, cm->fp + cm->tn);
+    *fpr = (double)cm->fp / (double)(cm->fp + cm->tn);
+    *tpr = (double)cm->tp / (double)(cm->tp + cm->fn);
     return AE_OK;
 }

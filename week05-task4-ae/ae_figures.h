@@ -1,4 +1,4 @@
-/* ae_figures.h: the three kinds of figure week05-task4-ae draws, each a NAME.dat of plain
+/* ae_figures.h: the four kinds of figure week05-task4-ae draws, each a NAME.dat of plain
  * columns and a NAME.gp gnuplot script in the output folder (written atomically); the
  * caller renders them with plot_render().
  */
@@ -7,19 +7,21 @@
 
 #include <stddef.h>
 
+#include "ae_anomaly.h"
 #include "loss.h"
 
 /* One model's loss per epoch. */
 typedef struct {
     const char *name;           /* "A" */
-    loss_kind loss;             /* the loss trained on: MSE and BCE curves go on separate axes */
+    loss_kind loss;             /* the loss trained on: MSE and BCE curves go in separate panels */
     int epochs;
     const double *train_loss;   /* (epochs) */
     const double *val_loss;     /* (epochs) */
 } figure_curves;
 
 /* Training (solid) and validation (dashed) loss against the epoch for n_models models, one
- * colour per model. With models of both losses, BCE goes on the right-hand axis. */
+ * colour per model, on a log axis that holds every finite loss. Each loss gets a panel of its
+ * own, stacked over the same epochs: MSE and BCE are different units. */
 int figure_loss_curves(const char *dir, const char *name, const char *title,
                        const figure_curves *models, int n_models);
 
@@ -35,5 +37,18 @@ int figure_image_rows(const char *dir, const char *name, const char *title,
 int figure_error_histogram(const char *dir, const char *name, const char *title,
                            const double *errors, const int *is_normal, size_t n, double threshold,
                            const char *normal_label, const char *anomalous_label);
+
+/* One model's ROC curve and where its threshold rule sits on it. */
+typedef struct {
+    const char *name;                       /* "A" */
+    const anomaly_roc *roc;
+    double operating_fpr, operating_tpr;    /* the threshold rule's point (anomaly_operating_point) */
+} figure_roc;
+
+/* The ROC curves of n_models models: the share of the anomalous images called normal (x) against
+ * the share of the normal images called normal (y), the diagonal of a detector that guesses, each
+ * model's threshold-rule point marked, its AUC in the key. */
+int figure_roc_curves(const char *dir, const char *name, const char *title, const figure_roc *models,
+                      int n_models);
 
 #endif

@@ -233,8 +233,8 @@ static int figure_model_images(ae_context *ctx, model_run *r, model *m)
 
 /* ------------------------------------------------------------ anomaly */
 
-/* Threshold from the training errors, the test images called normal or anomalous, the rates
- * and the histogram. */
+/* Threshold from the training errors, the test images called normal or anomalous, the rates,
+ * the ROC curve over every threshold, and the histogram. */
 static int detect_anomalies(ae_context *ctx, model_run *r, model *m)
 {
     const batch_source *train = &ctx->sources.train;
@@ -251,6 +251,10 @@ static int detect_anomalies(ae_context *ctx, model_run *r, model *m)
         anomaly_confusion_count(&r->confusion, test_errors, is_normal, n_test, r->threshold);
         rc = anomaly_metrics_compute(&r->metrics, &r->confusion);
     }
+    /* every threshold at once: the ROC curve, when the test images hold both kinds (--limit may leave one) */
+    int has_roc = rc == AE_OK && r->confusion.tp + r->confusion.fn > 0 && r->confusion.fp + r->confusion.tn > 0;
+    if (has_roc) rc = anomaly_roc_compute(&r->roc, test_errors, is_normal, n_test);
+    if (has_roc && rc == AE_OK) rc = anomaly_operating_point(&r->confusion, &r->operating_fpr, &r->operating_tpr);
     if (rc == AE_OK) {
         const anomaly_confusion *cm = &r->confusion;
         printf("\nAnomaly detection with model %s (normal class %d, %s, is the positive one):\n", r->recipe.name,
@@ -263,6 +267,13 @@ static int detect_anomalies(ae_context *ctx, model_run *r, model *m)
         printf("    truly anomalous        FP %8ld     TN %8ld\n", cm->fp, cm->tn);
         printf("  accuracy %.4f   precision %.4f   recall %.4f   F1 %.4f\n", r->metrics.accuracy,
                r->metrics.precision, r->metrics.recall, r->metrics.f1);
+        if (has_roc)
+            printf("  ROC over every threshold: AUC %.4f, the share of (normal, anomalous) pairs in which the normal\n"
+                   "  image has the smaller error; the rule above sits at FPR %.4f, TPR %.4f\n", r->roc.auc,
+                   r->operating_fpr, r->operating_tpr);
+        else
+            printf("  no ROC curve: the test images hold no %s image\n",
+                   r->confusion.tp + r->confusion.fn == 0 ? "normal" : "anomalous");
         /* which classes pass for normal: the false positives, class by class */
         long called[FASHION_CLASSES] = { 0 }, present[FASHION_CLASSES] = { 0 };
         for (size_t i = 0; i < n_test; i++) {
@@ -452,6 +463,7 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
             rc |= add_model_double(ctx, r, "precision", r->metrics.precision);
             rc |= add_model_double(ctx, r, "recall", r->metrics.recall);
             rc |= add_model_double(ctx, r, "f1", r->metrics.f1);
+            if (r->roc.points) rc |= add_model_double(ctx, r, "auc", r->roc.auc);
             if (rc != AE_OK) rc = error_code();
         }
     }
@@ -525,7 +537,26 @@ int ae_compare(ae_context *ctx, const model_run *runs, int n_runs)
     char title[160];
     snprintf(title, sizeof title, "Training (solid) and validation (dashed) loss, %s", ae_task_name(ctx->task));
     rc = figure_loss_curves(ctx->run->out_dir, "loss_curves", title, curves, n_runs);
-    return rc == AE_OK ? render(ctx, "loss_curves") : rc;
+    if (rc == AE_OK) rc = render(ctx, "loss_curves");
+    if (rc != AE_OK || ctx->task != AE_TASK_ANOMALY) return rc;
+
+    /* every model's ROC curve in one figure */
+    figure_roc rocs[MAX_MODELS];
+    int n_rocs = 0;
+    for (int k = 0; k < n_runs; k++)
+        if (runs[k].roc.points)
+            rocs[n_rocs++] = (figure_roc){ runs[k].recipe.name, &runs[k].roc, runs[k].operating_fpr,
+                                           runs[k].operating_tpr };
+    if (n_rocs == 0) return AE_OK;
+    snprintf(title, sizeof title, "ROC curves of the anomaly detectors: test images of %s (normal) against the "
+             "other classes", fashion_class_name(ctx->opt->normal_class));
+    rc = figure_roc_curves(ctx->run->out_dir, "anomaly_roc", title, rocs, n_rocs);
+    return rc == AE_OK ? render(ctx, "anomaly_roc") : rc;
+}
+
+void ae_runs_free(model_run *runs, int n_runs)
+{
+    for (int k = 0; k < n_runs; k++) anomaly_roc_free(&runs[k].roc);
 }
 
 /* ---------------------------------------------------------------- data */

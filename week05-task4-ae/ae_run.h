@@ -1,6 +1,6 @@
 /* ae_run.h: one task of week05-task4-ae, model by model: each model built, trained (or loaded
- * from its checkpoint), measured and drawn, the anomaly detection of the anomaly task, and the
- * comparison of all models.
+ * from its checkpoint), measured and drawn, the anomaly detection of the anomaly task with its
+ * ROC curve, and the comparison of all models.
  */
 #ifndef AE_RUN_H
 #define AE_RUN_H
@@ -46,6 +46,8 @@ typedef struct {
     double error_mean, error_std, threshold;
     anomaly_confusion confusion;
     anomaly_metrics metrics;
+    anomaly_roc roc;                /* every threshold at once; owns its points (ae_runs_free) */
+    double operating_fpr, operating_tpr;   /* where the threshold rule sits on it */
 } model_run;
 
 /* What every step needs. */
@@ -76,7 +78,10 @@ int ae_checkpoint_path(char *path, size_t len, const ae_context *ctx, const char
 int ae_check_checkpoints(const ae_context *ctx, const model_run *runs, int n_runs);
 /* One model, from its recipe to its figures; index 0..3 for A..D, CUSTOM_INDEX for --layers. */
 int ae_run_model(ae_context *ctx, model_run *r, int index);
-/* The comparison table (stdout and comparison.md) and every model's curves in loss_curves.png. */
+/* The comparison table (stdout and comparison.md), every model's curves in loss_curves.png, and
+ * for the anomaly task every model's ROC curve in anomaly_roc.png. */
 int ae_compare(ae_context *ctx, const model_run *runs, int n_runs);
+/* What the runs own (their ROC curves). */
+void ae_runs_free(model_run *runs, int n_runs);
 
 #endif

@@ -55,8 +55,9 @@ static const program_info prog_info = {
     "  week05-task4-ae --from-checkpoint            redraw figures and numbers from the saved weights\n"
     "\n"
     "Writes into the --out folder (default out/week05-task4-ae/<task>): loss_curves.png and\n"
-    "loss_curves_<M>.png, reconstructions_<M>.png, anomaly_histogram_<M>.png (anomaly), comparison.md,\n"
-    "results.tsv, and <task>_model_<M>.ckpt with <task>_model_<M>_history.tsv for --from-checkpoint.",
+    "loss_curves_<M>.png, reconstructions_<M>.png, anomaly_histogram_<M>.png and anomaly_roc.png\n"
+    "(anomaly), comparison.md, results.tsv, and <task>_model_<M>.ckpt with <task>_model_<M>_history.tsv\n"
+    "for --from-checkpoint.",
     CLI_USES_DATA | CLI_TRAINS
 };
 
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
         printf("All models: %.1f s.\n", seconds);
         rc = program_result(&run, seconds, "total_seconds");
     }
+    ae_runs_free(runs, n_runs);
     ae_context_free(&ctx);
     fashion_mnist_free(&fm);
     return program_end(&run, rc);
