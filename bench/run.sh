@@ -18,6 +18,8 @@
 #   BENCH_THREADS         thread counts for our runs (default "1 2")
 #   BENCH_TORCH_THREADS   thread counts for PyTorch (default "1 2")
 #   BENCH_MODELS          which cases to run (default "A B VAE")
+#   BENCH_NEIGHBOUR       1 (default): our runs again, 1 and 2 threads, beside one CPU-bound process
+#                         that the bench starts and stops itself (`yes > /dev/null`); 0: not
 #   PYTHON                the Python to run PyTorch with (default: the first of python3, /usr/bin/python3
 #                         that has torch)
 #   BENCH_OUT             where the runs' outputs and logs go (default out/bench)
@@ -42,6 +44,8 @@ EPOCHS_VAE=${BENCH_EPOCHS_VAE:-2}
 OUR_THREADS=${BENCH_THREADS:-1 2}
 TORCH_THREADS=${BENCH_TORCH_THREADS:-1 2}
 MODELS=${BENCH_MODELS:-A B VAE}
+NEIGHBOUR=${BENCH_NEIGHBOUR:-1}
+case $NEIGHBOUR in 0|1) ;; *) echo "bench: BENCH_NEIGHBOUR must be 0 or 1, not '$NEIGHBOUR'" >&2; exit 1 ;; esac
 
 fail() {
     echo "bench: $*" >&2
@@ -128,6 +132,27 @@ ours_runs() {
     for t in $OUR_THREADS; do run_one "$OUT/$case_id-ours-t$t.tsv" "$@" --threads "$t"; done
 }
 
+# neighbour_runs CASE COMMAND...: ours_runs again, each run beside one CPU-bound process (another
+# program on the machine) that is started just before and stopped just after it
+NEIGHBOUR_PID=""
+stop_neighbour() {
+    [ -z "$NEIGHBOUR_PID" ] || { kill "$NEIGHBOUR_PID" 2>/dev/null; wait "$NEIGHBOUR_PID" 2>/dev/null; }
+    NEIGHBOUR_PID=""
+}
+trap 'stop_neighbour' EXIT
+trap 'stop_neighbour; exit 130' INT TERM
+neighbour_runs() {
+    case_id=$1
+    shift
+    [ "$NEIGHBOUR" = 1 ] || return 0
+    for t in $OUR_THREADS; do
+        yes >/dev/null &
+        NEIGHBOUR_PID=$!
+        run_one "$OUT/$case_id-neighbour-t$t.tsv" "$@" --threads "$t"
+        stop_neighbour
+    done
+}
+
 # program_runs CASE MODEL EPOCHS: Task 4's program itself, when it is built, once per BENCH_THREADS;
 # its results.tsv turned into the keys the table reads (peak memory from GNU time, when installed)
 program_runs() {
@@ -179,9 +204,12 @@ SUMMARY="$OUT/summary.txt"
 # report CASE LABEL LOSS_KEY TARGET: the case's table rows, then the ratio against the target
 report() {
     case_id=$1 label=$2 loss_key=$3 target=$4
-    for f in "$OUT/$case_id"-pytorch-t*.tsv "$OUT/$case_id"-ours-t*.tsv "$OUT/$case_id"-program-t*.tsv; do
+    for f in "$OUT/$case_id"-pytorch-t*.tsv "$OUT/$case_id"-ours-t*.tsv "$OUT/$case_id"-neighbour-t*.tsv \
+             "$OUT/$case_id"-program-t*.tsv; do
         [ -f "$f" ] || continue
-        awk -v label="$label" -v impl="$(value "$f" implementation)" -v threads="$(value "$f" threads)" \
+        impl=$(value "$f" implementation)
+        case $f in *-neighbour-t*) impl="$impl + neighbour" ;; esac
+        awk -v label="$label" -v impl="$impl" -v threads="$(value "$f" threads)" \
             -v epochs="$(value "$f" epochs)" -v per="$(value "$f" seconds_per_epoch)" \
             -v total="$(value "$f" seconds_total)" -v loss="$(value "$f" "$loss_key")" \
             -v rss="$(value "$f" peak_rss_mib)" 'BEGIN {
@@ -205,17 +233,33 @@ report() {
     elif [ -n "$ours" ]; then
         echo "model $label: no PyTorch run to compare with" >>"$SUMMARY.ratios"
     fi
+    # threads: 2 against 1 when idle, and beside the neighbour against 1 thread idle
+    one="$OUT/$case_id-ours-t1.tsv" two="$OUT/$case_id-ours-t2.tsv"
+    if [ -f "$one" ] && [ -f "$two" ]; then
+        awk -v label="$label" -v a="$(value "$one" seconds_per_epoch)" -v b="$(value "$two" seconds_per_epoch)" 'BEGIN {
+            printf "model %s: 2 threads are %.2f times as fast as 1 (target >= 1.6: %s)\n", label, a / b,
+                   a / b >= 1.6 ? "met" : "NOT met" }' >>"$SUMMARY.ratios"
+    fi
+    for t in 1 2; do
+        near="$OUT/$case_id-neighbour-t$t.tsv"
+        [ -f "$one" ] && [ -f "$near" ] || continue
+        awk -v label="$label" -v t="$t" -v a="$(value "$one" seconds_per_epoch)" -v n="$(value "$near" seconds_per_epoch)" 'BEGIN {
+            printf "model %s beside a CPU-bound process: %d thread%s take %.2f times the idle 1-thread time per epoch%s\n",
+                   label, t, t == 1 ? "" : "s", n / a, t == 2 ? sprintf(" (target <= 1.1: %s)", n / a <= 1.1 ? "met" : "NOT met") : ""
+        }' >>"$SUMMARY.ratios"
+    done
 }
 : >"$SUMMARY.ratios"
 
 # ------------------------------------------------------------------- cases
 for m in $MODELS; do
-    rm -rf "$OUT/$m"-pytorch-t* "$OUT/$m"-ours-t* "$OUT/$m"-program-t*
+    rm -rf "$OUT/$m"-pytorch-t* "$OUT/$m"-ours-t* "$OUT/$m"-program-t* "$OUT/$m"-neighbour-t*
     case $m in
     A)
         echo "model A: Dense(64, relu) -> Dense(784, sigmoid), $EPOCHS_A epochs"
         torch_runs A "$ROOT/bench/torch_ae.py" --model A --epochs "$EPOCHS_A" --data "$DATA" --quiet
         ours_runs A "$BENCH_TRAIN" --model A --epochs "$EPOCHS_A" --data "$DATA" --quiet
+        neighbour_runs A "$BENCH_TRAIN" --model A --epochs "$EPOCHS_A" --data "$DATA" --quiet
         program_runs A A "$EPOCHS_A"
         report A "A" val_loss 0.25
         ;;
@@ -223,6 +267,7 @@ for m in $MODELS; do
         echo "model B: Conv2D x2 -> Conv2DTranspose x2 -> Conv2D, $EPOCHS_B epochs"
         torch_runs B "$ROOT/bench/torch_ae.py" --model B --epochs "$EPOCHS_B" --data "$DATA" --quiet
         ours_runs B "$BENCH_TRAIN" --model B --epochs "$EPOCHS_B" --data "$DATA" --quiet
+        neighbour_runs B "$BENCH_TRAIN" --model B --epochs "$EPOCHS_B" --data "$DATA" --quiet
         program_runs B B "$EPOCHS_B"
         report B "B" val_loss 0.33
         ;;
@@ -231,6 +276,7 @@ for m in $MODELS; do
         if [ -n "${VAE_ELBO:-}" ] && [ -x "$VAE_ELBO" ]; then
             torch_runs VAE "$ROOT/bench/case-vae.py" --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
             ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+            neighbour_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
             report VAE "VAE" test_loss 0.6
         else
             echo "  skipped: vae-elbo is not built (run 'make' first)"

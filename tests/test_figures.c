@@ -559,6 +559,25 @@ START_TEST(test_fuzz_runner_refuses_bad_settings)
 }
 END_TEST
 
+/* make bench refuses a bad setting and a missing bench program before timing anything. */
+START_TEST(test_bench_refuses_bad_settings)
+{
+    const char *dir = test_tmpdir();
+    char script[1024], log_path[1024], out_env[1100];
+    snprintf(script, sizeof script, "%s/bench/run.sh", AE_ROOT);
+    snprintf(log_path, sizeof log_path, "%s/bench.log", dir);
+    snprintf(out_env, sizeof out_env, "BENCH_OUT=%s/bench", dir);
+    if (access(script, F_OK) != 0) return;      /* the student edition leaves bench/ out */
+    const char *before[] = { "sh", script, NULL };
+    const char *bad_neighbour[] = { out_env, "BENCH_NEIGHBOUR=yes", NULL };
+    ck_assert_int_eq(run_command("sh", before, NULL, bad_neighbour, log_path), 1);
+    test_file_says(log_path, "BENCH_NEIGHBOUR must be 0 or 1, not 'yes'");
+    const char *no_program[] = { out_env, "BENCH_TRAIN=", NULL };
+    ck_assert_int_eq(run_command("sh", before, NULL, no_program, log_path), 1);
+    test_file_says(log_path, "the bench program is missing");
+}
+END_TEST
+
 Suite *figures_suite(void)
 {
     Suite *s = suite_create("figures");
@@ -574,6 +593,7 @@ Suite *figures_suite(void)
     tcase_add_test(limits, test_bad_option_and_missing_data);
     tcase_add_test(limits, test_a_run_in_part_is_reported);
     tcase_add_test(limits, test_a_figure_not_made_is_explained);
+    tcase_add_test(limits, test_bench_refuses_bad_settings);
     tcase_add_test(limits, test_fuzz_runner_refuses_bad_settings);
     tcase_add_test(limits, test_get_data_refuses_other_content);
     return s;
