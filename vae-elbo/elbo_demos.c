@@ -172,7 +172,7 @@ int elbo_figure_latent_histograms(elbo_context *ctx, const training_run *r, cons
                        "set samples 200\nphi(x) = exp(-x*x/2) / sqrt(2*pi)\n", HIST_REACH, HIST_REACH);
         for (int j = 0; j < latent; j++) {
             char panel[128];
-            snprintf(panel, sizeof panel, "z_%d: KL %.2f, Var μ %.2f%s", j + 1, kl[j], var_mu[j],
+            snprintf(panel, sizeof panel, "z_%d: KL %.3g, Var μ %.3g%s", j + 1, kl[j], var_mu[j],
                      var_mu[j] > ACTIVE_VARIANCE ? "" : " (collapsed)");
             fprintf(gp.fp, "set title ");
             plot_quote(gp.fp, panel);

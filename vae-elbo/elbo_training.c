@@ -630,8 +630,8 @@ static int figure_beta_sweep(elbo_context *ctx, training_run *runs, int n, const
         fprintf(f.dat.fp, "%.9g\t%.9g\t%.9g\t%.9g\n", runs[i].v->cfg.beta, t->recon, t->kl, t->elbo);
     }
     char title[192];
-    snprintf(title, sizeof title, "β sweep, dense VAE (L = 2, %d epoch%s each): the test set's reconstruction term, KL "
-             "and ELBO against the KL's weight β", runs[0].epochs, runs[0].epochs == 1 ? "" : "s");
+    snprintf(title, sizeof title, "β sweep, dense VAE (L = 2, %d epoch%s each): test-set terms against the KL's weight β",
+             runs[0].epochs, runs[0].epochs == 1 ? "" : "s");
     plot_script_begin(f.gp.fp, "beta_sweep", title, 1000, 600);
     fprintf(f.gp.fp, "set xlabel 'β (weight of the KL term in the loss)'\nset logscale x 2\n"
                      "set ylabel 'reconstruction term and ELBO (nats per image)'\n"
