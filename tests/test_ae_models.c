@@ -655,6 +655,39 @@ START_TEST(test_program_model_a_is_the_seeded_run)
 }
 END_TEST
 
+/* Without --threads each model trains on its own number of lanes: two for the convolutional model B,
+ * one for the dense ones (their two lanes lose: bench/README.md), so the default model A is the
+ * one-thread run to the last bit; --threads N sets every model. */
+START_TEST(test_program_threads_follow_the_model)
+{
+    char out[4096], log[4200], path[4300];
+    snprintf(log, sizeof log, "%s/threads.log", test_tmpdir());
+    const char *threads[] = { NULL, "1", "2" };
+    double val_a[3];
+    for (int k = 0; k < 3; k++) {
+        snprintf(out, sizeof out, "%s/threads-%d", test_tmpdir(), k);
+        const char *args[] = { "--data", sample_data_dir(), "--limit", "96", "--epochs", "1", "--seed", "7",
+                               "--no-plot", "--quiet", "--out", out, "--threads", threads[k], NULL };
+        if (!threads[k]) args[12] = NULL;
+        ck_assert_msg(run_program(PROGRAM, args, log) == 0, "%s failed; see %s", PROGRAM, log);
+        results *res;
+        snprintf(path, sizeof path, "%s/results.tsv", out);
+        ck_assert_int_eq(results_read(&res, path), AE_OK);
+        const char *names = "ABCD";
+        for (int m = 0; m < 4; m++) {
+            char key[32];
+            snprintf(key, sizeof key, "model_%c_threads", names[m]);
+            int expected = threads[k] ? atoi(threads[k]) : names[m] == 'B' ? 2 : 1;
+            ck_assert_msg((int)test_result(res, key) == expected, "run %d: %s is %g, not %d", k, key,
+                          test_result(res, key), expected);
+        }
+        val_a[k] = test_result(res, "model_A_val_loss");
+        results_free(res);
+    }
+    ck_assert_msg(val_a[0] == val_a[1], "the default model A (%.17g) is not the one-thread run (%.17g)", val_a[0], val_a[1]);
+}
+END_TEST
+
 START_TEST(test_program_anomaly)
 {
     char out[4096], log[4200], path[4300];
@@ -798,6 +831,7 @@ Suite *ae_models_suite(void)
     tcase_add_test(program, test_program_run_and_checkpoint);
     tcase_add_test(program, test_program_anomaly);
     tcase_add_test(program, test_program_model_a_is_the_seeded_run);
+    tcase_add_test(program, test_program_threads_follow_the_model);
     tcase_add_loop_test(program, test_program_bad_options, 0, N_BAD_RUNS);
     return s;
 }

@@ -393,24 +393,6 @@ END_TEST
 /* ---- Locate ---- */
 
 /* Restores CIFAR10_DIR and the working folder when a test ends (tests may run unforked). */
-static char saved_env[AE_PATH_MAX];
-static int had_env;
-static char saved_cwd[AE_PATH_MAX];
-
-static void save_environment(void)
-{
-    const char *env = getenv("CIFAR10_DIR");
-    had_env = env != NULL;
-    if (env) snprintf(saved_env, sizeof saved_env, "%s", env);
-    ck_assert_ptr_nonnull(getcwd(saved_cwd, sizeof saved_cwd));
-}
-
-static void restore_environment(void)
-{
-    if (had_env) setenv("CIFAR10_DIR", saved_env, 1);
-    else unsetenv("CIFAR10_DIR");
-    ck_assert_int_eq(chdir(saved_cwd), 0);
-}
 
 #define REPO_FOLDER AE_ROOT "/data/cifar-10-batches-bin"
 
@@ -423,7 +405,7 @@ static int repo_has_cifar10(void)
 
 START_TEST(locate_order)
 {
-    save_environment();
+    test_env_save("CIFAR10_DIR");
     const char *tmp = test_tmpdir();
     char option[AE_PATH_MAX], variable[AE_PATH_MAX], work[AE_PATH_MAX], local[AE_PATH_MAX];
     write_folder(option, sizeof option, tmp, "option");
@@ -463,13 +445,13 @@ START_TEST(locate_order)
     /* a folder name longer than the caller's buffer */
     char small[8];
     ck_assert_int_eq(cifar10_locate(small, sizeof small, option, &found), AE_EINVAL);
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 
 START_TEST(locate_finds_nothing_implicitly)
 {
-    save_environment();
+    test_env_save("CIFAR10_DIR");
     unsetenv("CIFAR10_DIR");
     char empty[AE_PATH_MAX];
     tmp_path(empty, sizeof empty, test_tmpdir(), "empty");
@@ -486,13 +468,13 @@ START_TEST(locate_finds_nothing_implicitly)
         ck_assert_int_eq(found, 1);
         ck_assert_str_eq(dir, REPO_FOLDER);
     }
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 
 START_TEST(locate_refuses_named_folders_without_the_files)
 {
-    save_environment();
+    test_env_save("CIFAR10_DIR");
     unsetenv("CIFAR10_DIR");
     const char *tmp = test_tmpdir();
     char dir[AE_PATH_MAX], found_dir[AE_PATH_MAX], empty[AE_PATH_MAX], nowhere[AE_PATH_MAX];
@@ -523,7 +505,7 @@ START_TEST(locate_refuses_named_folders_without_the_files)
     ck_assert_int_eq(cifar10_locate(found_dir, sizeof found_dir, nowhere, &found), AE_ENOENT);
     ck_assert_ptr_nonnull(strstr(error_message(), "no such folder"));
     ck_assert_ptr_nonnull(strstr(error_message(), nowhere));
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 
@@ -531,7 +513,7 @@ END_TEST
  * (unless the repository's own folder is complete: it is then the one found) */
 START_TEST(locate_says_an_implicit_folder_is_incomplete)
 {
-    save_environment();
+    test_env_save("CIFAR10_DIR");
     unsetenv("CIFAR10_DIR");
     char work[AE_PATH_MAX], local[AE_PATH_MAX], dir[AE_PATH_MAX];
     tmp_path(work, sizeof work, test_tmpdir(), "work");
@@ -545,7 +527,7 @@ START_TEST(locate_says_an_implicit_folder_is_incomplete)
         ck_assert_int_eq(found, 0);
         ck_assert_ptr_nonnull(strstr(error_message(), "data/cifar-10-batches-bin: data_batch_5.bin is missing there"));
     }
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 

@@ -413,24 +413,6 @@ START_TEST(loads_a_fashion_folder_with_limit)
 END_TEST
 
 /* Restores FASHION_MNIST_DIR and the working folder when a test ends (tests may run unforked). */
-static char saved_env[AE_PATH_MAX];
-static int had_env;
-static char saved_cwd[AE_PATH_MAX];
-
-static void save_environment(void)
-{
-    const char *env = getenv("FASHION_MNIST_DIR");
-    had_env = env != NULL;
-    if (env) snprintf(saved_env, sizeof saved_env, "%s", env);
-    ck_assert_ptr_nonnull(getcwd(saved_cwd, sizeof saved_cwd));
-}
-
-static void restore_environment(void)
-{
-    if (had_env) setenv("FASHION_MNIST_DIR", saved_env, 1);
-    else unsetenv("FASHION_MNIST_DIR");
-    ck_assert_int_eq(chdir(saved_cwd), 0);
-}
 
 static int folder_complete(const char *dir)
 {
@@ -447,7 +429,7 @@ static int folder_complete(const char *dir)
 
 START_TEST(locate_order)
 {
-    save_environment();
+    test_env_save("FASHION_MNIST_DIR");
     const char *tmp = test_tmpdir();
     char full[AE_PATH_MAX], other[AE_PATH_MAX], empty[AE_PATH_MAX], work[AE_PATH_MAX];
     tmp_path(full, sizeof full, tmp, "full");
@@ -507,7 +489,7 @@ START_TEST(locate_order)
     /* the sample named explicitly is still known as the sample */
     ck_assert_int_eq(fashion_mnist_locate(dir, sizeof dir, sample_data_dir(), &is_sample), AE_OK);
     ck_assert_int_eq(is_sample, 1);
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 
@@ -714,7 +696,7 @@ END_TEST
 
 START_TEST(locate_refuses_incomplete_named_folders)
 {
-    save_environment();
+    test_env_save("FASHION_MNIST_DIR");
     const char *tmp = test_tmpdir();
     char dir[AE_PATH_MAX], found[AE_PATH_MAX], path[AE_PATH_MAX];
     tmp_path(dir, sizeof dir, tmp, "three-of-four");
@@ -739,7 +721,7 @@ START_TEST(locate_refuses_incomplete_named_folders)
     tmp_path(path, sizeof path, tmp, "nowhere");
     ck_assert_int_eq(fashion_mnist_locate(found, sizeof found, path, &is_sample), AE_ENOENT);
     ck_assert_ptr_nonnull(strstr(error_message(), "no such folder"));
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 
@@ -799,7 +781,7 @@ END_TEST
 
 START_TEST(sample_is_found_without_other_data)
 {
-    save_environment();
+    test_env_save("FASHION_MNIST_DIR");
     unsetenv("FASHION_MNIST_DIR");
     ck_assert_int_eq(chdir(test_tmpdir()), 0);
     char dir[AE_PATH_MAX];
@@ -809,7 +791,7 @@ START_TEST(sample_is_found_without_other_data)
         ck_assert_str_eq(dir, sample_data_dir());
         ck_assert_int_eq(is_sample, 1);
     }
-    restore_environment();
+    test_env_restore();
 }
 END_TEST
 

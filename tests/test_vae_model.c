@@ -139,16 +139,24 @@ START_TEST(forward_terms_match_a_plain_recomputation)
 }
 END_TEST
 
+/* The convolutional model for `channels` (1: Fashion-MNIST, padded; 3: colour), L = 2, batches of
+ * 2, with its input and output of x_size values checked. */
+static vae *small_conv_vae(int channels, gsl_rng *rng, int x_size)
+{
+    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL, channels };
+    vae *v = vae_alloc(&cfg, rng);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_int_eq((int)v->x_size, x_size);
+    ck_assert_int_eq((int)model_output_size(v->decoder), x_size);
+    return v;
+}
+
 /* Colour images (CIFAR-10's layout: three planes of 32x32) go in unpadded and come out as three planes. */
 START_TEST(colour_model_reads_and_decodes_three_planes)
 {
     gsl_rng *rng = test_rng(33);
-    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL, 3 };
-    vae *v = vae_alloc(&cfg, rng);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq((int)v->x_size, 3072);
+    vae *v = small_conv_vae(3, rng, 3072);
     ck_assert_int_eq((int)v->image_size, 3072);
-    ck_assert_int_eq((int)model_output_size(v->decoder), 3072);
     static uint8_t bytes[2 * 3072];
     for (int i = 0; i < 2 * 3072; i++) bytes[i] = (uint8_t)((i * 53) % 256);
     idx_array images = { 4, { 2, 3, 32, 32 }, 2, 3072, bytes };
@@ -170,8 +178,7 @@ START_TEST(colour_model_reads_and_decodes_three_planes)
     ck_assert_int_eq(vae_evaluate(v, &fashion, rng, &t), AE_EINVAL);
     ck_assert_ptr_nonnull(strstr(error_message(), "784 values each; this VAE reads 3072 (3 channels of 32x32)"));
     vae_free(v);
-    cfg.channels = 1;
-    v = vae_alloc(&cfg, rng);
+    v = small_conv_vae(1, rng, 1024);
     size_t order[2];
     ck_assert_int_eq(vae_train_epoch(v, &images, order, rng, NULL, NULL, &t), AE_EINVAL);
     vae_free(v);
@@ -182,11 +189,7 @@ END_TEST
 START_TEST(conv_model_pads_and_crops)
 {
     gsl_rng *rng = test_rng(32);
-    vae_config cfg = { VAE_CONV, 2, 0, 1.0, 1e-3, 2, 0, NULL, NULL, 1 };
-    vae *v = vae_alloc(&cfg, rng);
-    ck_assert_ptr_nonnull(v);
-    ck_assert_int_eq((int)v->x_size, 1024);
-    ck_assert_int_eq((int)model_output_size(v->decoder), 1024);
+    vae *v = small_conv_vae(1, rng, 1024);
     /* two made-up images of bytes 0..255 */
     uint8_t bytes[2 * 784];
     for (int i = 0; i < 2 * 784; i++) bytes[i] = (uint8_t)((i * 37) % 256);

@@ -227,3 +227,22 @@ TCase *test_case(Suite *s, const char *name, int timeout)
     suite_add_tcase(s, tc);
     return tc;
 }
+
+static char saved_env_name[128], saved_env[AE_PATH_MAX], saved_cwd[AE_PATH_MAX];
+static int had_env;
+
+void test_env_save(const char *name)
+{
+    snprintf(saved_env_name, sizeof saved_env_name, "%s", name);
+    const char *env = getenv(name);
+    had_env = env != NULL;
+    if (env) snprintf(saved_env, sizeof saved_env, "%s", env);
+    ck_assert_ptr_nonnull(getcwd(saved_cwd, sizeof saved_cwd));
+}
+
+void test_env_restore(void)
+{
+    if (had_env) setenv(saved_env_name, saved_env, 1);
+    else unsetenv(saved_env_name);
+    ck_assert_int_eq(chdir(saved_cwd), 0);
+}

@@ -72,5 +72,9 @@ results *test_results(const char *dir);
 double test_result(const results *r, const char *key);
 /* 1 when DIR/NAME exists. */
 int test_file_in(const char *dir, const char *name);
+/* Keeps the environment variable `name` (set or not) and the current folder, for a test that
+ * changes them; test_env_restore puts both back. One at a time. */
+void test_env_save(const char *name);
+void test_env_restore(void);
 
 #endif

@@ -376,19 +376,21 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
     program_heading(heading_text);
     printf("%s\n", r->recipe.summary);
     printf("--layers \"%s\"\n", r->recipe.spec);
-    printf("loss: %s; optimizer: Adam (lr %g, beta1 0.9, beta2 0.999, epsilon 1e-7); batch %d\n\n",
+    printf("loss: %s; optimizer: Adam (lr %g, beta1 0.9, beta2 0.999, epsilon 1e-7); batch %d\n",
            r->recipe.loss.kind == LOSS_BCE ? "binary cross-entropy" : "mean squared error", opt->lr, opt->batch);
 
     gsl_rng *rng = model_rng(ctx->common->seed, index);
     if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for a random generator");
     model *m;
     int rc = ae_model_create(&m, &r->recipe, opt->batch, rng);
-    if (rc == AE_OK && (rc = model_set_threads(m, opt->threads)) != AE_OK) model_free(m);
+    if (rc == AE_OK) r->threads = ae_model_threads(opt, m);
+    if (rc == AE_OK && (rc = model_set_threads(m, r->threads)) != AE_OK) model_free(m);
     if (rc != AE_OK) {
         gsl_rng_free(rng);
         return rc;
     }
     r->params = model_param_count(m);
+    printf("threads: %d%s\n\n", r->threads, opt->threads ? " (--threads)" : r->threads > 1 ? " (a convolutional model)" : " (a dense model)");
     if (!ctx->common->quiet) {
         model_summary(m, stdout);
         putchar('\n');
@@ -438,6 +440,7 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
                r->history.epochs_run, r->history.epochs_run == 1 ? "" : "s", r->train_loss, r->val_loss, loss_name(r->recipe.loss.kind), r->val_mse,
                r->val_mae, r->seconds_per_epoch);
         rc = add_model_int(ctx, r, "params", (long)r->params);
+        rc |= add_model_int(ctx, r, "threads", r->threads);
         rc |= add_model_text(ctx, r, "loss", loss_name(r->recipe.loss.kind));
         rc |= add_model_text(ctx, r, "layers", r->recipe.spec);
         rc |= add_model_int(ctx, r, "epochs", r->history.epochs_run);
@@ -573,8 +576,12 @@ int ae_prepare(ae_context *ctx, const ae_options *opt, const fashion_mnist *fm, 
     program_heading(ctx->task == AE_TASK_RECONSTRUCTION ? "Task 4: autoencoders on Fashion-MNIST, reconstruction"
                     : ctx->task == AE_TASK_DENOISING    ? "Task 4: autoencoders on Fashion-MNIST, denoising"
                                                         : "Task 4 (optional part): anomaly detection on Fashion-MNIST");
-    printf("Matrix products: %s, %s path; %d thread%s; seed %lu\n", blas_name(), cpu_path_name(), opt->threads,
-           opt->threads == 1 ? "" : "s", ctx->common->seed);
+    if (opt->threads)
+        printf("Matrix products: %s, %s path; %d thread%s for every model; seed %lu\n", blas_name(), cpu_path_name(),
+               opt->threads, opt->threads == 1 ? "" : "s", ctx->common->seed);
+    else
+        printf("Matrix products: %s, %s path; %d threads for a convolutional model, 1 for a dense one; seed %lu\n",
+               blas_name(), cpu_path_name(), AE_CONV_THREADS, ctx->common->seed);
     int rc = ae_sources_init(&ctx->sources, ctx->task, ctx->fm, opt->normal_class, opt->noise, ctx->common->seed);
     if (rc != AE_OK) return rc;
     if (ctx->task == AE_TASK_ANOMALY) {
@@ -599,7 +606,7 @@ int ae_prepare(ae_context *ctx, const ae_options *opt, const fashion_mnist *fm, 
     rc |= results_add_int(res, "val_images", (long)ctx->sources.val.count);
     rc |= results_add_int(res, "batch", opt->batch);
     rc |= results_add_double(res, "lr", opt->lr);
-    rc |= results_add_int(res, "threads", opt->threads);
+    rc |= results_add_int(res, "threads", opt->threads);         /* 0: each model's own, model_<M>_threads */
     rc |= results_add_text(res, "engine", engine_name());
     rc |= results_add_int(res, "seed", (long)ctx->common->seed);
     rc |= results_add_int(res, "from_checkpoint", opt->from_checkpoint);
@@ -660,3 +667,12 @@ int ae_check_checkpoints(const ae_context *ctx, const model_run *runs, int n_run
     return AE_OK;
 }
 
+
+int ae_model_threads(const ae_options *opt, const model *m)
+{
+    if (opt->threads > 0) return opt->threads;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].spec.kind == LAYER_CONV2D || m->layers[i].spec.kind == LAYER_CONV2D_TRANSPOSE)
+            return AE_CONV_THREADS;
+    return 1;
+}

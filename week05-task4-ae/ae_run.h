@@ -23,7 +23,7 @@ typedef struct {
     int task;                  /* ae_task */
     int batch;
     double lr;
-    int threads;
+    int threads;                    /* --threads for every model; 0: ae_model_threads decides per model */
     int from_checkpoint;
     const char *layers;        /* --layers, NULL when not given */
     int loss_choice;           /* the --layers model's loss: 0 mse, 1 bce */
@@ -42,6 +42,7 @@ typedef struct {
     double val_mse;            /* over the same images, MSE for every model: the fair comparison */
     double val_mae;            /* and their mean absolute error, the per-pixel error a reader sees */
     double seconds_per_epoch;  /* mean wall time of an epoch, validation included */
+    int threads;               /* the lanes it trained on (ae_model_threads) */
     /* anomaly */
     double error_mean, error_std, threshold;
     anomaly_confusion confusion;
@@ -75,6 +76,12 @@ void ae_context_free(ae_context *ctx);
 /* <task>_model_<M>.ckpt in the --out folder */
 int ae_checkpoint_path(char *path, size_t len, const ae_context *ctx, const char *model_name);
 /* With --from-checkpoint: AE_ENOENT, saying what to do, unless every model's checkpoint is there. */
+/* The lanes a model trains on: --threads when given, else AE_CONV_THREADS for a model with a
+ * convolution (its batch is enough work for two: model B's epoch takes about half as long) and 1 for
+ * a dense one (its layers meet after every layer, and two lanes are no faster, and several times
+ * slower when another program shares the cores: bench/README.md). */
+#define AE_CONV_THREADS 2
+int ae_model_threads(const ae_options *opt, const model *m);
 int ae_check_checkpoints(const ae_context *ctx, const model_run *runs, int n_runs);
 /* One model, from its recipe to its figures; index 0..3 for A..D, CUSTOM_INDEX for --layers. */
 int ae_run_model(ae_context *ctx, model_run *r, int index);

@@ -30,7 +30,6 @@
 #define PROGRAM "week05-task4-ae"
 #define OUT_PLACEHOLDER "out/" PROGRAM "/TASK"   /* the default --out; TASK becomes the task's name */
 #define DEFAULT_NORMAL_CLASS 7                   /* Sneaker */
-#define DEFAULT_THREADS 2                        /* both cores of the 2-core machine: README, "Threads and reproducibility" */
 
 static const program_info prog_info = {
     PROGRAM,
@@ -69,7 +68,7 @@ int main(int argc, char **argv)
 {
     ae_options opt = {
         .model_choice = CHOICE_ALL, .task = AE_TASK_RECONSTRUCTION, .batch = 32, .lr = ADAM_DEFAULT_LR,
-        .threads = DEFAULT_THREADS, .from_checkpoint = 0, .layers = NULL, .loss_choice = 0,
+        .threads = 0, .from_checkpoint = 0, .layers = NULL, .loss_choice = 0,
         .normal_class = DEFAULT_NORMAL_CLASS, .noise = AE_DEFAULT_NOISE,
     };
     cli_option table[] = {
@@ -77,8 +76,9 @@ int main(int argc, char **argv)
         CLI_CHOICE("task", &opt.task, TASK_CHOICES, "what the autoencoders learn"),
         CLI_INT("batch", &opt.batch, 1, 4096, "N", "mini-batch size"),
         CLI_DOUBLE("lr", &opt.lr, 1e-7, 1.0, "R", "Adam's learning rate"),
-        CLI_INT("threads", &opt.threads, 1, POOL_MAX_THREADS, "N", "threads that share each batch (the same N and "
-                "--seed give the same numbers bit for bit)"),
+        CLI_INT("threads", &opt.threads, 1, POOL_MAX_THREADS, "N", "threads that share each batch of every model "
+                "(the same N and --seed give the same numbers bit for bit); default: 2 for a convolutional model, "
+                "1 for a dense one"),
         CLI_FLAG("from-checkpoint", &opt.from_checkpoint, "load <task>_model_<M>.ckpt from the --out folder instead "
                  "of training, then redraw the figures and recompute the numbers"),
         CLI_STRING("layers", &opt.layers, "SPEC", "a model of your own, reported as model 'custom' (see below)"),
@@ -92,7 +92,8 @@ int main(int argc, char **argv)
     snprintf(common.out_dir, sizeof common.out_dir, "%s", OUT_PLACEHOLDER);
     int rc = cli_parse(argc, argv, &prog_info, table, n_table, &common);
     if (rc == CLI_HELP) return 0;
-    if (rc == AE_OK) rc = cli_threads(&common, &opt.threads, cli_seen(table, n_table, "threads"));
+    const int threads_seen = cli_seen(table, n_table, "threads");
+    if (rc == AE_OK) rc = cli_threads(&common, &opt.threads, threads_seen);
     if (rc != AE_OK) return cli_fail(&prog_info);
     if (strcmp(common.out_dir, OUT_PLACEHOLDER) == 0)
         snprintf(common.out_dir, sizeof common.out_dir, "out/%s/%s", PROGRAM, ae_task_name((ae_task)opt.task));
