@@ -432,6 +432,11 @@ START_TEST(epoch_panels_give_each_term_its_axis)
     ck_assert_ptr_nonnull(strstr(gp, "using 1:2 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#1f77b4' title 'reconstruction'"));
     ck_assert_ptr_nonnull(strstr(second, "using 1:3 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#ff7f0e' title 'KL'"));
     ck_assert_ptr_nonnull(strstr(second, "using 1:4 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#2ca02c' title 'means'' part'"));
+    /* epochs 0 to 2 inside the axes, not on them */
+    const char *range = strstr(gp, "set xrange [");
+    double lo = 0.0, hi = 0.0;
+    ck_assert(range && sscanf(range, "set xrange [%lf:%lf]", &lo, &hi) == 2);
+    ck_assert_msg(lo < 0.0 && hi > 2.0, "epochs 0..2 drawn on an x axis from %g to %g", lo, hi);
     free(gp);
     path_join(path, sizeof path, dir, "terms.dat");
     test_file_says(path, "# epoch\treconstruction\tKL\tmeans' part\n0\t512.5\t2.75\t1.625\n");

@@ -99,12 +99,12 @@ static void write_epochs_dat(FILE *dat, int first, int points, const double *con
     }
 }
 
-/* The x axis of a figure over epochs: whole-number ticks, one epoch wide when there is one point. */
+/* The x axis of a figure over epochs: whole-number ticks, and half an epoch of room on each side, so
+ * that the first and last points sit inside the axes, not on them. */
 static void write_epoch_axis(FILE *gp, int first, int points)
 {
     fprintf(gp, "set xlabel %s\n", first == 0 ? "'epoch (0: before training)'" : "'epoch'");
-    fprintf(gp, "set grid lc rgb '#dddddd'\nset xtics 1\nset xrange [%g:%g]\n", points > 1 ? (double)first : first - 0.5,
-            points > 1 ? (double)(first + points - 1) : first + 0.5);
+    fprintf(gp, "set grid lc rgb '#dddddd'\nset xtics 1\nset xrange [%g:%g]\n", first - 0.5, first + points - 0.5);
 }
 
 int t1_plot_epochs(const char *dir, const char *name, const char *title, const char *ylabel, int logy,
