@@ -328,7 +328,9 @@ for j in "${!RUN_EX[@]}"; do
             resume=("${EX_RESUME[$ex]%% *}")
         fi
     fi
-    previous_seconds=$(stamp_field seconds "$stamp")
+    # the training time the checkpoints cost: the run that trained them (an older stamp has only seconds)
+    previous_seconds=$(stamp_field trained "$stamp")
+    [ -n "$previous_seconds" ] || previous_seconds=$(stamp_field seconds "$stamp")
     rm -f "$stamp"
     say "$label: running $(short_path "$BIN/$dir") ${args[*]}${resume[*]:+ ${resume[*]}}"
     t0=$(now_ns)
@@ -360,14 +362,15 @@ for j in "${!RUN_EX[@]}"; do
         continue
     fi
     RUN_STATUS[$j]="ran${resume[*]:+ (${resume[*]})}"
-    total=$took
+    total=$took trained=$took
     if [ ${#resume[@]} -gt 0 ]; then   # the results also owe the training time of the run that saved the checkpoints
-        total=$(awk -v a="$took" -v b="${previous_seconds:-0}" 'BEGIN { print a + b }')
-        EX_RESULT_SECONDS[$dir]=$(awk -v a="${EX_RESULT_SECONDS[$dir]}" -v b="${previous_seconds:-0}" 'BEGIN { print a + b }')
+        trained=${previous_seconds:-0}
+        total=$(awk -v a="$took" -v b="$trained" 'BEGIN { print a + b }')
+        EX_RESULT_SECONDS[$dir]=$(awk -v a="${EX_RESULT_SECONDS[$dir]}" -v b="$trained" 'BEGIN { print a + b }')
     fi
     {
-        printf 'binary %s\nargs %s\ndata %s\nseconds %s\ndate %s\nresults %s\ncheckpoints %s\n' \
-            "$bin_sum" "${args[*]}" "$data_id" "$total" "$(date '+%Y-%m-%d %H:%M')" \
+        printf 'binary %s\nargs %s\ndata %s\nseconds %s\ntrained %s\ndate %s\nresults %s\ncheckpoints %s\n' \
+            "$bin_sum" "${args[*]}" "$data_id" "$total" "$trained" "$(date '+%Y-%m-%d %H:%M')" \
             "$(checksum "$outdir/results.tsv")" "$(checkpoint_sums "$ex" "$outdir")"
     } > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
     say "$label: done in $took s"

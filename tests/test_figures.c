@@ -438,6 +438,25 @@ START_TEST(test_training_run_reuses_its_checkpoints)
     text = test_read_text(log_path);
     ck_assert_msg(text && strstr(text, "--from-checkpoint"), "a rebuilt program did not reuse its checkpoint:\n%s", text);
     free(text);
+    /* and again: the results owe the training run's time once, not the sum of every rerun */
+    char *first = test_read_text(stamp);
+    ck_assert_ptr_nonnull(first);
+    const char *line = strstr(first, "\ntrained ");
+    ck_assert_ptr_nonnull(line);
+    double trained = strtod(line + 9, NULL);
+    free(first);
+    pretend_rebuilt(stamp);
+    ck_assert_msg(run_figures_conf(dir, conf, "0", log_path) == 0, "figures.sh failed; see %s", log_path);
+    char *second = test_read_text(stamp);
+    ck_assert_ptr_nonnull(second);
+    line = strstr(second, "\ntrained ");
+    ck_assert_msg(line && strtod(line + 9, NULL) == trained, "the training time changed on a rerun from checkpoints:\n%s",
+                  second);
+    line = strstr(second, "\nseconds ");
+    double seconds = line ? strtod(line + 9, NULL) : -1.0;
+    ck_assert_msg(seconds >= trained && seconds < 2.0 * trained + 30.0, "seconds %g for a training of %g s:\n%s",
+                  seconds, trained, second);
+    free(second);
 
     /* FORCE=1 trains again */
     snprintf(log_path, sizeof log_path, "%s/force.log", dir);
