@@ -174,16 +174,24 @@ static void check_points(const anomaly_roc *roc, const double (*expected)[2], si
                       expected[k][0], expected[k][1]);
 }
 
+/* The curve of the n errors (is_normal flags): its points those given, its AUC `auc`; kept in *roc for
+ * more checks (free it). */
+static void check_roc(anomaly_roc *roc, const double *errors, const int *is_normal, size_t n,
+                      const double (*expected)[2], size_t n_points, double auc, const char *what)
+{
+    ck_assert_int_eq(anomaly_roc_compute(roc, errors, is_normal, n), AE_OK);
+    check_points(roc, expected, n_points, what);
+    ck_assert_msg(fabs(roc->auc - auc) < TOL, "%s: AUC %.17g, expected %.17g", what, roc->auc, auc);
+}
+
 START_TEST(test_roc_by_hand)
 {
     anomaly_roc roc;
     /* perfect separation: every normal error below every anomalous one; up the left edge, then along the top */
     const double separated[5] = { 0.052, 0.011, 0.037, 0.068, 0.023 };
     const int separated_normal[5] = { 0, 1, 1, 0, 1 };
-    ck_assert_int_eq(anomaly_roc_compute(&roc, separated, separated_normal, 5), AE_OK);
     const double up_then_right[6][2] = { { 0, 0 }, { 0, 1.0 / 3 }, { 0, 2.0 / 3 }, { 0, 1 }, { 0.5, 1 }, { 1, 1 } };
-    check_points(&roc, up_then_right, 6, "separated");
-    ck_assert_double_eq_tol(roc.auc, 1.0, TOL);
+    check_roc(&roc, separated, separated_normal, 5, up_then_right, 6, 1.0, "separated");
     ck_assert_int_eq(roc.n_normal, 3);
     ck_assert_int_eq(roc.n_anomalous, 2);
     ck_assert(isinf(roc.points[0].error) && roc.points[0].error < 0);   /* nothing called normal yet */
@@ -193,19 +201,15 @@ START_TEST(test_roc_by_hand)
 
     /* reversed: the anomalies are rebuilt better; along the bottom, then up the right edge */
     const int reversed_normal[5] = { 1, 0, 0, 1, 0 };
-    ck_assert_int_eq(anomaly_roc_compute(&roc, separated, reversed_normal, 5), AE_OK);
     const double right_then_up[6][2] = { { 0, 0 }, { 1.0 / 3, 0 }, { 2.0 / 3, 0 }, { 1, 0 }, { 1, 0.5 }, { 1, 1 } };
-    check_points(&roc, right_then_up, 6, "reversed");
-    ck_assert_double_eq_tol(roc.auc, 0.0, TOL);
+    check_roc(&roc, separated, reversed_normal, 5, right_then_up, 6, 0.0, "reversed");
     anomaly_roc_free(&roc);
 
     /* every error the same: no threshold separates anything, one diagonal step, a coin's AUC */
     const double tied[8] = { 0.042, 0.042, 0.042, 0.042, 0.042, 0.042, 0.042, 0.042 };
     const int tied_normal[8] = { 1, 0, 0, 1, 0, 1, 0, 0 };
-    ck_assert_int_eq(anomaly_roc_compute(&roc, tied, tied_normal, 8), AE_OK);
     const double diagonal[2][2] = { { 0, 0 }, { 1, 1 } };
-    check_points(&roc, diagonal, 2, "all tied");
-    ck_assert_double_eq_tol(roc.auc, 0.5, TOL);
+    check_roc(&roc, tied, tied_normal, 8, diagonal, 2, 0.5, "all tied");
     anomaly_roc_free(&roc);
 
     /* four normal (0.12, 0.20, 0.31, 0.45) and four anomalous (0.20, 0.27, 0.38, 0.52) errors, shuffled;
@@ -214,11 +218,9 @@ START_TEST(test_roc_by_hand)
      * Mann–Whitney: each anomaly counts the normals below it, a tie as ½: 1.5 + 2 + 3 + 4 = 10.5 of 16. */
     const double errors[8] = { 0.38, 0.20, 0.45, 0.12, 0.52, 0.31, 0.20, 0.27 };
     const int is_normal[8] = { 0, 1, 7, 1, 0, 1, 0, 0 };
-    ck_assert_int_eq(anomaly_roc_compute(&roc, errors, is_normal, 8), AE_OK);
     const double worked[8][2] = { { 0, 0 },     { 0, 0.25 },    { 0.25, 0.5 }, { 0.5, 0.5 },
                                   { 0.5, 0.75 }, { 0.75, 0.75 }, { 0.75, 1 },   { 1, 1 } };
-    check_points(&roc, worked, 8, "4 + 4 by hand");
-    ck_assert_double_eq_tol(roc.auc, 21.0 / 32.0, TOL);
+    check_roc(&roc, errors, is_normal, 8, worked, 8, 21.0 / 32.0, "4 + 4 by hand");
     ck_assert_double_eq(roc.points[2].error, 0.20);
     anomaly_roc_free(&roc);
     anomaly_roc_free(&roc);   /* a freed curve may be freed again */

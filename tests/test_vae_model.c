@@ -104,15 +104,25 @@ START_TEST(deterministic_mode_is_a_plain_autoencoder)
 }
 END_TEST
 
+/* A dense VAE 784-24-latent for batches of `batch` with this β (weights from rng), and `batch`
+ * random images in [0, 1] into *x (free it). */
+static vae *small_dense_vae(int latent, int batch, double beta, gsl_rng *rng, float **x)
+{
+    vae_config cfg = { VAE_DENSE, latent, 24, beta, 1e-3, batch, 0, NULL, NULL, 1 };
+    vae *v = vae_alloc(&cfg, rng);
+    ck_assert_ptr_nonnull(v);
+    *x = malloc((size_t)batch * 784 * sizeof **x);
+    ck_assert_ptr_nonnull(*x);
+    fill_uniform(*x, (size_t)batch * 784, 0.0, 1.0, rng);
+    return v;
+}
+
 START_TEST(forward_terms_match_a_plain_recomputation)
 {
     enum { B = 3, L = 4 };
     gsl_rng *rng = test_rng(31);
-    vae_config cfg = { VAE_DENSE, L, 24, 1.0, 1e-3, B, 0, NULL, NULL, 1 };
-    vae *v = vae_alloc(&cfg, rng);
-    ck_assert_ptr_nonnull(v);
-    float *x = malloc((size_t)B * 784 * sizeof *x);
-    fill_uniform(x, (size_t)B * 784, 0.0, 1.0, rng);
+    float *x;
+    vae *v = small_dense_vae(L, B, 1.0, rng, &x);
     sampling_draw_eps(v->eps, B * L, rng);
     elbo_terms sum;
     ck_assert_int_eq(vae_forward(v, x, B, 0, &sum), AE_OK);
@@ -311,10 +321,8 @@ START_TEST(lanes_give_the_same_gradients)
 {
     enum { B = 6, L = 3 };
     gsl_rng *rng = test_rng(2386);
-    vae_config cfg = { VAE_DENSE, L, 24, 1.3, 1e-3, B, 0, NULL, NULL, 1 };
-    vae *v = vae_alloc(&cfg, rng);
-    float *x = malloc((size_t)B * 784 * sizeof *x), eps[B * L];
-    fill_uniform(x, (size_t)B * 784, 0.0, 1.0, rng);
+    float *x, eps[B * L];
+    vae *v = small_dense_vae(L, B, 1.3, rng, &x);
     sampling_draw_eps(eps, B * L, rng);
     size_t ne = v->encoder->n_params, nd = v->decoder->n_params;
     float *one = malloc((ne + nd) * sizeof *one);
