@@ -62,15 +62,11 @@ static int history_path(char *path, size_t len, const ae_context *ctx, const cha
 static int checkpoint_crc(char *crc, size_t len, const ae_context *ctx, const model_run *r)
 {
     char path[AE_PATH_MAX];
+    uint32_t value;
     int rc = ae_checkpoint_path(path, sizeof path, ctx, r->recipe.name);
-    if (rc != AE_OK) return rc;
-    FILE *f = fopen(path, "rb");
-    unsigned char tail[4];
-    int ok = f && fseek(f, -4, SEEK_END) == 0 && fread(tail, 1, 4, f) == 4;
-    if (f) fclose(f);
-    if (!ok) return AE_ERROR(AE_EIO, "%s: cannot read its checksum", path);
-    snprintf(crc, len, "%02x%02x%02x%02x", tail[3], tail[2], tail[1], tail[0]);
-    return AE_OK;
+    if (rc == AE_OK) rc = checkpoint_crc32(path, &value);
+    if (rc == AE_OK) snprintf(crc, len, "%08lx", (unsigned long)value);
+    return rc;
 }
 
 /* What made a history: the model's layers and loss, the normal class of the anomaly task, the
