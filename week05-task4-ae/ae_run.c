@@ -141,6 +141,8 @@ static int read_history(const ae_context *ctx, model_run *r)
         return AE_ERROR(AE_EINVAL, "%s: model %s was trained with --noise %s, not %s; give --noise %s, or train again "
                         "without --from-checkpoint", path, r->recipe.name, trained, meta[META_NOISE].value, trained);
     r->trained_seed = history_meta_get(path, "seed", trained, sizeof trained) == AE_OK ? strtol(trained, NULL, 10) : -1;
+    if (history_meta_get(path, "lr", r->trained_lr, sizeof r->trained_lr) != AE_OK) strcpy(r->trained_lr, "?");
+    if (history_meta_get(path, "batch", r->trained_batch, sizeof r->trained_batch) != AE_OK) strcpy(r->trained_batch, "?");
     if (history_meta_get(path, "normal_class", trained, sizeof trained) != AE_OK ||
         strcmp(trained, meta[META_CLASS].value) == 0)
         return rc;
@@ -397,14 +399,9 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
         rc = ae_checkpoint_path(path, sizeof path, ctx, r->recipe.name);
         if (rc == AE_OK) rc = checkpoint_load(m, path);
         if (rc == AE_OK) rc = read_history(ctx, r);
-        char lr[64] = "?", batch[32] = "?", history[AE_PATH_MAX];
-        if (rc == AE_OK && history_path(history, sizeof history, ctx, r->recipe.name) == AE_OK) {
-            history_meta_get(history, "lr", lr, sizeof lr);
-            history_meta_get(history, "batch", batch, sizeof batch);
-        }
         if (rc == AE_OK && r->trained_seed >= 0)
             printf("Loaded %s (trained for %d epochs with --seed %ld, --lr %s, --batch %s); not training.\n", path,
-                   r->history.epochs_run, r->trained_seed, lr, batch);
+                   r->history.epochs_run, r->trained_seed, r->trained_lr, r->trained_batch);
         else if (rc == AE_OK)
             printf("Loaded %s (trained for %d epochs, with a seed it does not record); not training.\n", path,
                    r->history.epochs_run);

@@ -36,6 +36,7 @@ typedef struct {
     ae_recipe recipe;
     size_t params;
     long trained_seed;              /* --from-checkpoint: the seed its history records; -1: none */
+    char trained_lr[64], trained_batch[32];   /* --from-checkpoint: the --lr and --batch it records; "?": none */
     train_history history;     /* read back from the history file with --from-checkpoint */
     double train_loss;         /* the last epoch's, in the model's own loss */
     double val_loss;           /* over the validation images, in the model's own loss */
