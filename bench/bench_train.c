@@ -67,6 +67,20 @@ static model *build_model(int which, int batch, gsl_rng *rng)
 }
 
 /* Peak resident set of this process so far, in MiB (Linux reports ru_maxrss in KiB). */
+/* Multiply-adds of one sample's forward pass: a dense layer's weights once, a convolution's once
+ * per output position, a transposed convolution's once per input position. */
+static double forward_macs(const model *m)
+{
+    double macs = 0.0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->spec.kind == LAYER_DENSE) macs += (double)l->n_weight;
+        else if (l->spec.kind == LAYER_CONV2D) macs += (double)l->n_weight * l->out_shape[1] * l->out_shape[2];
+        else if (l->spec.kind == LAYER_CONV2D_TRANSPOSE) macs += (double)l->n_weight * l->in_shape[1] * l->in_shape[2];
+    }
+    return macs;
+}
+
 static double peak_rss_mib(void)
 {
     struct rusage usage;
@@ -156,6 +170,12 @@ int main(int argc, char **argv)
         printf("train_loss\t%.6f\n", history.train_loss[last]);
         printf("val_loss\t%.6f\n", history.val_loss[last]);
         printf("peak_rss_mib\t%.1f\n", peak_rss_mib());
+        /* the work of an epoch in floating-point operations: a training sample costs three products
+         * of the forward's size (forward, input gradient, weight gradient), a validation sample one;
+         * the first layer's input gradient, which nobody needs, is counted too: a bound, not a model */
+        const double macs = forward_macs(m);
+        printf("flops_per_epoch\t%.6g\n", 2.0 * macs * (3.0 * (double)fm.train.images.count + (double)fm.test.images.count));
+        printf("core_peak_gflops\t%.1f\n", cpu_fma_peak_gflops(0.3));
     }
     optimizer_free(opt);
     model_free(m);

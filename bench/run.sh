@@ -201,9 +201,10 @@ fastest() {
 SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
 
-# report CASE LABEL LOSS_KEY TARGET: the case's table rows, then the ratio against the target
+# report CASE LABEL LOSS_KEY TARGET [BOUND_TARGET]: the case's table rows, then the ratio against the
+# target, and against the arithmetic bound when the runs print their work (flops_per_epoch)
 report() {
-    case_id=$1 label=$2 loss_key=$3 target=$4
+    case_id=$1 label=$2 loss_key=$3 target=$4 target_bound=${5:-}
     for f in "$OUT/$case_id"-pytorch-t*.tsv "$OUT/$case_id"-ours-t*.tsv "$OUT/$case_id"-neighbour-t*.tsv \
              "$OUT/$case_id"-program-t*.tsv; do
         [ -f "$f" ] || continue
@@ -233,6 +234,15 @@ report() {
     elif [ -n "$ours" ]; then
         echo "model $label: no PyTorch run to compare with" >>"$SUMMARY.ratios"
     fi
+    # the bound: the epoch's floating-point work at the core's measured peak, on as many cores as threads
+    if [ -n "$ours" ] && [ -n "$(value "$ours" flops_per_epoch)" ] && [ -n "$(value "$ours" core_peak_gflops)" ]; then
+        awk -v label="$label" -v f="$(value "$ours" flops_per_epoch)" -v p="$(value "$ours" core_peak_gflops)" \
+            -v t="$(value "$ours" threads)" -v o="$(value "$ours" seconds_per_epoch)" -v target="$target_bound" 'BEGIN {
+            bound = f / (p * 1e9 * t)
+            printf "model %s: bound %.3f s per epoch (%.3g GFLOP at the measured core peak of %.0f GFLOP/s, %d core%s); ours takes %.2f times it (target <= %s: %s)\n",
+                   label, bound, f / 1e9, p, t, (t == 1 ? "" : "s"), o / bound, target, (o / bound <= target ? "met" : "NOT met")
+        }' >>"$SUMMARY.ratios"
+    fi
     # threads: 2 against 1 when idle, and beside the neighbour against 1 thread idle
     one="$OUT/$case_id-ours-t1.tsv" two="$OUT/$case_id-ours-t2.tsv"
     if [ -f "$one" ] && [ -f "$two" ]; then
@@ -253,14 +263,14 @@ report() {
 : >"$SUMMARY.ratios"
 
 # ------------------------------------------------------------------- cases
-# model_case MODEL EPOCHS TARGET: model A or B trained by PyTorch, by the bench program (alone and
+# model_case MODEL EPOCHS TARGET BOUND_TARGET: model A or B trained by PyTorch, by the bench program (alone and
 # beside a neighbour) and by week05-task4-ae itself, then its rows and ratios
 model_case() {
     torch_runs "$1" "$ROOT/bench/torch_ae.py" --model "$1" --epochs "$2" --data "$DATA" --quiet
     ours_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
     neighbour_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
     program_runs "$1" "$1" "$2"
-    report "$1" "$1" val_loss "$3"
+    report "$1" "$1" val_loss "$3" "$4"
 }
 
 for m in $MODELS; do
@@ -268,11 +278,11 @@ for m in $MODELS; do
     case $m in
     A)
         echo "model A: Dense(64, relu) -> Dense(784, sigmoid), $EPOCHS_A epochs"
-        model_case A "$EPOCHS_A" 0.25
+        model_case A "$EPOCHS_A" 0.25 1.3
         ;;
     B)
         echo "model B: Conv2D x2 -> Conv2DTranspose x2 -> Conv2D, $EPOCHS_B epochs"
-        model_case B "$EPOCHS_B" 0.33
+        model_case B "$EPOCHS_B" 0.33 2.5
         ;;
     VAE)
         echo "dense VAE of vae-elbo: 784-400-20, batch 128, $EPOCHS_VAE epochs (time per epoch: training only)"

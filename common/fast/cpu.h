@@ -16,4 +16,10 @@ void cpu_force_portable(int force);
 /* "AVX-512" or "portable". */
 const char *cpu_path_name(void);
 
+/* The floating-point peak of one core, measured: float multiply-adds in independent chains, in
+ * 512-bit registers when cpu_has_avx512() (else in whatever the compiler makes of plain C), for
+ * about `seconds`; returned in GFLOP/s (a multiply-add counts 2). The bound a benchmark compares
+ * its time with: no kernel of the library can go faster on this core. */
+double cpu_fma_peak_gflops(double seconds);
+
 #endif
