@@ -3,6 +3,7 @@
  * agrees with expf to a few units in the last place, NaN goes through as NaN. On a processor
  * without AVX-512 both runs take the portable path, and the comparisons hold trivially. */
 #include <check.h>
+#include <time.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -226,6 +227,25 @@ START_TEST(test_path_names)
 }
 END_TEST
 
+/* The measured peak is a rate: positive, finite, and its loop runs at least as long as asked (a loop
+ * the compiler dropped would report an absurd rate in no time). Both paths. */
+START_TEST(test_fma_peak_is_measured)
+{
+    for (int portable = 0; portable <= 1; portable++) {
+        cpu_force_portable(portable);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double gflops = cpu_fma_peak_gflops(0.05);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        ck_assert_msg(isfinite(gflops) && gflops > 0.1 && gflops < 1e5, "%s path: %g GFLOP/s",
+                      portable ? "portable" : "fast", gflops);
+        ck_assert_msg(took >= 0.05, "%s path: measured for %g s, not the 0.05 asked", portable ? "portable" : "fast", took);
+    }
+    cpu_force_portable(0);
+}
+END_TEST
+
 Suite *cpu_suite(void)
 {
     Suite *s = suite_create("cpu");
@@ -236,5 +256,6 @@ Suite *cpu_suite(void)
     tcase_add_test(core, test_images_to_float_same_bits);
     tcase_add_test(core, test_squared_error_same_bits);
     tcase_add_test(core, test_path_names);
+    tcase_add_test(core, test_fma_peak_is_measured);
     return s;
 }
