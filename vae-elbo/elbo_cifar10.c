@@ -80,24 +80,14 @@ int elbo_section_cifar10(elbo_context *ctx, const cifar10 *cifar)
            epochs == 1 ? "" : "s", r.threads, r.threads == 1 ? "" : "s");
     vae_config cfg = { VAE_CONV, opt->cifar10_latent, 0, opt->beta, opt->lr, opt->batch, 0, kl_batch_forward,
                        kl_batch_backward, CIFAR10_CHANNELS };
-    if (opt->from_checkpoint) {
-        rc = elbo_run_load(ctx, &r, &cfg, epochs, dir);
-        if (rc == AE_OK) printf("  read back (--from-checkpoint) from cifar10_encoder.ckpt, cifar10_decoder.ckpt and "
-                                "cifar10_history.tsv\n");
-    } else {
-        rc = elbo_train_run(ctx, &r, &data.train.images, &data.test.images, &cfg, epochs, 400, 1);
-        if (rc == AE_OK) rc = elbo_run_save(ctx, &r, dir);
-    }
-    if (rc == AE_OK) {
-        printf("  %d epoch%s in %.1f s (%.2f s of training per epoch, test pass not counted)\n", epochs,
-               epochs == 1 ? "" : "s", r.total_seconds, elbo_mean_seconds(&r));
-        rc = elbo_store_run(ctx, &r);
-    }
+    rc = elbo_train_or_load(ctx, &r, &data.train.images, &data.test.images, &cfg, epochs, 400, dir);
+    if (rc == AE_OK) rc = elbo_store_run(ctx, &r);
     if (rc == AE_OK) {
         double baseline = elbo_mean_image_log_likelihood(&data.train.images, &data.test.images);
         rc = elbo_add_double(ctx, "cifar10_mean_image_log_likelihood", baseline);
         if (rc == AE_OK) rc = elbo_judge_run(ctx, &r, baseline);
     }
+    if (rc == AE_OK) rc = elbo_encode_set(&r, &data.test.images);   /* once, for what follows */
     if (rc == AE_OK) rc = elbo_reconstruction_mse(ctx, &r, &data.test.images);
     if (rc == AE_OK) rc = elbo_figure_curves(ctx, &r);
     if (rc == AE_OK) rc = figure_reconstructions(ctx, &r, &data);
@@ -106,7 +96,6 @@ int elbo_section_cifar10(elbo_context *ctx, const cifar10 *cifar)
         rc = rng ? elbo_figure_prior_samples(ctx, &r, rng) : AE_ERROR(AE_ENOMEM, "out of memory for a generator");
         gsl_rng_free(rng);
     }
-    if (rc == AE_OK) rc = elbo_encode_set(&r, &data.test.images);
     if (rc == AE_OK) rc = elbo_figure_latent_histograms(ctx, &r, NULL);
     if (rc == AE_OK) {
         char status[AE_PATH_MAX + 100];

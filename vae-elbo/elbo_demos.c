@@ -25,25 +25,21 @@
 
 /* ------------------------------------------------------------ reconstructions */
 
-/* Decoded μ of n images (index into images, NULL for 0..n-1) into out (n, P). */
-static int decode_means(training_run *r, const idx_array *images, const size_t *index, int n, float *out)
+/* The decoded codes μ of n test images (index into the set elbo_encode_set encoded) into out (n, P). */
+static int decode_codes(training_run *r, const size_t *index, int n, float *out)
 {
     vae *v = r->v;
-    int batch = v->cfg.max_batch;
-    float *x = malloc((size_t)batch * v->x_size * sizeof *x);
-    float *mu = malloc((size_t)batch * 2 * v->cfg.latent * sizeof *mu);
-    size_t *chunk = malloc((size_t)batch * sizeof *chunk);
-    int rc = x && mu && chunk ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for decoding %d images", n);
+    const int batch = v->cfg.max_batch, latent = v->cfg.latent;
+    if (!r->test_mu) return AE_ERROR(AE_ESTATE, "decoding the codes of %s before its test set was encoded", r->title);
+    float *mu = malloc((size_t)batch * latent * sizeof *mu);
+    int rc = mu ? AE_OK : AE_ERROR(AE_ENOMEM, "out of memory for decoding %d codes", n);
     for (int start = 0; start < n && rc == AE_OK; start += batch) {
         int m = n - start < batch ? n - start : batch;
-        for (int k = 0; k < m; k++) chunk[k] = index ? index[start + k] : (size_t)(start + k);
-        vae_fill_batch(v, x, images, chunk, m);
-        rc = vae_encode(v, x, m, mu, mu + (size_t)batch * v->cfg.latent);
-        if (rc == AE_OK) rc = vae_decode_images(v, mu, m, out + (size_t)start * v->image_size);
+        for (int k = 0; k < m; k++)
+            memcpy(mu + (size_t)k * latent, r->test_mu + index[start + k] * latent, (size_t)latent * sizeof *mu);
+        rc = vae_decode_images(v, mu, m, out + (size_t)start * v->image_size);
     }
-    free(x);
     free(mu);
-    free(chunk);
     return rc;
 }
 
@@ -52,22 +48,22 @@ int elbo_reconstruct_classes(training_run *r, const image_split *test, float *ro
     size_t index[FASHION_CLASSES];
     int n = fashion_first_of_each_class(index, &test->labels);   /* (any labels 0..9) */
     memset(rows, 0, (size_t)FASHION_CLASSES * r->v->image_size * sizeof *rows);   /* a missing class stays black */
-    return n > 0 ? decode_means(r, &test->images, index, n, rows) : AE_OK;
+    return n > 0 ? decode_codes(r, index, n, rows) : AE_OK;
 }
 
 int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const idx_array *test)
 {
-    const int chunk = 1000;
+    enum { CHUNK = 1000 };
     const size_t size = r->v->image_size;
-    float *decoded = malloc((size_t)chunk * size * sizeof *decoded);
+    float *decoded = malloc((size_t)CHUNK * size * sizeof *decoded);
     if (!decoded) return AE_ERROR(AE_ENOMEM, "out of memory for the reconstructions");
     double sum = 0.0;
     int rc = AE_OK;
-    for (size_t start = 0; start < test->count && rc == AE_OK; start += (size_t)chunk) {
-        int n = (int)(test->count - start < (size_t)chunk ? test->count - start : (size_t)chunk);
-        size_t index[1000];
+    for (size_t start = 0; start < test->count && rc == AE_OK; start += CHUNK) {
+        int n = (int)(test->count - start < CHUNK ? test->count - start : CHUNK);
+        size_t index[CHUNK];
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
-        rc = decode_means(r, test, index, n, decoded);
+        rc = decode_codes(r, index, n, decoded);
         for (int k = 0; k < n && rc == AE_OK; k++)
             for (size_t p = 0; p < size; p++) {
                 double d = decoded[(size_t)k * size + p] - test->data[(start + k) * size + p] / 255.0;
@@ -216,6 +212,8 @@ int elbo_figure_latent_arithmetic(elbo_context *ctx, training_run *r, const fash
     vae *v = r->v;
     if (v->x_size != FASHION_PIXELS)
         return AE_ERROR(AE_EINVAL, "latent arithmetic is drawn for the dense VAE of 784 pixels, not the %s", r->title);
+    if (!r->test_mu || r->test_n != fm->test.images.count)
+        return AE_ERROR(AE_ESTATE, "latent arithmetic of %s before its test set was encoded", r->title);
     const int latent = v->cfg.latent, batch = v->cfg.max_batch;
     const idx_array *train = &fm->train.images, *test = &fm->test.images;
     /* the class means of the codes μ and of the images, over the training set */
@@ -271,11 +269,10 @@ int elbo_figure_latent_arithmetic(elbo_context *ctx, training_run *r, const fash
         long images = 0, nearer_before = 0, nearer_after = 0, drawn = 0;
         for (size_t i = 0; i < test->count && rc == AE_OK; i++) {
             if (fm->test.labels.data[i] != from) continue;
-            images_to_float(x, test, &i, 1);
-            rc = vae_encode(v, x, 1, mu, mu + latent);
+            const float *code = r->test_mu + i * latent;               /* μ of test image i (elbo_encode_set) */
             for (int s = 0; s < N_ALPHAS; s++)
                 for (int j = 0; j < latent; j++)
-                    z[s * latent + j] = mu[j] + alphas[s] * (float)(code_mean[to * latent + j] - code_mean[from * latent + j]);
+                    z[s * latent + j] = code[j] + alphas[s] * (float)(code_mean[to * latent + j] - code_mean[from * latent + j]);
             for (int j = 0; j < latent; j++) z[N_ALPHAS * latent + j] = (float)code_mean[to * latent + j];
             if (rc == AE_OK) rc = vae_decode_images(v, z, N_ALPHAS + 1, decoded);
             if (rc != AE_OK) break;
@@ -286,7 +283,7 @@ int elbo_figure_latent_arithmetic(elbo_context *ctx, training_run *r, const fash
             if (drawn < ARITH_ROWS) {
                 int row = a * ARITH_ROWS + (int)drawn;
                 float *cell = grid + (size_t)row * cols * FASHION_PIXELS;
-                memcpy(cell, x, FASHION_PIXELS * sizeof *cell);
+                images_to_float(cell, test, &i, 1);
                 memcpy(cell + FASHION_PIXELS, decoded, (size_t)(N_ALPHAS + 1) * FASHION_PIXELS * sizeof *cell);
                 snprintf(row_text[row], sizeof row_text[row], "%s %ld → %s", fashion_class_name(from), drawn + 1,
                          fashion_class_name(to));

@@ -29,6 +29,7 @@
 
 #define PROGRAM "vae-elbo"
 
+#define META_VALUE 1100          /* a setting's text, as history_meta's value holds it */
 enum { META_SEED, META_DATA, META_KIND, META_LATENT, META_BETA, META_LR, META_BATCH, META_THREADS, META_EPOCHS,
        META_ENCODER_CRC, META_DECODER_CRC, N_META };
 static const char *const meta_keys[N_META] = { "seed", "data", "model", "latent", "beta", "lr", "batch", "threads",
@@ -45,19 +46,19 @@ static int file_path(char *path, size_t len, const elbo_context *ctx, const trai
 }
 
 /* The settings of this run, as the history records them. */
-static void settings_of(char values[N_META][1100], const elbo_context *ctx, const vae_config *cfg, int threads,
+static void settings_of(char values[N_META][META_VALUE], const elbo_context *ctx, const vae_config *cfg, int threads,
                         int epochs, const char *data_dir)
 {
     char resolved[PATH_MAX];   /* the folder itself, however it was named */
-    snprintf(values[META_SEED], 1100, "%lu", (unsigned long)ctx->common->seed);
-    snprintf(values[META_DATA], 1100, "%.1099s", realpath(data_dir, resolved) ? resolved : data_dir);
-    snprintf(values[META_KIND], 1100, "%s", vae_kind_name(cfg->kind));
-    snprintf(values[META_LATENT], 1100, "%d", cfg->latent);
-    snprintf(values[META_BETA], 1100, "%.17g", cfg->beta);
-    snprintf(values[META_LR], 1100, "%.17g", cfg->lr);
-    snprintf(values[META_BATCH], 1100, "%d", cfg->max_batch);
-    snprintf(values[META_THREADS], 1100, "%d", threads);
-    snprintf(values[META_EPOCHS], 1100, "%d", epochs);
+    snprintf(values[META_SEED], META_VALUE, "%lu", (unsigned long)ctx->common->seed);
+    snprintf(values[META_DATA], META_VALUE, "%.*s", META_VALUE - 1, realpath(data_dir, resolved) ? resolved : data_dir);
+    snprintf(values[META_KIND], META_VALUE, "%s", vae_kind_name(cfg->kind));
+    snprintf(values[META_LATENT], META_VALUE, "%d", cfg->latent);
+    snprintf(values[META_BETA], META_VALUE, "%.17g", cfg->beta);
+    snprintf(values[META_LR], META_VALUE, "%.17g", cfg->lr);
+    snprintf(values[META_BATCH], META_VALUE, "%d", cfg->max_batch);
+    snprintf(values[META_THREADS], META_VALUE, "%d", threads);
+    snprintf(values[META_EPOCHS], META_VALUE, "%d", epochs);
     values[META_ENCODER_CRC][0] = values[META_DECODER_CRC][0] = '\0';
 }
 
@@ -169,7 +170,7 @@ static int read_curves(training_run *r, const char *path)
 
 int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int epochs, const char *data_dir)
 {
-    char enc[AE_PATH_MAX], dec[AE_PATH_MAX], hist[AE_PATH_MAX], values[N_META][1100], saved[1100];
+    char enc[AE_PATH_MAX], dec[AE_PATH_MAX], hist[AE_PATH_MAX], values[N_META][1100], saved[META_VALUE];
     int rc = file_path(enc, sizeof enc, ctx, r, "encoder.ckpt");
     if (rc == AE_OK) rc = file_path(dec, sizeof dec, ctx, r, "decoder.ckpt");
     if (rc == AE_OK) rc = file_path(hist, sizeof hist, ctx, r, "history.tsv");
@@ -206,7 +207,8 @@ int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int
     rc = vae_set_threads(r->v, r->threads);
     /* the curves hold as many segments as the training run had: SEGMENTS, or fewer for a short epoch */
     long segments = 0;
-    if (rc == AE_OK && history_meta_get(hist, "segments", saved, sizeof saved) == AE_OK) segments = strtol(saved, NULL, 10);
+    if (rc == AE_OK && history_meta_get(hist, "segments", saved, sizeof saved) != AE_OK) strcpy(saved, "(missing)");
+    if (rc == AE_OK) segments = strtol(saved, NULL, 10);
     if (rc == AE_OK && (segments < 1 || segments > SEGMENTS))
         rc = AE_ERROR(AE_EFORMAT, "%s: \"# segments %s\" is not a number of segments from 1 to %d; train again "
                       "without --from-checkpoint", hist, saved, SEGMENTS);
@@ -215,5 +217,24 @@ int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int
     if (rc == AE_OK) rc = checkpoint_load(r->v->decoder, dec);
     if (rc == AE_OK) rc = read_curves(r, hist);
     r->from_checkpoint = 1;
+    return rc;
+}
+
+int elbo_train_or_load(elbo_context *ctx, training_run *r, const idx_array *train, const idx_array *test,
+                       const vae_config *cfg, int epochs, unsigned long stream, const char *data_dir)
+{
+    int rc;
+    if (ctx->opt->from_checkpoint) {
+        rc = elbo_run_load(ctx, r, cfg, epochs, data_dir);
+        if (rc == AE_OK)
+            printf("  read back (--from-checkpoint) from %s_encoder.ckpt, %s_decoder.ckpt and %s_history.tsv\n",
+                   r->prefix, r->prefix, r->prefix);
+    } else {
+        rc = elbo_train_run(ctx, r, train, test, cfg, epochs, stream, 1);
+        if (rc == AE_OK) rc = elbo_run_save(ctx, r, data_dir);
+    }
+    if (rc == AE_OK)
+        printf("  %d epoch%s in %.1f s (%.2f s of training per epoch, test pass not counted)\n", epochs,
+               epochs == 1 ? "" : "s", r->total_seconds, elbo_mean_seconds(r));
     return rc;
 }

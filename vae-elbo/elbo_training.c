@@ -186,9 +186,7 @@ double elbo_mean_image_log_likelihood(const idx_array *train, const idx_array *t
     return ll / (double)test->count;
 }
 
-/* Whether a run learned: its test ELBO above the mean image's log-likelihood; says so when not, on
- * the terminal and as PREFIX_learned / PREFIX_not_learned. */
-/* The Fashion-MNIST baseline: worked out by the first run judged, then read back from results.tsv's
+/* elbo_judge_run against the Fashion-MNIST baseline: worked out by the first run judged, then read back from results.tsv's
  * values (17 digits: exact). */
 static int judge_run(elbo_context *ctx, const training_run *r, const fashion_mnist *fm)
 {
@@ -572,29 +570,18 @@ static int train_and_report(elbo_context *ctx, const fashion_mnist *fm, const ch
     printf("-- %s: Adam %g, batch %d, %d epoch%s, %d thread%s --\n", r.title, opt->lr, opt->batch, epochs,
            epochs == 1 ? "" : "s", r.threads, r.threads == 1 ? "" : "s");
     vae_config cfg = { kind, latent, DENSE_HIDDEN, opt->beta, opt->lr, opt->batch, 0, kl_batch_forward, kl_batch_backward, 1 };
-    int rc;
-    if (opt->from_checkpoint) {
-        rc = elbo_run_load(ctx, &r, &cfg, epochs, data_dir);
-        if (rc == AE_OK)
-            printf("  read back (--from-checkpoint) from %s_encoder.ckpt, %s_decoder.ckpt and %s_history.tsv: "
-                   "%d epoch%s trained earlier in %.1f s\n", r.prefix, r.prefix, r.prefix, epochs, epochs == 1 ? "" : "s",
-                   r.total_seconds);
-    } else {
-        rc = elbo_train_run(ctx, &r, &fm->train.images, &fm->test.images, &cfg, epochs, stream, 1);
-        if (rc == AE_OK) rc = elbo_run_save(ctx, &r, data_dir);
-    }
+    int rc = elbo_train_or_load(ctx, &r, &fm->train.images, &fm->test.images, &cfg, epochs, stream, data_dir);
     if (rc == AE_OK) {
-        printf("  %d epoch%s in %.1f s (%.2f s of training per epoch, test pass not counted)\n\n", epochs,
-               epochs == 1 ? "" : "s", r.total_seconds, elbo_mean_seconds(&r));
+        printf("\n");
         rc = elbo_store_run(ctx, &r);
         if (rc == AE_OK) rc = judge_run(ctx, &r, fm);
     }
     if (rc == AE_OK) rc = run_figures(ctx, &r, fm, stream + 50);
     /* the demos: what the decoder makes of the test images, how the latent dimensions are used, and
      * (dense, L = 20) arithmetic on the codes */
+    if (rc == AE_OK && !r.test_mu) rc = elbo_encode_set(&r, &fm->test.images);   /* once, for all of them */
     if (rc == AE_OK) rc = elbo_reconstruction_mse(ctx, &r, &fm->test.images);
     if (rc == AE_OK) rc = elbo_reconstruct_classes(&r, &fm->test, recon_row);
-    if (rc == AE_OK && !r.test_mu) rc = elbo_encode_set(&r, &fm->test.images);
     if (rc == AE_OK)
         rc = elbo_figure_latent_histograms(ctx, &r, kind == VAE_DENSE ? "latent_histograms" : "conv_latent_histograms");
     if (rc == AE_OK && kind == VAE_DENSE) rc = elbo_figure_latent_arithmetic(ctx, &r, fm);

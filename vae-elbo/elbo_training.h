@@ -69,10 +69,15 @@ int elbo_run_save(elbo_context *ctx, const training_run *r, const char *data_dir
  * setting and both values, saying to train again without --from-checkpoint) a history made by
  * other settings; AE_ENOENT when a file is missing; AE_EFORMAT for a damaged one. */
 int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int epochs, const char *data_dir);
+/* With --from-checkpoint elbo_run_load, else elbo_train_run then elbo_run_save; then the line that says
+ * how long its epochs took. */
+int elbo_train_or_load(elbo_context *ctx, training_run *r, const idx_array *train, const idx_array *test,
+                       const vae_config *cfg, int epochs, unsigned long stream, const char *data_dir);
 
 /* ------------------------------------------------------------ demos (elbo_demos.c) */
 
-/* Decoded μ of the first test image of each class (labels 0..9), into rows (10, P). */
+/* Decoded μ of the first test image of each class (labels 0..9), into rows (10, P). Needs
+ * elbo_encode_set of the same test images, as the next two do. */
 int elbo_reconstruct_classes(training_run *r, const image_split *test, float *rows);
 /* The mean squared error of decoded μ against every test image (N, P): PREFIX_test_mse_from_mu. */
 int elbo_reconstruction_mse(elbo_context *ctx, training_run *r, const idx_array *test);
