@@ -504,6 +504,26 @@ START_TEST(program_demos_and_checkpoints)
     test_write_text(path, text);
     ck_assert_int_eq(run_both(dir, resume), 1);
     test_file_says(log, "expected a number, found \"-1x5");
+    /* a line with no place in the curves: a segment past the last */
+    *cut = '\0';
+    strcat(text, "\nsegment\t1\t99\t-1\t-1\t0\t0\n");
+    test_write_text(path, text);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "no place for \"segment\" of epoch 1, segment 99");
+    /* a setting's line missing, and the number of segments missing */
+    char *line = strstr(text, "# beta ");
+    ck_assert_ptr_nonnull(line);
+    line[2] = 'x';                                   /* "# xeta ...": no beta line any more */
+    test_write_text(path, text);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "has no \"# beta\" line");
+    line[2] = 'b';
+    line = strstr(text, "# segments ");
+    ck_assert_ptr_nonnull(line);
+    line[2] = 'x';
+    test_write_text(path, text);
+    ck_assert_int_eq(run_both(dir, resume), 1);
+    test_file_says(log, "\"# segments (missing)\" is not a number of segments");
     free(text);
     /* a checkpoint that is not the one the history names */
     char dense_enc[600];
