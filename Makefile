@@ -79,7 +79,7 @@ fuzz:
 	  $(if $(FUZZ_ONLY),FUZZ_ONLY='$(FUZZ_ONLY)')
 
 .PHONY: bench
-bench:
+bench: all
 	@if [ -d bench ]; then $(MAKE) --no-print-directory -C bench run; \
 	 else echo "make bench: bench/ is not part of the student edition (the full repository has it)"; exit 2; fi
 

@@ -11,13 +11,16 @@
 #                         /usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)
 #   BENCH_TRAIN           the bench program (bench/Makefile sets it)
 #   AE_PROGRAM            bin/week05-task4-ae; when it is built, its runs are rows of the table too
-#   VAE_ELBO              bin/vae-elbo, the VAE case's program (bench/case-vae.sh runs it)
+#   VAE_ELBO              bin/vae-elbo, the VAE cases' program (bench/case-vae.sh runs it)
+#   BIN_DIR               the programs' folder, for the FIGURES case (default: the folder of VAE_ELBO)
 #   BENCH_EPOCHS_A        epochs of model A (default 10, the task's)
 #   BENCH_EPOCHS_B        epochs of model B (default 5; its epochs are long in PyTorch)
 #   BENCH_EPOCHS_VAE      epochs of the dense VAE (default 2)
+#   BENCH_EPOCHS_CONV     epochs of the conv VAE (default 1)
 #   BENCH_THREADS         thread counts for our runs (default "1 2")
 #   BENCH_TORCH_THREADS   thread counts for PyTorch (default "1 2")
-#   BENCH_MODELS          which cases to run (default "A B VAE")
+#   BENCH_MODELS          which cases to run (default "A B VAE CONV FIGURES"; FIGURES times the whole
+#                         `make figures FORCE=1` into BENCH_OUT/figures, leaving out/ and REPORT.md alone)
 #   BENCH_NEIGHBOUR       1 (default): our runs again, 1 and 2 threads, beside one CPU-bound process
 #                         that the bench starts and stops itself (`yes > /dev/null`); 0: not
 #   PYTHON                the Python to run PyTorch with (default: the first of python3, /usr/bin/python3
@@ -41,9 +44,13 @@ OUT=${BENCH_OUT:-$ROOT/out/bench}
 EPOCHS_A=${BENCH_EPOCHS_A:-10}
 EPOCHS_B=${BENCH_EPOCHS_B:-5}
 EPOCHS_VAE=${BENCH_EPOCHS_VAE:-2}
+EPOCHS_CONV=${BENCH_EPOCHS_CONV:-1}
 OUR_THREADS=${BENCH_THREADS:-1 2}
 TORCH_THREADS=${BENCH_TORCH_THREADS:-1 2}
-MODELS=${BENCH_MODELS:-A B VAE}
+MODELS=${BENCH_MODELS:-A B VAE CONV FIGURES}
+for m in $MODELS; do
+    case $m in A|B|VAE|CONV|FIGURES) ;; *) echo "bench: BENCH_MODELS: unknown case '$m' (the cases are A, B, VAE, CONV and FIGURES)" >&2; exit 1 ;; esac
+done
 NEIGHBOUR=${BENCH_NEIGHBOUR:-1}
 case $NEIGHBOUR in 0|1) ;; *) echo "bench: BENCH_NEIGHBOUR must be 0 or 1, not '$NEIGHBOUR'" >&2; exit 1 ;; esac
 
@@ -98,6 +105,9 @@ load_now() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
 START_LOAD=$(load_now)
 echo "machine: ${cpu_model:-unknown CPU}, $cores cores; load average $START_LOAD"
 echo "data: $DATA"
+# the core's FMA peak, for the bound of the cases whose runs do not measure it themselves
+PEAK=$("$BENCH_TRAIN" --peak-only 2>/dev/null | awk -F'\t' '$1 == "core_peak_gflops" { print $2; exit }')
+echo "core FMA peak: ${PEAK:-?} GFLOP/s (measured now)"
 echo
 
 value() {    # value FILE KEY: the value of KEY in a key<TAB>value file
@@ -235,8 +245,11 @@ report() {
         echo "model $label: no PyTorch run to compare with" >>"$SUMMARY.ratios"
     fi
     # the bound: the epoch's floating-point work at the core's measured peak, on as many cores as threads
-    if [ -n "$ours" ] && [ -n "$(value "$ours" flops_per_epoch)" ] && [ -n "$(value "$ours" core_peak_gflops)" ]; then
-        awk -v label="$label" -v f="$(value "$ours" flops_per_epoch)" -v p="$(value "$ours" core_peak_gflops)" \
+    peak=""
+    [ -n "$ours" ] && peak=$(value "$ours" core_peak_gflops)
+    peak=${peak:-$PEAK}
+    if [ -n "$ours" ] && [ -n "$(value "$ours" flops_per_epoch)" ] && [ -n "$peak" ]; then
+        awk -v label="$label" -v f="$(value "$ours" flops_per_epoch)" -v p="$peak" \
             -v t="$(value "$ours" threads)" -v o="$(value "$ours" seconds_per_epoch)" -v target="$target_bound" 'BEGIN {
             bound = f / (p * 1e9 * t)
             printf "model %s: bound %.3f s per epoch (%.3g GFLOP at the measured core peak of %.0f GFLOP/s, %d core%s); ours takes %.2f times it (target <= %s: %s)\n",
@@ -278,11 +291,11 @@ for m in $MODELS; do
     case $m in
     A)
         echo "model A: Dense(64, relu) -> Dense(784, sigmoid), $EPOCHS_A epochs"
-        model_case A "$EPOCHS_A" 0.25 1.3
+        model_case A "$EPOCHS_A" 0.15 1.3
         ;;
     B)
         echo "model B: Conv2D x2 -> Conv2DTranspose x2 -> Conv2D, $EPOCHS_B epochs"
-        model_case B "$EPOCHS_B" 0.33 2.5
+        model_case B "$EPOCHS_B" 0.08 2.5
         ;;
     VAE)
         echo "dense VAE of vae-elbo: 784-400-20, batch 128, $EPOCHS_VAE epochs (time per epoch: training only)"
@@ -290,13 +303,47 @@ for m in $MODELS; do
             torch_runs VAE "$ROOT/bench/case-vae.py" --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
             ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
             neighbour_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
-            report VAE "VAE" test_loss 0.6
+            report VAE "VAE" test_loss 0.25 1.3
         else
             echo "  skipped: vae-elbo is not built (run 'make' first)"
         fi
         ;;
+    CONV)
+        echo "conv VAE of vae-elbo: 32x32, 32/64/128 filters, $EPOCHS_CONV epoch(s) (time per epoch: training only)"
+        if [ -n "${VAE_ELBO:-}" ] && [ -x "$VAE_ELBO" ]; then
+            ours_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
+            neighbour_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
+            report CONV "conv VAE" test_loss - 2.5
+            best=$(fastest "$OUT"/CONV-ours-t*.tsv)
+            [ -z "$best" ] || awk -v s="$(value "$best" seconds_per_epoch)" -v t="$(value "$best" threads)" 'BEGIN {
+                printf "model conv VAE: %.1f s per epoch on %d thread%s (target <= 28: %s)\n", s, t, (t == 1 ? "" : "s"),
+                       (s <= 28 ? "met" : "NOT met") }' >>"$SUMMARY.ratios"
+        else
+            echo "  skipped: vae-elbo is not built (run 'make' first)"
+        fi
+        ;;
+    FIGURES)
+        bin=${BIN_DIR:-$(dirname "${VAE_ELBO:-$ROOT/bin/vae-elbo}")}
+        echo "make figures FORCE=1: every exercise from scratch, on $DATA, into $OUT/figures"
+        rm -rf "$OUT/figures"
+        mkdir -p "$OUT/figures" || fail "cannot create $OUT/figures"
+        printf '  figures ... '
+        start=$(date +%s.%N)
+        if FORCE=1 FASHION_MNIST_DIR=$DATA "$ROOT/scripts/figures.sh" --no-build --no-download --bin "$bin" \
+                --out "$OUT/figures" --report "$OUT/figures/REPORT.md" >"$OUT/figures.log" 2>&1; then
+            seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+            echo "$seconds s"
+            awk -v s="$seconds" -v e="$(value "$OUT/figures/vae-elbo/results.tsv" conv_epochs)" 'BEGIN {
+                printf "make figures FORCE=1: %d min %02d s on the full data, the conv VAE at %s epochs " \
+                       "(target <= 10 min with it at 10 epochs: %s)\n", s / 60, s % 60, (e == "" ? "?" : e),
+                       (s <= 600 && e >= 10 ? "met" : "NOT met") }' >>"$SUMMARY.ratios"
+        else
+            echo "failed (see $OUT/figures.log)"
+            echo "make figures FORCE=1: failed (see $OUT/figures.log)" >>"$SUMMARY.ratios"
+        fi
+        ;;
     *)
-        fail "BENCH_MODELS: unknown case '$m' (the cases are A, B and VAE)"
+        fail "BENCH_MODELS: unknown case '$m' (the cases are A, B, VAE, CONV and FIGURES)"
         ;;
     esac
 done

@@ -337,6 +337,19 @@ size_t model_param_count(const model *m)
     return n;
 }
 
+double model_forward_macs(const model *m)
+{
+    double macs = 0.0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        double positions = 1.0;                     /* where the kernel is applied: dense once */
+        if (l->spec.kind == LAYER_CONV2D) positions = (double)l->out_shape[1] * l->out_shape[2];
+        else if (l->spec.kind == LAYER_CONV2D_TRANSPOSE) positions = (double)l->in_shape[1] * l->in_shape[2];
+        macs += (double)l->n_weight * positions;
+    }
+    return macs;
+}
+
 size_t model_output_size(const model *m)
 {
     return m->n_layers ? m->layers[m->n_layers - 1].out_size : m->in_size;

@@ -83,6 +83,10 @@ int model_backward(model *m, const float *d_y, int batch);
 void model_zero_grad(model *m);
 
 size_t model_param_count(const model *m);
+/* Multiply-adds of one sample's forward pass through the layers with weights (a dense layer one per
+ * weight, a convolution one per weight and output position, a transposed one per weight and input
+ * position; biases and activations are left out): the work a speed is measured against. */
+double model_forward_macs(const model *m);
 size_t model_output_size(const model *m);           /* floats per output sample */
 const layer *model_output_layer(const model *m);
 

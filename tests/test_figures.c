@@ -591,9 +591,21 @@ START_TEST(test_bench_refuses_bad_settings)
     const char *bad_neighbour[] = { out_env, "BENCH_NEIGHBOUR=yes", NULL };
     ck_assert_int_eq(run_command("sh", before, NULL, bad_neighbour, log_path), 1);
     test_file_says(log_path, "BENCH_NEIGHBOUR must be 0 or 1, not 'yes'");
+    const char *bad_case[] = { out_env, "BENCH_MODELS=A JPEG", NULL };
+    ck_assert_int_eq(run_command("sh", before, NULL, bad_case, log_path), 1);
+    test_file_says(log_path, "unknown case 'JPEG' (the cases are A, B, VAE, CONV and FIGURES)");
     const char *no_program[] = { out_env, "BENCH_TRAIN=", NULL };
     ck_assert_int_eq(run_command("sh", before, NULL, no_program, log_path), 1);
     test_file_says(log_path, "the bench program is missing");
+    /* the VAE cases' script: a model it does not know, and PyTorch's side asked for the conv VAE */
+    char vae_script[1024];
+    snprintf(vae_script, sizeof vae_script, "%s/bench/case-vae.sh", AE_ROOT);
+    const char *bad_model[] = { "bash", vae_script, "ours", "--model", "resnet", NULL };
+    ck_assert_int_eq(run_command("bash", bad_model, NULL, NULL, log_path), 2);
+    test_file_says(log_path, "--model is dense or conv, not 'resnet'");
+    const char *conv_peer[] = { "bash", vae_script, "--model", "conv", "--data", AE_ROOT "/data/sample", NULL };
+    ck_assert_int_eq(run_command("bash", conv_peer, NULL, NULL, log_path), 2);
+    test_file_says(log_path, "PyTorch's side has the dense VAE only");
 }
 END_TEST
 

@@ -80,6 +80,7 @@ START_TEST(test_model_a_counts_and_shapes)
     assert_shape(&m->layers[2], 1, 784, 0, 0);
     assert_shape(model_output_layer(m), 3, 1, 28, 28);
     ck_assert_uint_eq(model_output_size(m), 784);
+    ck_assert_double_eq(model_forward_macs(m), 50176.0 + 50176.0);     /* one per weight of each Dense */
 
     assert_summary_has(m, (const char *const[]){ "flatten (Flatten)", "dense_1 (Dense)", "(None, 64)",
                                                  "(None, 1, 28, 28)", "50,960", "Total params: 101,200\n",
@@ -102,6 +103,9 @@ START_TEST(test_model_b_counts_and_shapes)
     assert_shape(&m->layers[2], 3, 8, 14, 14);
     assert_shape(&m->layers[3], 3, 16, 28, 28);
     assert_shape(model_output_layer(m), 3, 1, 28, 28);
+    /* per weight: Conv2D at each output position, Conv2DTranspose at each input position:
+     * 144·14² + 1152·7² + 576·7² + 1152·14² + 144·28² = 451,584 */
+    ck_assert_double_eq(model_forward_macs(m), 451584.0);
 
     assert_summary_has(m, (const char *const[]){ "conv2d_transpose_1 (Conv2DTranspose)", "(None, 16, 14, 14)",
                                                  "1,168", "Total params: 3,217\n", NULL });

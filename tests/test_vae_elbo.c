@@ -424,6 +424,9 @@ START_TEST(program_demos_and_checkpoints)
     snprintf(log, sizeof log, "%s.log", dir);
     ck_assert_int_eq(run_both(dir, NULL), 0);
     results *r = test_results(dir);
+    /* the work of an image: 784·400 + 400·(2·20) in the encoder, 20·400 + 400·784 in the decoder */
+    ck_assert_double_eq(test_result(r, "dense_forward_macs"), 651200.0);
+    ck_assert(test_result(r, "conv_forward_macs") > 1e6);
     /* the latent histograms: each dimension's KL adds up to the model's test KL (the same formula,
      * summed per dimension instead of per image), and a dimension is active when Var μ > 0.01 */
     for (int m = 0; m < 2; m++) {

@@ -227,6 +227,9 @@ int elbo_store_run(elbo_context *ctx, const training_run *r)
     rc |= elbo_add_prefixed(ctx, r->prefix, "test_loss", -te->recon + r->v->cfg.beta * te->kl);
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_per_epoch", elbo_mean_seconds(r));
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_total", r->total_seconds);
+    /* the work an image costs, encoder and decoder: what a speed is measured against (make bench) */
+    rc |= elbo_add_prefixed(ctx, r->prefix, "forward_macs",
+                            model_forward_macs(r->v->encoder) + model_forward_macs(r->v->decoder));
     return rc;
 }
 
