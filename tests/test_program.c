@@ -249,13 +249,7 @@ END_TEST
 Suite *program_suite(void)
 {
     Suite *s = suite_create("program");
-    TCase *tc = test_case(s, "Core", 0);
-    tcase_add_test(tc, test_run_writes_results);
-    tcase_add_test(tc, test_run_refuses_unwritable_folder);
-    tcase_add_test(tc, test_history_round_trip);
-    tcase_add_test(tc, test_error_prefix);
-    tcase_add_test(tc, test_parts);
-    tcase_add_test(tc, test_not_implemented);
-    tcase_add_test(tc, test_one_run_per_folder);
+    test_add(test_case(s, "Core", 0), test_run_writes_results, test_run_refuses_unwritable_folder,
+             test_history_round_trip, test_error_prefix, test_parts, test_not_implemented, test_one_run_per_folder);
     return s;
 }

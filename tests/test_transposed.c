@@ -830,15 +830,9 @@ Suite *transposed_suite(void)
 {
     Suite *s = suite_create("transposed");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_sheet_example_stride1);
-    tcase_add_test(core, test_sheet_example_stride2_padding);
-    tcase_add_test(core, test_non_square_by_hand);
-    tcase_add_test(core, test_not_an_inverse);
-    tcase_add_test(core, test_conv2d_by_hand);
-    tcase_add_test(core, test_overlap_counts);
-    tcase_add_test(core, test_parameter_counts);
-    tcase_add_test(core, test_parse_matrix);
+    test_add(test_case(s, "Core", 0), test_sheet_example_stride1, test_sheet_example_stride2_padding,
+             test_non_square_by_hand, test_not_an_inverse, test_conv2d_by_hand, test_overlap_counts,
+             test_parameter_counts, test_parse_matrix);
 
     TCase *agreement = test_case(s, "Agreement", 0);
     tcase_add_loop_test(agreement, test_three_ways_random, 0, 8);
@@ -848,19 +842,11 @@ Suite *transposed_suite(void)
     TCase *library = test_case(s, "Library", 0);
     tcase_add_loop_test(library, test_library_against_scatter, 0, 4);
 
-    TCase *shapes = test_case(s, "Shapes", 0);
-    tcase_add_test(shapes, test_shape_grid);
-    tcase_add_test(shapes, test_shape_of_real_output);
-    tcase_add_test(shapes, test_keras_paddings);
+    test_add(test_case(s, "Shapes", 0), test_shape_grid, test_shape_of_real_output, test_keras_paddings);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_parse_refusals);
-    tcase_add_test(limits, test_parameter_refusals);
+    test_add(test_case(s, "Limits", 0), test_parse_refusals, test_parameter_refusals);
 
-    TCase *program = test_case(s, "Program", 60);
-    tcase_add_test(program, test_program_walk_through);
-    tcase_add_test(program, test_program_input_and_shape);
-    tcase_add_test(program, test_program_random_input);
-    tcase_add_test(program, test_program_bad_input);
+    test_add(test_case(s, "Program", 60), test_program_walk_through, test_program_input_and_shape,
+             test_program_random_input, test_program_bad_input);
     return s;
 }
