@@ -264,13 +264,9 @@ static int kinds_results(t1_context *ctx, const kind_run *runs, int n_runs, doub
         rc |= t1_result(ctx, prefix, "decoder_norm", m->decoder_norm);
         rc |= t1_result(ctx, prefix, "seconds", k->seconds);
         for (int e = 0; e < k->epochs_run; e++) {
-            char what[64];
-            snprintf(what, sizeof what, "epoch%d_clean_mse", e + 1);
-            rc |= t1_result(ctx, prefix, what, k->trend[e].clean_mse);
-            snprintf(what, sizeof what, "epoch%d_noisy_mse", e + 1);
-            rc |= t1_result(ctx, prefix, what, k->trend[e].noisy_mse);
-            snprintf(what, sizeof what, "epoch%d_noise_gain", e + 1);
-            rc |= t1_result(ctx, prefix, what, k->trend[e].noise_gain);
+            rc |= t1_epoch_result(ctx, prefix, e, "clean_mse", k->trend[e].clean_mse);
+            rc |= t1_epoch_result(ctx, prefix, e, "noisy_mse", k->trend[e].noisy_mse);
+            rc |= t1_epoch_result(ctx, prefix, e, "noise_gain", k->trend[e].noise_gain);
         }
         if (rc != AE_OK) rc = error_code();
     }
