@@ -251,7 +251,7 @@ static int kinds_results(t1_context *ctx, const kind_run *runs, int n_runs, doub
         rc |= t1_result_int(ctx, prefix, "epochs", k->epochs_run);
         rc |= t1_result(ctx, prefix, "train_mse", k->history[k->epochs_run - 1].mse);
         rc |= t1_result(ctx, prefix, "train_loss", k->history[k->epochs_run - 1].loss);
-        const struct { const char *name; double value; } metrics[] = {   /* t1_metrics, in its order */
+        const program_value metrics[] = {   /* t1_metrics, in its order */
             { "clean_mse", m->clean_mse },       { "noisy_mse", m->noisy_mse },
             { "noise_gain", m->noise_gain },     { "jacobian", m->jacobian },
             { "jacobian_sq", m->jacobian_sq },   { "recon_gain", m->recon_gain },
@@ -259,8 +259,7 @@ static int kinds_results(t1_context *ctx, const kind_run *runs, int n_runs, doub
             { "code_mean", m->code_mean },       { "encoder_norm", m->encoder_norm },
             { "decoder_norm", m->decoder_norm },
         };
-        for (size_t j = 0; j < sizeof metrics / sizeof metrics[0]; j++)
-            rc |= t1_result(ctx, prefix, metrics[j].name, metrics[j].value);
+        rc |= program_results(ctx->run, prefix, metrics, sizeof metrics / sizeof metrics[0]);
         rc |= t1_result(ctx, prefix, "seconds", k->seconds);
         for (int e = 0; e < k->epochs_run; e++) {
             rc |= t1_epoch_result(ctx, prefix, e, "clean_mse", k->trend[e].clean_mse);
