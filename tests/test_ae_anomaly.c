@@ -368,20 +368,14 @@ END_TEST
 Suite *ae_anomaly_suite(void)
 {
     Suite *s = suite_create("ae_anomaly");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_metrics_by_hand);
-    tcase_add_test(core, test_threshold_by_hand);
-    tcase_add_test(core, test_confusion_counting);
-    tcase_add_test(core, test_reconstruction_errors);
-    tcase_add_test(core, test_source_errors);
+    test_add(test_case(s, "Core", 0), test_metrics_by_hand, test_threshold_by_hand, test_confusion_counting,
+             test_reconstruction_errors, test_source_errors);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_refusals);
+    test_add(test_case(s, "Limits", 0), test_refusals);
 
     TCase *roc = test_case(s, "ROC", 0);
     tcase_add_test(roc, test_roc_by_hand);
     tcase_add_loop_test(roc, test_roc_auc_is_mann_whitney, 0, 4);
-    tcase_add_test(roc, test_roc_holds_the_operating_point);
-    tcase_add_test(roc, test_roc_refusals);
+    test_add(roc, test_roc_holds_the_operating_point, test_roc_refusals);
     return s;
 }

@@ -254,14 +254,10 @@ END_TEST
 Suite *ae_figures_suite(void)
 {
     Suite *s = suite_create("ae_figures");
-    TCase *loss = test_case(s, "Loss", 0);
-    tcase_add_test(loss, test_loss_panels_per_loss);
-    tcase_add_test(loss, test_loss_one_model);
+    test_add(test_case(s, "Loss", 0), test_loss_panels_per_loss, test_loss_one_model);
 
-    TCase *roc = test_case(s, "ROC", 0);
-    tcase_add_test(roc, test_roc_figure);
+    test_add(test_case(s, "ROC", 0), test_roc_figure);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_figure_refusals);
+    test_add(test_case(s, "Limits", 0), test_figure_refusals);
     return s;
 }

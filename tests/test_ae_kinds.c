@@ -525,31 +525,21 @@ END_TEST
 Suite *ae_kinds_suite(void)
 {
     Suite *s = suite_create("ae_kinds");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, slopes_by_hand);
-    tcase_add_test(core, row_norms_and_penalty_by_hand);
-    tcase_add_test(core, sparsity_and_active_by_hand);
+    test_add(test_case(s, "Core", 0), slopes_by_hand, row_norms_and_penalty_by_hand, sparsity_and_active_by_hand);
 
     TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_loop_test(gradient, contractive_norm_matches_finite_differences, 0, 3);
     tcase_add_loop_test(gradient, contractive_gradient_matches_finite_differences, 0, 3);
-    tcase_add_test(gradient, sparsity_gradient_matches_finite_differences);
-    tcase_add_test(gradient, reconstruction_jacobian_matches_exact);
+    test_add(gradient, sparsity_gradient_matches_finite_differences, reconstruction_jacobian_matches_exact);
 
     TCase *training = test_case(s, "Training", 60);
     tcase_add_loop_test(training, each_kind_lowers_its_loss, 0, T1_KINDS);
     tcase_add_test(training, evaluation_of_the_identity_like_case);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, bad_recipes_are_refused);
-    tcase_add_test(limits, bad_batches_and_sources_are_refused);
+    test_add(test_case(s, "Limits", 0), bad_recipes_are_refused, bad_batches_and_sources_are_refused);
 
-    TCase *figures = test_case(s, "Figures", 0);
-    tcase_add_test(figures, epoch_panels_give_each_term_its_axis);
-    tcase_add_test(figures, epoch_panels_refuse_bad_panels);
+    test_add(test_case(s, "Figures", 0), epoch_panels_give_each_term_its_axis, epoch_panels_refuse_bad_panels);
 
-    TCase *program = test_case(s, "Program", 120);
-    tcase_add_test(program, program_refuses_bad_options);
-    tcase_add_test(program, program_short_run_writes_results);
+    test_add(test_case(s, "Program", 120), program_refuses_bad_options, program_short_run_writes_results);
     return s;
 }

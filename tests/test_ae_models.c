@@ -800,38 +800,25 @@ Suite *ae_models_suite(void)
 {
     Suite *s = suite_create("ae_models");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_param_counts);
-    tcase_add_test(core, test_model_b_shapes);
-    tcase_add_test(core, test_losses_and_names);
+    test_add(test_case(s, "Core", 0), test_param_counts, test_model_b_shapes, test_losses_and_names);
 
-    TCase *parser = test_case(s, "Parser", 0);
-    tcase_add_test(parser, test_parse_help_example);
-    tcase_add_test(parser, test_parse_convolutions);
-    tcase_add_test(parser, test_parse_other_kinds);
-    tcase_add_test(parser, test_parse_builtin_specs);
+    test_add(test_case(s, "Parser", 0), test_parse_help_example, test_parse_convolutions, test_parse_other_kinds,
+             test_parse_builtin_specs);
 
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, test_parse_refusals, 0, N_BAD_SPECS);
-    tcase_add_test(limits, test_parse_too_long);
-    tcase_add_test(limits, test_build_refusals);
+    test_add(limits, test_parse_too_long, test_build_refusals);
 
     TCase *training = test_case(s, "Training", 30);
     tcase_add_loop_test(training, test_loss_decreases, 0, 2 * AE_BUILTIN_MODELS);
 
-    TCase *data = test_case(s, "Data", 0);
-    tcase_add_test(data, test_noisy_inputs);
-    tcase_add_test(data, test_anomaly_sources);
+    test_add(test_case(s, "Data", 0), test_noisy_inputs, test_anomaly_sources);
 
-    TCase *checkpoint = test_case(s, "Checkpoint", 30);
-    tcase_add_test(checkpoint, test_checkpoint_round_trip);
+    test_add(test_case(s, "Checkpoint", 30), test_checkpoint_round_trip);
 
     TCase *program = test_case(s, "Program", 60);
-    tcase_add_test(program, test_a_model_that_did_not_learn_says_so);
-    tcase_add_test(program, test_program_run_and_checkpoint);
-    tcase_add_test(program, test_program_anomaly);
-    tcase_add_test(program, test_program_model_a_is_the_seeded_run);
-    tcase_add_test(program, test_program_threads_follow_the_model);
+    test_add(program, test_a_model_that_did_not_learn_says_so, test_program_run_and_checkpoint, test_program_anomaly,
+             test_program_model_a_is_the_seeded_run, test_program_threads_follow_the_model);
     tcase_add_loop_test(program, test_program_bad_options, 0, N_BAD_RUNS);
     return s;
 }

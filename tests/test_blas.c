@@ -26,7 +26,6 @@ END_TEST
 Suite *blas_suite(void)
 {
     Suite *s = suite_create("blas");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, threads_can_be_set_and_read_back);
+    test_add(test_case(s, "Core", 0), threads_can_be_set_and_read_back);
     return s;
 }

@@ -535,24 +535,15 @@ Suite *cifar10_suite(void)
 {
     Suite *s = suite_create("cifar10");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, loads_the_six_batches_in_order);
-    tcase_add_test(core, pixels_land_at_channel_row_col);
-    tcase_add_test(core, limit_keeps_the_first_of_each_split);
-    tcase_add_test(core, class_names);
-    tcase_add_test(core, parse_takes_a_full_batch);
+    test_add(test_case(s, "Core", 0), loads_the_six_batches_in_order, pixels_land_at_channel_row_col,
+             limit_keeps_the_first_of_each_split, class_names, parse_takes_a_full_batch);
 
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, parse_refuses_bad_batches, 0, N_BAD);
-    tcase_add_test(limits, load_refuses_a_missing_folder_or_file);
-    tcase_add_test(limits, load_refuses_bad_files);
-    tcase_add_test(limits, load_checks_every_size_before_reading);
-    tcase_add_test(limits, load_refuses_more_than_10000_records);
+    test_add(limits, load_refuses_a_missing_folder_or_file, load_refuses_bad_files,
+             load_checks_every_size_before_reading, load_refuses_more_than_10000_records);
 
-    TCase *locate = test_case(s, "Locate", 0);
-    tcase_add_test(locate, locate_order);
-    tcase_add_test(locate, locate_finds_nothing_implicitly);
-    tcase_add_test(locate, locate_refuses_named_folders_without_the_files);
-    tcase_add_test(locate, locate_says_an_implicit_folder_is_incomplete);
+    test_add(test_case(s, "Locate", 0), locate_order, locate_finds_nothing_implicitly,
+             locate_refuses_named_folders_without_the_files, locate_says_an_implicit_folder_is_incomplete);
     return s;
 }

@@ -185,11 +185,9 @@ Suite *cli_suite(void)
     Suite *s = suite_create("cli");
     TCase *core = test_case(s, "Core", 0);
     tcase_add_checked_fixture(core, setup, NULL);
-    tcase_add_test(core, defaults_stay_without_options);
-    tcase_add_test(core, every_kind_of_value_is_parsed);
-    tcase_add_test(core, help_lists_every_option_with_its_default);
-    tcase_add_test(core, number_lists_are_parsed_strictly);
-    tcase_add_test(core, fashion_mnist_is_loaded_for_a_program);
+    test_add(core, defaults_stay_without_options, every_kind_of_value_is_parsed,
+             help_lists_every_option_with_its_default, number_lists_are_parsed_strictly,
+             fashion_mnist_is_loaded_for_a_program);
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_checked_fixture(limits, setup, NULL);
     tcase_add_loop_test(limits, bad_arguments_are_refused_by_name, 0,

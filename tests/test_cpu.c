@@ -249,13 +249,8 @@ END_TEST
 Suite *cpu_suite(void)
 {
     Suite *s = suite_create("cpu");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_elementwise_same_bits);
-    tcase_add_test(core, test_sigmoid_close_to_expf);
-    tcase_add_test(core, test_adam_same_bits);
-    tcase_add_test(core, test_images_to_float_same_bits);
-    tcase_add_test(core, test_squared_error_same_bits);
-    tcase_add_test(core, test_path_names);
-    tcase_add_test(core, test_fma_peak_is_measured);
+    test_add(test_case(s, "Core", 0), test_elementwise_same_bits, test_sigmoid_close_to_expf, test_adam_same_bits,
+             test_images_to_float_same_bits, test_squared_error_same_bits, test_path_names,
+             test_fma_peak_is_measured);
     return s;
 }

@@ -799,29 +799,17 @@ Suite *data_suite(void)
 {
     Suite *s = suite_create("data");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, loads_raw_and_gzip_images);
-    tcase_add_test(core, loads_labels_one_dimension);
-    tcase_add_test(core, save_gz_round_trip_and_truncate);
-    tcase_add_test(core, class_names);
-    tcase_add_test(core, first_of_each_class);
-    tcase_add_test(core, images_to_float_scales_by_255);
-    tcase_add_test(core, clean_source_gives_image_as_input_and_target);
-    tcase_add_test(core, noise_is_fixed_per_sample_and_clipped);
-    tcase_add_test(core, noise_is_gaussian_with_the_given_std);
-    tcase_add_test(core, subset_maps_sample_to_image);
-    tcase_add_test(core, loads_a_fashion_folder_with_limit);
-    tcase_add_test(core, locate_order);
+    test_add(test_case(s, "Core", 0), loads_raw_and_gzip_images, loads_labels_one_dimension,
+             save_gz_round_trip_and_truncate, class_names, first_of_each_class, images_to_float_scales_by_255,
+             clean_source_gives_image_as_input_and_target, noise_is_fixed_per_sample_and_clipped,
+             noise_is_gaussian_with_the_given_std, subset_maps_sample_to_image, loads_a_fashion_folder_with_limit,
+             locate_order);
 
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, refuses_bad_idx, 0, N_BAD);
-    tcase_add_test(limits, refuses_empty_short_missing_and_not_idx);
-    tcase_add_test(limits, refuses_corrupt_and_cut_gzip);
-    tcase_add_test(limits, fashion_load_checks_the_pair);
-    tcase_add_test(limits, locate_refuses_incomplete_named_folders);
+    test_add(limits, refuses_empty_short_missing_and_not_idx, refuses_corrupt_and_cut_gzip,
+             fashion_load_checks_the_pair, locate_refuses_incomplete_named_folders);
 
-    TCase *sample = test_case(s, "Sample", 0);
-    tcase_add_test(sample, sample_loads_balanced);
-    tcase_add_test(sample, sample_is_found_without_other_data);
+    test_add(test_case(s, "Sample", 0), sample_loads_balanced, sample_is_found_without_other_data);
     return s;
 }

@@ -217,9 +217,7 @@ Suite *edition_suite(void)
     Suite *s = suite_create("edition");
     TCase *core = test_case(s, "Core", 900);
     tcase_add_unchecked_fixture(core, setup_student, NULL);   /* one edition, made by the first test */
-    tcase_add_test(core, test_round_trip);
-    tcase_add_test(core, test_student_edition_builds_runs_and_scores_nothing);
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_refuses_a_folder_that_is_not_empty);
+    test_add(core, test_round_trip, test_student_edition_builds_runs_and_scores_nothing);
+    test_add(test_case(s, "Limits", 0), test_refuses_a_folder_that_is_not_empty);
     return s;
 }

@@ -48,9 +48,7 @@ END_TEST
 Suite *error_suite(void)
 {
     Suite *s = suite_create("error");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, an_error_keeps_its_code_message_and_place);
-    tcase_add_test(core, a_message_can_wrap_the_previous_one);
-    tcase_add_test(core, a_long_message_is_cut_not_overflowed);
+    test_add(test_case(s, "Core", 0), an_error_keeps_its_code_message_and_place, a_message_can_wrap_the_previous_one,
+             a_long_message_is_cut_not_overflowed);
     return s;
 }

@@ -358,9 +358,6 @@ Suite *fast_suite(void)
     TCase *tc = test_case(s, "Twins", 60);
     tcase_add_loop_test(tc, test_dense_twins, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
-    tcase_add_test(tc, test_conv_twins_large);
-    tcase_add_test(tc, test_activation_twins);
-    tcase_add_test(tc, test_loss_adam_bytes_twins);
-    tcase_add_test(tc, test_model_twins);
+    test_add(tc, test_conv_twins_large, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins);
     return s;
 }

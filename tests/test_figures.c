@@ -612,20 +612,12 @@ END_TEST
 Suite *figures_suite(void)
 {
     Suite *s = suite_create("figures");
-    TCase *rerun = test_case(s, "Rerun", 120);
-    tcase_add_test(rerun, test_rerun_skips_unchanged_work);
-    TCase *docs = test_case(s, "Docs", 60);
-    tcase_add_test(docs, test_docs_rewrites_stale_blocks_and_is_idempotent);
-    tcase_add_test(docs, test_docs_copies_file_blocks);
-    tcase_add_test(docs, test_docs_counts_lines);
-    TCase *resume = test_case(s, "Resume", 120);
-    tcase_add_test(resume, test_training_run_reuses_its_checkpoints);
-    TCase *limits = test_case(s, "Limits", 30);
-    tcase_add_test(limits, test_bad_option_and_missing_data);
-    tcase_add_test(limits, test_a_run_in_part_is_reported);
-    tcase_add_test(limits, test_a_figure_not_made_is_explained);
-    tcase_add_test(limits, test_bench_refuses_bad_settings);
-    tcase_add_test(limits, test_fuzz_runner_refuses_bad_settings);
-    tcase_add_test(limits, test_get_data_refuses_other_content);
+    test_add(test_case(s, "Rerun", 120), test_rerun_skips_unchanged_work);
+    test_add(test_case(s, "Docs", 60), test_docs_rewrites_stale_blocks_and_is_idempotent,
+             test_docs_copies_file_blocks, test_docs_counts_lines);
+    test_add(test_case(s, "Resume", 120), test_training_run_reuses_its_checkpoints);
+    test_add(test_case(s, "Limits", 30), test_bad_option_and_missing_data, test_a_run_in_part_is_reported,
+             test_a_figure_not_made_is_explained, test_bench_refuses_bad_settings,
+             test_fuzz_runner_refuses_bad_settings, test_get_data_refuses_other_content);
     return s;
 }

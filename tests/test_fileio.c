@@ -107,10 +107,7 @@ END_TEST
 Suite *fileio_suite(void)
 {
     Suite *s = suite_create("fileio");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, an_aborted_file_leaves_nothing_behind);
-    tcase_add_test(core, folders_are_made_and_errors_named);
-    tcase_add_test(core, planted_links_are_not_followed);
-    tcase_add_test(core, stale_temporaries_are_swept);
+    test_add(test_case(s, "Core", 0), an_aborted_file_leaves_nothing_behind, folders_are_made_and_errors_named,
+             planted_links_are_not_followed, stale_temporaries_are_swept);
     return s;
 }

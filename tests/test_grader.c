@@ -567,13 +567,8 @@ Suite *grader_suite(void)
     Suite *s = suite_create("grader");
     TCase *tc = test_case(s, "Grader", 400);
     tcase_add_unchecked_fixture(tc, setup_checkout, NULL);
-    tcase_add_test(tc, test_own_programs_pass);
-    tcase_add_test(tc, test_missing_build_is_explained);
-    tcase_add_test(tc, test_planted_errors_are_named);
-    tcase_add_test(tc, test_one_model_unfinished_costs_only_its_items);
-    tcase_add_test(tc, test_a_mistake_is_charged_once_with_a_hint);
-    tcase_add_test(tc, test_an_endless_loop_is_cut_off);
-    tcase_add_test(tc, test_grade_all_makes_a_class_table);
-    tcase_add_test(tc, test_items_table_escapes_bars);
+    test_add(tc, test_own_programs_pass, test_missing_build_is_explained, test_planted_errors_are_named,
+             test_one_model_unfinished_costs_only_its_items, test_a_mistake_is_charged_once_with_a_hint,
+             test_an_endless_loop_is_cut_off, test_grade_all_makes_a_class_table, test_items_table_escapes_bars);
     return s;
 }

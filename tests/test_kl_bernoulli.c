@@ -401,29 +401,20 @@ Suite *kl_bernoulli_suite(void)
 {
     Suite *s = suite_create("kl_bernoulli");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, part_a_matches_hand_computation);
-    tcase_add_test(core, part_a_terms_match_hand_computation);
-    tcase_add_test(core, kl_is_not_symmetric);
-    tcase_add_test(core, kl_is_zero_at_equal_arguments);
-    tcase_add_test(core, kl_is_non_negative_and_zero_only_on_the_diagonal);
-    tcase_add_test(core, sweep_grid_hits_zero_p1_and_one);
+    test_add(test_case(s, "Core", 0), part_a_matches_hand_computation, part_a_terms_match_hand_computation,
+             kl_is_not_symmetric, kl_is_zero_at_equal_arguments, kl_is_non_negative_and_zero_only_on_the_diagonal,
+             sweep_grid_hits_zero_p1_and_one);
 
     TCase *edge = test_case(s, "Edges", 0);
     tcase_add_loop_test(edge, edge_cases_follow_the_convention, 0, (int)(sizeof edges / sizeof edges[0]));
     tcase_add_test(edge, edge_terms_are_zero_or_inf);
 
-    TCase *accuracy = test_case(s, "Accuracy", 30);
-    tcase_add_test(accuracy, hard_pairs_agree_with_reference);
-    tcase_add_test(accuracy, random_pairs_agree_with_reference);
+    test_add(test_case(s, "Accuracy", 30), hard_pairs_agree_with_reference, random_pairs_agree_with_reference);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, invalid_probabilities_are_refused);
-    tcase_add_test(limits, sweep_grid_refuses_bad_arguments);
+    test_add(test_case(s, "Limits", 0), invalid_probabilities_are_refused, sweep_grid_refuses_bad_arguments);
 
     TCase *program = test_case(s, "Program", 30);
-    tcase_add_test(program, program_default_run_writes_part_a_and_the_sweep);
-    tcase_add_test(program, program_handles_any_pair_and_steps);
+    test_add(program, program_default_run_writes_part_a_and_the_sweep, program_handles_any_pair_and_steps);
     tcase_add_loop_test(program, program_refuses_bad_input, 0,
                         (int)(sizeof bad_arguments / sizeof bad_arguments[0]));
     return s;

@@ -719,32 +719,22 @@ Suite *layers_suite(void)
     Suite *s = suite_create("layers");
 
     TCase *tc = test_case(s, "Geometry", 0);
-    tcase_add_test(tc, test_geom_keras_conv);
-    tcase_add_test(tc, test_geom_keras_transposed);
-    tcase_add_test(tc, test_geom_autoencoder_chain);
-    tcase_add_test(tc, test_geom_explicit_grid);
-    tcase_add_test(tc, test_geom_rectangular);
+    test_add(tc, test_geom_keras_conv, test_geom_keras_transposed, test_geom_autoencoder_chain,
+             test_geom_explicit_grid, test_geom_rectangular);
 
     tc = test_case(s, "Limits", 0);
-    tcase_add_test(tc, test_limits_conv2d);
-    tcase_add_test(tc, test_limits_conv2d_transpose);
+    test_add(tc, test_limits_conv2d, test_limits_conv2d_transpose);
 
     tc = test_case(s, "Known values", 0);
-    tcase_add_test(tc, test_known_transposed_stride1);
-    tcase_add_test(tc, test_known_transposed_stride2);
-    tcase_add_test(tc, test_known_conv2d_same_stride2);
-    tcase_add_test(tc, test_known_dense);
-    tcase_add_test(tc, test_known_activations);
-    tcase_add_test(tc, test_known_resampling);
+    test_add(tc, test_known_transposed_stride1, test_known_transposed_stride2, test_known_conv2d_same_stride2,
+             test_known_dense, test_known_activations, test_known_resampling);
 
     tc = test_case(s, "Reference", 30);
     tcase_add_test(tc, test_reference_adjoint);
 
     tc = test_case(s, "Gradient", 30);
     tcase_add_loop_test(tc, test_gradient_convolutions, 0, 2 * N_CONV_CASES);
-    tcase_add_test(tc, test_gradient_dense);
-    tcase_add_test(tc, test_gradient_activations);
-    tcase_add_test(tc, test_gradient_resampling);
+    test_add(tc, test_gradient_dense, test_gradient_activations, test_gradient_resampling);
 
     return s;
 }

@@ -318,13 +318,8 @@ Suite *loss_suite(void)
     Suite *s = suite_create("loss");
     TCase *core = test_case(s, "Core", 0);
     tcase_add_loop_test(core, test_regression_losses_by_hand, 0, 2);
-    tcase_add_test(core, test_mse_every_length);
-    tcase_add_test(core, test_bce_by_hand);
-    tcase_add_test(core, test_bce_clips_like_keras);
-    tcase_add_test(core, test_bce_logits_by_hand);
-    tcase_add_test(core, test_bce_logits_stable);
-    tcase_add_test(core, test_bce_agrees_with_logits);
-    tcase_add_test(core, test_loss_compute_dispatch);
+    test_add(core, test_mse_every_length, test_bce_by_hand, test_bce_clips_like_keras, test_bce_logits_by_hand,
+             test_bce_logits_stable, test_bce_agrees_with_logits, test_loss_compute_dispatch);
 
     TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_loop_test(gradient, test_loss_gradient, 0, 8);   /* 4 losses × 2 reductions */

@@ -488,20 +488,13 @@ END_TEST
 Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_model_a_counts_and_shapes);
-    tcase_add_test(core, test_model_b_counts_and_shapes);
-    tcase_add_test(core, test_model_build_plan);
-    tcase_add_test(core, test_tiny_model_by_hand);
+    test_add(test_case(s, "Core", 0), test_model_a_counts_and_shapes, test_model_b_counts_and_shapes,
+             test_model_build_plan, test_tiny_model_by_hand);
 
-    TCase *gradient = test_case(s, "Gradient", 0);
-    tcase_add_test(gradient, test_model_gradient);
+    test_add(test_case(s, "Gradient", 0), test_model_gradient);
 
-    TCase *checkpoint = test_case(s, "Checkpoint", 0);
-    tcase_add_test(checkpoint, test_checkpoint_round_trip_and_refusals);
+    test_add(test_case(s, "Checkpoint", 0), test_checkpoint_round_trip_and_refusals);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_model_add_refuses_misfits);
-    tcase_add_test(limits, test_model_refuses_wrong_state);
+    test_add(test_case(s, "Limits", 0), test_model_add_refuses_misfits, test_model_refuses_wrong_state);
     return s;
 }

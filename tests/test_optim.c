@@ -191,14 +191,8 @@ END_TEST
 Suite *optim_suite(void)
 {
     Suite *s = suite_create("optim");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_adam_first_step);
-    tcase_add_test(core, test_adam_two_steps);
-    tcase_add_test(core, test_adam_fast_path_is_exact);
-    tcase_add_test(core, test_sgd_plain);
-    tcase_add_test(core, test_sgd_momentum);
-    tcase_add_test(core, test_adam_minimises_quadratic);
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_optimizer_refuses_bad_settings);
+    test_add(test_case(s, "Core", 0), test_adam_first_step, test_adam_two_steps, test_adam_fast_path_is_exact,
+             test_sgd_plain, test_sgd_momentum, test_adam_minimises_quadratic);
+    test_add(test_case(s, "Limits", 0), test_optimizer_refuses_bad_settings);
     return s;
 }

@@ -120,7 +120,6 @@ Suite *plain_suite(void)
     Suite *s = suite_create("plain");
     TCase *tc = test_case(s, "Agreement", 120);
     tcase_add_loop_test(tc, test_plain_agrees_with_fast, 0, 2);
-    tcase_add_test(tc, test_plain_option);
-    tcase_add_test(tc, test_programs_take_plain_or_refuse_it);
+    test_add(tc, test_plain_option, test_programs_take_plain_or_refuse_it);
     return s;
 }

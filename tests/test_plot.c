@@ -214,14 +214,9 @@ END_TEST
 Suite *plot_suite(void)
 {
     Suite *s = suite_create("plot");
-    TCase *core = test_case(s, "Core", 20);
-    tcase_add_test(core, line_plot_writes_data_and_script);
-    tcase_add_test(core, image_grid_and_scatter_render);
-    tcase_add_test(core, a_labelled_colour_grid_renders);
-    tcase_add_test(core, an_own_pair_is_written_whole_or_not_at_all);
-    TCase *limits = test_case(s, "Limits", 20);
-    tcase_add_test(limits, a_broken_script_is_reported_and_leaves_no_png);
-    tcase_add_test(limits, an_unwritable_folder_is_refused);
-    tcase_add_test(limits, a_planted_link_is_not_followed_by_gnuplot);
+    test_add(test_case(s, "Core", 20), line_plot_writes_data_and_script, image_grid_and_scatter_render,
+             a_labelled_colour_grid_renders, an_own_pair_is_written_whole_or_not_at_all);
+    test_add(test_case(s, "Limits", 20), a_broken_script_is_reported_and_leaves_no_png,
+             an_unwritable_folder_is_refused, a_planted_link_is_not_followed_by_gnuplot);
     return s;
 }

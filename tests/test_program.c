@@ -28,6 +28,9 @@ START_TEST(test_run_writes_results)
     ck_assert_int_eq(program_result(&run, 0.25, "model_%s_val_mse", "A"), AE_OK);
     ck_assert_int_eq(program_result_int(&run, 7, "epochs_%d", 3), AE_OK);
     ck_assert_int_eq(program_result_text(&run, "relu", "act"), AE_OK);
+    const program_value table[] = { { "mean", 2.375 }, { "sd", 0.5 }, { "bad name", 1.0 }, { "after", 3.0 } };
+    ck_assert_int_eq(program_results(&run, "study", table, 2), AE_OK);
+    ck_assert_int_eq(program_results(&run, "refused", table + 2, 2), AE_EINVAL);   /* stops at the bad name */
     ck_assert_int_eq(program_result(&run, 1.0, "bad key %s", "with spaces"), AE_EINVAL);
     char long_key[300];
     memset(long_key, 'k', sizeof long_key - 1);
@@ -45,6 +48,9 @@ START_TEST(test_run_writes_results)
     ck_assert_int_eq(results_read(&r, path), AE_OK);
     ck_assert_str_eq(results_get(r, "model_A_val_mse"), "0.25");
     ck_assert_str_eq(results_get(r, "epochs_3"), "7");
+    ck_assert_str_eq(results_get(r, "study_mean"), "2.375");
+    ck_assert_str_eq(results_get(r, "study_sd"), "0.5");
+    ck_assert_ptr_null(results_get(r, "refused_after"));
     ck_assert_str_eq(results_get(r, "engine"), engine_name());
     ck_assert_str_eq(results_get(r, "threads"), "2");
     ck_assert_str_eq(results_get(r, "data_is_sample"), "1");
@@ -249,13 +255,7 @@ END_TEST
 Suite *program_suite(void)
 {
     Suite *s = suite_create("program");
-    TCase *tc = test_case(s, "Core", 0);
-    tcase_add_test(tc, test_run_writes_results);
-    tcase_add_test(tc, test_run_refuses_unwritable_folder);
-    tcase_add_test(tc, test_history_round_trip);
-    tcase_add_test(tc, test_error_prefix);
-    tcase_add_test(tc, test_parts);
-    tcase_add_test(tc, test_not_implemented);
-    tcase_add_test(tc, test_one_run_per_folder);
+    test_add(test_case(s, "Core", 0), test_run_writes_results, test_run_refuses_unwritable_folder,
+             test_history_round_trip, test_error_prefix, test_parts, test_not_implemented, test_one_run_per_folder);
     return s;
 }

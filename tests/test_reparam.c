@@ -479,30 +479,17 @@ Suite *reparam_suite(void)
 {
     Suite *s = suite_create("reparam");
 
-    TCase *core = test_case(s, "Core", 30);
-    tcase_add_test(core, moments_by_hand);
-    tcase_add_test(core, chisq_quantile_beyond_gsl);
-    tcase_add_test(core, intervals_cover_about_95_percent);
-    tcase_add_test(core, seeded_statistics_inside_their_intervals);
-    tcase_add_test(core, ks_distance_by_hand);
-    tcase_add_test(core, kolmogorov_distribution_values);
-    tcase_add_test(core, ks_rejects_the_mistake);
-    tcase_add_test(core, mistake_by_hand);
+    test_add(test_case(s, "Core", 30), moments_by_hand, chisq_quantile_beyond_gsl, intervals_cover_about_95_percent,
+             seeded_statistics_inside_their_intervals, ks_distance_by_hand, kolmogorov_distribution_values,
+             ks_rejects_the_mistake, mistake_by_hand);
 
-    TCase *gradient = test_case(s, "Gradient", 30);
-    tcase_add_test(gradient, exact_gradients_of_square);
-    tcase_add_test(gradient, exact_gradients_match_finite_differences);
-    tcase_add_test(gradient, per_sample_estimators_by_hand);
-    tcase_add_test(gradient, estimators_are_unbiased);
-    tcase_add_test(gradient, spread_falls_as_one_over_n);
-    tcase_add_test(gradient, layer_check_passes);
+    test_add(test_case(s, "Gradient", 30), exact_gradients_of_square, exact_gradients_match_finite_differences,
+             per_sample_estimators_by_hand, estimators_are_unbiased, spread_falls_as_one_over_n, layer_check_passes);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, functions_refuse_bad_arguments);
+    test_add(test_case(s, "Limits", 0), functions_refuse_bad_arguments);
 
     TCase *program = test_case(s, "Program", 60);
-    tcase_add_test(program, program_writes_its_results);
-    tcase_add_test(program, program_is_deterministic);
+    test_add(program, program_writes_its_results, program_is_deterministic);
     tcase_add_loop_test(program, program_refuses_bad_input, 0, (int)(sizeof bad_inputs / sizeof bad_inputs[0]));
     return s;
 }

@@ -89,11 +89,7 @@ END_TEST
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, values_round_trip_at_full_precision);
-    tcase_add_test(core, a_long_value_survives_the_round_trip);
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, bad_keys_and_values_are_refused);
-    tcase_add_test(limits, a_line_without_a_tab_is_refused);
+    test_add(test_case(s, "Core", 0), values_round_trip_at_full_precision, a_long_value_survives_the_round_trip);
+    test_add(test_case(s, "Limits", 0), bad_keys_and_values_are_refused, a_line_without_a_tab_is_refused);
     return s;
 }

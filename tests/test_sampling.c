@@ -190,18 +190,11 @@ Suite *sampling_suite(void)
 {
     Suite *s = suite_create("sampling");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, forward_matches_reference);
-    tcase_add_test(core, backward_adds_into_gradients);
-    tcase_add_test(core, backward_skips_null_gradients);
-    tcase_add_test(core, noise_has_standard_normal_moments);
-    tcase_add_test(core, noise_is_deterministic_per_seed);
+    test_add(test_case(s, "Core", 0), forward_matches_reference, backward_adds_into_gradients,
+             backward_skips_null_gradients, noise_has_standard_normal_moments, noise_is_deterministic_per_seed);
 
-    TCase *gradient = test_case(s, "Gradient", 0);
-    tcase_add_test(gradient, gradient_matches_finite_differences);
-    tcase_add_test(gradient, gradient_is_half_the_noise_term);
+    test_add(test_case(s, "Gradient", 0), gradient_matches_finite_differences, gradient_is_half_the_noise_term);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, check_logvar_refuses_bad_values);
+    test_add(test_case(s, "Limits", 0), check_logvar_refuses_bad_values);
     return s;
 }

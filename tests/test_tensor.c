@@ -143,14 +143,10 @@ Suite *tensor_suite(void)
 {
     Suite *s = suite_create("tensor");
     TCase *tc = test_case(s, "Core", 0);
-    tcase_add_test(tc, test_alloc_zero_filled);
-    tcase_add_test(tc, test_alloc_trailing_ones);
-    tcase_add_test(tc, test_view_does_not_own);
-    tcase_add_test(tc, test_reshape);
-    tcase_add_test(tc, test_shape_size_and_format);
+    test_add(tc, test_alloc_zero_filled, test_alloc_trailing_ones, test_view_does_not_own, test_reshape,
+             test_shape_size_and_format);
 
     tc = test_case(s, "Limits", 0);
-    tcase_add_test(tc, test_bad_shapes_refused);
-    tcase_add_test(tc, test_free_null);
+    test_add(tc, test_bad_shapes_refused, test_free_null);
     return s;
 }

@@ -417,18 +417,13 @@ END_TEST
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
-    TCase *pool_case = test_case(s, "Pool", 20);
-    tcase_add_test(pool_case, test_pool_runs_every_lane_once);
-    tcase_add_test(pool_case, test_pool_share_covers_everything);
-    tcase_add_test(pool_case, test_pool_barrier_holds_every_lane);
-    tcase_add_test(pool_case, test_pool_barrier_sleeps_while_it_waits);
+    test_add(test_case(s, "Pool", 20), test_pool_runs_every_lane_once, test_pool_share_covers_everything,
+             test_pool_barrier_holds_every_lane, test_pool_barrier_sleeps_while_it_waits);
     TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
     tcase_add_test(core, test_units_split_with_activation_layers);
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_pool_refuses_bad_sizes);
-    tcase_add_test(limits, test_model_threads_limits);
-    tcase_add_test(limits, test_training_on_threads_stops_cleanly);
+    test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
+             test_training_on_threads_stops_cleanly);
     return s;
 }

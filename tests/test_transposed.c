@@ -42,6 +42,13 @@ static tconv_matrix *matrix_of(int rows, int cols, const double *values)
     return m;
 }
 
+/* Frees the matrices listed (none of them NULL): matrices_free(x, kernel, out). */
+#define matrices_free(...) matrix_list_free((tconv_matrix *[]){ __VA_ARGS__, NULL })
+static void matrix_list_free(tconv_matrix **list)
+{
+    for (; *list != NULL; list++) tconv_matrix_free(*list);
+}
+
 static tconv_matrix *random_matrix(int rows, int cols, gsl_rng *rng)
 {
     tconv_matrix *m = matrix_of(rows, cols, NULL);
@@ -128,8 +135,7 @@ static void assert_example(tconv_params prm, int rows, int cols, const double *e
 {
     tconv_matrix *x = matrix_of(2, 2, example), *kernel = matrix_of(2, 2, example);
     assert_three_ways(x, kernel, &prm, rows, cols, expected, what);
-    tconv_matrix_free(x);
-    tconv_matrix_free(kernel);
+    matrices_free(x, kernel);
 }
 
 START_TEST(test_sheet_example_stride1)
@@ -173,8 +179,7 @@ START_TEST(test_non_square_by_hand)
                               0, 0, 0, 0 };
     const tconv_params s2a1 = { 2, 0, 1 };
     assert_three_ways(x, kernel, &s2a1, 3, 4, padded, "1x2 with 2x1, s=2, a=1");
-    tconv_matrix_free(x);
-    tconv_matrix_free(kernel);
+    matrices_free(x, kernel);
 }
 END_TEST
 
@@ -190,10 +195,7 @@ START_TEST(test_not_an_inverse)
     const double expected[] = { 12, 27, 48, 57 };
     assert_values(back, 2, 2, expected, 1e-12, "conv(conv^T(x))");
     ck_assert_double_gt(tconv_max_abs_diff(back, x), 10.0);
-    tconv_matrix_free(x);
-    tconv_matrix_free(kernel);
-    tconv_matrix_free(up);
-    tconv_matrix_free(back);
+    matrices_free(x, kernel, up, back);
 }
 END_TEST
 
@@ -221,9 +223,7 @@ START_TEST(test_conv2d_by_hand)
         2.385 * 2.0 + 0.5 * 0.75,
     };
     assert_values(out, 2, 3, expected, 1e-12, "conv2d 3x4 by 2x2, s=2, p=1");
-    tconv_matrix_free(x);
-    tconv_matrix_free(kernel);
-    tconv_matrix_free(out);
+    matrices_free(x, kernel, out);
 }
 END_TEST
 
@@ -244,9 +244,7 @@ START_TEST(test_overlap_counts)
         for (int r = 0; r < 8; r++)
             for (int c = 0; c < 8; c++) expected[r * 8 + c] = axis[r] * axis[c];
         assert_values(out, 8, 8, expected, 0.0, k == 3 ? "overlap, k=3" : "overlap, k=4");
-        tconv_matrix_free(x);
-        tconv_matrix_free(kernel);
-        tconv_matrix_free(out);
+        matrices_free(x, kernel, out);
     }
 }
 END_TEST
@@ -332,9 +330,7 @@ START_TEST(test_three_ways_random)
                           names[method], h, w, kh, kw, prm.stride, prm.padding, prm.output_padding, err);
         }
         free(expected);
-        tconv_matrix_free(x);
-        tconv_matrix_free(kernel);
-        tconv_matrix_free(out);
+        matrices_free(x, kernel, out);
     }
     gsl_rng_free(rng);
 }
@@ -372,12 +368,7 @@ START_TEST(test_adjoint_identity)
             ck_assert_msg(fabs(sum - cx->data[i]) <= 1e-12 * fmax(1.0, fabs(sum)), "row %d of C x: %.17g, conv %.17g",
                           i, sum, cx->data[i]);
         }
-        tconv_matrix_free(C);
-        tconv_matrix_free(kernel);
-        tconv_matrix_free(x);
-        tconv_matrix_free(y);
-        tconv_matrix_free(cx);
-        tconv_matrix_free(cty);
+        matrices_free(C, kernel, x, y, cx, cty);
     }
     gsl_rng_free(rng);
 }
@@ -394,8 +385,7 @@ START_TEST(test_conv_matrix_printed_case)
                                 0, 0, 0, 0, 1, 0, 2, 3, 0,
                                 0, 0, 0, 0, 0, 1, 0, 2, 3 };
     assert_values(C, 4, 9, expected, 0.0, "C of [[0,1],[2,3]]");
-    tconv_matrix_free(kernel);
-    tconv_matrix_free(C);
+    matrices_free(kernel, C);
 }
 END_TEST
 
@@ -456,9 +446,7 @@ START_TEST(test_library_against_scatter)
         free(gathered);
         free(reference);
         free(library);
-        tconv_matrix_free(x);
-        tconv_matrix_free(kernel);
-        tconv_matrix_free(part);
+        matrices_free(x, kernel, part);
         free(in);
         free(weight);
         free(bias);
@@ -550,10 +538,7 @@ START_TEST(test_shape_of_real_output)
                 ck_assert_double_gt(out->data[(o - 1) * cols + cols - 1], 0.0);
                 tconv_matrix *wrong = matrix_of((int)o + 1, (int)cols, NULL);
                 ck_assert_int_eq(tconv_scatter(wrong, x, kernel, &prm), AE_EBADLEN);
-                tconv_matrix_free(wrong);
-                tconv_matrix_free(x);
-                tconv_matrix_free(kernel);
-                tconv_matrix_free(out);
+                matrices_free(wrong, x, kernel, out);
             }
 }
 END_TEST
@@ -636,10 +621,7 @@ START_TEST(test_parameter_refusals)
     ck_assert_int_eq(tconv_scatter(good, x, kernel, &prm), AE_EDOM);
     ck_assert_ptr_null(tconv_matrix_alloc(0, 3));
     tconv_matrix_free(NULL);
-    tconv_matrix_free(x);
-    tconv_matrix_free(kernel);
-    tconv_matrix_free(out);
-    tconv_matrix_free(good);
+    matrices_free(x, kernel, out, good);
 }
 END_TEST
 
@@ -775,8 +757,7 @@ START_TEST(test_program_random_input)
         results_free(r);
         free(expected);
         free(got);
-        tconv_matrix_free(x);
-        tconv_matrix_free(kernel);
+        matrices_free(x, kernel);
     }
     gsl_rng_free(rng);
 }
@@ -830,15 +811,9 @@ Suite *transposed_suite(void)
 {
     Suite *s = suite_create("transposed");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, test_sheet_example_stride1);
-    tcase_add_test(core, test_sheet_example_stride2_padding);
-    tcase_add_test(core, test_non_square_by_hand);
-    tcase_add_test(core, test_not_an_inverse);
-    tcase_add_test(core, test_conv2d_by_hand);
-    tcase_add_test(core, test_overlap_counts);
-    tcase_add_test(core, test_parameter_counts);
-    tcase_add_test(core, test_parse_matrix);
+    test_add(test_case(s, "Core", 0), test_sheet_example_stride1, test_sheet_example_stride2_padding,
+             test_non_square_by_hand, test_not_an_inverse, test_conv2d_by_hand, test_overlap_counts,
+             test_parameter_counts, test_parse_matrix);
 
     TCase *agreement = test_case(s, "Agreement", 0);
     tcase_add_loop_test(agreement, test_three_ways_random, 0, 8);
@@ -848,19 +823,11 @@ Suite *transposed_suite(void)
     TCase *library = test_case(s, "Library", 0);
     tcase_add_loop_test(library, test_library_against_scatter, 0, 4);
 
-    TCase *shapes = test_case(s, "Shapes", 0);
-    tcase_add_test(shapes, test_shape_grid);
-    tcase_add_test(shapes, test_shape_of_real_output);
-    tcase_add_test(shapes, test_keras_paddings);
+    test_add(test_case(s, "Shapes", 0), test_shape_grid, test_shape_of_real_output, test_keras_paddings);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, test_parse_refusals);
-    tcase_add_test(limits, test_parameter_refusals);
+    test_add(test_case(s, "Limits", 0), test_parse_refusals, test_parameter_refusals);
 
-    TCase *program = test_case(s, "Program", 60);
-    tcase_add_test(program, test_program_walk_through);
-    tcase_add_test(program, test_program_input_and_shape);
-    tcase_add_test(program, test_program_random_input);
-    tcase_add_test(program, test_program_bad_input);
+    test_add(test_case(s, "Program", 60), test_program_walk_through, test_program_input_and_shape,
+             test_program_random_input, test_program_bad_input);
     return s;
 }

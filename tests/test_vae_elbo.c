@@ -717,29 +717,19 @@ Suite *vae_elbo_suite(void)
     tcase_add_test(core, trace_logdet_form_agrees_with_closed_form);
     tcase_add_loop_test(core, numerical_integration_agrees_with_closed_form, 0,
                         (int)(sizeof integral_cases / sizeof integral_cases[0]));
-    tcase_add_test(core, monte_carlo_within_its_error);
-    tcase_add_test(core, log_densities_match_gsl);
-    tcase_add_test(core, lecture_formula_differs_from_the_kl);
-    tcase_add_test(core, reconstruction_is_minus_summed_bce);
-    tcase_add_test(core, fused_float_bce_matches_library);
-    tcase_add_test(core, single_sample_and_analytic_elbo_differ_by_the_kl_noise);
+    test_add(core, monte_carlo_within_its_error, log_densities_match_gsl, lecture_formula_differs_from_the_kl,
+             reconstruction_is_minus_summed_bce, fused_float_bce_matches_library,
+             single_sample_and_analytic_elbo_differ_by_the_kl_noise);
 
-    TCase *gradient = test_case(s, "Gradient", 0);
-    tcase_add_test(gradient, batch_kl_matches_per_sample_and_its_gradient);
+    test_add(test_case(s, "Gradient", 0), batch_kl_matches_per_sample_and_its_gradient);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, bce_refuses_targets_outside_unit_interval);
-    tcase_add_test(limits, functions_refuse_bad_arguments);
+    test_add(test_case(s, "Limits", 0), bce_refuses_targets_outside_unit_interval, functions_refuse_bad_arguments);
 
     TCase *program = test_case(s, "Program", 60);
-    tcase_add_test(program, program_reports_any_gaussian);
-    tcase_add_test(program, program_is_deterministic);
-    tcase_add_test(program, program_trains_on_the_sample);
-    TCase *resume = test_case(s, "Resume", 300);     /* seven runs of both models, slow in the sanitizer build */
-    tcase_add_test(resume, program_demos_and_checkpoints);
-    TCase *cifar = test_case(s, "CIFAR-10", 300);
-    tcase_add_test(cifar, program_trains_on_cifar10_files);
-    tcase_add_test(cifar, program_skips_cifar10_without_its_data);
+    test_add(program, program_reports_any_gaussian, program_is_deterministic, program_trains_on_the_sample);
+    /* seven runs of both models, slow in the sanitizer build */
+    test_add(test_case(s, "Resume", 300), program_demos_and_checkpoints);
+    test_add(test_case(s, "CIFAR-10", 300), program_trains_on_cifar10_files, program_skips_cifar10_without_its_data);
     tcase_add_loop_test(program, program_refuses_bad_vectors, 0, (int)(sizeof bad_arguments / sizeof bad_arguments[0]));
     tcase_add_test(program, program_needs_data_for_training);
     return s;

@@ -465,25 +465,16 @@ Suite *vae_model_suite(void)
 {
     Suite *s = suite_create("vae_model");
 
-    TCase *core = test_case(s, "Core", 0);
-    tcase_add_test(core, forward_terms_match_a_plain_recomputation);
-    tcase_add_test(core, conv_model_pads_and_crops);
-    tcase_add_test(core, colour_model_reads_and_decodes_three_planes);
-    tcase_add_test(core, library_kl_matches_the_exercise_kl);
-    tcase_add_test(core, deterministic_mode_is_a_plain_autoencoder);
+    test_add(test_case(s, "Core", 0), forward_terms_match_a_plain_recomputation, conv_model_pads_and_crops,
+             colour_model_reads_and_decodes_three_planes, library_kl_matches_the_exercise_kl,
+             deterministic_mode_is_a_plain_autoencoder);
 
-    TCase *gradient = test_case(s, "Gradient", 60);
-    tcase_add_test(gradient, dense_vae_loss_gradient_through_sampling);
-    tcase_add_test(gradient, conv_vae_loss_gradient_through_sampling);
-    tcase_add_test(gradient, colour_conv_vae_loss_gradient_through_sampling);
-    tcase_add_test(gradient, lanes_give_the_same_gradients);
+    test_add(test_case(s, "Gradient", 60), dense_vae_loss_gradient_through_sampling,
+             conv_vae_loss_gradient_through_sampling, colour_conv_vae_loss_gradient_through_sampling,
+             lanes_give_the_same_gradients);
 
-    TCase *training = test_case(s, "Training", 60);
-    tcase_add_test(training, short_training_raises_the_elbo);
-    tcase_add_test(training, estimators_share_their_mean);
+    test_add(test_case(s, "Training", 60), short_training_raises_the_elbo, estimators_share_their_mean);
 
-    TCase *limits = test_case(s, "Limits", 0);
-    tcase_add_test(limits, bad_configurations_and_batches_are_refused);
-    tcase_add_test(limits, non_finite_loss_stops_the_step);
+    test_add(test_case(s, "Limits", 0), bad_configurations_and_batches_are_refused, non_finite_loss_stops_the_step);
     return s;
 }

@@ -228,6 +228,12 @@ TCase *test_case(Suite *s, const char *name, int timeout)
     return tc;
 }
 
+TCase *test_add_list(TCase *tc, const TTest *const *tests)
+{
+    for (size_t k = 0; tests[k] != NULL; k++) tcase_add_test(tc, tests[k]);
+    return tc;
+}
+
 static char saved_env_name[128], saved_env[AE_PATH_MAX], saved_cwd[AE_PATH_MAX];
 static int had_env;
 

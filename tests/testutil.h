@@ -43,6 +43,11 @@ const char *test_tmpdir(void);
 
 /* A test case named name, added to suite s; timeout in seconds, 0 for Check's default. */
 TCase *test_case(Suite *s, const char *name, int timeout);
+/* Adds the tests (START_TEST names, in this order) to tc and returns tc:
+ *     test_add(test_case(s, "Core", 0), loads_raw_images, loads_labels);
+ * The list is a local array made at run time: Check's test names are pointer variables. */
+#define test_add(tc, ...) test_add_list((tc), (const TTest *const[]){ __VA_ARGS__, NULL })
+TCase *test_add_list(TCase *tc, const TTest *const *tests);
 
 /* Runs bin/<program> with args (NULL-terminated), stdout and stderr to the file
  * `log` (may be NULL for /dev/null); returns its exit status, or −1 if it could not run

@@ -402,16 +402,13 @@ int elbo_report_estimators(elbo_context *ctx, const char *prefix, const elbo_est
         printf("  posterior, log p(x|z) + log p(z) − log q(z|x) = log p(x) for every z: no spread at all.\n");
         printf("  (Here KL(q(z|x) ‖ p(z)) = %.4f.)\n", s->kl);
     }
-    int rc = AE_OK;
-    rc |= elbo_add_prefixed(ctx, prefix, "analytic_mean", s->analytic.mean);
-    rc |= elbo_add_prefixed(ctx, prefix, "analytic_sd", s->analytic.sample_std);
-    rc |= elbo_add_prefixed(ctx, prefix, "single_sample_mean", s->single.mean);
-    rc |= elbo_add_prefixed(ctx, prefix, "single_sample_sd", s->single.sample_std);
-    rc |= elbo_add_prefixed(ctx, prefix, "difference_mean", s->difference.mean);
-    rc |= elbo_add_prefixed(ctx, prefix, "difference_stderr", s->difference.std_error);
-    rc |= elbo_add_prefixed(ctx, prefix, "spread_ratio", ratio);
-    rc |= elbo_add_prefixed(ctx, prefix, "kl", s->kl);
-    return rc;
+    const program_value results[] = {
+        { "analytic_mean", s->analytic.mean },        { "analytic_sd", s->analytic.sample_std },
+        { "single_sample_mean", s->single.mean },     { "single_sample_sd", s->single.sample_std },
+        { "difference_mean", s->difference.mean },    { "difference_stderr", s->difference.std_error },
+        { "spread_ratio", ratio },                    { "kl", s->kl },
+    };
+    return program_results(ctx->run, prefix, results, sizeof results / sizeof results[0]);
 }
 
 int elbo_section_estimators(elbo_context *ctx, fixed_world *w)

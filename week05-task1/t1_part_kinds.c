@@ -251,26 +251,20 @@ static int kinds_results(t1_context *ctx, const kind_run *runs, int n_runs, doub
         rc |= t1_result_int(ctx, prefix, "epochs", k->epochs_run);
         rc |= t1_result(ctx, prefix, "train_mse", k->history[k->epochs_run - 1].mse);
         rc |= t1_result(ctx, prefix, "train_loss", k->history[k->epochs_run - 1].loss);
-        rc |= t1_result(ctx, prefix, "clean_mse", m->clean_mse);
-        rc |= t1_result(ctx, prefix, "noisy_mse", m->noisy_mse);
-        rc |= t1_result(ctx, prefix, "noise_gain", m->noise_gain);
-        rc |= t1_result(ctx, prefix, "jacobian", m->jacobian);
-        rc |= t1_result(ctx, prefix, "jacobian_sq", m->jacobian_sq);
-        rc |= t1_result(ctx, prefix, "recon_gain", m->recon_gain);
-        rc |= t1_result(ctx, prefix, "active", m->active);
-        rc |= t1_result(ctx, prefix, "dead", m->dead);
-        rc |= t1_result(ctx, prefix, "code_mean", m->code_mean);
-        rc |= t1_result(ctx, prefix, "encoder_norm", m->encoder_norm);
-        rc |= t1_result(ctx, prefix, "decoder_norm", m->decoder_norm);
+        const program_value metrics[] = {   /* t1_metrics, in its order */
+            { "clean_mse", m->clean_mse },       { "noisy_mse", m->noisy_mse },
+            { "noise_gain", m->noise_gain },     { "jacobian", m->jacobian },
+            { "jacobian_sq", m->jacobian_sq },   { "recon_gain", m->recon_gain },
+            { "active", m->active },             { "dead", m->dead },
+            { "code_mean", m->code_mean },       { "encoder_norm", m->encoder_norm },
+            { "decoder_norm", m->decoder_norm },
+        };
+        rc |= program_results(ctx->run, prefix, metrics, sizeof metrics / sizeof metrics[0]);
         rc |= t1_result(ctx, prefix, "seconds", k->seconds);
         for (int e = 0; e < k->epochs_run; e++) {
-            char what[64];
-            snprintf(what, sizeof what, "epoch%d_clean_mse", e + 1);
-            rc |= t1_result(ctx, prefix, what, k->trend[e].clean_mse);
-            snprintf(what, sizeof what, "epoch%d_noisy_mse", e + 1);
-            rc |= t1_result(ctx, prefix, what, k->trend[e].noisy_mse);
-            snprintf(what, sizeof what, "epoch%d_noise_gain", e + 1);
-            rc |= t1_result(ctx, prefix, what, k->trend[e].noise_gain);
+            rc |= t1_epoch_result(ctx, prefix, e, "clean_mse", k->trend[e].clean_mse);
+            rc |= t1_epoch_result(ctx, prefix, e, "noisy_mse", k->trend[e].noisy_mse);
+            rc |= t1_epoch_result(ctx, prefix, e, "noise_gain", k->trend[e].noise_gain);
         }
         if (rc != AE_OK) rc = error_code();
     }

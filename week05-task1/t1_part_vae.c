@@ -199,13 +199,9 @@ static int net_results(t1_context *ctx, const net_run *r)
     rc |= t1_result(ctx, prefix, "test_bce_from_mu", r->test_bce);
     rc |= t1_result(ctx, prefix, "seconds", r->seconds);
     for (int e = 0; e < r->epochs_run; e++) {
-        char what[64];
-        snprintf(what, sizeof what, "epoch%d_test_recon", e + 1);
-        rc |= t1_result(ctx, prefix, what, -r->test[e].recon);
-        snprintf(what, sizeof what, "epoch%d_test_kl", e + 1);
-        rc |= t1_result(ctx, prefix, what, r->test[e].kl);
-        snprintf(what, sizeof what, "epoch%d_mu_sq_half", e + 1);
-        rc |= t1_result(ctx, prefix, what, r->mu_sq_history[e]);
+        rc |= t1_epoch_result(ctx, prefix, e, "test_recon", -r->test[e].recon);
+        rc |= t1_epoch_result(ctx, prefix, e, "test_kl", r->test[e].kl);
+        rc |= t1_epoch_result(ctx, prefix, e, "mu_sq_half", r->mu_sq_history[e]);
     }
     return rc == AE_OK ? AE_OK : error_code();
 }

@@ -55,5 +55,8 @@ int t1_part_vae(t1_context *ctx);      /* (b), (c) and (d) */
 /* results.tsv keys PREFIX_WHAT, and a figure rendered (both through io/program.h) */
 #define t1_result(ctx, prefix, what, value) program_result((ctx)->run, (value), "%s_%s", (prefix), (what))
 #define t1_result_int(ctx, prefix, what, value) program_result_int((ctx)->run, (value), "%s_%s", (prefix), (what))
+/* key PREFIX_epochE_WHAT, E = epoch + 1 (epochs count from 1 in results.tsv) */
+#define t1_epoch_result(ctx, prefix, epoch, what, value) \
+    program_result((ctx)->run, (value), "%s_epoch%d_%s", (prefix), (epoch) + 1, (what))
 
 #endif

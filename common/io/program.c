@@ -281,6 +281,14 @@ int program_result_text(program_run *run, const char *value, const char *key_for
     return rc == AE_OK ? results_add_text(run->res, key, value) : rc;
 }
 
+int program_results(program_run *run, const char *prefix, const program_value *values, size_t n)
+{
+    int rc = AE_OK;
+    for (size_t i = 0; i < n && rc == AE_OK; i++)
+        rc = program_result(run, values[i].value, "%s_%s", prefix, values[i].name);
+    return rc;
+}
+
 int program_path(const program_run *run, char *path, size_t len, const char *name_format, ...)
 {
     char name[256];

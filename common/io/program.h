@@ -93,6 +93,14 @@ int program_result_int(program_run *run, long value, const char *key_format, ...
     __attribute__((format(printf, 3, 4)));
 int program_result_text(program_run *run, const char *value, const char *key_format, ...)
     __attribute__((format(printf, 3, 4)));
+/* A table of results: each value under the key PREFIX_NAME, in order; AE_OK, or the first error.
+ *     const program_value values[] = { { "mean", mean }, { "sd", sd } };
+ *     program_results(&run, "kind_sparse", values, sizeof values / sizeof values[0]); */
+typedef struct {
+    const char *name;
+    double value;
+} program_value;
+int program_results(program_run *run, const char *prefix, const program_value *values, size_t n);
 
 /* path = out_dir/NAME with a printf-formatted name; AE_EINVAL when it does not fit. */
 int program_path(const program_run *run, char *path, size_t len, const char *name_format, ...)
