@@ -186,6 +186,34 @@ START_TEST(test_conv_twins_random)
 }
 END_TEST
 
+/* Random shapes with 16 to 23 channels on the image side and at least as many on the other: the
+ * products then read the phases in place (conv_taps.c's "direct" taps), every stride, padding and
+ * kernel size included (a kernel smaller than the stride leaves phases without taps). */
+START_TEST(test_conv_twins_direct)
+{
+    gsl_rng *rng = test_rng(4242 + (unsigned long)_i);
+    for (int tested = 0; tested < 16;) {
+        const int transposed = tested % 2;
+        const int img_c = 16 + (int)gsl_rng_uniform_int(rng, 8), grid_c = img_c + (int)gsl_rng_uniform_int(rng, 9);
+        const int h = 1 + (int)gsl_rng_uniform_int(rng, 11), w = 1 + (int)gsl_rng_uniform_int(rng, 11);
+        const int kh = 1 + (int)gsl_rng_uniform_int(rng, 5), kw = 1 + (int)gsl_rng_uniform_int(rng, 5);
+        const int s = 1 + (int)gsl_rng_uniform_int(rng, 3);
+        const padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
+        const int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
+        const int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
+        const int batch = 1 + (int)gsl_rng_uniform_int(rng, 4);
+        conv_geom g;
+        /* conv2d: the image is its input; conv2d_transpose: its output */
+        int rc = transposed ? conv2d_transpose_geom(&g, grid_c, h, w, img_c, kh, kw, s, mode, p, a)
+                            : conv2d_geom(&g, img_c, h, w, grid_c, kh, kw, s, mode, p);
+        if (rc != AE_OK) continue;
+        compare_conv(&g, batch, transposed, rng);
+        tested++;
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* Large enough that the fast twins take the batch in several chunks, with both ways of laying
  * out the taps (patches of the side with fewer channels), and the layers of models B and the conv VAE. */
 START_TEST(test_conv_twins_large)
@@ -204,6 +232,8 @@ START_TEST(test_conv_twins_large)
     compare_conv(&g, 32, 0, rng);
     ck_assert_int_eq(conv2d_transpose_geom(&g, 64, 8, 8, 32, 3, 3, 2, PAD_SAME, 0, 0), AE_OK); /* the conv VAE's */
     compare_conv(&g, 4, 1, rng);
+    ck_assert_int_eq(conv2d_geom(&g, 32, 16, 16, 64, 3, 3, 2, PAD_SAME, 0), AE_OK);           /* and its encoder's */
+    compare_conv(&g, 9, 0, rng);
     gsl_rng_free(rng);
 }
 END_TEST
@@ -359,6 +389,7 @@ Suite *fast_suite(void)
     tcase_add_loop_test(tc, test_dense_twins, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
     tcase_add_test(tc, test_conv_twins_large);
+    tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
     tcase_add_test(tc, test_activation_twins);
     tcase_add_test(tc, test_loss_adam_bytes_twins);
     tcase_add_test(tc, test_model_twins);

@@ -16,7 +16,9 @@
  *   per phase) for a whole chunk of samples: the classic im2col when the input has fewer channels, its
  *   mirror image on the output side when the output has fewer (a decoder's last
  *   layer: 16 channels in, 1 out). The backward passes and the transposed
- *   convolution use the same three products.
+ *   convolution use the same three products. When the image side has many
+ *   channels (16 or more) and the grid side at least as many, nothing is copied:
+ *   one gemm per tap reads the phases at the tap's offset, or adds into them.
  *
  * Chunks
  *   The batch goes through in chunks of samples small enough that a chunk's
@@ -57,13 +59,21 @@ typedef struct {
     int phase_h, phase_w;           /* Hq, Wq: each phase image is Hq x Wq per sample */
     int slack;                      /* zeros after each phase row: a tap's offset may run this far past it */
     int shift_grid;                 /* 1: lay out the grid side per tap; 0: the image side (im2col) */
+    int direct;                     /* image side with many channels: the products read the phases in place */
 } tap_plan;
+
+/* From this many image channels on, the image side is not copied per tap: each tap's product
+ * reads its phase at the tap's offset (a matrix with row stride nb·Hq·Wq + slack), and its
+ * results go straight into the grid or the phases. Each product then sums over R, not KH·KW·R,
+ * which costs little once R fills a few of the gemm kernel's steps. */
+#define DIRECT_MIN_CHANNELS 16
 
 static tap_plan make_plan(int grid_c, int grid_h, int grid_w, int img_c, int img_h, int img_w,
                           const conv_geom *g)
 {
     tap_plan t = { grid_c, grid_h, grid_w, img_c, img_h, img_w,
-                   g->k_h, g->k_w, g->stride, g->pad_top, g->pad_left, 0, 0, 0, grid_c < img_c };
+                   g->k_h, g->k_w, g->stride, g->pad_top, g->pad_left, 0, 0, 0, grid_c < img_c,
+                   grid_c >= img_c && img_c >= DIRECT_MIN_CHANNELS };
     const int s = g->stride;
     /* the padded image holds every image pixel and every pixel a window reads */
     int padded_h = img_h + g->pad_top, padded_w = img_w + g->pad_left;
@@ -109,9 +119,11 @@ static size_t tap_offset(const tap_plan *t, int kh, int kw)
     return (size_t)(kh / t->stride) * t->phase_w + (size_t)(kw / t->stride);
 }
 
-/* The stack of per-tap rows: (KH·KW·R, nb·Hq·Wq) patches or (KH·KW·M, nb·Hq·Wq + slack) shifted rows. */
+/* The stack of per-tap rows: (KH·KW·R, nb·Hq·Wq) patches or (KH·KW·M, nb·Hq·Wq + slack) shifted rows;
+ * none when the products read the phases in place. */
 static size_t stack_len(const tap_plan *t, int nb)
 {
+    if (t->direct) return 0;
     return t->shift_grid ? (size_t)plan_taps(t) * t->grid_c * phase_len(t, nb)
                          : (size_t)plan_taps(t) * t->img_c * wide_len(t, nb);
 }
@@ -398,12 +410,29 @@ static void move_shifted(float *shifted,      /* (KH·KW·M, nb·Hq·Wq + slack)
                     }
 }
 
+/* Tap j's phase image at its offset: the (R, nb·Hq·Wq) matrix phase_k[r, n + off_k], row stride
+ * nb·Hq·Wq + slack, that the direct products read and write in place. */
+static float *tap_phase(float *phases, int kh, int kw, int nb, const tap_plan *t)
+{
+    const int s = t->stride;
+    return phases + (size_t)((kh % s) * s + kw % s) * t->img_c * phase_len(t, nb) + tap_offset(t, kh, kw);
+}
+
 /* gather: wide[m, n] = Σ_{k,r} W[m, r, k] · phase_k[r, n + off_k].
  * `patches_ready`: the stack already holds these phases' patches (taps_weight_grad built them). */
 static void taps_gather(const tap_work *w, int patches_ready, int nb, const tap_plan *t)
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
+    if (t->direct) {                       /* one product per tap, summed into wide */
+        for (int j = 0; j < plan_taps(t); j++) {
+            int kh, kw;
+            tap_position(t, j, &kh, &kw);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, m, n, r, w->taps + (size_t)j * r, plan_taps(t) * r,
+                 tap_phase(w->phases, kh, kw, nb, t), row_len, j == 0 ? 0.0f : 1.0f, w->wide, n);
+        }
+        return;
+    }
     if (!t->shift_grid) {
         if (!patches_ready) move_patches(w->stack, w->phases, 0, nb, t);
         gemm(GEMM_PLAIN, GEMM_PLAIN, m, n, plan_taps(t) * r,
@@ -431,6 +460,26 @@ static void taps_scatter(const tap_work *w, int shifted_ready, int nb, const tap
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
+    if (t->direct) {                       /* one product per tap, added into its phase at its offset */
+        for (int py = 0; py < s; py++)
+            for (int px = 0; px < s; px++) {
+                float *phase = w->phases + (size_t)(py * s + px) * r * row_len;
+                if (phase_tap_count(t, py, px) == 0) {
+                    memset(phase, 0, (size_t)r * row_len * sizeof *phase);
+                    continue;
+                }
+                for (int c = 0; c < r; c++)    /* the first tap (offset 0) writes the rest of each row */
+                    memset(phase + (size_t)c * row_len + n, 0, (size_t)(row_len - n) * sizeof *phase);
+            }
+        for (int j = 0; j < plan_taps(t); j++) {
+            int kh, kw;
+            tap_position(t, j, &kh, &kw);
+            const int first = kh < s && kw < s;
+            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, r, n, m, w->taps + (size_t)j * r, plan_taps(t) * r, w->wide, n,
+                 first ? 0.0f : 1.0f, tap_phase(w->phases, kh, kw, nb, t), row_len);
+        }
+        return;
+    }
     if (!t->shift_grid) {
         gemm(GEMM_TRANSPOSED, GEMM_PLAIN, plan_taps(t) * r, n, m,
              w->taps, plan_taps(t) * r, w->wide, n, 0.0f, w->stack, n);
@@ -459,6 +508,15 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
+    if (t->direct) {
+        for (int j = 0; j < plan_taps(t); j++) {
+            int kh, kw;
+            tap_position(t, j, &kh, &kw);
+            gemm(GEMM_PLAIN, GEMM_TRANSPOSED, m, r, n, w->wide, n, tap_phase(w->phases, kh, kw, nb, t), row_len,
+                 1.0f, w->d_taps + (size_t)j * r, plan_taps(t) * r);
+        }
+        return;
+    }
     if (!t->shift_grid) {
         move_patches(w->stack, w->phases, 0, nb, t);
         gemm(GEMM_PLAIN, GEMM_TRANSPOSED, m, plan_taps(t) * r, n,
