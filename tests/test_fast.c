@@ -16,6 +16,7 @@
 #include "error.h"
 #include "fast/cpu.h"
 #include "fast/fast.h"
+#include "fast/vector.h"
 #include "io/data.h"
 #include "layers.h"
 #include "model.h"
@@ -238,6 +239,32 @@ START_TEST(test_conv_twins_large)
 }
 END_TEST
 
+/* The transpose the direct taps use (vector.c), on both paths: ragged blocks of 16, row strides
+ * larger than the rows, and nothing written outside the block. */
+START_TEST(test_transpose)
+{
+    const size_t shapes[][2] = { { 1, 1 }, { 5, 3 }, { 16, 16 }, { 17, 33 }, { 40, 7 }, { 3, 50 } };
+    for (int pass = 0; pass < 2; pass++) {
+        cpu_force_portable(pass);
+        for (int k = 0; k < 6; k++) {
+            const size_t rows = shapes[k][0], cols = shapes[k][1], ld_src = cols + 3, ld_dst = rows + 5;
+            float *src = floats(rows * ld_src), *dst = floats(cols * ld_dst);
+            for (size_t i = 0; i < rows * ld_src; i++) src[i] = (float)i;
+            for (size_t i = 0; i < cols * ld_dst; i++) dst[i] = -1.0f;
+            vec_transpose(dst, ld_dst, src, ld_src, rows, cols);
+            for (size_t j = 0; j < cols; j++)
+                for (size_t i = 0; i < ld_dst; i++)
+                    ck_assert_msg(dst[j * ld_dst + i] == (i < rows ? src[i * ld_src + j] : -1.0f),
+                                  "transpose %zux%zu (portable %d): dst[%zu, %zu] = %g", rows, cols, pass, j, i,
+                                  dst[j * ld_dst + i]);
+            free(src);
+            free(dst);
+        }
+    }
+    cpu_force_portable(0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ activations */
 
 START_TEST(test_activation_twins)
@@ -390,6 +417,7 @@ Suite *fast_suite(void)
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
+    tcase_add_test(tc, test_transpose);
     tcase_add_test(tc, test_activation_twins);
     tcase_add_test(tc, test_loss_adam_bytes_twins);
     tcase_add_test(tc, test_model_twins);

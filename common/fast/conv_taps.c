@@ -128,6 +128,13 @@ static size_t stack_len(const tap_plan *t, int nb)
                          : (size_t)plan_taps(t) * t->img_c * wide_len(t, nb);
 }
 
+/* The wide grid transposed, (nb·Hq·Wq, M): the weight gradient's products read it when the
+ * phases are read in place (then they are plain products, gemm's fastest kind). */
+static size_t wide_t_len(const tap_plan *t, int nb)
+{
+    return t->direct ? (size_t)t->grid_c * wide_len(t, nb) : 0;
+}
+
 /* The largest block (floats) of phases, wide grid and stack built at once: 256 Ki floats = 1 MiB, inside L2. */
 #define CONV_BLOCK_FLOATS ((size_t)1 << 18)
 
@@ -135,7 +142,7 @@ static size_t stack_len(const tap_plan *t, int nb)
 static int plan_chunk(const tap_plan *t, int batch)
 {
     const size_t per_sample = (size_t)plan_phases(t) * t->img_c * plan_cells(t)
-                              + (size_t)t->grid_c * plan_cells(t) + stack_len(t, 1);
+                              + (size_t)t->grid_c * plan_cells(t) + stack_len(t, 1) + wide_t_len(t, 1);
     size_t n = CONV_BLOCK_FLOATS / per_sample;
     if (n < 1) n = 1;
     if (n > (size_t)batch) n = (size_t)batch;
@@ -145,10 +152,11 @@ static int plan_chunk(const tap_plan *t, int batch)
 /* Where the workspace's parts start. */
 typedef struct {
     float *taps;         /* (KH·KW·M·R) the weights in the order the products want */
-    float *d_taps;       /* (KH·KW·M·R) their gradient, same order */
+    float *d_taps;       /* (KH·KW·M·R) their gradient (grad_index) */
     float *phases;       /* (s², R, nb·Hq·Wq + slack) */
     float *wide;         /* (M, nb·Hq·Wq) */
     float *stack;        /* stack_len(nb) */
+    float *wide_t;       /* wide_t_len(nb): (nb·Hq·Wq, M) */
 } tap_work;
 
 static tap_work split_work(float *work, const tap_plan *t, int chunk)
@@ -159,6 +167,7 @@ static tap_work split_work(float *work, const tap_plan *t, int chunk)
     w.phases = w.d_taps + plan_weights(t);
     w.wide = w.phases + (size_t)plan_phases(t) * t->img_c * phase_len(t, chunk);
     w.stack = w.wide + (size_t)t->grid_c * wide_len(t, chunk);
+    w.wide_t = w.stack + stack_len(t, chunk);
     return w;
 }
 
@@ -167,7 +176,7 @@ static size_t plan_workspace(const tap_plan *t, int batch)
     if (batch <= 0) return 0;
     const int nb = plan_chunk(t, batch);
     return 2 * plan_weights(t) + (size_t)plan_phases(t) * t->img_c * phase_len(t, nb)
-           + (size_t)t->grid_c * wide_len(t, nb) + stack_len(t, nb);
+           + (size_t)t->grid_c * wide_len(t, nb) + stack_len(t, nb) + wide_t_len(t, nb);
 }
 
 /* Where weight[m, r, kh, kw] sits among the packed taps (j = the tap's number, phase by phase):
@@ -177,6 +186,13 @@ static size_t packed_index(const tap_plan *t, int j, int m, int r)
 {
     return t->shift_grid ? ((size_t)j * t->grid_c + m) * t->img_c + r
                          : ((size_t)m * plan_taps(t) + j) * t->img_c + r;
+}
+
+/* Where the gradient of weight[m, r, kh, kw] sits among the packed gradients: as the taps, except
+ * when the phases are read in place: (taps, R, M), each tap's block the product of phase and wide_t. */
+static size_t grad_index(const tap_plan *t, int j, int m, int r)
+{
+    return t->direct ? ((size_t)j * t->img_c + r) * t->grid_c + m : packed_index(t, j, m, r);
 }
 
 /* The kernel row and column of tap number j (numbered phase by phase). */
@@ -215,7 +231,7 @@ static void unpack_add_taps(float *d_weight, const float *packed, const tap_plan
         tap_position(t, j, &kh, &kw);
         for (int m = 0; m < t->grid_c; m++)
             for (int r = 0; r < t->img_c; r++)
-                d_weight[(((size_t)m * t->img_c + r) * t->k_h + kh) * t->k_w + kw] += packed[packed_index(t, j, m, r)];
+                d_weight[(((size_t)m * t->img_c + r) * t->k_h + kh) * t->k_w + kw] += packed[grad_index(t, j, m, r)];
     }
 }
 
@@ -508,12 +524,13 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
-    if (t->direct) {
+    if (t->direct) {                       /* dW_kᵀ (R, M) += phase_k (R, n) · wideᵀ (n, M) */
+        vec_transpose(w->wide_t, (size_t)m, w->wide, (size_t)n, (size_t)m, (size_t)n);
         for (int j = 0; j < plan_taps(t); j++) {
             int kh, kw;
             tap_position(t, j, &kh, &kw);
-            gemm(GEMM_PLAIN, GEMM_TRANSPOSED, m, r, n, w->wide, n, tap_phase(w->phases, kh, kw, nb, t), row_len,
-                 1.0f, w->d_taps + (size_t)j * r, plan_taps(t) * r);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, r, m, n, tap_phase(w->phases, kh, kw, nb, t), row_len, w->wide_t, m,
+                 1.0f, w->d_taps + (size_t)j * r * m, m);
         }
         return;
     }
