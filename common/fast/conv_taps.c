@@ -341,7 +341,7 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
         }
 }
 
-/* wide[m, b·Hq·Wq + gy·Wq + gx] = grid[b, m, gy, gx], 0 at the wide positions outside the grid */
+/* wide[m, gy·nb·Wq + b·Wq + gx] = grid[b, m, gy, gx], 0 at the wide positions outside the grid */
 static void grid_to_wide(float *restrict wide,         /* (M, GH·nb·Wq) */
                          const float *restrict grid,   /* (nb, M, GH, GW) */
                          int nb, const tap_plan *t)
@@ -358,7 +358,7 @@ static void grid_to_wide(float *restrict wide,         /* (M, GH·nb·Wq) */
         }
 }
 
-/* grid[b, m, gy, gx] (+)= wide[m, b·Hq·Wq + gy·Wq + gx] (+ bias[m]); `accumulate` adds instead of writing */
+/* grid[b, m, gy, gx] (+)= wide[m, gy·nb·Wq + b·Wq + gx] (+ bias[m]); `accumulate` adds instead of writing */
 static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
                          const float *restrict wide,   /* (M, GH·nb·Wq) */
                          const float *bias,            /* (M) or NULL */
