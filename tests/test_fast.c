@@ -189,10 +189,12 @@ END_TEST
 
 /* Random shapes with 16 to 23 channels on the image side and at least as many on the other: the
  * products then read the phases in place (conv_taps.c's "direct" taps), every stride, padding and
- * kernel size included (a kernel smaller than the stride leaves phases without taps). */
+ * kernel size included (a kernel smaller than the stride leaves phases without taps); the second
+ * round on the portable path. */
 START_TEST(test_conv_twins_direct)
 {
     gsl_rng *rng = test_rng(4242 + (unsigned long)_i);
+    cpu_force_portable(_i == 1);               /* the second round without AVX-512: CBLAS and the plain loops */
     for (int tested = 0; tested < 16;) {
         const int transposed = tested % 2;
         const int img_c = 16 + (int)gsl_rng_uniform_int(rng, 8), grid_c = img_c + (int)gsl_rng_uniform_int(rng, 9);
@@ -211,6 +213,7 @@ START_TEST(test_conv_twins_direct)
         compare_conv(&g, batch, transposed, rng);
         tested++;
     }
+    cpu_force_portable(0);
     gsl_rng_free(rng);
 }
 END_TEST
