@@ -395,7 +395,8 @@ static void move_patches(float *patches,      /* (KH·KW·R, GH·nb·Wq) */
             for (int kh = py; kh < t->k_h; kh += s)
                 for (int kw = px; kw < t->k_w; kw += s)
                     for (int r = 0; r < t->img_c; r++, row += n) {
-                        float *src = phases + ((size_t)(py * s + px) * t->img_c + r) * row_len + tap_offset(t, kh, kw, nb);
+                        float *src = phases + ((size_t)(py * s + px) * t->img_c + r) * row_len
+                                     + tap_offset(t, kh, kw, nb);
                         if (back) vec_add_to(src, row, (size_t)n);
                         else memcpy(row, src, (size_t)n * sizeof *row);
                     }
