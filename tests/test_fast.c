@@ -16,6 +16,7 @@
 #include "error.h"
 #include "fast/cpu.h"
 #include "fast/fast.h"
+#include "fast/vector.h"
 #include "io/data.h"
 #include "layers.h"
 #include "model.h"
@@ -186,6 +187,37 @@ START_TEST(test_conv_twins_random)
 }
 END_TEST
 
+/* Random shapes with 16 to 23 channels on the image side and at least as many on the other: the
+ * products then read the phases in place (conv_taps.c's "direct" taps), every stride, padding and
+ * kernel size included (a kernel smaller than the stride leaves phases without taps); the second
+ * round on the portable path. */
+START_TEST(test_conv_twins_direct)
+{
+    gsl_rng *rng = test_rng(4242 + (unsigned long)_i);
+    cpu_force_portable(_i == 1);               /* the second round without AVX-512: CBLAS and the plain loops */
+    for (int tested = 0; tested < 16;) {
+        const int transposed = tested % 2;
+        const int img_c = 16 + (int)gsl_rng_uniform_int(rng, 8), grid_c = img_c + (int)gsl_rng_uniform_int(rng, 9);
+        const int h = 1 + (int)gsl_rng_uniform_int(rng, 11), w = 1 + (int)gsl_rng_uniform_int(rng, 11);
+        const int kh = 1 + (int)gsl_rng_uniform_int(rng, 5), kw = 1 + (int)gsl_rng_uniform_int(rng, 5);
+        const int s = 1 + (int)gsl_rng_uniform_int(rng, 3);
+        const padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
+        const int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
+        const int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
+        const int batch = 1 + (int)gsl_rng_uniform_int(rng, 4);
+        conv_geom g;
+        /* conv2d: the image is its input; conv2d_transpose: its output */
+        int rc = transposed ? conv2d_transpose_geom(&g, grid_c, h, w, img_c, kh, kw, s, mode, p, a)
+                            : conv2d_geom(&g, img_c, h, w, grid_c, kh, kw, s, mode, p);
+        if (rc != AE_OK) continue;
+        compare_conv(&g, batch, transposed, rng);
+        tested++;
+    }
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* Large enough that the fast twins take the batch in several chunks, with both ways of laying
  * out the taps (patches of the side with fewer channels), and the layers of models B and the conv VAE. */
 START_TEST(test_conv_twins_large)
@@ -204,7 +236,35 @@ START_TEST(test_conv_twins_large)
     compare_conv(&g, 32, 0, rng);
     ck_assert_int_eq(conv2d_transpose_geom(&g, 64, 8, 8, 32, 3, 3, 2, PAD_SAME, 0, 0), AE_OK); /* the conv VAE's */
     compare_conv(&g, 4, 1, rng);
+    ck_assert_int_eq(conv2d_geom(&g, 32, 16, 16, 64, 3, 3, 2, PAD_SAME, 0), AE_OK);           /* and its encoder's */
+    compare_conv(&g, 9, 0, rng);
     gsl_rng_free(rng);
+}
+END_TEST
+
+/* The transpose the direct taps use (vector.c), on both paths: ragged blocks of 16, row strides
+ * larger than the rows, and nothing written outside the block. */
+START_TEST(test_transpose)
+{
+    const size_t shapes[][2] = { { 1, 1 }, { 5, 3 }, { 16, 16 }, { 17, 33 }, { 40, 7 }, { 3, 50 } };
+    for (int pass = 0; pass < 2; pass++) {
+        cpu_force_portable(pass);
+        for (int k = 0; k < 6; k++) {
+            const size_t rows = shapes[k][0], cols = shapes[k][1], ld_src = cols + 3, ld_dst = rows + 5;
+            float *src = floats(rows * ld_src), *dst = floats(cols * ld_dst);
+            for (size_t i = 0; i < rows * ld_src; i++) src[i] = (float)i;
+            for (size_t i = 0; i < cols * ld_dst; i++) dst[i] = -1.0f;
+            vec_transpose(dst, ld_dst, src, ld_src, rows, cols);
+            for (size_t j = 0; j < cols; j++)
+                for (size_t i = 0; i < ld_dst; i++)
+                    ck_assert_msg(dst[j * ld_dst + i] == (i < rows ? src[i * ld_src + j] : -1.0f),
+                                  "transpose %zux%zu (portable %d): dst[%zu, %zu] = %g", rows, cols, pass, j, i,
+                                  dst[j * ld_dst + i]);
+            free(src);
+            free(dst);
+        }
+    }
+    cpu_force_portable(0);
 }
 END_TEST
 
@@ -358,6 +418,8 @@ Suite *fast_suite(void)
     TCase *tc = test_case(s, "Twins", 60);
     tcase_add_loop_test(tc, test_dense_twins, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
-    test_add(tc, test_conv_twins_large, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins);
+    tcase_add_test(tc, test_conv_twins_large);
+    tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
+    test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins);
     return s;
 }

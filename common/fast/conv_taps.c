@@ -16,7 +16,9 @@
  *   per phase) for a whole chunk of samples: the classic im2col when the input has fewer channels, its
  *   mirror image on the output side when the output has fewer (a decoder's last
  *   layer: 16 channels in, 1 out). The backward passes and the transposed
- *   convolution use the same three products.
+ *   convolution use the same three products. When the image side has many
+ *   channels (16 or more) and the grid side at least as many, nothing is copied:
+ *   one gemm per tap reads the phases at the tap's offset, or adds into them.
  *
  * Chunks
  *   The batch goes through in chunks of samples small enough that a chunk's
@@ -36,11 +38,15 @@
  *   conv2d_transpose: image = its output, grid = its input,  weight (C, OC, KH, KW) = (M, R, KH, KW)
  *
  * Layouts. The padded image is split into s² phase images: phase (py, px) holds rows
- * ≡ py and columns ≡ px (mod s), Hq x Wq pixels per sample. Grid values are stored
- * "wide", in rows of the same width Wq. Then kernel tap (kh, kw) links grid position n
- * with position n + (kh div s)·Wq + (kw div s) of phase (kh mod s, kw mod s): a plain
- * offset, the same for every pixel and every sample of a chunk. Wide positions outside
- * the real grid are computed and dropped, or held at zero.
+ * ≡ py and columns ≡ px (mod s), Hq x Wq pixels per sample. The nb samples of a chunk
+ * are interleaved by rows: row i of every sample, one after the other (nb·Wq positions),
+ * then row i + 1: position i·nb·Wq + b·Wq + j. Grid values are stored "wide", the same
+ * way with rows of the same width Wq, GH rows. Then kernel tap (kh, kw) links grid
+ * position n with position n + (kh div s)·nb·Wq + (kw div s) of phase (kh mod s, kw mod s):
+ * a plain offset, the same for every pixel and every sample of a chunk. The wide
+ * positions of the columns past GW are computed and dropped, or held at zero; the rows
+ * past GH, which the taps read but which are no grid rows, are no wide positions at all
+ * (so they cost nothing, once per chunk).
  *
  * Three products cover all six passes (forward, input gradient, weight gradient of both layers):
  *   gather   grid[m, n]             = Σ_{k,r} W[m, r, k] · image_k[r, n + off_k]   conv2d forward
@@ -55,15 +61,23 @@ typedef struct {
     int img_c, img_h, img_w;        /* R, IH, IW */
     int k_h, k_w, stride, pad_top, pad_left;
     int phase_h, phase_w;           /* Hq, Wq: each phase image is Hq x Wq per sample */
-    int slack;                      /* zeros after each phase row: a tap's offset may run this far past it */
+    int slack;                      /* zeros after each phase row: a tap's column offset may run this far past it */
     int shift_grid;                 /* 1: lay out the grid side per tap; 0: the image side (im2col) */
+    int direct;                     /* image side with many channels: the products read the phases in place */
 } tap_plan;
+
+/* From this many image channels on, the image side is not copied per tap: each tap's product
+ * reads its phase at the tap's offset (a matrix with row stride nb·Hq·Wq + slack), and its
+ * results go straight into the grid or the phases. Each product then sums over R, not KH·KW·R,
+ * which costs little once R fills a few of the gemm kernel's steps. */
+#define DIRECT_MIN_CHANNELS 16
 
 static tap_plan make_plan(int grid_c, int grid_h, int grid_w, int img_c, int img_h, int img_w,
                           const conv_geom *g)
 {
     tap_plan t = { grid_c, grid_h, grid_w, img_c, img_h, img_w,
-                   g->k_h, g->k_w, g->stride, g->pad_top, g->pad_left, 0, 0, 0, grid_c < img_c };
+                   g->k_h, g->k_w, g->stride, g->pad_top, g->pad_left, 0, 0, 0, grid_c < img_c,
+                   grid_c >= img_c && img_c >= DIRECT_MIN_CHANNELS };
     const int s = g->stride;
     /* the padded image holds every image pixel and every pixel a window reads */
     int padded_h = img_h + g->pad_top, padded_w = img_w + g->pad_left;
@@ -71,7 +85,7 @@ static tap_plan make_plan(int grid_c, int grid_h, int grid_w, int img_c, int img
     if ((grid_w - 1) * s + g->k_w > padded_w) padded_w = (grid_w - 1) * s + g->k_w;
     t.phase_h = (padded_h + s - 1) / s;
     t.phase_w = (padded_w + s - 1) / s;
-    t.slack = ((g->k_h - 1) / s) * t.phase_w + (g->k_w - 1) / s;
+    t.slack = (g->k_w - 1) / s;     /* the rows (KH − 1) div s past the last grid row are phase rows */
     return t;
 }
 
@@ -89,9 +103,11 @@ static int plan_phases(const tap_plan *t) { return t->stride * t->stride; }
 static int plan_taps(const tap_plan *t) { return t->k_h * t->k_w; }
 static size_t plan_cells(const tap_plan *t) { return (size_t)t->phase_h * t->phase_w; }     /* Hq·Wq */
 static size_t plan_weights(const tap_plan *t) { return (size_t)plan_taps(t) * t->grid_c * t->img_c; }
-/* The wide positions of nb samples, and a phase row: those and the slack. */
-static size_t wide_len(const tap_plan *t, int nb) { return (size_t)nb * plan_cells(t); }
-static size_t phase_len(const tap_plan *t, int nb) { return wide_len(t, nb) + (size_t)t->slack; }
+/* One row of every sample of a chunk; the wide positions of nb samples (GH such rows), and a
+ * phase row (Hq such rows and the slack). */
+static size_t chunk_row(const tap_plan *t, int nb) { return (size_t)nb * t->phase_w; }
+static size_t wide_len(const tap_plan *t, int nb) { return (size_t)t->grid_h * chunk_row(t, nb); }
+static size_t phase_len(const tap_plan *t, int nb) { return (size_t)t->phase_h * chunk_row(t, nb) + (size_t)t->slack; }
 
 /* Taps are numbered phase by phase, so that the taps of one phase are neighbours:
  * phase (py, px) holds the taps kh ≡ py, kw ≡ px (mod s). */
@@ -103,17 +119,26 @@ static int phase_tap_count(const tap_plan *t, int py, int px)
     return rows * cols;
 }
 
-/* The tap's offset into its phase: (kh div s)·Wq + (kw div s). */
-static size_t tap_offset(const tap_plan *t, int kh, int kw)
+/* The tap's offset into its phase: (kh div s)·nb·Wq + (kw div s). */
+static size_t tap_offset(const tap_plan *t, int kh, int kw, int nb)
 {
-    return (size_t)(kh / t->stride) * t->phase_w + (size_t)(kw / t->stride);
+    return (size_t)(kh / t->stride) * chunk_row(t, nb) + (size_t)(kw / t->stride);
 }
 
-/* The stack of per-tap rows: (KH·KW·R, nb·Hq·Wq) patches or (KH·KW·M, nb·Hq·Wq + slack) shifted rows. */
+/* The stack of per-tap rows: (KH·KW·R, GH·nb·Wq) patches or (KH·KW·M, nb·Hq·Wq + slack) shifted rows;
+ * none when the products read the phases in place. */
 static size_t stack_len(const tap_plan *t, int nb)
 {
+    if (t->direct) return 0;
     return t->shift_grid ? (size_t)plan_taps(t) * t->grid_c * phase_len(t, nb)
                          : (size_t)plan_taps(t) * t->img_c * wide_len(t, nb);
+}
+
+/* The wide grid transposed, (GH·nb·Wq, M): the weight gradient's products read it when the
+ * phases are read in place (then they are plain products, gemm's fastest kind). */
+static size_t wide_t_len(const tap_plan *t, int nb)
+{
+    return t->direct ? (size_t)t->grid_c * wide_len(t, nb) : 0;
 }
 
 /* The largest block (floats) of phases, wide grid and stack built at once: 256 Ki floats = 1 MiB, inside L2. */
@@ -123,7 +148,7 @@ static size_t stack_len(const tap_plan *t, int nb)
 static int plan_chunk(const tap_plan *t, int batch)
 {
     const size_t per_sample = (size_t)plan_phases(t) * t->img_c * plan_cells(t)
-                              + (size_t)t->grid_c * plan_cells(t) + stack_len(t, 1);
+                              + (size_t)t->grid_c * wide_len(t, 1) + stack_len(t, 1) + wide_t_len(t, 1);
     size_t n = CONV_BLOCK_FLOATS / per_sample;
     if (n < 1) n = 1;
     if (n > (size_t)batch) n = (size_t)batch;
@@ -133,10 +158,11 @@ static int plan_chunk(const tap_plan *t, int batch)
 /* Where the workspace's parts start. */
 typedef struct {
     float *taps;         /* (KH·KW·M·R) the weights in the order the products want */
-    float *d_taps;       /* (KH·KW·M·R) their gradient, same order */
+    float *d_taps;       /* (KH·KW·M·R) their gradient (grad_index) */
     float *phases;       /* (s², R, nb·Hq·Wq + slack) */
-    float *wide;         /* (M, nb·Hq·Wq) */
+    float *wide;         /* (M, GH·nb·Wq) */
     float *stack;        /* stack_len(nb) */
+    float *wide_t;       /* wide_t_len(nb): (GH·nb·Wq, M) */
 } tap_work;
 
 static tap_work split_work(float *work, const tap_plan *t, int chunk)
@@ -147,6 +173,7 @@ static tap_work split_work(float *work, const tap_plan *t, int chunk)
     w.phases = w.d_taps + plan_weights(t);
     w.wide = w.phases + (size_t)plan_phases(t) * t->img_c * phase_len(t, chunk);
     w.stack = w.wide + (size_t)t->grid_c * wide_len(t, chunk);
+    w.wide_t = w.stack + stack_len(t, chunk);
     return w;
 }
 
@@ -155,7 +182,7 @@ static size_t plan_workspace(const tap_plan *t, int batch)
     if (batch <= 0) return 0;
     const int nb = plan_chunk(t, batch);
     return 2 * plan_weights(t) + (size_t)plan_phases(t) * t->img_c * phase_len(t, nb)
-           + (size_t)t->grid_c * wide_len(t, nb) + stack_len(t, nb);
+           + (size_t)t->grid_c * wide_len(t, nb) + stack_len(t, nb) + wide_t_len(t, nb);
 }
 
 /* Where weight[m, r, kh, kw] sits among the packed taps (j = the tap's number, phase by phase):
@@ -165,6 +192,13 @@ static size_t packed_index(const tap_plan *t, int j, int m, int r)
 {
     return t->shift_grid ? ((size_t)j * t->grid_c + m) * t->img_c + r
                          : ((size_t)m * plan_taps(t) + j) * t->img_c + r;
+}
+
+/* Where the gradient of weight[m, r, kh, kw] sits among the packed gradients: as the taps, except
+ * when the phases are read in place: (taps, R, M), each tap's block the product of phase and wide_t. */
+static size_t grad_index(const tap_plan *t, int j, int m, int r)
+{
+    return t->direct ? ((size_t)j * t->img_c + r) * t->grid_c + m : packed_index(t, j, m, r);
 }
 
 /* The kernel row and column of tap number j (numbered phase by phase). */
@@ -203,7 +237,7 @@ static void unpack_add_taps(float *d_weight, const float *packed, const tap_plan
         tap_position(t, j, &kh, &kw);
         for (int m = 0; m < t->grid_c; m++)
             for (int r = 0; r < t->img_c; r++)
-                d_weight[(((size_t)m * t->img_c + r) * t->k_h + kh) * t->k_w + kw] += packed[packed_index(t, j, m, r)];
+                d_weight[(((size_t)m * t->img_c + r) * t->k_h + kh) * t->k_w + kw] += packed[grad_index(t, j, m, r)];
     }
 }
 
@@ -216,8 +250,9 @@ static void image_to_phases(float *restrict phases,       /* (s², R, nb·Hq·Wq
                             const float *restrict img,    /* (nb, R, IH, IW) */
                             int nb, const tap_plan *t)
 {
-    const int s = t->stride, wq = t->phase_w, iw = t->img_w;
-    const size_t cells = plan_cells(t), row_len = phase_len(t, nb), plane = (size_t)t->img_h * iw;
+    const int s = t->stride, iw = t->img_w;
+    const size_t wq = (size_t)t->phase_w, across = chunk_row(t, nb);
+    const size_t row_len = phase_len(t, nb), plane = (size_t)t->img_h * iw;
     const size_t phase_size = (size_t)t->img_c * row_len;       /* from phase (py, px) to (py, px+1) */
     memset(phases, 0, (size_t)plan_phases(t) * phase_size * sizeof *phases);
     for (int b = 0; b < nb; b++)
@@ -226,7 +261,7 @@ static void image_to_phases(float *restrict phases,       /* (s², R, nb·Hq·Wq
             int py = t->pad_top % s, i = t->pad_top / s;           /* for y = 0 */
             for (int y = 0; y < t->img_h; y++, line += iw) {
                 float *phase_row = phases + (size_t)py * s * phase_size + (size_t)r * row_len
-                                   + b * cells + (size_t)i * wq;    /* phase (py, 0), row i */
+                                   + (size_t)i * across + b * wq;   /* phase (py, 0), row i */
                 if (s == 1) {
                     memcpy(phase_row + t->pad_left, line, (size_t)iw * sizeof *line);
                 } else if (s == 2) {                 /* the common case: even and odd pixels, one pass */
@@ -257,8 +292,9 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
                             const float *bias,              /* (R) or NULL */
                             int accumulate, int nb, const tap_plan *t)
 {
-    const int s = t->stride, wq = t->phase_w, iw = t->img_w;
-    const size_t cells = plan_cells(t), row_len = phase_len(t, nb), plane = (size_t)t->img_h * iw;
+    const int s = t->stride, iw = t->img_w;
+    const size_t wq = (size_t)t->phase_w, across = chunk_row(t, nb);
+    const size_t row_len = phase_len(t, nb), plane = (size_t)t->img_h * iw;
     const size_t phase_size = (size_t)t->img_c * row_len;
     for (int b = 0; b < nb; b++)
         for (int r = 0; r < t->img_c; r++) {
@@ -267,7 +303,7 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
             int py = t->pad_top % s, i = t->pad_top / s;
             for (int y = 0; y < t->img_h; y++, line += iw) {
                 const float *phase_row = phases + (size_t)py * s * phase_size + (size_t)r * row_len
-                                         + b * cells + (size_t)i * wq;
+                                         + (size_t)i * across + b * wq;
                 if (s == 1) {
                     const float *p = phase_row + t->pad_left;
                     if (accumulate) vec_add_to(line, p, (size_t)iw);
@@ -305,41 +341,38 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
         }
 }
 
-/* wide[m, b·Hq·Wq + gy·Wq + gx] = grid[b, m, gy, gx], 0 at the wide positions outside the grid */
-static void grid_to_wide(float *restrict wide,         /* (M, nb·Hq·Wq) */
+/* wide[m, gy·nb·Wq + b·Wq + gx] = grid[b, m, gy, gx], 0 at the wide positions outside the grid */
+static void grid_to_wide(float *restrict wide,         /* (M, GH·nb·Wq) */
                          const float *restrict grid,   /* (nb, M, GH, GW) */
                          int nb, const tap_plan *t)
 {
-    const size_t cells = plan_cells(t), plane = (size_t)t->grid_h * t->grid_w;
-    const int wq = t->phase_w;
+    const size_t plane = (size_t)t->grid_h * t->grid_w, wq = (size_t)t->phase_w, across = chunk_row(t, nb);
     for (int m = 0; m < t->grid_c; m++)
         for (int b = 0; b < nb; b++) {
-            float *dst = wide + ((size_t)m * nb + b) * cells;
+            float *dst = wide + (size_t)m * wide_len(t, nb) + b * wq;
             const float *src = grid + ((size_t)b * t->grid_c + m) * plane;
             for (int gy = 0; gy < t->grid_h; gy++) {
-                memcpy(dst + (size_t)gy * wq, src + (size_t)gy * t->grid_w, (size_t)t->grid_w * sizeof *dst);
-                memset(dst + (size_t)gy * wq + t->grid_w, 0, (size_t)(wq - t->grid_w) * sizeof *dst);
+                memcpy(dst + gy * across, src + (size_t)gy * t->grid_w, (size_t)t->grid_w * sizeof *dst);
+                memset(dst + gy * across + t->grid_w, 0, (wq - t->grid_w) * sizeof *dst);
             }
-            memset(dst + (size_t)t->grid_h * wq, 0, (size_t)(t->phase_h - t->grid_h) * wq * sizeof *dst);
         }
 }
 
-/* grid[b, m, gy, gx] (+)= wide[m, b·Hq·Wq + gy·Wq + gx] (+ bias[m]); `accumulate` adds instead of writing */
+/* grid[b, m, gy, gx] (+)= wide[m, gy·nb·Wq + b·Wq + gx] (+ bias[m]); `accumulate` adds instead of writing */
 static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
-                         const float *restrict wide,   /* (M, nb·Hq·Wq) */
+                         const float *restrict wide,   /* (M, GH·nb·Wq) */
                          const float *bias,            /* (M) or NULL */
                          int accumulate, int nb, const tap_plan *t)
 {
-    const size_t cells = plan_cells(t), plane = (size_t)t->grid_h * t->grid_w;
-    const int wq = t->phase_w;
+    const size_t plane = (size_t)t->grid_h * t->grid_w, wq = (size_t)t->phase_w, across = chunk_row(t, nb);
     for (int b = 0; b < nb; b++)
         for (int m = 0; m < t->grid_c; m++) {
             float *dst = grid + ((size_t)b * t->grid_c + m) * plane;
-            const float *src = wide + ((size_t)m * nb + b) * cells;
+            const float *src = wide + (size_t)m * wide_len(t, nb) + b * wq;
             const float add = bias && !accumulate ? bias[m] : 0.0f;
             for (int gy = 0; gy < t->grid_h; gy++) {
                 float *d = dst + (size_t)gy * t->grid_w;
-                const float *w = src + (size_t)gy * wq;
+                const float *w = src + gy * across;
                 if (accumulate) vec_add_to(d, w, (size_t)t->grid_w);
                 else vec_copy_add(d, w, (size_t)t->grid_w, add);
             }
@@ -349,7 +382,7 @@ static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
 /* The patches (image side per tap), or the way back:
  *   forward: patches[(j, r), n] = phase_k[r, n + off_k]         (im2col)
  *   back:    phase_k[r, n + off_k] += patches[(j, r), n]        (col2im; phases zeroed first) */
-static void move_patches(float *patches,      /* (KH·KW·R, nb·Hq·Wq) */
+static void move_patches(float *patches,      /* (KH·KW·R, GH·nb·Wq) */
                          float *phases,       /* (s², R, nb·Hq·Wq + slack) */
                          int back, int nb, const tap_plan *t)
 {
@@ -362,7 +395,8 @@ static void move_patches(float *patches,      /* (KH·KW·R, nb·Hq·Wq) */
             for (int kh = py; kh < t->k_h; kh += s)
                 for (int kw = px; kw < t->k_w; kw += s)
                     for (int r = 0; r < t->img_c; r++, row += n) {
-                        float *src = phases + ((size_t)(py * s + px) * t->img_c + r) * row_len + tap_offset(t, kh, kw);
+                        float *src = phases + ((size_t)(py * s + px) * t->img_c + r) * row_len
+                                     + tap_offset(t, kh, kw, nb);
                         if (back) vec_add_to(src, row, (size_t)n);
                         else memcpy(row, src, (size_t)n * sizeof *row);
                     }
@@ -372,7 +406,7 @@ static void move_patches(float *patches,      /* (KH·KW·R, nb·Hq·Wq) */
  *   forward: shifted[(j, m), n'] = wide[m, n' − off_k], 0 where n' − off_k falls outside
  *   back:    wide[m, n] = Σ_k shifted[(j, m), n + off_k]          (the gather's last step) */
 static void move_shifted(float *shifted,      /* (KH·KW·M, nb·Hq·Wq + slack) */
-                         float *wide,         /* (M, nb·Hq·Wq) */
+                         float *wide,         /* (M, GH·nb·Wq) */
                          int back, int nb, const tap_plan *t)
 {
     const int s = t->stride, n = (int)wide_len(t, nb);
@@ -384,7 +418,7 @@ static void move_shifted(float *shifted,      /* (KH·KW·M, nb·Hq·Wq + slack)
             for (int kh = py; kh < t->k_h; kh += s)
                 for (int kw = px; kw < t->k_w; kw += s, first = 0)
                     for (int m = 0; m < t->grid_c; m++, row += row_len) {
-                        const size_t off = tap_offset(t, kh, kw);
+                        const size_t off = tap_offset(t, kh, kw, nb);
                         float *w = wide + (size_t)m * n;
                         if (!back) {
                             memset(row, 0, off * sizeof *row);
@@ -398,12 +432,29 @@ static void move_shifted(float *shifted,      /* (KH·KW·M, nb·Hq·Wq + slack)
                     }
 }
 
+/* Tap j's phase image at its offset: the (R, GH·nb·Wq) matrix phase_k[r, n + off_k], row stride
+ * nb·Hq·Wq + slack, that the direct products read and write in place. */
+static float *tap_phase(float *phases, int kh, int kw, int nb, const tap_plan *t)
+{
+    const int s = t->stride;
+    return phases + (size_t)((kh % s) * s + kw % s) * t->img_c * phase_len(t, nb) + tap_offset(t, kh, kw, nb);
+}
+
 /* gather: wide[m, n] = Σ_{k,r} W[m, r, k] · phase_k[r, n + off_k].
  * `patches_ready`: the stack already holds these phases' patches (taps_weight_grad built them). */
 static void taps_gather(const tap_work *w, int patches_ready, int nb, const tap_plan *t)
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
+    if (t->direct) {                       /* one product per tap, summed into wide */
+        for (int j = 0; j < plan_taps(t); j++) {
+            int kh, kw;
+            tap_position(t, j, &kh, &kw);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, m, n, r, w->taps + (size_t)j * r, plan_taps(t) * r,
+                 tap_phase(w->phases, kh, kw, nb, t), row_len, j == 0 ? 0.0f : 1.0f, w->wide, n);
+        }
+        return;
+    }
     if (!t->shift_grid) {
         if (!patches_ready) move_patches(w->stack, w->phases, 0, nb, t);
         gemm(GEMM_PLAIN, GEMM_PLAIN, m, n, plan_taps(t) * r,
@@ -431,6 +482,26 @@ static void taps_scatter(const tap_work *w, int shifted_ready, int nb, const tap
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
+    if (t->direct) {                       /* one product per tap, added into its phase at its offset */
+        for (int py = 0; py < s; py++)
+            for (int px = 0; px < s; px++) {
+                float *phase = w->phases + (size_t)(py * s + px) * r * row_len;
+                if (phase_tap_count(t, py, px) == 0) {
+                    memset(phase, 0, (size_t)r * row_len * sizeof *phase);
+                    continue;
+                }
+                for (int c = 0; c < r; c++)    /* the first tap (offset 0) writes the rest of each row */
+                    memset(phase + (size_t)c * row_len + n, 0, (size_t)(row_len - n) * sizeof *phase);
+            }
+        for (int j = 0; j < plan_taps(t); j++) {
+            int kh, kw;
+            tap_position(t, j, &kh, &kw);
+            const int first = kh < s && kw < s;
+            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, r, n, m, w->taps + (size_t)j * r, plan_taps(t) * r, w->wide, n,
+                 first ? 0.0f : 1.0f, tap_phase(w->phases, kh, kw, nb, t), row_len);
+        }
+        return;
+    }
     if (!t->shift_grid) {
         gemm(GEMM_TRANSPOSED, GEMM_PLAIN, plan_taps(t) * r, n, m,
              w->taps, plan_taps(t) * r, w->wide, n, 0.0f, w->stack, n);
@@ -459,6 +530,16 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
 {
     const int m = t->grid_c, r = t->img_c, s = t->stride;
     const int n = (int)wide_len(t, nb), row_len = (int)phase_len(t, nb);
+    if (t->direct) {                       /* dW_kᵀ (R, M) += phase_k (R, n) · wideᵀ (n, M) */
+        vec_transpose(w->wide_t, (size_t)m, w->wide, (size_t)n, (size_t)m, (size_t)n);
+        for (int j = 0; j < plan_taps(t); j++) {
+            int kh, kw;
+            tap_position(t, j, &kh, &kw);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, r, m, n, tap_phase(w->phases, kh, kw, nb, t), row_len, w->wide_t, m,
+                 1.0f, w->d_taps + (size_t)j * r * m, m);
+        }
+        return;
+    }
     if (!t->shift_grid) {
         move_patches(w->stack, w->phases, 0, nb, t);
         gemm(GEMM_PLAIN, GEMM_TRANSPOSED, m, plan_taps(t) * r, n,
