@@ -48,7 +48,7 @@ static const program_info prog_info = {
     "  vae-elbo --mu 0.3,-1.2 --logvar 0.1,-0.5   the KL of any diagonal Gaussian, every way\n"
     "  vae-elbo --train                           checks, then both VAEs and a beta sweep\n"
     "  vae-elbo --train --model dense --latent 2  the dense VAE with a 2-D latent and its figures\n"
-    "  vae-elbo --train --model conv --conv-epochs 10 --beta 2\n"
+    "  vae-elbo --train --model conv --conv-epochs 20 --beta 2\n"
     "  vae-elbo --train --from-checkpoint           redraw everything from the last run's models\n"
     "  vae-elbo --train --data-cifar10 DIR          also the convolutional VAE on CIFAR-10\n"
     "\n"
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 {
     elbo_options opt = {
         .mu_text = "0.3,-1.2", .logvar_text = "0.1,-0.5", .mc_samples = 100000, .elbo_draws = 10000,
-        .train = 0, .model_choice = 2, .latent = 20, .beta = 1.0, .conv_epochs = 5, .batch = 128,
+        .train = 0, .model_choice = 2, .latent = 20, .beta = 1.0, .conv_epochs = 10, .batch = 128,
         .lr = 1e-3, .no_sweep = 0, .sweep_betas_text = "0.25,0.5,1,2,4", .sweep_epochs = 3, .threads = 1,
         .conv_threads = 2, .from_checkpoint = 0, .cifar10_dir = NULL, .cifar10_epochs = 5,
         .cifar10_latent = 64,
