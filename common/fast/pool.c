@@ -37,6 +37,7 @@ struct pool {
     atomic_int sleepers;             /* workers asleep on wake_workers */
     atomic_int caller_sleeps;        /* 1 while the caller sleeps on wake_caller */
     atomic_int stop;
+    atomic_int refs;                 /* owners: pool_alloc's caller and each pool_retain */
     atomic_uint barrier_round;       /* pool_barrier: rounds completed */
     atomic_int barrier_waiting;      /* pool_barrier: lanes arrived in this round */
     atomic_int barrier_sleepers;     /* pool_barrier: lanes asleep on wake_barrier */
@@ -125,6 +126,7 @@ pool *pool_alloc(int threads)
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->caller_sleeps, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->refs, 1);
     atomic_init(&p->barrier_round, 0);
     atomic_init(&p->barrier_waiting, 0);
     atomic_init(&p->barrier_sleepers, 0);
@@ -144,9 +146,15 @@ pool *pool_alloc(int threads)
     return p;
 }
 
+pool *pool_retain(pool *p)
+{
+    if (p) atomic_fetch_add(&p->refs, 1);
+    return p;
+}
+
 void pool_free(pool *p)
 {
-    if (!p) return;
+    if (!p || atomic_fetch_sub(&p->refs, 1) > 1) return;
     if (p->started > 0) {
         atomic_store(&p->stop, 1);
         post(p);
