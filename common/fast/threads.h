@@ -18,15 +18,25 @@
 #include <stddef.h>
 
 #include "model.h"
+#include "optim.h"
 #include "fast/pool.h"
 
 /* 1..POOL_MAX_THREADS, before or after model_build; AE_EINVAL, AE_ENOMEM. */
 int model_set_threads(model *m, int threads);
 int model_get_threads(const model *m);
+/* m on the threads of `from` (its pool shared, not copied): two models run one after the
+ * other, as a VAE's encoder and decoder, keep two threads busy instead of starting four that
+ * would compete for the processors. Never run both in the lanes at once. AE_ENOMEM. */
+int model_share_threads(model *m, const model *from);
 
 /* The twins of model_forward and model_backward: the same on one thread, the batch split in lanes on several. */
 int fast_model_forward(model *m, const float *x, int batch, const float **y);
 int fast_model_backward(model *m, const float *d_y, int batch);
+/* The twin of model_zero_grad, and an optimizer's step (optimizer_begin_step and the update)
+ * on the model's parameters: each lane clears or updates its share (for the units split, the
+ * parameters it owns), the same numbers as on one thread. */
+void fast_model_zero_grad(model *m);
+void fast_model_optimizer_step(model *m, optimizer *opt);
 
 /* The pieces those two are made of, for a caller that runs its own work in the lanes as well
  * (fast_train_fit fills the batch and computes the loss there):
