@@ -58,16 +58,17 @@ void model_gather_grads(model *m, size_t first, size_t end, int accumulate);
 /* Inside a task of model_run_lanes: waits until every lane has arrived (pool_barrier). */
 void model_lanes_barrier(model *m);
 
-/* An all-dense model (every layer with parameters dense, no input gradient requested) on several
- * threads can split each layer's units instead of the batch: lane k owns a share of every
- * layer's units (its rows of W, entries of b and columns of the activations) for the whole
- * batch, so its parameters and their gradients never leave its core; the lanes only wait for
- * each other between layers (pool_barrier). fast_train_fit does so when model_units_split says 1.
+/* An all-dense model (every layer with parameters dense) on several threads splits each layer's
+ * units instead of the batch: lane k owns a share of every layer's units (its rows of W, entries
+ * of b and columns of the activations) for the whole batch, so its parameters and their gradients
+ * never leave its core; the lanes only wait for each other between layers (pool_barrier).
+ * fast_train_fit, fast_model_forward and fast_model_backward do so when model_units_split says 1.
  * Called from a task of model_run_lanes, by every lane at once:
  *   model_units_forward: x (B, in_size), all of it (each lane may pass its own copy), through
  *     the model; *y (B, out_size) holds this lane's columns of the output (model_units_columns);
  *   model_units_backward: ∂L/∂y in this lane's columns of d_y (B, out_size) back through the
- *     model, adding ∂L/∂params into this lane's parameters in m->grads;
+ *     model, adding ∂L/∂params into this lane's parameters in m->grads (and, when requested,
+ *     writing m->d_input); each lane computes its columns of every layer's input gradient;
  *   model_units_params: the parameter ranges [first, end) this lane owns (2 per dense layer,
  *     at most max), for zeroing its gradients and running the optimizer on them. */
 #define MODEL_UNITS_MAX_DENSE 32   /* dense layers at most, for the units split */
