@@ -96,6 +96,62 @@ START_TEST(test_gemm_matches_reference)
 }
 END_TEST
 
+/* The threads split a product by rows or by columns of C (threads.c: shares in multiples of 4).
+ * Each value of C is summed in an order that depends on K alone, so on the AVX-512 path the
+ * pieces give the whole product bit for bit, on each kernel: rows (op(B) plain), dots (B transposed, long K) and cols
+ * (B transposed, short K); odd sizes leave blocks of fewer rows and columns at the edges. */
+START_TEST(test_gemm_split_matches_whole)
+{
+    gsl_rng *rng = test_rng(4099);
+    const int shapes[][3] = { { 7, 23, 300 }, { 13, 13, 784 }, { 9, 50, 20 }, { 128, 41, 257 }, { 5, 30, 130 } };
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+        for (int ops = 0; ops < 4; ops++) {
+            const gemm_op op_a = ops & 1 ? GEMM_TRANSPOSED : GEMM_PLAIN, op_b = ops & 2 ? GEMM_TRANSPOSED : GEMM_PLAIN;
+            const int m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+            const int lda = op_a == GEMM_PLAIN ? k : m, ldb = op_b == GEMM_PLAIN ? n : k;
+            const size_t a_size = (size_t)m * k, b_size = (size_t)n * k, c_size = (size_t)m * n;
+            float *a = floats(a_size), *b = floats(b_size), *whole = floats(c_size), *pieces = floats(c_size);
+            fill_uniform(a, a_size, -0.5, 0.5, rng);
+            fill_uniform(b, b_size, -0.5, 0.5, rng);
+            fill_uniform(whole, c_size, -0.5, 0.5, rng);
+            for (int beta = 0; beta < 2; beta++)
+                for (int by_rows = 0; by_rows < 2; by_rows++) {
+                    memcpy(pieces, whole, c_size * sizeof *whole);
+                    float *want = floats(c_size);
+                    memcpy(want, whole, c_size * sizeof *whole);
+                    gemm(op_a, op_b, m, n, k, a, lda, b, ldb, (float)beta, want, n);
+                    const int size = by_rows ? m : n, cut[3] = { 0, size / 2 / 4 * 4, size };
+                    for (int part = 0; part < 2; part++) {
+                        const int from = cut[part], count = cut[part + 1] - from;
+                        if (count == 0) continue;
+                        if (by_rows)
+                            gemm(op_a, op_b, count, n, k, op_a == GEMM_PLAIN ? a + (size_t)from * lda : a + from, lda,
+                                 b, ldb, (float)beta, pieces + (size_t)from * n, n);
+                        else
+                            gemm(op_a, op_b, m, count, k, a, lda, op_b == GEMM_PLAIN ? b + from : b + (size_t)from * ldb,
+                                 ldb, (float)beta, pieces + from, n);
+                    }
+                    if (!cpu_has_avx512()) {   /* a BLAS makes no such promise */
+                        ck_assert_double_le(max_abs_diff(pieces, want, c_size), 1e-4);
+                        free(want);
+                        continue;
+                    }
+                    ck_assert_msg(memcmp(pieces, want, c_size * sizeof *want) == 0,
+                                  "%s path, op(A) %d op(B) %d, m %d n %d k %d, beta %d, split by %s: not the same bits",
+                                  cpu_path_name(), op_a, op_b, m, n, k, beta, by_rows ? "rows" : "columns");
+                    free(want);
+                }
+            /* and the long-K shapes against the reference, edges of the dots kernel's 4x6 blocks included */
+            ck_assert_double_lt(compare_with_reference(op_a, op_b, m, n, k, 1.0f, rng), REL_TOL);
+            free(a);
+            free(b);
+            free(whole);
+            free(pieces);
+        }
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(test_gemm_by_hand)
 {
     /* A = [[1.5, −2], [0.25, 3]], B = [[2, 0.5, −1], [−0.75, 4, 1.25]]:
@@ -149,6 +205,7 @@ Suite *gemm_suite(void)
     TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_gemm_by_hand);
     tcase_add_loop_test(core, test_gemm_matches_reference, 0, 8);
+    tcase_add_test(core, test_gemm_split_matches_whole);
     test_add(test_case(s, "Limits", 0), test_gemm_limits);
     return s;
 }

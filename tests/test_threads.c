@@ -17,6 +17,7 @@
 #include "fast/fast.h"
 #include "fast/threads.h"
 #include "train.h"
+#include "vae.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------------ pool */
@@ -414,6 +415,167 @@ START_TEST(test_units_split_with_activation_layers)
 }
 END_TEST
 
+/* ------------------------------------------------------ all-dense models */
+
+/* All-dense models of odd sizes. Wide: every hidden input has at least 64 columns per lane on
+ * 3 threads, so each lane computes its columns of every input gradient (the same sums as one
+ * thread). Narrow: hidden inputs of 37 and 5 columns, whose gradients are summed from each lane's
+ * part; the 5-unit layer leaves two lanes of 3 without units. */
+static model *dense_model(int threads, int input_grad, unsigned long seed, int wide)
+{
+    gsl_rng *rng = test_rng(seed);
+    model *m = model_alloc(1, (int[]){ 13 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_dense(wide ? 200 : 37, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_activation(ACT_TANH)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(wide ? 197 : 5, ACT_NONE)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(29, ACT_SIGMOID)), AE_OK);
+    if (input_grad) model_request_input_grad(m);
+    ck_assert_int_eq(model_build(m, BATCH, rng), AE_OK);
+    ck_assert_int_eq(model_set_threads(m, threads), AE_OK);
+    ck_assert_int_eq(model_units_split(m), threads > 1);
+    gsl_rng_free(rng);
+    return m;
+}
+
+/* floats equal bit for bit on the AVX-512 path (each unit's sums do not depend on the split), else close */
+static void assert_same(const float *a, const float *b, size_t n, const char *what, int threads)
+{
+    if (cpu_has_avx512())
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s differs on %d threads", what, threads);
+    else
+        ck_assert_msg(max_abs_diff(a, b, n) <= 1e-5, "%s differs on %d threads", what, threads);
+}
+
+/* Loop index bit 0: the input gradient requested (a VAE's decoder); bit 1: the wide model. On 2
+ * and 3 threads the units split computes what one thread does: outputs, gradients, the input
+ * gradient, the cleared gradients and Adam's step, all bit for bit for the wide model; the narrow
+ * one's gradients to float rounding. */
+START_TEST(test_dense_units_split_matches_one_thread)
+{
+    const int input_grad = _i & 1, wide = _i >> 1;
+    gsl_rng *rng = test_rng(77);
+    float x[BATCH * 13], d_y[BATCH * 29];
+    fill_uniform(x, BATCH * 13, -1.0, 1.0, rng);
+    fill_uniform(d_y, BATCH * 29, -1.0, 1.0, rng);
+    model *one = dense_model(1, input_grad, 5, wide);
+    optimizer *opt_one = adam_alloc(one->n_params, 1e-2);
+    const float *y_one;
+    ck_assert_int_eq(fast_model_forward(one, x, BATCH, &y_one), AE_OK);
+    fast_model_zero_grad(one);
+    ck_assert_int_eq(fast_model_backward(one, d_y, BATCH), AE_OK);
+    ck_assert_int_eq(fast_model_backward(one, d_y, BATCH), AE_OK);     /* backward adds */
+    fast_model_optimizer_step(one, opt_one);
+    for (int threads = 2; threads <= 3; threads++) {
+        model *many = dense_model(threads, input_grad, 5, wide);
+        optimizer *opt = adam_alloc(many->n_params, 1e-2);
+        const float *y_many;
+        ck_assert_int_eq(fast_model_forward(many, x, BATCH, &y_many), AE_OK);
+        assert_same(y_one, y_many, BATCH * 29, "the output", threads);
+        for (size_t i = 0; i < many->n_params; i++) many->grads[i] = 1.0f;
+        fast_model_zero_grad(many);
+        for (size_t i = 0; i < many->n_params; i++) ck_assert_float_eq(many->grads[i], 0.0f);
+        ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
+        ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
+        if (wide) {
+            assert_same(one->grads, many->grads, one->n_params, "the gradients", threads);
+            if (input_grad) assert_same(one->d_input, many->d_input, BATCH * 13, "the input gradient", threads);
+            fast_model_optimizer_step(many, opt);
+            assert_same(one->params, many->params, one->n_params, "Adam's step", threads);
+        } else {
+            ck_assert_double_le(max_abs_diff(one->grads, many->grads, one->n_params), 1e-5);
+            if (input_grad) ck_assert_double_le(max_abs_diff(one->d_input, many->d_input, BATCH * 13), 1e-5);
+        }
+        /* a batch of one row */
+        ck_assert_int_eq(fast_model_forward(many, x, 1, &y_many), AE_OK);
+        ck_assert_int_eq(fast_model_backward(many, d_y, 1), AE_OK);
+        optimizer_free(opt);
+        model_free(many);
+    }
+    optimizer_free(opt_one);
+    model_free(one);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* Two models on one set of threads (model_share_threads): each runs as on threads of its own,
+ * and the threads outlive the model that started them. */
+START_TEST(test_models_share_threads)
+{
+    gsl_rng *rng = test_rng(78);
+    float x[BATCH * 13], d_y[BATCH * 29];
+    fill_uniform(x, BATCH * 13, -1.0, 1.0, rng);
+    fill_uniform(d_y, BATCH * 29, -1.0, 1.0, rng);
+    model *alone = dense_model(2, 1, 9, 0);
+    model *first = dense_model(2, 0, 8, 1), *second = dense_model(1, 1, 9, 0);
+    ck_assert_int_eq(model_share_threads(second, first), AE_OK);
+    ck_assert_int_eq(model_get_threads(second), 2);
+    ck_assert_int_eq(model_units_split(second), 1);
+    const float *y, *y_alone;
+    ck_assert_int_eq(fast_model_forward(first, x, BATCH, &y), AE_OK);
+    ck_assert_int_eq(fast_model_forward(second, x, BATCH, &y), AE_OK);
+    ck_assert_int_eq(fast_model_forward(alone, x, BATCH, &y_alone), AE_OK);
+    ck_assert_int_eq(memcmp(y, y_alone, BATCH * 29 * sizeof *y), 0);
+    model_free(first);                       /* the threads stay for the second */
+    fast_model_zero_grad(second);
+    fast_model_zero_grad(alone);
+    ck_assert_int_eq(fast_model_backward(second, d_y, BATCH), AE_OK);
+    ck_assert_int_eq(fast_model_backward(alone, d_y, BATCH), AE_OK);
+    ck_assert_int_eq(memcmp(second->grads, alone->grads, alone->n_params * sizeof *alone->grads), 0);
+    ck_assert_int_eq(memcmp(second->d_input, alone->d_input, BATCH * 13 * sizeof *alone->d_input), 0);
+    model *single = dense_model(1, 1, 9, 0);
+    ck_assert_int_eq(model_share_threads(second, single), AE_OK);     /* back to one thread */
+    ck_assert_int_eq(model_get_threads(second), 1);
+    ck_assert_ptr_null(second->lanes);
+    model_free(single);
+    model_free(second);
+    model_free(alone);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* The dense VAE's training steps on 1, 2 and 3 threads: the same parameters and the same ELBO
+ * terms, bit for bit on the AVX-512 path (the reconstruction's chunks are added in one order). */
+START_TEST(test_dense_vae_threads_match)
+{
+    enum { B = 9, STEPS = 3 };
+    gsl_rng *data_rng = test_rng(79);
+    static float x[B * FASHION_PIXELS];
+    for (size_t i = 0; i < B * FASHION_PIXELS; i++) x[i] = gsl_rng_uniform(data_rng) < 0.4 ? (float)gsl_rng_uniform(data_rng) : 0.0f;
+    gsl_rng_free(data_rng);
+    /* hidden 200: at least 64 columns per lane on 3 threads, every input gradient split by columns */
+    vae_config cfg = { .kind = VAE_DENSE, .latent = 3, .hidden = 200, .beta = 1.0, .lr = 1e-2, .max_batch = B };
+    float *params[3] = { NULL, NULL, NULL };
+    elbo_terms terms[3];
+    size_t n = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        gsl_rng *rng = test_rng(80);
+        vae *v = vae_alloc(&cfg, rng);
+        ck_assert_ptr_nonnull(v);
+        ck_assert_int_eq(vae_set_threads(v, threads), AE_OK);
+        ck_assert_int_eq(model_get_threads(v->decoder), threads);
+        for (int s = 0; s < STEPS; s++) ck_assert_int_eq(vae_train_step(v, x, s == 1 ? B - 4 : B, rng, &terms[threads - 1]), AE_OK);
+        n = v->encoder->n_params + v->decoder->n_params;
+        params[threads - 1] = malloc(n * sizeof(float));
+        ck_assert_ptr_nonnull(params[threads - 1]);
+        memcpy(params[threads - 1], v->encoder->params, v->encoder->n_params * sizeof(float));
+        memcpy(params[threads - 1] + v->encoder->n_params, v->decoder->params, v->decoder->n_params * sizeof(float));
+        vae_free(v);
+        gsl_rng_free(rng);
+    }
+    for (int t = 1; t < 3; t++) {
+        assert_same(params[0], params[t], n, "the VAE's parameters", t + 1);
+        if (cpu_has_avx512()) {
+            ck_assert_double_eq(terms[0].recon, terms[t].recon);
+            ck_assert_double_eq(terms[0].kl, terms[t].kl);
+        } else {
+            ck_assert_double_eq_tol(terms[0].recon, terms[t].recon, 1e-4 * fabs(terms[0].recon));
+        }
+    }
+    for (int t = 0; t < 3; t++) free(params[t]);
+}
+END_TEST
+
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -423,6 +585,8 @@ Suite *threads_suite(void)
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
     tcase_add_test(core, test_units_split_with_activation_layers);
+    tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 4);
+    test_add(core, test_models_share_threads, test_dense_vae_threads_match);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
              test_training_on_threads_stops_cleanly);
     return s;

@@ -89,6 +89,9 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
 /* From this K on, the dots kernel's sums across registers (3 instructions per C value) cost
  * less than transposing op(A) for the cols kernel. Fixed, not a function of M: see the top. */
 #define DOTS_MIN_K 256
+/* Columns of C per block of the dots kernel: 4 rows by 6 columns are 24 accumulators, 10 loads per 24 FMAs */
+#define DOTS_NR 6
+#define UNROLL8 _Pragma("GCC unroll 8")
 
 /* The first `count` lanes of 16 (count in 1..16). */
 INLINE_AVX512 __mmask16 lanes(int count) { return (__mmask16)((1u << count) - 1u); }
@@ -258,27 +261,28 @@ static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, 
 INLINE_AVX512 void tile_dots(const int mr, const int nr, int k, const float *a, ptrdiff_t lda,
                              const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
 {
-    __m512 acc[4][4];
+    __m512 acc[4][DOTS_NR];
     UNROLL for (int i = 0; i < mr; i++)
-        UNROLL for (int j = 0; j < nr; j++) acc[i][j] = _mm512_setzero_ps();
+        UNROLL8 for (int j = 0; j < nr; j++) acc[i][j] = _mm512_setzero_ps();
     int p = 0;
     for (; p + 16 <= k; p += 16) {
-        __m512 av[4], bv[4];
+        __m512 av[4];
         UNROLL for (int i = 0; i < mr; i++) av[i] = _mm512_loadu_ps(a + i * lda + p);
-        UNROLL for (int j = 0; j < nr; j++) bv[j] = _mm512_loadu_ps(b + j * ldb + p);
-        UNROLL for (int i = 0; i < mr; i++)
-            UNROLL for (int j = 0; j < nr; j++) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+        UNROLL8 for (int j = 0; j < nr; j++) {
+            const __m512 bv = _mm512_loadu_ps(b + j * ldb + p);
+            UNROLL for (int i = 0; i < mr; i++) acc[i][j] = _mm512_fmadd_ps(av[i], bv, acc[i][j]);
+        }
     }
     if (p < k) {                                 /* the last k mod 16 values, the rest of the lanes zero */
         const __mmask16 tail = lanes(k - p);
-        __m512 av[4], bv[4];
+        __m512 av[4], bv[DOTS_NR];
         UNROLL for (int i = 0; i < mr; i++) av[i] = _mm512_maskz_loadu_ps(tail, a + i * lda + p);
-        UNROLL for (int j = 0; j < nr; j++) bv[j] = _mm512_maskz_loadu_ps(tail, b + j * ldb + p);
+        UNROLL8 for (int j = 0; j < nr; j++) bv[j] = _mm512_maskz_loadu_ps(tail, b + j * ldb + p);
         UNROLL for (int i = 0; i < mr; i++)
-            UNROLL for (int j = 0; j < nr; j++) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
+            UNROLL8 for (int j = 0; j < nr; j++) acc[i][j] = _mm512_fmadd_ps(av[i], bv[j], acc[i][j]);
     }
     UNROLL for (int i = 0; i < mr; i++)
-        UNROLL for (int j = 0; j < nr; j++) {
+        UNROLL8 for (int j = 0; j < nr; j++) {
             const float sum = _mm512_reduce_add_ps(acc[i][j]);
             float *cij = c + i * ldc + j;
             *cij = beta == 0.0f ? sum : beta * *cij + sum;
@@ -289,15 +293,29 @@ static AVX512 void block_dots(int mr, int nr, int k, const float *a, ptrdiff_t l
                               ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
 {
 #define TILE(MR, NR) tile_dots(MR, NR, k, a, lda, b, ldb, beta, c, ldc)
+    if (nr > 4) {                                /* nr = DOTS_NR: 4 rows at once, fewer as two blocks */
+        if (mr == 4) {
+            TILE(4, DOTS_NR);
+            return;
+        }
+        block_dots(mr, 4, k, a, lda, b, ldb, beta, c, ldc);
+        block_dots(mr, nr - 4, k, a, lda, b + 4 * ldb, ldb, beta, c + 4, ldc);
+        return;
+    }
     TILE_4X4(mr, nr);
 #undef TILE
 }
 
-/* A plain, B transposed, long K: 4x4 blocks of dot products */
+/* A plain, B transposed, long K: 4xDOTS_NR blocks of dot products (4x4 and smaller at the edges) */
 static AVX512 void gemm_dots(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                              float beta, float *c, int ldc)
 {
-    for (int j = 0; j < n; j += 4)
+    int j = 0;
+    for (; j + DOTS_NR <= n; j += DOTS_NR)
+        for (int i = 0; i < m; i += 4)
+            block_dots(m - i < 4 ? m - i : 4, DOTS_NR, k, a + (ptrdiff_t)i * lda, lda,
+                       b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc);
+    for (; j < n; j += 4)
         for (int i = 0; i < m; i += 4)
             block_dots(m - i < 4 ? m - i : 4, n - j < 4 ? n - j : 4, k, a + (ptrdiff_t)i * lda, lda,
                        b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc);

@@ -26,6 +26,9 @@ typedef void (*pool_task)(void *ctx, int lane, int lanes);
  * NULL with error_message (AE_EINVAL, AE_ENOMEM, or AE_EIO when a thread cannot start). */
 pool *pool_alloc(int threads);
 void pool_free(pool *p);                 /* stops and joins the threads; NULL is a no-op */
+/* One more owner of p (models that take turns on the same threads): p stops at the last
+ * pool_free. The owners must not run tasks at the same time. Returns p. */
+pool *pool_retain(pool *p);
 int pool_threads(const pool *p);         /* lanes: 1 for NULL */
 
 /* Runs task(ctx, lane, lanes) on every lane, lane 0 on the calling thread, and returns

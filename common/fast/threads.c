@@ -18,23 +18,42 @@ struct model_lanes {
     int planned_batch;          /* the max_batch the blocks below were made for; 0: not yet */
     float *grads;               /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
     float *work;                /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
-    float *partials;            /* all-dense models: (threads, max_batch · largest dense input) each lane's part of ∂L/∂input */
+    float *partials;            /* all-dense models: (threads, partial_floats) each lane's part of a narrow ∂L/∂input */
+    size_t partial_floats;
 };
 
-/* The largest input of a dense layer other than the first: the size of a lane's part of ∂L/∂input
- * in the units split; 0 when the model is not all dense (see model_units_split). */
-static size_t units_partial_floats(const model *m)
+/* 1 when every layer with parameters is dense (at most MODEL_UNITS_MAX_DENSE of them, at least
+ * one): the model can split its units over the lanes (see model_units_split). */
+static int all_dense(const model *m)
 {
-    size_t largest = 0;
     int dense = 0;
     for (int i = 0; i < m->n_layers; i++) {
         const layer *l = &m->layers[i];
         if (l->view || l->spec.kind == LAYER_ACTIVATION) continue;
         if (l->spec.kind != LAYER_DENSE) return 0;
-        if (dense++ > 0 && l->in_size > largest) largest = l->in_size;
+        dense++;
     }
-    if (dense > MODEL_UNITS_MAX_DENSE) return 0;         /* the lanes' lists of parameter ranges are this long */
-    return dense > 0 ? (largest ? largest : 1) : 0;
+    return dense > 0 && dense <= MODEL_UNITS_MAX_DENSE;   /* the lanes' lists of parameter ranges are this long */
+}
+
+/* Below this many input columns per lane, the units split sums a layer's input gradient from
+ * each lane's part instead of splitting it by columns (see model_units_backward). */
+#define UNITS_MIN_COLUMNS 64
+
+static int narrow_input(const model *m, size_t n_in) { return n_in < (size_t)m->threads * UNITS_MIN_COLUMNS; }
+
+/* The largest narrow input of a dense layer other than the first (the model's own input gradient
+ * is always split by columns, so that it is the same on any number of threads) */
+static size_t narrow_input_floats(const model *m)
+{
+    size_t largest = 0;
+    int dense = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->view || l->spec.kind != LAYER_DENSE) continue;
+        if (dense++ > 0 && narrow_input(m, l->in_size) && l->in_size > largest) largest = l->in_size;
+    }
+    return largest;
 }
 
 static void free_blocks(struct model_lanes *lanes)
@@ -54,19 +73,18 @@ static void lanes_free(struct model_lanes *lanes)
     free(lanes);
 }
 
-/* Each lane's gradient block and the workspaces of lanes 1.. (the batch split), and for an
- * all-dense model each lane's part of ∂L/∂input (the units split), for the model as built. */
+/* Each lane's gradient block and the workspaces of lanes 1.. (the batch split), for the model as built. */
 int model_lanes_ready(model *m)
 {
     struct model_lanes *lanes = m->lanes;
     if (m->threads == 1 || m->max_batch == 0 || lanes->planned_batch == m->max_batch) return AE_OK;
     free_blocks(lanes);
     const size_t threads = (size_t)m->threads;
-    const size_t partial = floats_padded((size_t)m->max_batch * units_partial_floats(m));
     lanes->grads = floats_alloc(threads * floats_padded(m->n_params));
     lanes->work = m->work_floats ? floats_alloc((threads - 1) * floats_padded(m->work_floats)) : NULL;
-    lanes->partials = partial ? floats_alloc(threads * partial) : NULL;
-    if (!lanes->grads || (m->work_floats && !lanes->work) || (partial && !lanes->partials)) {
+    lanes->partial_floats = all_dense(m) ? floats_padded((size_t)m->max_batch * narrow_input_floats(m)) : 0;
+    lanes->partials = lanes->partial_floats ? floats_alloc(threads * lanes->partial_floats) : NULL;
+    if (!lanes->grads || (m->work_floats && !lanes->work) || (lanes->partial_floats && !lanes->partials)) {
         free_blocks(lanes);
         return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
     }
@@ -92,6 +110,25 @@ int model_set_threads(model *m, int threads)
     m->lanes = lanes;
     m->free_lanes = lanes_free;
     m->threads = threads;
+    int rc = model_lanes_ready(m);
+    if (rc != AE_OK) {                 /* back to one thread, which needs nothing more */
+        lanes_free(m->lanes);
+        m->lanes = NULL;
+        m->threads = 1;
+    }
+    return rc;
+}
+
+int model_share_threads(model *m, const model *from)
+{
+    if (from->threads == 1) return model_set_threads(m, 1);
+    struct model_lanes *lanes = calloc(1, sizeof *lanes);
+    if (!lanes) return AE_ERROR(AE_ENOMEM, "out of memory for %d threads", from->threads);
+    lanes->pool = pool_retain(from->lanes->pool);
+    if (m->lanes) m->free_lanes(m->lanes);
+    m->lanes = lanes;
+    m->free_lanes = lanes_free;
+    m->threads = from->threads;
     int rc = model_lanes_ready(m);
     if (rc != AE_OK) {                 /* back to one thread, which needs nothing more */
         lanes_free(m->lanes);
@@ -159,6 +196,22 @@ static void gather_lane(void *opaque, int lane, int lanes)
     model_gather_grads(job->m, first, end, 1);
 }
 
+/* An all-dense model: every lane its units of every layer (model_units_forward, _backward) */
+static void units_forward_lane(void *opaque, int lane, int lanes)
+{
+    (void)lanes;
+    batch_job *job = opaque;
+    const float *y;
+    model_units_forward(job->m, job->x, job->batch, lane, &y);   /* checked by the caller */
+}
+
+static void units_backward_lane(void *opaque, int lane, int lanes)
+{
+    (void)lanes;
+    batch_job *job = opaque;
+    model_units_backward(job->m, job->x, job->d_y, job->batch, lane);
+}
+
 int fast_model_forward(model *m, const float *x, int batch, const float **y)
 {
     if (m->threads == 1) return model_forward(m, x, batch, y);
@@ -166,7 +219,7 @@ int fast_model_forward(model *m, const float *x, int batch, const float **y)
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
     batch_job job = { m, x, NULL, batch };
-    pool_run(m->lanes->pool, forward_lane, &job);
+    pool_run(m->lanes->pool, model_units_split(m) ? units_forward_lane : forward_lane, &job);
     model_record_forward(m, x, batch, y);
     return AE_OK;
 }
@@ -178,6 +231,10 @@ int fast_model_backward(model *m, const float *d_y, int batch)
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
     batch_job job = { m, m->last_input, d_y, batch };
+    if (model_units_split(m)) {            /* each lane adds into its own rows of m->grads */
+        pool_run(m->lanes->pool, units_backward_lane, &job);
+        return AE_OK;
+    }
     pool_run(m->lanes->pool, backward_lane, &job);
     pool_run(m->lanes->pool, gather_lane, &job);   /* grads += each lane's block, lane by lane */
     return AE_OK;
@@ -186,6 +243,54 @@ int fast_model_backward(model *m, const float *d_y, int batch)
 void model_run_lanes(model *m, pool_task task, void *ctx)
 {
     pool_run(m->threads > 1 ? m->lanes->pool : NULL, task, ctx);
+}
+
+/* The parameter ranges [first, end) a lane updates and clears: for the units split the ones it
+ * owns (its rows of W, entries of b), else its share of all of them; count returned. */
+static int lane_params(const model *m, int lane, int lanes, size_t *first, size_t *end)
+{
+    if (model_units_split(m)) return model_units_params(m, lane, first, end, 2 * MODEL_UNITS_MAX_DENSE);
+    pool_share(m->n_params, 16, lane, lanes, first, end);
+    return 1;
+}
+
+typedef struct {
+    model *m;
+    optimizer *opt;             /* NULL: clear the gradients */
+} params_job;
+
+static void params_lane(void *opaque, int lane, int lanes)
+{
+    params_job *job = opaque;
+    size_t first[2 * MODEL_UNITS_MAX_DENSE], end[2 * MODEL_UNITS_MAX_DENSE];
+    const int ranges = lane_params(job->m, lane, lanes, first, end);
+    for (int r = 0; r < ranges; r++) {
+        if (job->opt)
+            fast_optimizer_update_range(job->opt, job->m->params, job->m->grads, first[r], end[r]);
+        else if (end[r] > first[r])
+            memset(job->m->grads + first[r], 0, (end[r] - first[r]) * sizeof *job->m->grads);
+    }
+}
+
+void fast_model_zero_grad(model *m)
+{
+    if (m->threads == 1 || !m->grads || model_lanes_ready(m) != AE_OK) {
+        model_zero_grad(m);
+        return;
+    }
+    params_job job = { m, NULL };
+    pool_run(m->lanes->pool, params_lane, &job);
+}
+
+void fast_model_optimizer_step(model *m, optimizer *opt)
+{
+    if (m->threads == 1 || model_lanes_ready(m) != AE_OK) {
+        fast_optimizer_step(opt, m->params, m->grads);
+        return;
+    }
+    optimizer_begin_step(opt);
+    params_job job = { m, opt };
+    pool_run(m->lanes->pool, params_lane, &job);
 }
 
 void model_lanes_barrier(model *m)
@@ -222,13 +327,15 @@ int model_lane_backward(model *m, const float *x, const float *d_y, int first, i
 
 int model_units_split(const model *m)
 {
-    return m->threads > 1 && m->max_batch > 0 && !m->want_input_grad && units_partial_floats(m) > 0;
+    return m->threads > 1 && m->max_batch > 0 && all_dense(m);
 }
 
-/* The units [first, end) of a layer's output that a lane owns: shares in multiples of 16 */
+/* The units [first, end) of a layer's output that a lane owns: shares in multiples of 4, the
+ * width of the kernels' tiles, so that 400 units split 200 + 200 rather than 192 + 208 (the
+ * lanes wait for the slowest; two lanes write the same cache line only where their shares meet) */
 static void unit_share(size_t units, int lane, int lanes, size_t *first, size_t *end)
 {
-    pool_share(units, 16, lane, lanes, first, end);
+    pool_share(units, 4, lane, lanes, first, end);
 }
 
 /* dst[c] += Σ_b rows[b·stride + c] for c < n: a bias gradient from a block of columns */
@@ -296,20 +403,20 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
     int rc = check_units(m, batch, lane, "model_units_backward");
     if (rc != AE_OK) return rc;
     const int lanes = m->threads;
-    const size_t partial_stride = floats_padded((size_t)m->max_batch * units_partial_floats(m));
     int first_dense = 0;
     while (m->layers[first_dense].view || m->layers[first_dense].spec.kind != LAYER_DENSE) first_dense++;
+    const int last = m->want_input_grad ? 0 : first_dense;  /* the lowest layer whose input gradient is wanted */
     const float *d_out = d_y;                                /* (B, out_size): this lane's columns */
-    for (int i = m->n_layers - 1; i >= first_dense; i--) {
+    for (int i = m->n_layers - 1; i >= last; i--) {
         layer *l = &m->layers[i];
-        if (l->view) continue;
+        if (l->view) continue;                               /* its input's gradient is the same memory */
         const layer_spec *s = &l->spec;
         const float *in = model_layer_input(m, i, x);              /* (B, in_size) */
         const size_t n_out = l->out_size, n_in = l->in_size;
         size_t u0, u1;
         unit_share(n_out, lane, lanes, &u0, &u1);
         const size_t units = u1 - u0;
-        float *d_in = m->layers[i - 1 >= 0 ? i - 1 : 0].d_out;   /* (B, in_size) of the layer below */
+        float *d_in = i == 0 ? m->d_input : m->layers[i - 1].d_out;   /* (B, in_size) of the layer below */
         if (s->kind == LAYER_ACTIVATION) {                   /* element-wise: this lane's columns only */
             for (int b = 0; b < batch && units > 0; b++) {
                 const size_t at = (size_t)b * n_out + u0;
@@ -334,26 +441,42 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
                  1.0f, l->d_weight + u0 * n_in, (int)n_in);
             add_columns(l->d_bias + u0, d_linear + u0, n_out, batch, units);
         }
-        if (i == first_dense) break;                        /* no input gradient wanted */
-        /* ∂L/∂in = Σ over lanes of d_linear[:, their units] · W[their units]: each lane its part,
-         * then each lane adds up the columns it owns in the layer below, lane 0's part first */
-        float *partial = m->lanes->partials + (size_t)lane * partial_stride;   /* (B, in_size) */
-        if (units > 0)
-            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)n_in, (int)units, d_linear + u0, (int)n_out,
-                 l->weight + u0 * n_in, (int)n_in, 0.0f, partial, (int)n_in);
-        else
-            memset(partial, 0, (size_t)batch * n_in * sizeof *partial);
-        pool_barrier(m->lanes->pool);
+        if (i == first_dense && !m->want_input_grad) break;   /* no input gradient wanted */
+        /* ∂L/∂in = d_linear · W: each lane its own columns of ∂L/∂in (the units it owns in the layer
+         * below), summed over all of this layer's units, in the order one thread sums them. Every
+         * lane's columns of d_linear must be in first, unless they are the caller's d_y. */
         size_t c0, c1;
         unit_share(n_in, lane, lanes, &c0, &c1);
-        for (int b = 0; b < batch && c1 > c0; b++) {
-            float *row = d_in + (size_t)b * n_in;
-            memcpy(row + c0, m->lanes->partials + (size_t)b * n_in + c0, (c1 - c0) * sizeof *row);
-            for (int k = 1; k < lanes; k++)
-                add_columns(row + c0, m->lanes->partials + (size_t)k * partial_stride + (size_t)b * n_in + c0, 0, 1,
-                            c1 - c0);
+        if (d_in != m->d_input && narrow_input(m, n_in)) {
+            /* a narrow hidden input (a bottleneck): each lane its part d_linear[:, its units] · W[its
+             * units], then each lane adds up the columns it owns, lane 0's part first. Each lane reads
+             * only its own rows of W (another core's rows cost more than the arithmetic at these
+             * sizes: Task 4's model A on 2 threads 0.32 s an epoch instead of 0.36), and the parts are
+             * small; the sums' order depends on the number of threads. */
+            float *partial = m->lanes->partials + (size_t)lane * m->lanes->partial_floats;   /* (B, in_size) */
+            if (units > 0)
+                gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)n_in, (int)units, d_linear + u0, (int)n_out,
+                     l->weight + u0 * n_in, (int)n_in, 0.0f, partial, (int)n_in);
+            else
+                memset(partial, 0, (size_t)batch * n_in * sizeof *partial);
+            pool_barrier(m->lanes->pool);
+            for (int b = 0; b < batch && c1 > c0; b++) {
+                float *row = d_in + (size_t)b * n_in;
+                memcpy(row + c0, m->lanes->partials + (size_t)b * n_in + c0, (c1 - c0) * sizeof *row);
+                for (int k = 1; k < lanes; k++)
+                    add_columns(row + c0, m->lanes->partials + (size_t)k * m->lanes->partial_floats + (size_t)b * n_in + c0,
+                                0, 1, c1 - c0);
+            }
+            pool_barrier(m->lanes->pool);                     /* the parts are read before they are reused */
+            d_out = d_in;
+            continue;
         }
-        pool_barrier(m->lanes->pool);                               /* the parts are read before they are reused */
+        if (d_linear != d_y) pool_barrier(m->lanes->pool);
+        if (c1 > c0) {
+            for (int b = 0; b < batch; b++) memset(d_in + (size_t)b * n_in + c0, 0, (c1 - c0) * sizeof *d_in);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)n_out, d_linear, (int)n_out, l->weight + c0,
+                 (int)n_in, 1.0f, d_in + c0, (int)n_in);
+        }
         d_out = d_in;
     }
     return AE_OK;

@@ -18,15 +18,25 @@
 #include <stddef.h>
 
 #include "model.h"
+#include "optim.h"
 #include "fast/pool.h"
 
 /* 1..POOL_MAX_THREADS, before or after model_build; AE_EINVAL, AE_ENOMEM. */
 int model_set_threads(model *m, int threads);
 int model_get_threads(const model *m);
+/* m on the threads of `from` (its pool shared, not copied): two models run one after the
+ * other, as a VAE's encoder and decoder, keep two threads busy instead of starting four that
+ * would compete for the processors. Never run both in the lanes at once. AE_ENOMEM. */
+int model_share_threads(model *m, const model *from);
 
 /* The twins of model_forward and model_backward: the same on one thread, the batch split in lanes on several. */
 int fast_model_forward(model *m, const float *x, int batch, const float **y);
 int fast_model_backward(model *m, const float *d_y, int batch);
+/* The twin of model_zero_grad, and an optimizer's step (optimizer_begin_step and the update)
+ * on the model's parameters: each lane clears or updates its share (for the units split, the
+ * parameters it owns), the same numbers as on one thread. */
+void fast_model_zero_grad(model *m);
+void fast_model_optimizer_step(model *m, optimizer *opt);
 
 /* The pieces those two are made of, for a caller that runs its own work in the lanes as well
  * (fast_train_fit fills the batch and computes the loss there):
@@ -48,16 +58,17 @@ void model_gather_grads(model *m, size_t first, size_t end, int accumulate);
 /* Inside a task of model_run_lanes: waits until every lane has arrived (pool_barrier). */
 void model_lanes_barrier(model *m);
 
-/* An all-dense model (every layer with parameters dense, no input gradient requested) on several
- * threads can split each layer's units instead of the batch: lane k owns a share of every
- * layer's units (its rows of W, entries of b and columns of the activations) for the whole
- * batch, so its parameters and their gradients never leave its core; the lanes only wait for
- * each other between layers (pool_barrier). fast_train_fit does so when model_units_split says 1.
+/* An all-dense model (every layer with parameters dense) on several threads splits each layer's
+ * units instead of the batch: lane k owns a share of every layer's units (its rows of W, entries
+ * of b and columns of the activations) for the whole batch, so its parameters and their gradients
+ * never leave its core; the lanes only wait for each other between layers (pool_barrier).
+ * fast_train_fit, fast_model_forward and fast_model_backward do so when model_units_split says 1.
  * Called from a task of model_run_lanes, by every lane at once:
  *   model_units_forward: x (B, in_size), all of it (each lane may pass its own copy), through
  *     the model; *y (B, out_size) holds this lane's columns of the output (model_units_columns);
  *   model_units_backward: ∂L/∂y in this lane's columns of d_y (B, out_size) back through the
- *     model, adding ∂L/∂params into this lane's parameters in m->grads;
+ *     model, adding ∂L/∂params into this lane's parameters in m->grads (and, when requested,
+ *     writing m->d_input); each lane computes its columns of every layer's input gradient;
  *   model_units_params: the parameter ranges [first, end) this lane owns (2 per dense layer,
  *     at most max), for zeroing its gradients and running the optimizer on them. */
 #define MODEL_UNITS_MAX_DENSE 32   /* dense layers at most, for the units split */
