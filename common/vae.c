@@ -206,9 +206,10 @@ void vae_fill_batch(const vae *v, float *x, const idx_array *images, const size_
 /* --------------------------------------------------- forward, backward */
 
 /* Σ log(1 + e_i) is taken as the log of the product Π (1 + e_i): one log per 784 pixels
- * instead of one per pixel. Each factor lies in (1, 2], so a product of 784 of them stays
- * below 2^784, inside double's range; four products break the chain of multiplications. */
-enum { CHUNK = 784 };
+ * (VAE_BCE_CHUNK) instead of one per pixel. Each factor lies in (1, 2], so a product of 784 of
+ * them stays below 2^784, inside double's range; four products break the chain of
+ * multiplications. */
+enum { CHUNK = VAE_BCE_CHUNK };
 
 double vae_bce_logits_sum(float *d_logits, const float *logits, const float *x, size_t n)
 {
@@ -224,40 +225,6 @@ double vae_bce_logits_sum(float *d_logits, const float *logits, const float *x, 
             if (d_logits) d_logits[i] = (l >= 0.0f ? 1.0f : e) / (1.0f + e) - x[i];   /* sigmoid ℓ − x */
         }
         total += linear + log(product[0] * product[1] * product[2] * product[3]);
-    }
-    return total;
-}
-
-/* The fast engine with a decoder on several threads computes vae_bce_logits_sum's chunks in the
- * decoder's lanes and adds them up here in the same order: the same sum, bit for bit. */
-typedef struct {
-    float *d_logits;
-    const float *logits, *x;
-    size_t n, first, count;     /* n values; chunks [first, first + count) of them */
-    double *sums;               /* (count) each chunk's sum */
-} bce_chunks;
-
-static void bce_lane(void *opaque, int lane, int lanes)
-{
-    bce_chunks *job = opaque;
-    size_t c0, c1;
-    pool_share(job->count, 1, lane, lanes, &c0, &c1);
-    for (size_t c = c0; c < c1; c++) {
-        size_t at = (job->first + c) * CHUNK, len = job->n - at < CHUNK ? job->n - at : CHUNK;
-        job->sums[c] = vae_bce_logits_sum(job->d_logits ? job->d_logits + at : NULL, job->logits + at, job->x + at, len);
-    }
-}
-
-static double bce_sum(vae *v, float *d_logits, const float *logits, const float *x, size_t n)
-{
-    if (engine_plain() || model_get_threads(v->decoder) == 1) return vae_bce_logits_sum(d_logits, logits, x, n);
-    enum { GROUP = 256 };
-    double sums[GROUP], total = 0.0;
-    const size_t chunks = (n + CHUNK - 1) / CHUNK;
-    for (size_t first = 0; first < chunks; first += GROUP) {
-        bce_chunks job = { d_logits, logits, x, n, first, chunks - first < GROUP ? chunks - first : GROUP, sums };
-        model_run_lanes(v->decoder, bce_lane, &job);
-        for (size_t c = 0; c < job.count; c++) total += sums[c];
     }
     return total;
 }
@@ -306,7 +273,9 @@ int vae_forward(vae *v, const float *x, int n, int want_grad, elbo_terms *sum)
 
     /* reconstruction: Σ BCE = −log p(x|z), and ∂/∂logits when training */
     size_t values = (size_t)n * v->x_size;
-    double bce = bce_sum(v, want_grad ? v->d_logits : NULL, v->logits, x, values);
+    float *d_logits = want_grad ? v->d_logits : NULL;
+    double bce = engine_plain() ? vae_bce_logits_sum(d_logits, v->logits, x, values)
+                                : fast_vae_bce_logits_sum(v->decoder, d_logits, v->logits, x, values);
     /* latent loss: Σ_b KL(q(z|x_b) ‖ N(0, I)); an autoencoder has none */
     double kl = v->cfg.deterministic ? 0.0 : v->cfg.kl_forward(NULL, v->mu, v->logvar, n, latent);
 

@@ -159,5 +159,8 @@ int vae_decode_images(vae *v, const float *z, int n, float *images);
  * the library's bce_logits computes the same in double, at twice the cost (the tests compare them).
  * logits (n), x (n) in [0, 1] (not checked), d_logits (n) or NULL */
 double vae_bce_logits_sum(float *d_logits, const float *logits, const float *x, size_t n);
+/* The values it takes one logarithm for: an image of Fashion-MNIST (its twin in common/fast splits
+ * the sum into chunks of this size, so that both add the same terms in the same order). */
+#define VAE_BCE_CHUNK 784
 
 #endif

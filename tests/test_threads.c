@@ -576,6 +576,31 @@ START_TEST(test_dense_vae_threads_match)
 }
 END_TEST
 
+/* The VAE's reconstruction sum on a model's lanes: the plain function's chunks, added in its order, so
+ * the sum and the gradient are the same bits on any number of threads (the last chunk cut short, and
+ * more chunks than one round of the lanes takes). */
+START_TEST(test_vae_bce_on_lanes_matches_plain)
+{
+    enum { N = 300 * VAE_BCE_CHUNK + 101 };
+    static float logits[N], x[N], d_plain[N], d_lanes[N];
+    gsl_rng *rng = test_rng(83);
+    for (size_t i = 0; i < N; i++) {
+        logits[i] = (float)(8.0 * gsl_rng_uniform(rng) - 4.0);
+        x[i] = gsl_rng_uniform(rng) < 0.5 ? 0.0f : (float)gsl_rng_uniform(rng);
+    }
+    gsl_rng_free(rng);
+    const double plain = vae_bce_logits_sum(d_plain, logits, x, N);
+    for (int threads = 1; threads <= 3; threads++) {
+        model *m = dense_model(threads, 0, 84, 1);
+        memset(d_lanes, 0, sizeof d_lanes);
+        ck_assert_double_eq(fast_vae_bce_logits_sum(m, d_lanes, logits, x, N), plain);
+        ck_assert_msg(memcmp(d_plain, d_lanes, sizeof d_lanes) == 0, "d_logits differs on %d threads", threads);
+        ck_assert_double_eq(fast_vae_bce_logits_sum(m, NULL, logits, x, N), plain);   /* no gradient asked */
+        model_free(m);
+    }
+}
+END_TEST
+
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -586,7 +611,7 @@ Suite *threads_suite(void)
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
     tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 4);
-    test_add(core, test_models_share_threads, test_dense_vae_threads_match);
+    test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
              test_training_on_threads_stops_cleanly);
     return s;

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     elbo_options opt = {
         .mu_text = "0.3,-1.2", .logvar_text = "0.1,-0.5", .mc_samples = 100000, .elbo_draws = 10000,
         .train = 0, .model_choice = 2, .latent = 20, .beta = 1.0, .conv_epochs = 10, .batch = 128,
-        .lr = 1e-3, .no_sweep = 0, .sweep_betas_text = "0.25,0.5,1,2,4", .sweep_epochs = 3, .threads = 1,
+        .lr = 1e-3, .no_sweep = 0, .sweep_betas_text = "0.25,0.5,1,2,4", .sweep_epochs = 3, .threads = 2,
         .conv_threads = 2, .from_checkpoint = 0, .cifar10_dir = NULL, .cifar10_epochs = 5,
         .cifar10_latent = 64,
     };

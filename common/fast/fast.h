@@ -51,6 +51,9 @@ void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of 
 /* ---------------------------------- losses: the squared error in eight chains (loss_fast.c) */
 int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n);
 void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n);
+/* vae_bce_logits_sum (vae.h) with its chunks of VAE_BCE_CHUNK values computed in the lanes of the
+ * model `lanes` (the VAE's decoder): the same sum, bit for bit, and the same d_logits (or NULL). */
+double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n);
 
 /* -------------------------------------------- Adam, 16 parameters at a time (adam_fast.c) */
 void fast_optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end);

@@ -1,4 +1,5 @@
-/* loss_fast.c: the squared error's fast twin, and the loss dispatch that uses it (see loss.h).
+/* loss_fast.c: the squared error's fast twin, and the loss dispatch that uses it (see loss.h);
+ * the VAE's reconstruction sum (vae.h) split over a model's lanes.
  *
  * The other losses (MAE, BCE) have no twin: their plain loops serve both paths.
  */
@@ -6,6 +7,9 @@
 #include "fast/cpu.h"
 #include "error.h"
 #include "loss.h"
+#include "vae.h"
+#include "fast/pool.h"
+#include "fast/threads.h"
 
 #include <stddef.h>
 
@@ -77,4 +81,41 @@ int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *
 void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n)
 {
     chained_squared_error(loss, NULL, pred, target, n, n ? 1.0 / (double)n : 1.0);
+}
+
+/* ------------------------------------------------ the VAE's reconstruction sum on the lanes
+ * vae_bce_logits_sum's chunks of VAE_BCE_CHUNK values computed in the lanes of a model, and
+ * added up here in the order the plain loop adds them: the same sum, bit for bit. */
+enum { CHUNK = VAE_BCE_CHUNK };
+
+typedef struct {
+    float *d_logits;
+    const float *logits, *x;
+    size_t n, first, count;     /* n values; chunks [first, first + count) of them */
+    double *sums;               /* (count) each chunk's sum */
+} bce_chunks;
+
+static void bce_lane(void *opaque, int lane, int lanes)
+{
+    bce_chunks *job = opaque;
+    size_t c0, c1;
+    pool_share(job->count, 1, lane, lanes, &c0, &c1);
+    for (size_t c = c0; c < c1; c++) {
+        size_t at = (job->first + c) * CHUNK, len = job->n - at < CHUNK ? job->n - at : CHUNK;
+        job->sums[c] = vae_bce_logits_sum(job->d_logits ? job->d_logits + at : NULL, job->logits + at, job->x + at, len);
+    }
+}
+
+double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n)
+{
+    if (model_get_threads(lanes) == 1) return vae_bce_logits_sum(d_logits, logits, x, n);
+    enum { GROUP = 256 };
+    double sums[GROUP], total = 0.0;
+    const size_t chunks = (n + CHUNK - 1) / CHUNK;
+    for (size_t first = 0; first < chunks; first += GROUP) {
+        bce_chunks job = { d_logits, logits, x, n, first, chunks - first < GROUP ? chunks - first : GROUP, sums };
+        model_run_lanes(lanes, bce_lane, &job);
+        for (size_t c = 0; c < job.count; c++) total += sums[c];
+    }
+    return total;
 }
