@@ -62,6 +62,8 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
 #define GEMM_AVX512 1
 #include <immintrin.h>
 
+#include "fast/transpose16.h"
+
 /* Every function below is compiled for AVX-512F and runs only after cpu_has_avx512() said yes. */
 #define AVX512 __attribute__((target("avx512f")))
 
@@ -163,33 +165,6 @@ static AVX512 void gemm_rows(gemm_op op_a, int m, int n, int k, const float *a, 
             p += kc;
         } while (p < k);
     }
-}
-
-/* Transposes the 16x16 block held in r[0..16) (r[i] = row i) in place. */
-INLINE_AVX512 void transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {                /* pairs of rows interleaved */
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 4; g++) {                /* r[4g+q], lane L: column 4L+q of rows 4g..4g+3 */
-        r[4 * g] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-        r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-        r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-        r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-    }
-    for (int q = 0; q < 4; q++) {                /* then a 4x4 transpose of 128-bit lanes */
-        const __m512 s0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
-        const __m512 s1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
-        const __m512 s2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
-        const __m512 s3 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
-        t[q] = _mm512_shuffle_f32x4(s0, s2, 0x88);
-        t[4 + q] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
-        t[8 + q] = _mm512_shuffle_f32x4(s1, s3, 0x88);
-        t[12 + q] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
 /* op(B) transposed: C = op(A)·Bᵀ is computed as its transpose Cᵀ = B·op(A)ᵀ, whose "rows" kernel

@@ -92,6 +92,23 @@ int model_lanes_ready(model *m)
     return AE_OK;
 }
 
+/* Gives m the lanes (NULL for one thread) in place of its own, and their blocks; on failure m is
+ * back on one thread, which needs nothing more. */
+static int install_lanes(model *m, struct model_lanes *lanes, int threads)
+{
+    if (m->lanes) m->free_lanes(m->lanes);
+    m->lanes = lanes;
+    m->free_lanes = lanes_free;
+    m->threads = threads;
+    int rc = model_lanes_ready(m);
+    if (rc != AE_OK) {
+        lanes_free(m->lanes);
+        m->lanes = NULL;
+        m->threads = 1;
+    }
+    return rc;
+}
+
 int model_set_threads(model *m, int threads)
 {
     if (threads < 1 || threads > POOL_MAX_THREADS)
@@ -106,17 +123,7 @@ int model_set_threads(model *m, int threads)
             return error_code();
         }
     }
-    if (m->lanes) m->free_lanes(m->lanes);
-    m->lanes = lanes;
-    m->free_lanes = lanes_free;
-    m->threads = threads;
-    int rc = model_lanes_ready(m);
-    if (rc != AE_OK) {                 /* back to one thread, which needs nothing more */
-        lanes_free(m->lanes);
-        m->lanes = NULL;
-        m->threads = 1;
-    }
-    return rc;
+    return install_lanes(m, lanes, threads);
 }
 
 int model_share_threads(model *m, const model *from)
@@ -125,17 +132,7 @@ int model_share_threads(model *m, const model *from)
     struct model_lanes *lanes = calloc(1, sizeof *lanes);
     if (!lanes) return AE_ERROR(AE_ENOMEM, "out of memory for %d threads", from->threads);
     lanes->pool = pool_retain(from->lanes->pool);
-    if (m->lanes) m->free_lanes(m->lanes);
-    m->lanes = lanes;
-    m->free_lanes = lanes_free;
-    m->threads = from->threads;
-    int rc = model_lanes_ready(m);
-    if (rc != AE_OK) {                 /* back to one thread, which needs nothing more */
-        lanes_free(m->lanes);
-        m->lanes = NULL;
-        m->threads = 1;
-    }
-    return rc;
+    return install_lanes(m, lanes, from->threads);
 }
 
 int model_get_threads(const model *m) { return m->threads; }

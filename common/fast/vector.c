@@ -27,6 +27,8 @@
 #define VECTOR_AVX512 1
 #include <immintrin.h>
 
+#include "fast/transpose16.h"
+
 #define AVX512 __attribute__((target("avx512f")))
 
 /* The lanes of a block of 16 starting at i that lie before n. */
@@ -154,30 +156,11 @@ static AVX512 void transpose_block_avx512(float *dst, size_t ld_dst, const float
                                           size_t rows, size_t cols)
 {
     const __mmask16 in_cols = lanes_before(cols, 0), in_rows = lanes_before(rows, 0);
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (size_t i = 0; i < 16; i++)
         r[i] = i < rows ? _mm512_maskz_loadu_ps(in_cols, src + i * ld_src) : _mm512_setzero_ps();
-    for (int i = 0; i < 8; i++) {                /* pairs of rows interleaved */
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 4; g++) {                /* r[4g+q], lane L: column 4L+q of rows 4g..4g+3 */
-        r[4 * g] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-        r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-        r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-        r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-    }
-    for (int q = 0; q < 4; q++) {                /* then a 4x4 transpose of 128-bit lanes */
-        const __m512 s0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44);
-        const __m512 s1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
-        const __m512 s2 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44);
-        const __m512 s3 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
-        t[q] = _mm512_shuffle_f32x4(s0, s2, 0x88);
-        t[4 + q] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
-        t[8 + q] = _mm512_shuffle_f32x4(s1, s3, 0x88);
-        t[12 + q] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
-    }
-    for (size_t j = 0; j < cols; j++) _mm512_mask_storeu_ps(dst + j * ld_dst, in_rows, t[j]);
+    transpose16(r);
+    for (size_t j = 0; j < cols; j++) _mm512_mask_storeu_ps(dst + j * ld_dst, in_rows, r[j]);
 }
 
 static AVX512 void transpose_avx512(float *dst, size_t ld_dst, const float *src, size_t ld_src,
