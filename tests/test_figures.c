@@ -591,6 +591,9 @@ START_TEST(test_bench_refuses_bad_settings)
     const char *bad_neighbour[] = { out_env, "BENCH_NEIGHBOUR=yes", NULL };
     ck_assert_int_eq(run_command("sh", before, NULL, bad_neighbour, log_path), 1);
     test_file_says(log_path, "BENCH_NEIGHBOUR must be 0 or 1, not 'yes'");
+    const char *bad_repeats[] = { out_env, "BENCH_REPEATS=0", NULL };
+    ck_assert_int_eq(run_command("sh", before, NULL, bad_repeats, log_path), 1);
+    test_file_says(log_path, "BENCH_REPEATS must be a whole number of runs, at least 1, not '0'");
     const char *bad_case[] = { out_env, "BENCH_MODELS=A JPEG", NULL };
     ck_assert_int_eq(run_command("sh", before, NULL, bad_case, log_path), 1);
     test_file_says(log_path, "unknown case 'JPEG' (the cases are A, B, VAE, CONV and FIGURES)");
