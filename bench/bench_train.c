@@ -21,6 +21,7 @@
 #include "fast/blas.h"
 #include "io/cli.h"
 #include "fast/cpu.h"
+#include "fast/elastic.h"
 #include "io/data.h"
 #include "engine.h"
 #include "error.h"
@@ -161,6 +162,8 @@ int main(int argc, char **argv)
         printf("train_loss\t%.6f\n", history.train_loss[last]);
         printf("val_loss\t%.6f\n", history.val_loss[last]);
         printf("peak_rss_mib\t%.1f\n", peak_rss_mib());
+        const elastic *e = model_threads_elastic(m);   /* an all-dense model's steps: on the threads, or alone */
+        if (e) printf("steps_on_threads\t%.3f\n", (double)e->steps_on[1] / (double)(e->steps_on[0] + e->steps_on[1]));
         /* the work of an epoch in floating-point operations: a training sample costs three products
          * of the forward's size (forward, input gradient, weight gradient), a validation sample one;
          * the first layer's input gradient, which nobody needs, is counted too: a bound, not a model */

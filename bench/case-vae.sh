@@ -100,6 +100,8 @@ ours() {
     for key in epochs seconds_per_epoch seconds_total test_loss test_recon test_kl; do
         printf '%s\t%s\n' "$key" "$(value "${m}_$key" "$r")"
     done
+    share=$(value "${m}_steps_on_threads" "$r")      # elastic steps: the share run on the threads
+    [ -z "$share" ] || printf 'steps_on_threads\t%s\n' "$share"
     # an epoch's work: each training image a forward and two backward products of the forward's size
     awk -v macs="$(value "${m}_forward_macs" "$r")" -v n="$TRAIN_IMAGES" \
         'BEGIN { if (macs > 0 && n > 0) printf "flops_per_epoch\t%.6g\n", 2 * macs * 3 * n }'

@@ -280,6 +280,15 @@ report() {
             printf "model %s: 2 threads are %.2f times as fast as 1 (target >= 1.6: %s)\n", label, a / b,
                    (a / b >= 1.6 ? "met" : "NOT met") }' >>"$SUMMARY.ratios"
     fi
+    # elastic steps (all-dense models): how many of the 2-thread runs' steps ran on both threads
+    for f in "$two" "$OUT/$case_id-neighbour-t2.tsv"; do
+        share=$( [ -f "$f" ] && value "$f" steps_on_threads)
+        [ -n "$share" ] || continue
+        case $f in *neighbour*) where="beside the neighbour" ;; *) where="idle" ;; esac
+        awk -v label="$label" -v s="$share" -v w="$where" 'BEGIN {
+            printf "model %s, 2 threads %s: %.0f%% of the steps ran on both threads, the rest on one (elastic steps)\n",
+                   label, w, 100 * s }' >>"$SUMMARY.ratios"
+    done
     for t in 1 2; do
         near="$OUT/$case_id-neighbour-t$t.tsv"
         [ -f "$one" ] && [ -f "$near" ] || continue

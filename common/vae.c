@@ -323,6 +323,7 @@ int vae_train_step(vae *v, const float *x, int n, gsl_rng *rng, elbo_terms *sum)
 {
     int rc = check_batch(v, n);
     if (rc != AE_OK) return rc;
+    if (!engine_plain()) model_threads_step(v->encoder);   /* on the threads or alone: the same numbers (threads.h) */
     if (!v->cfg.deterministic) sampling_draw_eps(v->eps, (size_t)n * (size_t)v->cfg.latent, rng);
     rc = vae_forward(v, x, n, 1, sum);
     if (rc != AE_OK) return rc;
@@ -398,6 +399,7 @@ int vae_train_epoch(vae *v, const idx_array *images, size_t *order, gsl_rng *rng
         }
     }
     free(x);
+    if (!engine_plain()) model_threads_pause(v->encoder);   /* what comes next is not a training step */
     if (rc == AE_OK) divide_terms(mean, &total, (double)seen);
     return rc;
 }

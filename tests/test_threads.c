@@ -274,10 +274,21 @@ END_TEST
 
 /* ----------------------------------------------------------------- train */
 
+/* floats equal bit for bit on the AVX-512 path (each unit's sums do not depend on the split), else close */
+static void assert_same(const float *a, const float *b, size_t n, const char *what, int threads)
+{
+    if (cpu_has_avx512())
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s differs on %d threads", what, threads);
+    else
+        ck_assert_msg(max_abs_diff(a, b, n) <= 1e-5, "%s differs on %d threads", what, threads);
+}
+
+
 /* The sample's images through a small autoencoder for 2 epochs, on `threads` threads: a dense
- * one (its units split over the threads) or a convolutional one (its batch split). */
-static void train_sample(int threads, int convolutional, train_history *history, float *final_params,
-                         size_t *n_params)
+ * one (its units split over the threads) or a convolutional one (its batch split); `way` pins the
+ * dense one's elastic steps (model_threads_pin: 1 on the threads, 0 alone, -1 chosen by time). */
+static void train_sample_way(int threads, int convolutional, int way, train_history *history, float *final_params,
+                             size_t *n_params)
 {
     fashion_mnist fm;
     test_load_sample(&fm, 0);
@@ -295,6 +306,7 @@ static void train_sample(int threads, int convolutional, train_history *history,
     ck_assert_int_eq(model_build(m, 32, rng), AE_OK);
     ck_assert_int_eq(model_set_threads(m, threads), AE_OK);
     ck_assert_int_eq(model_units_split(m), threads > 1 && !convolutional);
+    model_threads_pin(m, way);
     optimizer *opt = adam_alloc(m->n_params, 1e-3);
     image_source_ctx train_ctx = { .images = &fm.train.images }, val_ctx = { .images = &fm.test.images };
     batch_source train = image_batch_source(&train_ctx), val = image_batch_source(&val_ctx);
@@ -309,6 +321,11 @@ static void train_sample(int threads, int convolutional, train_history *history,
     model_free(m);
     gsl_rng_free(rng);
     fashion_mnist_free(&fm);
+}
+
+static void train_sample(int threads, int convolutional, train_history *history, float *final_params, size_t *n_params)
+{
+    train_sample_way(threads, convolutional, -1, history, final_params, n_params);
 }
 
 /* loop index: 0 the dense model, 1 the convolutional one */
@@ -333,6 +350,36 @@ START_TEST(test_training_on_threads)
     }
     ck_assert_double_le(max_abs_diff(p_one, p_two, n), 1e-3);
     ck_assert_double_lt(two.val_loss[1], two.val_loss[0]);         /* and it learns */
+}
+END_TEST
+
+/* Elastic steps (threads.h): the dense model on 2 threads trained with every step on the threads,
+ * with every step alone, and with the ways chosen by time give the same weights and the same
+ * losses, bit for bit on the AVX-512 path; the weights are one thread's too (only one thread's
+ * loss is added up in another order). */
+START_TEST(test_elastic_training_same_numbers)
+{
+    static train_history one, threads, alone, chosen;
+    enum { PARAMS = 784 * 16 + 16 + 16 * 784 + 784 };
+    static float p_one[PARAMS], p_threads[PARAMS], p_alone[PARAMS], p_chosen[PARAMS];
+    size_t n;
+    train_sample(1, 0, &one, p_one, &n);
+    train_sample_way(2, 0, 1, &threads, p_threads, &n);
+    train_sample_way(2, 0, 0, &alone, p_alone, &n);
+    train_sample_way(2, 0, -1, &chosen, p_chosen, &n);
+    assert_same(p_threads, p_alone, n, "the weights trained alone", 2);
+    assert_same(p_threads, p_chosen, n, "the weights trained by elastic steps", 2);
+    assert_same(p_one, p_threads, n, "the weights against one thread's", 2);
+    for (int e = 0; e < 2; e++) {
+        if (cpu_has_avx512()) {
+            ck_assert_double_eq(alone.train_loss[e], threads.train_loss[e]);
+            ck_assert_double_eq(alone.val_loss[e], threads.val_loss[e]);
+            ck_assert_double_eq(chosen.train_loss[e], threads.train_loss[e]);
+            ck_assert_double_eq(chosen.val_loss[e], threads.val_loss[e]);
+        }
+        const double tol = cpu_has_avx512() ? 1e-9 : 1e-4;   /* the portable path's products differ in the last bits */
+        ck_assert_double_eq_tol(one.train_loss[e], threads.train_loss[e], tol * one.train_loss[e]);
+    }
 }
 END_TEST
 
@@ -438,19 +485,11 @@ static model *dense_model(int threads, int input_grad, unsigned long seed, int w
     return m;
 }
 
-/* floats equal bit for bit on the AVX-512 path (each unit's sums do not depend on the split), else close */
-static void assert_same(const float *a, const float *b, size_t n, const char *what, int threads)
-{
-    if (cpu_has_avx512())
-        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s differs on %d threads", what, threads);
-    else
-        ck_assert_msg(max_abs_diff(a, b, n) <= 1e-5, "%s differs on %d threads", what, threads);
-}
 
-/* Loop index bit 0: the input gradient requested (a VAE's decoder); bit 1: the wide model. On 2
- * and 3 threads the units split computes what one thread does: outputs, gradients, the input
- * gradient, the cleared gradients and Adam's step, all bit for bit for the wide model; the narrow
- * one's gradients to float rounding. */
+/* Loop index bit 0: the input gradient requested (a VAE's decoder); bit 1: the wide model (else a
+ * narrow hidden layer, 5 units, fewer than a vector per thread). On 2 and 3 threads the units split
+ * computes what one thread does: outputs, gradients, the input gradient, the cleared gradients and
+ * Adam's step, all bit for bit. */
 START_TEST(test_dense_units_split_matches_one_thread)
 {
     const int input_grad = _i & 1, wide = _i >> 1;
@@ -477,15 +516,10 @@ START_TEST(test_dense_units_split_matches_one_thread)
         for (size_t i = 0; i < many->n_params; i++) ck_assert_float_eq(many->grads[i], 0.0f);
         ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
         ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
-        if (wide) {
-            assert_same(one->grads, many->grads, one->n_params, "the gradients", threads);
-            if (input_grad) assert_same(one->d_input, many->d_input, BATCH * 13, "the input gradient", threads);
-            fast_model_optimizer_step(many, opt);
-            assert_same(one->params, many->params, one->n_params, "Adam's step", threads);
-        } else {
-            ck_assert_double_le(max_abs_diff(one->grads, many->grads, one->n_params), 1e-5);
-            if (input_grad) ck_assert_double_le(max_abs_diff(one->d_input, many->d_input, BATCH * 13), 1e-5);
-        }
+        assert_same(one->grads, many->grads, one->n_params, "the gradients", threads);
+        if (input_grad) assert_same(one->d_input, many->d_input, BATCH * 13, "the input gradient", threads);
+        fast_model_optimizer_step(many, opt);
+        assert_same(one->params, many->params, one->n_params, "Adam's step", threads);
         /* a batch of one row */
         ck_assert_int_eq(fast_model_forward(many, x, 1, &y_many), AE_OK);
         ck_assert_int_eq(fast_model_backward(many, d_y, 1), AE_OK);
@@ -534,8 +568,9 @@ START_TEST(test_models_share_threads)
 }
 END_TEST
 
-/* The dense VAE's training steps on 1, 2 and 3 threads: the same parameters and the same ELBO
- * terms, bit for bit on the AVX-512 path (the reconstruction's chunks are added in one order). */
+/* The dense VAE's training steps on 1, 2 and 3 threads, and on 2 with its steps alone and on the
+ * threads in turn (elastic steps): the same parameters and the same ELBO terms, bit for bit on the
+ * AVX-512 path (the reconstruction's chunks are added in one order). */
 START_TEST(test_dense_vae_threads_match)
 {
     enum { B = 9, STEPS = 3 };
@@ -543,28 +578,32 @@ START_TEST(test_dense_vae_threads_match)
     static float x[B * FASHION_PIXELS];
     for (size_t i = 0; i < B * FASHION_PIXELS; i++) x[i] = gsl_rng_uniform(data_rng) < 0.4 ? (float)gsl_rng_uniform(data_rng) : 0.0f;
     gsl_rng_free(data_rng);
-    /* hidden 200: at least 64 columns per lane on 3 threads, every input gradient split by columns */
     vae_config cfg = { .kind = VAE_DENSE, .latent = 3, .hidden = 200, .beta = 1.0, .lr = 1e-2, .max_batch = B };
-    float *params[3] = { NULL, NULL, NULL };
-    elbo_terms terms[3];
+    float *params[4] = { NULL, NULL, NULL, NULL };
+    elbo_terms terms[4];
     size_t n = 0;
-    for (int threads = 1; threads <= 3; threads++) {
+    for (int run = 0; run < 4; run++) {      /* 1, 2, 3 threads, then 2 with steps alone and on the threads in turn */
+        const int threads = run < 3 ? run + 1 : 2;
         gsl_rng *rng = test_rng(80);
         vae *v = vae_alloc(&cfg, rng);
         ck_assert_ptr_nonnull(v);
         ck_assert_int_eq(vae_set_threads(v, threads), AE_OK);
         ck_assert_int_eq(model_get_threads(v->decoder), threads);
-        for (int s = 0; s < STEPS; s++) ck_assert_int_eq(vae_train_step(v, x, s == 1 ? B - 4 : B, rng, &terms[threads - 1]), AE_OK);
+        for (int s = 0; s < STEPS; s++) {
+            if (run == 3) model_threads_pin(v->encoder, s % 2);   /* the decoder follows: one pool */
+            ck_assert_int_eq(vae_train_step(v, x, s == 1 ? B - 4 : B, rng, &terms[run]), AE_OK);
+            if (run == 3) ck_assert_int_eq(model_on_threads(v->decoder), s % 2);
+        }
         n = v->encoder->n_params + v->decoder->n_params;
-        params[threads - 1] = malloc(n * sizeof(float));
-        ck_assert_ptr_nonnull(params[threads - 1]);
-        memcpy(params[threads - 1], v->encoder->params, v->encoder->n_params * sizeof(float));
-        memcpy(params[threads - 1] + v->encoder->n_params, v->decoder->params, v->decoder->n_params * sizeof(float));
+        params[run] = malloc(n * sizeof(float));
+        ck_assert_ptr_nonnull(params[run]);
+        memcpy(params[run], v->encoder->params, v->encoder->n_params * sizeof(float));
+        memcpy(params[run] + v->encoder->n_params, v->decoder->params, v->decoder->n_params * sizeof(float));
         vae_free(v);
         gsl_rng_free(rng);
     }
-    for (int t = 1; t < 3; t++) {
-        assert_same(params[0], params[t], n, "the VAE's parameters", t + 1);
+    for (int t = 1; t < 4; t++) {
+        assert_same(params[0], params[t], n, "the VAE's parameters", t < 3 ? t + 1 : 2);
         if (cpu_has_avx512()) {
             ck_assert_double_eq(terms[0].recon, terms[t].recon);
             ck_assert_double_eq(terms[0].kl, terms[t].kl);
@@ -572,7 +611,7 @@ START_TEST(test_dense_vae_threads_match)
             ck_assert_double_eq_tol(terms[0].recon, terms[t].recon, 1e-4 * fabs(terms[0].recon));
         }
     }
-    for (int t = 0; t < 3; t++) free(params[t]);
+    for (int t = 0; t < 4; t++) free(params[t]);
 }
 END_TEST
 
@@ -609,6 +648,7 @@ Suite *threads_suite(void)
     TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
+    tcase_add_test(core, test_elastic_training_same_numbers);
     tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 4);
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain);

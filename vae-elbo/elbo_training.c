@@ -11,6 +11,8 @@
 
 #include "elbo_training.h"
 #include "fast/blas.h"
+#include "fast/elastic.h"
+#include "fast/threads.h"
 #include "io/cli.h"
 #include "fast/cpu.h"
 #include "io/data.h"
@@ -227,6 +229,12 @@ int elbo_store_run(elbo_context *ctx, const training_run *r)
     rc |= elbo_add_prefixed(ctx, r->prefix, "test_loss", -te->recon + r->v->cfg.beta * te->kl);
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_per_epoch", elbo_mean_seconds(r));
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_total", r->total_seconds);
+    /* a dense VAE on several threads chooses at each step between its threads and one (elastic steps,
+     * common/fast/README.md): how many of its training steps ran on the threads */
+    const elastic *e = model_threads_elastic(r->v->encoder);
+    if (e && e->steps_on[0] + e->steps_on[1] > 0)
+        rc |= elbo_add_prefixed(ctx, r->prefix, "steps_on_threads",
+                                (double)e->steps_on[1] / (double)(e->steps_on[0] + e->steps_on[1]));
     /* the work an image costs, encoder and decoder: what a speed is measured against (make bench) */
     rc |= elbo_add_prefixed(ctx, r->prefix, "forward_macs",
                             model_forward_macs(r->v->encoder) + model_forward_macs(r->v->decoder));

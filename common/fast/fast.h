@@ -51,6 +51,13 @@ void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of 
 /* ---------------------------------- losses: the squared error in eight chains (loss_fast.c) */
 int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n);
 void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n);
+/* The loss of n values that are part of a batch of `total` (a thread's share): a sum as it is, a
+ * mean's share (Σ over these n, over total) with its gradient. For the squared error, and for every
+ * REDUCE_SUM, the gradient is the one fast_loss_compute gives these values in the whole batch's
+ * call, bit for bit (only the loss's sum runs in another order): fast_loss_share_exact says so. */
+int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target,
+                    size_t n, size_t total);
+int fast_loss_share_exact(loss_spec spec);
 /* vae_bce_logits_sum (vae.h) with its chunks of VAE_BCE_CHUNK values computed in the lanes of the
  * model `lanes` (the VAE's decoder): the same sum, bit for bit, and the same d_logits (or NULL). */
 double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n);

@@ -77,6 +77,25 @@ int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *
     return AE_OK;
 }
 
+int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target,
+                    size_t n, size_t total)
+{
+    const int mean = spec.reduction == REDUCE_MEAN && total > 0;
+    if (spec.kind == LOSS_MSE) {            /* the whole batch's scale: the same gradient bits */
+        chained_squared_error(loss, d_pred, pred, target, n, mean ? 1.0 / (double)total : 1.0);
+        return AE_OK;
+    }
+    int rc = loss_compute(spec, loss, d_pred, pred, target, n);
+    if (rc != AE_OK || !mean || n == total) return rc;
+    const float scale = (float)n / (float)total;   /* the mean over n, as a share of the mean over total */
+    if (d_pred)
+        for (size_t i = 0; i < n; i++) d_pred[i] *= scale;
+    *loss = *loss * (double)n / (double)total;
+    return AE_OK;
+}
+
+int fast_loss_share_exact(loss_spec spec) { return spec.kind == LOSS_MSE || spec.reduction == REDUCE_SUM; }
+
 /* L = (1/n) Σ (p − t)² */
 void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n)
 {
@@ -108,7 +127,7 @@ static void bce_lane(void *opaque, int lane, int lanes)
 
 double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n)
 {
-    if (model_get_threads(lanes) == 1) return vae_bce_logits_sum(d_logits, logits, x, n);
+    if (!model_on_threads(lanes)) return vae_bce_logits_sum(d_logits, logits, x, n);
     enum { GROUP = 256 };
     double sums[GROUP], total = 0.0;
     const size_t chunks = (n + CHUNK - 1) / CHUNK;

@@ -15,11 +15,13 @@
  */
 #include "fast/pool.h"
 #include "error.h"
+#include "fast/elastic.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Spins before sleeping: at most about 0.1 ms of `pause` instructions on the bench machine, at
  * least a few microseconds. The budget adapts (`spins`): a lane that had to sleep at a barrier or
@@ -50,6 +52,7 @@ struct pool {
     atomic_int barrier_sleepers;     /* pool_barrier: lanes asleep on wake_barrier */
     pool_task task;                  /* the current task, published by `generation` */
     void *ctx;
+    elastic elastic;                 /* the owners' steps: on the threads or alone (pool_step) */
 };
 
 typedef struct {
@@ -149,6 +152,7 @@ pool *pool_alloc(int threads)
     atomic_init(&p->barrier_round, 0);
     atomic_init(&p->barrier_waiting, 0);
     atomic_init(&p->barrier_sleepers, 0);
+    elastic_init(&p->elastic);
     for (int lane = 1; lane < threads; lane++) {
         worker_arg *arg = malloc(sizeof *arg);
         if (arg) *arg = (worker_arg){ p, lane };
@@ -256,4 +260,30 @@ void pool_barrier(pool *p)
     while (atomic_load(&p->barrier_round) == round) pthread_cond_wait(&p->wake_barrier, &p->lock);
     atomic_fetch_sub(&p->barrier_sleepers, 1);
     pthread_mutex_unlock(&p->lock);
+}
+
+int pool_step(pool *p)
+{
+    if (!p || p->threads == 1) return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const int before = p->elastic.threads;
+    const int way = elastic_step(&p->elastic, (double)now.tv_sec + 1e-9 * (double)now.tv_nsec);
+    if (way && !before)              /* back on the threads: they spin again as long as at first */
+        atomic_store_explicit(&p->spins, POOL_SPINS, memory_order_relaxed);
+    return way;
+}
+
+int pool_on_threads(const pool *p) { return p && p->threads > 1 && p->elastic.threads; }
+
+void pool_pause(pool *p)
+{
+    if (p) elastic_pause(&p->elastic);
+}
+
+const elastic *pool_elastic(const pool *p) { return p ? &p->elastic : NULL; }
+
+void pool_pin(pool *p, int way)
+{
+    if (p) elastic_pin(&p->elastic, way);
 }

@@ -45,4 +45,16 @@ void pool_barrier(pool *p);
  * two threads off the same line); the last lane ends at n. */
 void pool_share(size_t n, size_t align, int lane, int lanes, size_t *first, size_t *end);
 
+/* Elastic use, for a loop whose numbers are the same on the threads and on the caller alone
+ * (elastic.h): pool_step(p) at the start of each step times the steps on the monotonic clock and
+ * says whether this one should run on the threads (1) or on the caller alone (0); pool_on_threads
+ * says it again to whoever runs the step's parts (every owner of p, pool_retain); pool_pause(p):
+ * the time until the next pool_step is not a step's (an evaluation pass). A NULL or one-thread
+ * pool always answers 0. pool_elastic: the choices so far, for reports. */
+int pool_step(pool *p);
+int pool_on_threads(const pool *p);
+void pool_pause(pool *p);
+const struct elastic *pool_elastic(const pool *p);
+void pool_pin(pool *p, int way);          /* elastic_pin on the pool's choices */
+
 #endif

@@ -18,8 +18,6 @@ struct model_lanes {
     int planned_batch;          /* the max_batch the blocks below were made for; 0: not yet */
     float *grads;               /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
     float *work;                /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
-    float *partials;            /* all-dense models: (threads, partial_floats) each lane's part of a narrow ∂L/∂input */
-    size_t partial_floats;
 };
 
 /* 1 when every layer with parameters is dense (at most MODEL_UNITS_MAX_DENSE of them, at least
@@ -36,32 +34,11 @@ static int all_dense(const model *m)
     return dense > 0 && dense <= MODEL_UNITS_MAX_DENSE;   /* the lanes' lists of parameter ranges are this long */
 }
 
-/* Below this many input columns per lane, the units split sums a layer's input gradient from
- * each lane's part instead of splitting it by columns (see model_units_backward). */
-#define UNITS_MIN_COLUMNS 64
-
-static int narrow_input(const model *m, size_t n_in) { return n_in < (size_t)m->threads * UNITS_MIN_COLUMNS; }
-
-/* The largest narrow input of a dense layer other than the first (the model's own input gradient
- * is always split by columns, so that it is the same on any number of threads) */
-static size_t narrow_input_floats(const model *m)
-{
-    size_t largest = 0;
-    int dense = 0;
-    for (int i = 0; i < m->n_layers; i++) {
-        const layer *l = &m->layers[i];
-        if (l->view || l->spec.kind != LAYER_DENSE) continue;
-        if (dense++ > 0 && narrow_input(m, l->in_size) && l->in_size > largest) largest = l->in_size;
-    }
-    return largest;
-}
-
 static void free_blocks(struct model_lanes *lanes)
 {
     free(lanes->grads);
     free(lanes->work);
-    free(lanes->partials);
-    lanes->grads = lanes->work = lanes->partials = NULL;
+    lanes->grads = lanes->work = NULL;
     lanes->planned_batch = 0;
 }
 
@@ -82,9 +59,7 @@ int model_lanes_ready(model *m)
     const size_t threads = (size_t)m->threads;
     lanes->grads = floats_alloc(threads * floats_padded(m->n_params));
     lanes->work = m->work_floats ? floats_alloc((threads - 1) * floats_padded(m->work_floats)) : NULL;
-    lanes->partial_floats = all_dense(m) ? floats_padded((size_t)m->max_batch * narrow_input_floats(m)) : 0;
-    lanes->partials = lanes->partial_floats ? floats_alloc(threads * lanes->partial_floats) : NULL;
-    if (!lanes->grads || (m->work_floats && !lanes->work) || (lanes->partial_floats && !lanes->partials)) {
+    if (!lanes->grads || (m->work_floats && !lanes->work)) {
         free_blocks(lanes);
         return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
     }
@@ -136,6 +111,34 @@ int model_share_threads(model *m, const model *from)
 }
 
 int model_get_threads(const model *m) { return m->threads; }
+
+/* ------------------------------------------------ elastic steps */
+
+int model_threads_step(model *m)
+{
+    if (m->threads == 1) return 0;
+    return all_dense(m) ? pool_step(m->lanes->pool) : 1;
+}
+
+void model_threads_pause(model *m)
+{
+    if (m->threads > 1) pool_pause(m->lanes->pool);
+}
+
+int model_on_threads(const model *m)
+{
+    return m->threads > 1 && (!all_dense(m) || pool_on_threads(m->lanes->pool));
+}
+
+const struct elastic *model_threads_elastic(const model *m)
+{
+    return m->threads > 1 && all_dense(m) ? pool_elastic(m->lanes->pool) : NULL;
+}
+
+void model_threads_pin(model *m, int way)
+{
+    if (m->threads > 1 && all_dense(m)) pool_pin(m->lanes->pool, way);
+}
 
 /* Lane k's gradient block and workspace (lane 0's workspace is m->work). */
 static float *lane_grads(const model *m, int lane)
@@ -211,7 +214,7 @@ static void units_backward_lane(void *opaque, int lane, int lanes)
 
 int fast_model_forward(model *m, const float *x, int batch, const float **y)
 {
-    if (m->threads == 1) return model_forward(m, x, batch, y);
+    if (!model_on_threads(m)) return model_forward(m, x, batch, y);
     int rc = model_check_batch(m, batch, "model_forward");
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
@@ -223,7 +226,7 @@ int fast_model_forward(model *m, const float *x, int batch, const float **y)
 
 int fast_model_backward(model *m, const float *d_y, int batch)
 {
-    if (m->threads == 1) return model_backward(m, d_y, batch);
+    if (!model_on_threads(m)) return model_backward(m, d_y, batch);
     int rc = model_check_backward(m, batch);
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
@@ -271,7 +274,7 @@ static void params_lane(void *opaque, int lane, int lanes)
 
 void fast_model_zero_grad(model *m)
 {
-    if (m->threads == 1 || !m->grads || model_lanes_ready(m) != AE_OK) {
+    if (!model_on_threads(m) || !m->grads || model_lanes_ready(m) != AE_OK) {
         model_zero_grad(m);
         return;
     }
@@ -281,7 +284,7 @@ void fast_model_zero_grad(model *m)
 
 void fast_model_optimizer_step(model *m, optimizer *opt)
 {
-    if (m->threads == 1 || model_lanes_ready(m) != AE_OK) {
+    if (!model_on_threads(m) || model_lanes_ready(m) != AE_OK) {
         fast_optimizer_step(opt, m->params, m->grads);
         return;
     }
@@ -440,34 +443,15 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         }
         if (i == first_dense && !m->want_input_grad) break;   /* no input gradient wanted */
         /* ∂L/∂in = d_linear · W: each lane its own columns of ∂L/∂in (the units it owns in the layer
-         * below), summed over all of this layer's units, in the order one thread sums them. Every
-         * lane's columns of d_linear must be in first, unless they are the caller's d_y. */
+         * below), summed over all of this layer's units, in the order one thread sums them (so the
+         * same on any number of threads). Every lane's columns of d_linear must be in first, unless
+         * they are the caller's d_y. Below a narrow layer (Task 4's bottlenecks) a lane then reads
+         * rows of W that another core's Adam step has just written; summing each lane's own rows'
+         * part instead was faster on 2 threads (model A 0.29 s an epoch against 0.34) but made the
+         * numbers depend on the number of threads, which elastic steps (model_threads_step) cannot
+         * allow. */
         size_t c0, c1;
         unit_share(n_in, lane, lanes, &c0, &c1);
-        if (d_in != m->d_input && narrow_input(m, n_in)) {
-            /* a narrow hidden input (a bottleneck): each lane its part d_linear[:, its units] · W[its
-             * units], then each lane adds up the columns it owns, lane 0's part first. Each lane reads
-             * only its own rows of W (another core's rows cost more than the arithmetic at these
-             * sizes: Task 4's model A on 2 threads 0.32 s an epoch instead of 0.36), and the parts are
-             * small; the sums' order depends on the number of threads. */
-            float *partial = m->lanes->partials + (size_t)lane * m->lanes->partial_floats;   /* (B, in_size) */
-            if (units > 0)
-                gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)n_in, (int)units, d_linear + u0, (int)n_out,
-                     l->weight + u0 * n_in, (int)n_in, 0.0f, partial, (int)n_in);
-            else
-                memset(partial, 0, (size_t)batch * n_in * sizeof *partial);
-            pool_barrier(m->lanes->pool);
-            for (int b = 0; b < batch && c1 > c0; b++) {
-                float *row = d_in + (size_t)b * n_in;
-                memcpy(row + c0, m->lanes->partials + (size_t)b * n_in + c0, (c1 - c0) * sizeof *row);
-                for (int k = 1; k < lanes; k++)
-                    add_columns(row + c0, m->lanes->partials + (size_t)k * m->lanes->partial_floats + (size_t)b * n_in + c0,
-                                0, 1, c1 - c0);
-            }
-            pool_barrier(m->lanes->pool);                     /* the parts are read before they are reused */
-            d_out = d_in;
-            continue;
-        }
         if (d_linear != d_y) pool_barrier(m->lanes->pool);
         if (c1 > c0) {
             for (int b = 0; b < batch; b++) memset(d_in + (size_t)b * n_in + c0, 0, (c1 - c0) * sizeof *d_in);

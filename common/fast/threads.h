@@ -29,6 +29,23 @@ int model_get_threads(const model *m);
  * would compete for the processors. Never run both in the lanes at once. AE_ENOMEM. */
 int model_share_threads(model *m, const model *from);
 
+/* Elastic steps. An all-dense model gives the same numbers on any number of threads (the units
+ * split below), so each training step may run on its threads or on the calling thread alone,
+ * whichever is faster at the moment (elastic.h): model_threads_step(m) at the start of a step
+ * times the steps and chooses, for m and every model that shares its threads (a VAE's encoder
+ * and decoder); it returns 1 when this step runs on the threads. model_threads_pause(m): the time
+ * until the next step is not a step's (an evaluation pass). Other models always use their threads
+ * (their numbers depend on the split): model_threads_step returns 1 for them, 0 on one thread.
+ * model_on_threads(m): whether m's calls run on its threads now (the fast_model_* functions below
+ * ask it). model_threads_elastic(m): the choices so far (NULL for a model that does not choose). */
+int model_threads_step(model *m);
+void model_threads_pause(model *m);
+int model_on_threads(const model *m);
+const struct elastic *model_threads_elastic(const model *m);
+/* way 1: every step on the threads, 0: alone, -1: choose (the default); a no-op for a model that
+ * does not choose. For benches and tests. */
+void model_threads_pin(model *m, int way);
+
 /* The twins of model_forward and model_backward: the same on one thread, the batch split in lanes on several. */
 int fast_model_forward(model *m, const float *x, int batch, const float **y);
 int fast_model_backward(model *m, const float *d_y, int batch);
@@ -61,7 +78,9 @@ void model_lanes_barrier(model *m);
 /* An all-dense model (every layer with parameters dense) on several threads splits each layer's
  * units instead of the batch: lane k owns a share of every layer's units (its rows of W, entries
  * of b and columns of the activations) for the whole batch, so its parameters and their gradients
- * never leave its core; the lanes only wait for each other between layers (pool_barrier).
+ * never leave its core; the lanes only wait for each other between layers (pool_barrier). Each
+ * unit's sums, and each column of an input gradient, add the same terms in the same order as one
+ * thread: the same numbers, bit for bit, on any number of threads.
  * fast_train_fit, fast_model_forward and fast_model_backward do so when model_units_split says 1.
  * Called from a task of model_run_lanes, by every lane at once:
  *   model_units_forward: x (B, in_size), all of it (each lane may pass its own copy), through

@@ -3,7 +3,9 @@
  * (model_set_threads), and the next batch's samples asked for ahead of time.
  *
  * On one thread a step is exactly train_fit's: fill, forward, loss, NaN check, backward,
- * optimizer. On several, a whole step runs in the lanes (see "a batch split over lanes").
+ * optimizer. On several, a whole step runs in the lanes (see "a batch split over lanes"), except
+ * an all-dense model's steps that run alone because that is faster at the moment (elastic steps,
+ * threads.h): then it is one thread's step with the loss added up as the lanes add it.
  */
 #include "train.h"
 #include "error.h"
@@ -22,7 +24,8 @@
  * backward into its own gradient block; then, after the loss is found finite, each lane sums
  * the gradients of its share of the parameters and updates them. Two handovers per batch.
  * An all-dense model split by units (model_units_split) needs one: its lanes own their
- * parameters and gradients whole, so each updates its own right after the backward pass. */
+ * parameters and gradients whole, so each updates its own right after the backward pass; each
+ * lane fills a copy of the whole batch, and asks for the next batch's samples itself. */
 typedef struct {
     model *m;
     optimizer *opt;
@@ -30,6 +33,8 @@ typedef struct {
     const batch_source *src;
     const size_t *index;            /* (n) this batch's samples */
     int n;
+    const size_t *next_index;       /* units: the next batch's samples, for each lane to ask for (NULL: none) */
+    int next_n;
     float *x, *y, *d_pred;          /* (n, x_size), (n, y_size), (n, y_size) */
     int backward;                   /* 0: forward and loss only (evaluation) */
     int units;                      /* 1: an all-dense model split by units (model_units_split) */
@@ -55,13 +60,50 @@ static double lane_loss_share(loss_spec loss, double lane_loss, float *d_pred, s
     return lane_loss * count / n;
 }
 
+/* The loss of the output columns a lane owns (model_units_columns), row by row, and their
+ * gradient in s->d_pred (when s->backward): what that lane computes of the batch's loss. A step
+ * run alone (elastic steps) adds up the lanes' shares the same way, lane by lane, so that the
+ * batch's loss has the same bits either way. */
+static int units_loss(lane_step *s, int lane, const float *pred, const float *y, double *loss)
+{
+    const size_t y_size = s->src->y_size, values = (size_t)s->n * y_size;
+    size_t c0, c1;
+    model_units_columns(s->m, lane, &c0, &c1);
+    double total = 0.0;
+    int rc = AE_OK;
+    for (int b = 0; b < s->n && rc == AE_OK && c1 > c0; b++) {
+        const size_t at = (size_t)b * y_size + c0;
+        double row_loss;
+        rc = fast_loss_share(s->loss, &row_loss, s->backward ? s->d_pred + at : NULL, pred + at, y + at, c1 - c0, values);
+        total += row_loss;
+    }
+    *loss = total;
+    return rc;
+}
+
+/* The batch's loss (and gradient) from a whole output computed alone, as the lanes would add it up */
+static int units_loss_alone(lane_step *s, const float *pred, const float *y, double *loss)
+{
+    double total = 0.0;
+    for (int lane = 0; lane < s->m->threads; lane++) {
+        double share;
+        int rc = units_loss(s, lane, pred, y, &share);
+        if (rc != AE_OK) return rc;
+        total += share;
+    }
+    *loss = total;
+    return AE_OK;
+}
+
 /* All-dense models split by units: each lane fills its own copy of the whole batch, runs the
  * model for its units, and scores and differentiates the output columns it owns. */
 static int units_lane(lane_step *s, int lane)
 {
-    const size_t x_size = s->src->x_size, y_size = s->src->y_size, values = (size_t)s->n * y_size;
+    const size_t x_size = s->src->x_size;
     float *x = s->lane_xy + (size_t)lane * s->lane_xy_floats, *y = x + (size_t)s->n * x_size;
     int rc = s->src->fill(s->src->ctx, s->index, s->n, x, y);
+    if (s->next_index && lane > 0 && s->src->prefetch)   /* lane 0's asked for by the loop, before the lanes start */
+        s->src->prefetch(s->src->ctx, s->next_index, s->next_n);
     if (s->backward) {                              /* this lane's gradients, before backward adds into them */
         size_t first[2 * MODEL_UNITS_MAX_DENSE], end[2 * MODEL_UNITS_MAX_DENSE];
         const int ranges = model_units_params(s->m, lane, first, end, 2 * MODEL_UNITS_MAX_DENSE);
@@ -72,16 +114,8 @@ static int units_lane(lane_step *s, int lane)
     const float *pred;
     int forward = model_units_forward(s->m, x, s->n, lane, &pred);
     if (rc == AE_OK) rc = forward;
-    size_t c0, c1;
-    model_units_columns(s->m, lane, &c0, &c1);
     double total = 0.0;
-    for (int b = 0; b < s->n && rc == AE_OK && c1 > c0; b++) {   /* the loss of this lane's columns, row by row */
-        const size_t at = (size_t)b * y_size + c0;
-        float *d_pred = s->backward ? s->d_pred + at : NULL;
-        double row_loss;
-        rc = fast_loss_compute(s->loss, &row_loss, d_pred, pred + at, y + at, c1 - c0);
-        if (rc == AE_OK) total += lane_loss_share(s->loss, row_loss, d_pred, c1 - c0, (int)(c1 - c0), (int)values);
-    }
+    if (rc == AE_OK) rc = units_loss(s, lane, pred, y, &total);
     s->loss_of[lane] = total;
     if (s->backward && forward == AE_OK) {
         int back = model_units_backward(s->m, x, s->d_pred, s->n, lane);
@@ -163,7 +197,8 @@ static int run_lanes(lane_step *s, double *batch_loss)
 }
 
 /* Mean loss over src in batches of `batch`, using the caller's buffers x (batch, x_size), y (batch, y_size);
- * in the lanes of `step` when the model has several threads. */
+ * in the lanes of `step` when the model has several threads (unless its steps run alone now: then
+ * the loss is added up as its lanes would, the same bits). */
 static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int batch, size_t *index,
                          float *x, float *y, lane_step *step, double *mean_loss)
 {
@@ -171,7 +206,7 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
     for (size_t start = 0; start < src->count; start += (size_t)batch) {
         int n = batch_length(src->count, start, batch);
         for (int k = 0; k < n; k++) index[k] = start + (size_t)k;
-        if (step) {                       /* fill, forward and loss in the lanes */
+        if (step) {
             step->m = m;
             step->loss = loss;
             step->src = src;
@@ -180,6 +215,8 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
             step->x = x;
             step->y = y;
             step->backward = 0;
+        }
+        if (step && model_on_threads(m)) {   /* fill, forward and loss in the lanes */
             double batch_loss;
             int rc = run_lanes(step, &batch_loss);
             if (rc != AE_OK) return rc;
@@ -192,7 +229,8 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
         rc = model_forward(m, x, n, &pred);
         if (rc != AE_OK) return rc;
         double batch_loss;
-        rc = fast_loss_compute(loss, &batch_loss, NULL, pred, y, (size_t)n * src->y_size);
+        rc = step && step->units ? units_loss_alone(step, pred, y, &batch_loss)
+                                 : fast_loss_compute(loss, &batch_loss, NULL, pred, y, (size_t)n * src->y_size);
         if (rc != AE_OK) return rc;
         total += per_sample_loss(batch_loss, loss, n) * n;
     }
@@ -268,6 +306,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
     }
 
     long batches = (long)((train->count + (size_t)batch - 1) / (size_t)batch);
+    const int elastic = step && step->units && fast_loss_share_exact(loss);
     train_history_begin(history);
     for (int epoch = 0; epoch < cfg->epochs && rc == AE_OK; epoch++) {
         train_epoch e;
@@ -277,11 +316,19 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
             size_t start = (size_t)b * (size_t)batch;
             int n = batch_length(train->count, start, batch);
             double batch_loss;
+            if (step) step->next_index = NULL;
             if (train->prefetch && b + 1 < batches) {   /* the next batch's samples, while this one runs */
                 size_t next = start + (size_t)batch;
                 train->prefetch(train->ctx, order + next, batch_length(train->count, next, batch));
+                if (step) {                             /* each lane that fills a copy of its own asks too */
+                    step->next_index = order + next;
+                    step->next_n = batch_length(train->count, next, batch);
+                }
             }
-            if (m->threads > 1) {
+            /* an all-dense model whose loss gradient is the same split or whole may run this step
+             * alone (elastic steps, threads.h): the same numbers, only faster at the moment */
+            const int lanes = m->threads > 1 && (!elastic || model_threads_step(m));
+            if (lanes) {
                 if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
                 step->index = order + start;
                 step->n = n;
@@ -290,11 +337,17 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
                 rc = train->fill(train->ctx, order + start, n, x, y);
                 const float *pred;
                 if (rc == AE_OK) rc = model_forward(m, x, n, &pred);
-                if (rc == AE_OK) rc = fast_loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
+                if (rc == AE_OK && elastic) {           /* alone: the loss added up as the lanes would */
+                    step->index = order + start;
+                    step->n = n;
+                    rc = units_loss_alone(step, pred, y, &batch_loss);
+                } else if (rc == AE_OK) {
+                    rc = fast_loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
+                }
             }
             if (rc == AE_OK) rc = train_epoch_add(&e, b, batch_loss, loss, n);   /* NaN stops here */
             if (rc != AE_OK) break;
-            if (m->threads > 1) {
+            if (lanes) {
                 if (!step->units) {
                     optimizer_begin_step(opt);
                     model_run_lanes(m, update_lane, step);   /* grads summed and parameters updated, share by share */
@@ -307,6 +360,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
             }
         }
         if (rc != AE_OK) break;
+        model_threads_pause(m);                       /* the validation pass is not a step */
         double val_loss = NAN;
         if (val) rc = evaluate_with(m, loss, val, batch, val_index, x, y, step ? step + 1 : NULL, &val_loss);
         rc = train_epoch_end(&e, rc, val ? &val_loss : NULL, history);

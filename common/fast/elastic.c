@@ -1,0 +1,64 @@
+/* elastic.c: see elastic.h. */
+#include "fast/elastic.h"
+
+#include <string.h>
+
+void elastic_init(elastic *e)
+{
+    memset(e, 0, sizeof *e);
+    e->threads = e->chosen = 1;       /* the threads first: the caller asked for them */
+    e->last = -1.0;
+    e->gap = ELASTIC_MIN_GAP;
+    e->pinned = -1;
+}
+
+void elastic_pin(elastic *e, int way)
+{
+    e->pinned = way < 0 ? -1 : way > 0;
+    if (e->pinned >= 0 && e->threads != e->pinned) {
+        e->threads = e->pinned;
+        e->last = -1.0;
+    }
+}
+
+void elastic_pause(elastic *e) { e->last = -1.0; }
+
+/* The window just timed: its mean step time kept for its way; then the way of the next window. */
+static void end_window(elastic *e)
+{
+    const int way = e->threads;
+    const double mean = e->seconds / e->steps;
+    e->per_step[way] = mean;
+    e->steps = 0;
+    e->seconds = 0.0;
+    int next = way;
+    if (e->probing) {                             /* both ways timed: keep the faster */
+        e->probing = 0;
+        const int faster = e->per_step[1] <= e->per_step[0];
+        e->gap = faster == e->chosen ? (2 * e->gap < ELASTIC_MAX_GAP ? 2 * e->gap : ELASTIC_MAX_GAP) : ELASTIC_MIN_GAP;
+        e->chosen = faster;
+        e->chosen_at = e->per_step[faster];
+        e->until_probe = e->gap;
+        next = faster;
+    } else if (e->per_step[!way] == 0.0 || --e->until_probe <= 0 || mean > ELASTIC_DRIFT * e->chosen_at) {
+        if (e->until_probe > 0) e->gap = ELASTIC_MIN_GAP;   /* the load changed: look closely again */
+        e->probing = 1;
+        next = !way;
+    }
+    if (next != way) {
+        e->threads = next;
+        e->last = -1.0;                           /* the next step wakes or parks a thread: not timed */
+    }
+}
+
+int elastic_step(elastic *e, double now)
+{
+    if (e->last >= 0.0 && now >= e->last) {
+        e->seconds += now - e->last;
+        e->steps++;
+    }
+    e->last = now;
+    if (e->steps >= ELASTIC_WINDOW && e->pinned < 0) end_window(e);
+    e->steps_on[e->threads]++;
+    return e->threads;
+}

@@ -1,0 +1,59 @@
+/* elastic.h: whether a loop's next step should run on a pool's threads or on the calling thread
+ * alone, whichever is faster now.
+ *
+ * Two threads pay only when each has a processor and the steps are long enough to cover the
+ * handovers between them. Both depend on the moment: another program starts, and the second
+ * thread waits for a core while the first waits for it. Where the numbers are the same either
+ * way (an all-dense model split by units, threads.h), nothing forbids choosing at every step, so
+ * an elastic loop times its steps in windows of ELASTIC_WINDOW, now and then runs one window the
+ * other way, and keeps the faster:
+ *
+ *     elastic e;
+ *     elastic_init(&e);
+ *     for (...) {                            // each step of the loop
+ *         int threads = elastic_step(&e, now_in_seconds);   // 1: the threads, 0: alone
+ *         ...
+ *     }
+ *     elastic_pause(&e);                     // an evaluation pass: not a step's time
+ *
+ * The first window uses the threads; the next one runs alone (a probe), and from then on the
+ * faster way stays. The slower way is timed again after ELASTIC_MIN_GAP windows, twice as many
+ * after each probe that confirms the choice (up to ELASTIC_MAX_GAP: about one window in 65 is
+ * then run the slower way), and at once when the chosen way's steps get ELASTIC_DRIFT times
+ * slower than when it was chosen (the machine's load changed). A window's first step after a
+ * change of way is not timed (a sleeping thread wakes up then).
+ *
+ * It only reads the times it is given: the same times, the same choices (tests/test_elastic.c).
+ */
+#ifndef AE_FAST_ELASTIC_H
+#define AE_FAST_ELASTIC_H
+
+#define ELASTIC_WINDOW 16      /* steps timed together */
+#define ELASTIC_MIN_GAP 4      /* windows between probes, at first */
+#define ELASTIC_MAX_GAP 64     /* ... at most */
+#define ELASTIC_DRIFT 1.3      /* the chosen way this much slower than when chosen: probe at once */
+
+typedef struct elastic {
+    int threads;               /* the way of the current window: 1 on the threads, 0 alone */
+    int chosen;                /* the faster way, as far as known */
+    int probing;               /* 1 while this window times the way not chosen */
+    int steps;                 /* steps timed in this window */
+    double seconds;            /* their time */
+    double last;               /* when the previous step began; < 0: not a step's time since */
+    double per_step[2];        /* the latest window's mean step time alone [0] and on the threads [1]; 0: not yet */
+    double chosen_at;          /* the chosen way's step time when it was chosen */
+    int gap, until_probe;      /* windows between probes; windows left before the next */
+    long steps_on[2];          /* steps begun alone [0] and on the threads [1], for reports */
+    int pinned;                /* -1: choose; 0 or 1: always that way (elastic_pin) */
+} elastic;
+
+void elastic_init(elastic *e);
+/* A step begins at `now` (seconds, any fixed origin): 1 to run it on the threads, 0 alone. */
+int elastic_step(elastic *e, double now);
+/* The time until the next elastic_step is not a step's. */
+void elastic_pause(elastic *e);
+/* way 0 or 1: every step that way from now on (a bench timing one way, a test comparing them);
+ * -1: choose again. */
+void elastic_pin(elastic *e, int way);
+
+#endif
