@@ -99,6 +99,25 @@ START_TEST(test_a_slower_chosen_way_probes_at_once)
 }
 END_TEST
 
+/* alone, a slowdown is no reason to look again before the gap is over: more load slows the threads too */
+START_TEST(test_a_slower_way_alone_waits_for_its_probe)
+{
+    run r;
+    run_start(&r, 1.0, 3.0);
+    steps(&r, 300 * ELASTIC_WINDOW);
+    while (r.e.probing || r.e.threads) steps(&r, 1);   /* out of a probe */
+    ck_assert_int_eq(r.e.chosen, 0);
+    const int gap = r.e.gap;
+    ck_assert_int_gt(gap, ELASTIC_MIN_GAP);
+    const long before = r.e.steps_on[1];
+    r.alone = 2.0;
+    r.on_threads = 9.0;
+    steps(&r, (r.e.until_probe - 1) * ELASTIC_WINDOW);   /* the windows left before the next probe */
+    ck_assert_int_eq(r.e.steps_on[1], before);
+    ck_assert_int_ge(r.e.gap, gap);
+}
+END_TEST
+
 START_TEST(test_a_pause_is_not_a_step)
 {
     run r;
@@ -152,7 +171,8 @@ Suite *elastic_suite(void)
 {
     Suite *s = suite_create("elastic");
     test_add(test_case(s, "Core", 0), test_first_window_on_threads_then_a_probe, test_keeps_the_faster_way,
-             test_probes_grow_rarer_up_to_the_most, test_a_slower_chosen_way_probes_at_once, test_a_pause_is_not_a_step,
+             test_probes_grow_rarer_up_to_the_most, test_a_slower_chosen_way_probes_at_once,
+             test_a_slower_way_alone_waits_for_its_probe, test_a_pause_is_not_a_step,
              test_pinned_ways_stay, test_same_times_same_choices);
     return s;
 }

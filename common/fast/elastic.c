@@ -40,7 +40,7 @@ static void end_window(elastic *e)
         e->chosen_at = e->per_step[faster];
         e->until_probe = e->gap;
         next = faster;
-    } else if (e->per_step[!way] == 0.0 || --e->until_probe <= 0 || mean > ELASTIC_DRIFT * e->chosen_at) {
+    } else if (e->per_step[!way] == 0.0 || --e->until_probe <= 0 || (way && mean > ELASTIC_DRIFT * e->chosen_at)) {
         if (e->until_probe > 0) e->gap = ELASTIC_MIN_GAP;   /* the load changed: look closely again */
         e->probing = 1;
         next = !way;

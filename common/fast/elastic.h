@@ -19,9 +19,11 @@
  * The first window uses the threads; the next one runs alone (a probe), and from then on the
  * faster way stays. The slower way is timed again after ELASTIC_MIN_GAP windows, twice as many
  * after each probe that confirms the choice (up to ELASTIC_MAX_GAP: about one window in 65 is
- * then run the slower way), and at once when the chosen way's steps get ELASTIC_DRIFT times
- * slower than when it was chosen (the machine's load changed). A window's first step after a
- * change of way is not timed (a sleeping thread wakes up then).
+ * then run the slower way), and at once when the threads, chosen, get ELASTIC_DRIFT times slower
+ * than when they were chosen (another program has started). Steps alone that slow down are no
+ * reason to look: more load makes the threads slower still (and beside a busy program the times
+ * wander, so a probe at every wobble would cost more than it finds). A window's first step after
+ * a change of way is not timed (a sleeping thread wakes up then).
  *
  * It only reads the times it is given: the same times, the same choices (tests/test_elastic.c).
  */
@@ -31,7 +33,7 @@
 #define ELASTIC_WINDOW 16      /* steps timed together */
 #define ELASTIC_MIN_GAP 4      /* windows between probes, at first */
 #define ELASTIC_MAX_GAP 64     /* ... at most */
-#define ELASTIC_DRIFT 1.3      /* the chosen way this much slower than when chosen: probe at once */
+#define ELASTIC_DRIFT 1.3      /* the threads, chosen, this much slower than when chosen: probe at once */
 
 typedef struct elastic {
     int threads;               /* the way of the current window: 1 on the threads, 0 alone */
