@@ -92,7 +92,9 @@ int elbo_run_save(elbo_context *ctx, const training_run *r, const char *data_dir
     if (rc != AE_OK) return rc;
     fprintf(f.fp, "# %s: the training history of the %s\n", PROGRAM, r->title);
     for (int k = 0; k < N_META; k++) fprintf(f.fp, "# %s %s\n", meta_keys[k], values[k]);
-    fprintf(f.fp, "# total_seconds %.17g\n# segments %d\n# part\tepoch\tsegment\telbo\trecon\tkl\tseconds\n", r->total_seconds, r->n_segments);
+    fprintf(f.fp, "# total_seconds %.17g\n", r->total_seconds);
+    if (r->steps_on_threads >= 0.0) fprintf(f.fp, "# steps_on_threads %.17g\n", r->steps_on_threads);
+    fprintf(f.fp, "# segments %d\n# part\tepoch\tsegment\telbo\trecon\tkl\tseconds\n", r->n_segments);
     print_terms(f.fp, "test", 0, 0, &r->test_start, 0.0);
     for (int e = 0; e < r->epochs; e++) {
         print_terms(f.fp, "train", e + 1, 0, &r->train[e], r->seconds[e]);
@@ -127,6 +129,7 @@ static int read_curves(training_run *r, const char *path)
         line++;
         if (text[0] == '#') {
             if (strncmp(text, "# total_seconds ", 16) == 0) r->total_seconds = strtod(text + 16, NULL);
+            if (strncmp(text, "# steps_on_threads ", 19) == 0) r->steps_on_threads = strtod(text + 19, NULL);
             continue;
         }
         char part[16];
@@ -191,6 +194,8 @@ int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int
                             "without --from-checkpoint", hist, meta_keys[k]);
         if (rc != AE_OK) return rc;
         if (strcmp(saved, values[k]) == 0) continue;
+        /* a dense VAE gives the same bits on any number of threads: the checkpoints serve any --threads */
+        if (k == META_THREADS && cfg->kind == VAE_DENSE) continue;
         if (!meta_options[k])   /* a checkpoint replaced since the history was written */
             return AE_ERROR(AE_EFORMAT, "%s: it belongs to other checkpoints (%s %s) than the one beside it (%s): a run "
                             "was cut between writing them; train again without --from-checkpoint", hist,

@@ -42,6 +42,7 @@ typedef struct {
 int elbo_run_alloc(training_run *r, int epochs, long batches)
 {
     r->epochs = epochs;
+    r->steps_on_threads = -1.0;                     /* not known until trained (or read back) */
     r->n_segments = batches < SEGMENTS ? (int)batches : SEGMENTS;
     r->train = calloc((size_t)epochs * 2, sizeof *r->train);
     r->segments = calloc((size_t)epochs * r->n_segments, sizeof *r->segments);
@@ -152,6 +153,11 @@ int elbo_train_run(elbo_context *ctx, training_run *r, const idx_array *train, c
         fflush(stdout);
     }
     r->total_seconds = program_seconds() - started;
+    /* a dense model on several threads chose at each step between its threads and one (elastic steps,
+     * common/fast/README.md): how many of its training steps ran on the threads */
+    const elastic *el = r->v ? model_threads_elastic(r->v->encoder) : NULL;
+    const long steps = el ? el->steps_on[0] + el->steps_on[1] : 0;
+    r->steps_on_threads = steps > 0 ? (double)el->steps_on[1] / (double)steps : -1.0;
     free(order);
     gsl_rng_free(rng);
     return rc;
@@ -229,12 +235,7 @@ int elbo_store_run(elbo_context *ctx, const training_run *r)
     rc |= elbo_add_prefixed(ctx, r->prefix, "test_loss", -te->recon + r->v->cfg.beta * te->kl);
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_per_epoch", elbo_mean_seconds(r));
     rc |= elbo_add_prefixed(ctx, r->prefix, "seconds_total", r->total_seconds);
-    /* a dense VAE on several threads chooses at each step between its threads and one (elastic steps,
-     * common/fast/README.md): how many of its training steps ran on the threads */
-    const elastic *e = model_threads_elastic(r->v->encoder);
-    if (e && e->steps_on[0] + e->steps_on[1] > 0)
-        rc |= elbo_add_prefixed(ctx, r->prefix, "steps_on_threads",
-                                (double)e->steps_on[1] / (double)(e->steps_on[0] + e->steps_on[1]));
+    if (r->steps_on_threads >= 0.0) rc |= elbo_add_prefixed(ctx, r->prefix, "steps_on_threads", r->steps_on_threads);
     /* the work an image costs, encoder and decoder: what a speed is measured against (make bench) */
     rc |= elbo_add_prefixed(ctx, r->prefix, "forward_macs",
                             model_forward_macs(r->v->encoder) + model_forward_macs(r->v->decoder));

@@ -27,6 +27,7 @@ typedef struct {
     double *seconds;                  /* (epochs) training time, without the test pass */
     double total_seconds;
     int threads;                      /* lanes each batch was split in */
+    double steps_on_threads;          /* a dense model's elastic steps: the share run on the threads; < 0: none */
     int from_checkpoint;              /* 1: read back by elbo_run_load, not trained by this run */
     float *test_mu, *test_logvar;     /* (test_n, L) after elbo_encode_set, else NULL */
     size_t test_n;
