@@ -33,6 +33,13 @@ static int steps(run *r, int n)
     return on;
 }
 
+/* a new run, `windows` windows of steps into it */
+static void run_settled(run *r, double alone, double on_threads, int windows)
+{
+    run_start(r, alone, on_threads);
+    steps(r, windows * ELASTIC_WINDOW);
+}
+
 START_TEST(test_first_window_on_threads_then_a_probe)
 {
     run r;
@@ -66,8 +73,7 @@ END_TEST
 START_TEST(test_probes_grow_rarer_up_to_the_most)
 {
     run r;
-    run_start(&r, 1.0, 3.0);
-    steps(&r, 4 * ELASTIC_WINDOW);
+    run_settled(&r, 1.0, 3.0, 4);
     ck_assert_int_eq(r.e.chosen, 0);
     ck_assert_int_eq(r.e.gap, ELASTIC_MIN_GAP);         /* the first probe changed the choice */
     steps(&r, 8 * ELASTIC_WINDOW);
@@ -85,8 +91,7 @@ END_TEST
 START_TEST(test_a_slower_chosen_way_probes_at_once)
 {
     run r;
-    run_start(&r, 1.0, 0.5);
-    steps(&r, 300 * ELASTIC_WINDOW);
+    run_settled(&r, 1.0, 0.5, 300);
     ck_assert_int_eq(r.e.chosen, 1);
     ck_assert_int_gt(r.e.gap, ELASTIC_MIN_GAP);
     r.on_threads = 2.0;                     /* another program starts */
@@ -103,8 +108,7 @@ END_TEST
 START_TEST(test_a_slower_way_alone_waits_for_its_probe)
 {
     run r;
-    run_start(&r, 1.0, 3.0);
-    steps(&r, 300 * ELASTIC_WINDOW);
+    run_settled(&r, 1.0, 3.0, 300);
     while (r.e.probing || r.e.threads) steps(&r, 1);   /* out of a probe */
     ck_assert_int_eq(r.e.chosen, 0);
     const int gap = r.e.gap;
