@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "fast/cpu.h"
 #include "elbo_training.h"
 #include "error.h"
 #include "io/fileio.h"
@@ -194,8 +195,9 @@ int elbo_run_load(elbo_context *ctx, training_run *r, const vae_config *cfg, int
                             "without --from-checkpoint", hist, meta_keys[k]);
         if (rc != AE_OK) return rc;
         if (strcmp(saved, values[k]) == 0) continue;
-        /* a dense VAE gives the same bits on any number of threads: the checkpoints serve any --threads */
-        if (k == META_THREADS && cfg->kind == VAE_DENSE) continue;
+        /* with the AVX-512 kernels a dense VAE gives the same bits on any number of threads: its
+         * checkpoints serve any --threads (a CBLAS sgemm blocks a thread's share differently) */
+        if (k == META_THREADS && cfg->kind == VAE_DENSE && cpu_has_avx512()) continue;
         if (!meta_options[k])   /* a checkpoint replaced since the history was written */
             return AE_ERROR(AE_EFORMAT, "%s: it belongs to other checkpoints (%s %s) than the one beside it (%s): a run "
                             "was cut between writing them; train again without --from-checkpoint", hist,

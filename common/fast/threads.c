@@ -5,6 +5,7 @@
 #include "fast/threads.h"
 #include "error.h"
 #include "tensor.h"
+#include "fast/cpu.h"
 #include "fast/fast.h"
 #include "fast/gemm.h"
 #include "fast/vector.h"
@@ -114,10 +115,15 @@ int model_get_threads(const model *m) { return m->threads; }
 
 /* ------------------------------------------------ elastic steps */
 
+/* An all-dense model's steps may run alone when that gives the same bits: with the library's own
+ * AVX-512 kernels, whose every product element is summed the same way wherever it lies in the
+ * matrix; a CBLAS sgemm (the portable path) blocks a share of the units differently from the whole. */
+static int elastic_model(const model *m) { return all_dense(m) && cpu_has_avx512(); }
+
 int model_threads_step(model *m)
 {
     if (m->threads == 1) return 0;
-    return all_dense(m) ? pool_step(m->lanes->pool) : 1;
+    return elastic_model(m) ? pool_step(m->lanes->pool) : 1;
 }
 
 void model_threads_pause(model *m)
@@ -127,17 +133,17 @@ void model_threads_pause(model *m)
 
 int model_on_threads(const model *m)
 {
-    return m->threads > 1 && (!all_dense(m) || pool_on_threads(m->lanes->pool));
+    return m->threads > 1 && (!elastic_model(m) || pool_on_threads(m->lanes->pool));
 }
 
 const struct elastic *model_threads_elastic(const model *m)
 {
-    return m->threads > 1 && all_dense(m) ? pool_elastic(m->lanes->pool) : NULL;
+    return m->threads > 1 && elastic_model(m) ? pool_elastic(m->lanes->pool) : NULL;
 }
 
 void model_threads_pin(model *m, int way)
 {
-    if (m->threads > 1 && all_dense(m)) pool_pin(m->lanes->pool, way);
+    if (m->threads > 1 && elastic_model(m)) pool_pin(m->lanes->pool, way);
 }
 
 /* Lane k's gradient block and workspace (lane 0's workspace is m->work). */

@@ -30,12 +30,14 @@ int model_get_threads(const model *m);
 int model_share_threads(model *m, const model *from);
 
 /* Elastic steps. An all-dense model gives the same numbers on any number of threads (the units
- * split below), so each training step may run on its threads or on the calling thread alone,
+ * split below; with the AVX-512 kernels, cpu_has_avx512: a CBLAS sgemm blocks a share of the units
+ * otherwise than the whole), so each training step may run on its threads or on the calling thread alone,
  * whichever is faster at the moment (elastic.h): model_threads_step(m) at the start of a step
  * times the steps and chooses, for m and every model that shares its threads (a VAE's encoder
  * and decoder); it returns 1 when this step runs on the threads. model_threads_pause(m): the time
  * until the next step is not a step's (an evaluation pass). Other models always use their threads
- * (their numbers depend on the split): model_threads_step returns 1 for them, 0 on one thread.
+ * (their numbers depend on the split), and so does every model on the portable path:
+ * model_threads_step returns 1 for them, 0 on one thread.
  * model_on_threads(m): whether m's calls run on its threads now (the fast_model_* functions below
  * ask it). model_threads_elastic(m): the choices so far (NULL for a model that does not choose). */
 int model_threads_step(model *m);
