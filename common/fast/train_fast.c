@@ -61,9 +61,10 @@ static double lane_loss_share(loss_spec loss, double lane_loss, float *d_pred, s
 }
 
 /* The loss of the output columns a lane owns (model_units_columns), row by row, and their
- * gradient in s->d_pred (when s->backward): what that lane computes of the batch's loss. A step
- * run alone (elastic steps) adds up the lanes' shares the same way, lane by lane, so that the
- * batch's loss has the same bits either way. */
+ * gradient in s->d_pred (when s->backward), with the whole batch's scale (fast_loss_share): the
+ * same gradient as one call on the whole batch. The lanes' losses only tell whether the batch's is
+ * finite; the loss itself is added up over the whole output afterwards (units_batch_loss), one
+ * call as on one thread: the same bits on any number of threads, and on elastic steps alone. */
 static int units_loss(lane_step *s, int lane, const float *pred, const float *y, double *loss)
 {
     const size_t y_size = s->src->y_size, values = (size_t)s->n * y_size;
@@ -81,18 +82,12 @@ static int units_loss(lane_step *s, int lane, const float *pred, const float *y,
     return rc;
 }
 
-/* The batch's loss (and gradient) from a whole output computed alone, as the lanes would add it up */
-static int units_loss_alone(lane_step *s, const float *pred, const float *y, double *loss)
+/* The batch's loss after the lanes have run: the whole output against lane 0's copy of the targets */
+static int units_batch_loss(const lane_step *s, double *loss)
 {
-    double total = 0.0;
-    for (int lane = 0; lane < s->m->threads; lane++) {
-        double share;
-        int rc = units_loss(s, lane, pred, y, &share);
-        if (rc != AE_OK) return rc;
-        total += share;
-    }
-    *loss = total;
-    return AE_OK;
+    const float *pred = model_layer_input(s->m, s->m->n_layers, s->lane_xy);   /* (n, y_size): the output */
+    const float *y = s->lane_xy + (size_t)s->n * s->src->x_size;
+    return fast_loss_compute(s->loss, loss, NULL, pred, y, (size_t)s->n * s->src->y_size);
 }
 
 /* All-dense models split by units: each lane fills its own copy of the whole batch, runs the
@@ -125,8 +120,8 @@ static int units_lane(lane_step *s, int lane)
     if (rc != AE_OK) snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
     if (!s->backward || forward != AE_OK) return rc;
     /* the update in the same handover: once every lane's share of the loss is in, each lane adds
-     * them up in lane order (the total train_fit checks) and, when no lane failed and the total is
-     * finite, runs the optimizer (its step begun by train_fit) on the parameters it owns */
+     * them up and, when no lane failed and the total is finite (so is then the batch's loss that
+     * train_fit checks), runs the optimizer (its step begun by train_fit) on the parameters it owns */
     model_lanes_barrier(s->m);
     double batch_loss = 0.0;
     int ok = 1;
@@ -182,8 +177,9 @@ static void update_lane(void *opaque, int lane, int lanes)
     fast_optimizer_update_range(s->opt, s->m->params, s->m->grads, first, end);
 }
 
-/* Runs step_lane on every lane; the batch loss (the lanes' shares added in lane order), or the
- * first lane's error, raised again on this thread. */
+/* Runs step_lane on every lane; the batch loss (the lanes' shares added in lane order; the units
+ * split's over the whole output, units_batch_loss), or the first lane's error, raised again on
+ * this thread. */
 static int run_lanes(lane_step *s, double *batch_loss)
 {
     model_run_lanes(s->m, step_lane, s);
@@ -192,13 +188,14 @@ static int run_lanes(lane_step *s, double *batch_loss)
         if (s->rc_of[lane] != AE_OK) return AE_ERROR(s->rc_of[lane], "%s", s->message_of[lane]);
         total += s->loss_of[lane];
     }
+    if (s->units) return units_batch_loss(s, batch_loss);
     *batch_loss = total;
     return AE_OK;
 }
 
 /* Mean loss over src in batches of `batch`, using the caller's buffers x (batch, x_size), y (batch, y_size);
- * in the lanes of `step` when the model has several threads (unless its steps run alone now: then
- * the loss is added up as its lanes would, the same bits). */
+ * in the lanes of `step` when the model has several threads (unless its steps run alone now: the
+ * same bits). */
 static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int batch, size_t *index,
                          float *x, float *y, lane_step *step, double *mean_loss)
 {
@@ -229,8 +226,7 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
         rc = model_forward(m, x, n, &pred);
         if (rc != AE_OK) return rc;
         double batch_loss;
-        rc = step && step->units ? units_loss_alone(step, pred, y, &batch_loss)
-                                 : fast_loss_compute(loss, &batch_loss, NULL, pred, y, (size_t)n * src->y_size);
+        rc = fast_loss_compute(loss, &batch_loss, NULL, pred, y, (size_t)n * src->y_size);
         if (rc != AE_OK) return rc;
         total += per_sample_loss(batch_loss, loss, n) * n;
     }
@@ -337,13 +333,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
                 rc = train->fill(train->ctx, order + start, n, x, y);
                 const float *pred;
                 if (rc == AE_OK) rc = model_forward(m, x, n, &pred);
-                if (rc == AE_OK && elastic) {           /* alone: the loss added up as the lanes would */
-                    step->index = order + start;
-                    step->n = n;
-                    rc = units_loss_alone(step, pred, y, &batch_loss);
-                } else if (rc == AE_OK) {
-                    rc = fast_loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
-                }
+                if (rc == AE_OK) rc = fast_loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
             }
             if (rc == AE_OK) rc = train_epoch_add(&e, b, batch_loss, loss, n);   /* NaN stops here */
             if (rc != AE_OK) break;
