@@ -58,6 +58,9 @@ void fast_mse_forward(double *loss, const float *pred, const float *target, size
 int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target,
                     size_t n, size_t total);
 int fast_loss_share_exact(loss_spec spec);
+/* A mean over n values (and its gradient d_pred, or NULL) as a share of a mean over more: times
+ * part/whole, the gradient by the float part/whole. */
+double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole);
 /* vae_bce_logits_sum (vae.h) with its chunks of VAE_BCE_CHUNK values computed in the lanes of the
  * model `lanes` (the VAE's decoder): the same sum, bit for bit, and the same d_logits (or NULL). */
 double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n);

@@ -86,12 +86,20 @@ int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pr
         return AE_OK;
     }
     int rc = loss_compute(spec, loss, d_pred, pred, target, n);
-    if (rc != AE_OK || !mean || n == total) return rc;
-    const float scale = (float)n / (float)total;   /* the mean over n, as a share of the mean over total */
-    if (d_pred)
-        for (size_t i = 0; i < n; i++) d_pred[i] *= scale;
-    *loss = *loss * (double)n / (double)total;
-    return AE_OK;
+    if (rc == AE_OK && mean && n != total) *loss = fast_loss_scale_share(*loss, d_pred, n, n, total);
+    return rc;
+}
+
+double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole)
+{
+    const float scale = (float)part / (float)whole;
+    if (d_pred) {
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)          /* blocks of a known length: GCC vectorizes them at -O2 */
+            for (int j = 0; j < 16; j++) d_pred[i + j] *= scale;
+        for (; i < n; i++) d_pred[i] *= scale;
+    }
+    return loss * (double)part / (double)whole;
 }
 
 int fast_loss_share_exact(loss_spec spec) { return spec.kind == LOSS_MSE || spec.reduction == REDUCE_SUM; }

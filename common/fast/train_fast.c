@@ -50,14 +50,7 @@ typedef struct {
 static double lane_loss_share(loss_spec loss, double lane_loss, float *d_pred, size_t values, int count, int n)
 {
     if (loss.reduction != REDUCE_MEAN || count == n) return lane_loss;
-    const float scale = (float)count / (float)n;
-    if (d_pred) {
-        size_t i = 0;
-        for (; i + 16 <= values; i += 16)          /* blocks of a known length: GCC vectorizes them at -O2 */
-            for (int j = 0; j < 16; j++) d_pred[i + j] *= scale;
-        for (; i < values; i++) d_pred[i] *= scale;
-    }
-    return lane_loss * count / n;
+    return fast_loss_scale_share(lane_loss, d_pred, values, (size_t)count, (size_t)n);
 }
 
 /* The loss of the output columns a lane owns (model_units_columns), row by row, and their
