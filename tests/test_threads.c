@@ -7,6 +7,7 @@
 #include <time.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -623,11 +624,20 @@ START_TEST(test_vae_bce_on_lanes_matches_plain)
     enum { N = 300 * VAE_BCE_CHUNK + 101 };
     static float logits[N], x[N], d_plain[N], d_lanes[N];
     gsl_rng *rng = test_rng(83);
+    /* mostly ordinary logits, and some at or past expf's limits (±88, −104), zeros of both signs,
+     * tiny ones: the vector loop hands the far ones to expf, and must agree there too */
+    const float odd[] = { 0.0f, -0.0f, 88.0f, -88.0f, 87.99999f, -87.99999f, 103.5f, -103.5f, 200.0f, -200.0f,
+                          1e-30f, -1e-30f, 1e-45f, -1e-45f, 20.0f, -20.0f };
     for (size_t i = 0; i < N; i++) {
-        logits[i] = (float)(8.0 * gsl_rng_uniform(rng) - 4.0);
+        logits[i] = gsl_rng_uniform(rng) < 0.02 ? odd[gsl_rng_uniform_int(rng, sizeof odd / sizeof *odd)]
+                                                : (float)(8.0 * gsl_rng_uniform(rng) - 4.0);
         x[i] = gsl_rng_uniform(rng) < 0.5 ? 0.0f : (float)gsl_rng_uniform(rng);
     }
     gsl_rng_free(rng);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 28)
+    /* glibc's expf has taken the same steps since 2.28: with AVX-512 the vector loop must be in use */
+    if (cpu_has_avx512()) ck_assert_msg(fast_expf_same_bits(), "the vector expf differs from this libm's expf");
+#endif
     const double plain = vae_bce_logits_sum(d_plain, logits, x, N);
     for (int threads = 1; threads <= 3; threads++) {
         model *m = dense_model(threads, 0, 84, 1);
@@ -637,6 +647,34 @@ START_TEST(test_vae_bce_on_lanes_matches_plain)
         ck_assert_double_eq(fast_vae_bce_logits_sum(m, NULL, logits, x, N), plain);   /* no gradient asked */
         model_free(m);
     }
+}
+END_TEST
+
+/* The vector expf of the reconstruction sum against expf itself, on a walk through every float
+ * from −0 down to −∞ (each 613th bit pattern, and every one either side of −88) and a few NaNs:
+ * the same bits, or the vector loop is not used. */
+START_TEST(test_vector_expf_same_bits)
+{
+    if (!fast_expf_same_bits()) return;      /* no AVX-512, or another libm: the plain loop runs */
+    enum { STEP = 613, BATCH = 1 << 14 };
+    static float x[BATCH];
+    size_t filled = 0, checked = 0;
+    for (uint64_t b = 0x80000000u; b <= 0xff800000u; b += STEP) {
+        uint32_t bits = (uint32_t)b;
+        memcpy(&x[filled++], &bits, sizeof bits);
+        if (filled == BATCH) {
+            ck_assert_msg(fast_expf_check(x, filled), "the vector expf differs near %a", (double)x[0]);
+            checked += filled;
+            filled = 0;
+        }
+    }
+    for (uint32_t bits = 0xc2b00000u - 512; bits < 0xc2b00000u + 512; bits++) memcpy(&x[filled++], &bits, sizeof bits);
+    const uint32_t specials[] = { 0xff800000u, 0xff800001u, 0xffc00000u, 0x80000001u, 0x80000000u, 0xc2cff1b4u,
+                                  0xc2ce8ecfu, 0xc2ce8ed0u };
+    for (size_t i = 0; i < sizeof specials / sizeof *specials; i++) memcpy(&x[filled++], &specials[i], sizeof(float));
+    while (filled % 16) x[filled++] = -1.0f;
+    ck_assert(fast_expf_check(x, filled));
+    ck_assert_uint_gt(checked, 1000000);
 }
 END_TEST
 
@@ -651,7 +689,8 @@ Suite *threads_suite(void)
     tcase_add_test(core, test_elastic_training_same_numbers);
     tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 4);
-    test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain);
+    test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
+             test_vector_expf_same_bits);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
              test_training_on_threads_stops_cleanly);
     return s;

@@ -64,6 +64,12 @@ double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, 
 /* vae_bce_logits_sum (vae.h) with its chunks of VAE_BCE_CHUNK values computed in the lanes of the
  * model `lanes` (the VAE's decoder): the same sum, bit for bit, and the same d_logits (or NULL). */
 double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n);
+/* 1 when its chunks run sixteen values at a time (AVX-512, and an expf in those steps found to give
+ * the bits of this program's libm expf), 0 when the plain loop computes them. */
+int fast_expf_same_bits(void);
+/* 1 when that vector expf gives expf's bits for each of x[0 .. n) (n a multiple of 16); 0 when one
+ * differs or the vector loop is not used. For the tests. */
+int fast_expf_check(const float *x, size_t n);
 
 /* -------------------------------------------- Adam, 16 parameters at a time (adam_fast.c) */
 void fast_optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end);
