@@ -111,8 +111,9 @@ void fast_mse_forward(double *loss, const float *pred, const float *target, size
 }
 
 /* ------------------------------------------------ the VAE's reconstruction sum on the lanes
- * vae_bce_logits_sum's chunks of VAE_BCE_CHUNK values computed in the lanes of a model, and
- * added up here in the order the plain loop adds them: the same sum, bit for bit. */
+ * vae_bce_logits_sum's chunks of VAE_BCE_CHUNK values computed in the lanes of a model (or on this
+ * thread, sixteen values at a time), and added up here in the order the plain loop adds them: the
+ * same sum, bit for bit. */
 enum { CHUNK = VAE_BCE_CHUNK };
 
 typedef struct {
@@ -323,11 +324,7 @@ static void bce_lane(void *opaque, int lane, int lanes)
 double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n)
 {
     const int threads = model_on_threads(lanes);
-#ifndef LOSS_AVX512
-    if (!threads) return vae_bce_logits_sum(d_logits, logits, x, n);
-#else
-    if (!threads && !fast_expf_same_bits()) return vae_bce_logits_sum(d_logits, logits, x, n);
-#endif
+    if (!threads && !fast_expf_same_bits()) return vae_bce_logits_sum(d_logits, logits, x, n);   /* the plain loop as it is */
     enum { GROUP = 256 };
     double sums[GROUP], total = 0.0;
     const size_t chunks = (n + CHUNK - 1) / CHUNK;
