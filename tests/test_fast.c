@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "error.h"
+#include "fast/conv_direct.h"
 #include "fast/cpu.h"
 #include "fast/fast.h"
 #include "fast/vector.h"
@@ -214,6 +215,41 @@ START_TEST(test_conv_twins_direct)
         tested++;
     }
     cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* 3×3 kernels, stride 1 or 2, 1 to 16 channels a side and rows of up to 31: with AVX-512 these run
+ * conv_direct.c's kernels (every padding, odd and even sizes, rows of one vector and of two, the
+ * channel counts of each block shape), which this test checks it reaches. */
+START_TEST(test_conv_twins_3x3)
+{
+    gsl_rng *rng = test_rng(3333 + (unsigned long)_i);
+    int reached = 0;
+    for (int tested = 0; tested < 40;) {
+        const int transposed = tested % 2;
+        const int in_c = 1 + (int)gsl_rng_uniform_int(rng, 16), out_c = 1 + (int)gsl_rng_uniform_int(rng, 16);
+        const int s = 1 + (int)gsl_rng_uniform_int(rng, 2);
+        const int h = 1 + (int)gsl_rng_uniform_int(rng, 20);
+        const int w = 1 + (int)gsl_rng_uniform_int(rng, transposed && s == 2 ? 16 : 32);
+        const padding_mode mode = (padding_mode)gsl_rng_uniform_int(rng, 3);
+        const int p = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, 3) : 0;
+        const int a = mode == PAD_EXPLICIT ? (int)gsl_rng_uniform_int(rng, (unsigned long)s) : 0;
+        const int batch = 1 + (int)gsl_rng_uniform_int(rng, 3);
+        conv_geom g;
+        int rc = transposed ? conv2d_transpose_geom(&g, in_c, h, w, out_c, 3, 3, s, mode, p, a)
+                            : conv2d_geom(&g, in_c, h, w, out_c, 3, 3, s, mode, p);
+        if (rc != AE_OK || g.in_w > 31 || g.out_w > 31) continue;
+        const conv_sides d = transposed ? (conv_sides){ g.in_c, g.in_h, g.in_w, g.out_c, g.out_h, g.out_w, 3, 3, s,
+                                                        g.pad_top, g.pad_left }
+                                        : (conv_sides){ g.out_c, g.out_h, g.out_w, g.in_c, g.in_h, g.in_w, 3, 3, s,
+                                                        g.pad_top, g.pad_left };
+        reached += direct_fits(&d);
+        compare_conv(&g, batch, transposed, rng);
+        tested++;
+    }
+    if (cpu_has_avx512()) ck_assert_int_eq(reached, 40);
+    else ck_assert_int_eq(reached, 0);
     gsl_rng_free(rng);
 }
 END_TEST
@@ -420,6 +456,7 @@ Suite *fast_suite(void)
     tcase_add_loop_test(tc, test_conv_twins_random, 0, 3);
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
+    tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
     test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins);
     return s;
 }

@@ -23,7 +23,11 @@
  * Chunks
  *   The batch goes through in chunks of samples small enough that a chunk's
  *   copies stay inside the L2 cache; the workspace holds one chunk.
+ *
+ * 3×3 kernels with few channels (model B's layers) do not come here: with AVX-512 the public
+ * functions at the end hand them to conv_direct.c, which computes them in place (direct_sides).
  */
+#include "fast/conv_direct.h"
 #include "fast/fast.h"
 #include "fast/gemm.h"
 #include "fast/vector.h"
@@ -637,6 +641,15 @@ static void taps_backward(float *d_image, float *d_grid, float *d_weight, float 
     if (d_weight) unpack_add_taps(d_weight, w.d_taps, t);
 }
 
+/* The sides of a plan, as conv_direct.c takes them; its kernels run instead of the products when
+ * they fit (3×3, stride 1 or 2, at most 16 channels a side, rows of at most 31). */
+static int direct_sides(conv_sides *d, const tap_plan *t)
+{
+    *d = (conv_sides){ t->grid_c, t->grid_h, t->grid_w, t->img_c, t->img_h, t->img_w,
+                       t->k_h, t->k_w, t->stride, t->pad_top, t->pad_left };
+    return direct_fits(d);
+}
+
 /* -------------------------------------------------------------- conv2d */
 
 size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch)
@@ -654,7 +667,9 @@ void fast_conv2d_forward(float *out,            /* (B, OC, OH, OW) */
                          const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    taps_forward(out, in, weight, bias, work, &t, batch, 0);
+    conv_sides d;
+    if (direct_sides(&d, &t)) direct_gather(out, in, weight, bias, 0, &d, batch);
+    else taps_forward(out, in, weight, bias, work, &t, batch, 0);
 }
 
 /* d_W_tap += d_out · shifted(in)ᵀ,  d_in += Σ_taps shifted back (W_tapᵀ · d_out),  d_b += Σ d_out */
@@ -668,6 +683,13 @@ void fast_conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
                           const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
+    conv_sides d;
+    if (direct_sides(&d, &t)) {
+        if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
+        if (d_weight) direct_weight_grad(d_weight, d_out, in, &d, batch);
+        if (d_in) direct_scatter(d_in, d_out, weight, NULL, 1, &d, batch);
+        return;
+    }
     taps_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch);
 }
 
@@ -688,7 +710,9 @@ void fast_conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
                                    const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    taps_forward(out, in, weight, bias, work, &t, batch, 1);
+    conv_sides d;
+    if (direct_sides(&d, &t)) direct_scatter(out, in, weight, bias, 0, &d, batch);
+    else taps_forward(out, in, weight, bias, work, &t, batch, 1);
 }
 
 /* d_W_tap += in · shifted(d_out)ᵀ,  d_in += Σ_taps W_tap · shifted(d_out),  d_b += Σ d_out */
@@ -702,6 +726,13 @@ void fast_conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NU
                                     const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
+    conv_sides d;
+    if (direct_sides(&d, &t)) {
+        if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
+        if (d_weight) direct_weight_grad(d_weight, in, d_out, &d, batch);
+        if (d_in) direct_gather(d_in, d_out, weight, NULL, 1, &d, batch);
+        return;
+    }
     taps_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch);
 }
 

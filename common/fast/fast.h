@@ -26,7 +26,8 @@ void fast_dense_backward(float *d_in, float *d_weight, float *d_bias,
                          const float *d_out, const float *in, const float *weight,
                          int batch, int in_features, int out_features);
 
-/* --------------------- convolutions: a few large matrix products per chunk (conv_taps.c) */
+/* ---- convolutions: computed in place for 3×3 with few channels (conv_direct.c), otherwise
+ * a few large matrix products per chunk (conv_taps.c) */
 /* Floats of scratch space for a batch of `batch`; a workspace sized for B serves every batch up to B. */
 size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch);
 size_t fast_conv2d_transpose_workspace_floats(const conv_geom *g, int batch);

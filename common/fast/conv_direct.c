@@ -1,0 +1,491 @@
+/* conv_direct.c: 3×3 convolutions with few channels (at most 16 a side, rows of at most 31
+ * values: the layers of model B and of Task 4's denoisers), computed where the values lie.
+ *
+ * With so few channels, conv_taps.c's matrix products are small (8 or 16 rows, a sum over 8 or
+ * 16 terms) and most of their time goes into laying the images out for them. Here nothing is
+ * laid out: each pass walks the rows of its destination, 16 columns to a vector, and adds up
+ * every term of a block of destination rows and channels in registers (16 vectors of sums)
+ * before storing them once. A source row is loaded as two vectors (columns 0-15 and 16-31), and
+ * each kernel column's view of it is one permute of those 32 values, which also takes the stride
+ * and the padding (columns outside the row read as zero). The three passes (conv_direct.h):
+ *   gather   the destination is the grid: a grid row's column gx reads image column gx·s − pl + kw;
+ *   scatter  the destination is the image; with stride 2 a vector holds the even columns or the
+ *            odd ones (each kernel column feeds one of the two), interleaved when stored;
+ *   weight   the sums over the batch of grid row × permuted image row, one vector per tap, added
+ *            across the lanes at the end.
+ * The sums run over the same terms as the plain loops, in another order: the results differ from
+ * them in the last bits (tests/test_fast.c compares the two). The choices below (block shapes,
+ * loop orders) are the ones that measured fastest on the layers of model B, each against the
+ * others in the same run.
+ */
+#include "fast/conv_direct.h"
+#include "fast/cpu.h"
+
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+
+/* MAX_ROW: a row of at most 31 values leaves lane 31 of its two loaded vectors zero, which every
+ * lane that reads nothing (padding) takes */
+enum { K = 3, MAX_CHANNELS = 16, MAX_ROW = 31, MAX_SUMS = 16, ZERO_LANE = 31 };
+
+int direct_fits(const conv_sides *t)
+{
+    return cpu_has_avx512() && t->k_h == K && t->k_w == K && (t->stride == 1 || t->stride == 2) &&
+           t->grid_c <= MAX_CHANNELS && t->img_c <= MAX_CHANNELS && t->grid_w <= MAX_ROW && t->img_w <= MAX_ROW;
+}
+
+/* The first n of 16 lanes (none for n <= 0). */
+static __mmask16 first_lanes(int n)
+{
+    return n <= 0 ? (__mmask16)0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+/* How a destination row's vectors read a source row of up to 32 values. */
+typedef struct {
+    int slots;                  /* vectors per destination row: 1 or 2 */
+    int interleave;             /* 1: slot 0 holds the even columns, slot 1 the odd ones (scatter, stride 2) */
+    __mmask16 load[2];          /* the source row's columns 0-15 and 16-31 */
+    __m512i from[2][K];         /* slot v, kernel column kw: the value each lane reads, 0-30, or ZERO_LANE */
+} lane_map;
+
+/* lane l of slot v holds destination column col(v, l); it reads source column src(col, kw), or
+ * nothing when that is -1 */
+static AVX512 void map_set(lane_map *map, int v, int kw, const int dest_col[16], int dest_w, const conv_sides *t,
+                           int gather)
+{
+    int from[16];
+    for (int l = 0; l < 16; l++) {
+        const int col = dest_col[l];
+        int src = -1;
+        if (col < dest_w) {
+            if (gather) {                                   /* grid column → image column */
+                const int ix = col * t->stride - t->pad_left + kw;
+                if (ix >= 0 && ix < t->img_w) src = ix;
+            } else {                                        /* image column ← grid column */
+                const int num = col + t->pad_left - kw;
+                if (num >= 0 && num % t->stride == 0 && num / t->stride < t->grid_w) src = num / t->stride;
+            }
+        }
+        from[l] = src < 0 ? ZERO_LANE : src;
+    }
+    map->from[v][kw] = _mm512_loadu_si512(from);
+}
+
+static AVX512 lane_map make_map(const conv_sides *t, int gather)
+{
+    lane_map map = { 0 };
+    const int dest_w = gather ? t->grid_w : t->img_w, src_w = gather ? t->img_w : t->grid_w;
+    map.interleave = !gather && t->stride == 2;
+    map.slots = map.interleave ? 2 : (dest_w + 15) / 16;
+    map.load[0] = first_lanes(src_w);
+    map.load[1] = first_lanes(src_w - 16);
+    for (int v = 0; v < map.slots; v++) {
+        int col[16];
+        /* stride-2 scatter: slot 0 holds the columns ix with ix + pl even (kernel columns 0 and 2 reach them) */
+        const int parity = (((t->pad_left + v) % 2) + 2) % 2;
+        for (int l = 0; l < 16; l++) col[l] = map.interleave ? 2 * l + parity : 16 * v + l;
+        for (int kw = 0; kw < K; kw++) map_set(&map, v, kw, col, dest_w, t, gather);
+    }
+    return map;
+}
+
+/* --------------------------------------------------------- gather and scatter */
+
+typedef struct {
+    float *dst;                 /* (B, dst_c, dst_h, dst_w) */
+    const float *src;           /* (B, src_c, src_h, src_w) */
+    const float *weight;        /* (M, R, 3, 3) */
+    const float *bias;          /* (dst_c) or NULL */
+    int add;                    /* add into dst instead of writing it */
+    int src_c, src_h, src_w, dst_c, dst_h, dst_w;
+    int pad_top, even_slot, batch;
+    lane_map map;
+} pass;
+
+/* a source row outside the source: zeros */
+static const float zero_row[MAX_ROW] __attribute__((aligned(64)));
+
+/* Whether kernel column kw feeds slot v: always, except in a scatter with stride 2, where slot 0
+ * holds the columns that kernel columns 0 and 2 reach and slot 1 those that column 1 reaches. */
+#define FEEDS(GATHER, S, v, kw) ((GATHER) || (S) == 1 || ((v) == 0) == ((kw) % 2 == 0))
+
+/* A block of sums: destination rows y0 + j·RS (j < YB) of channels d0 .. d0 + DB − 1, NS vectors
+ * a row, kept in registers while every source channel and row that feeds them passes. The rows
+ * are consecutive (RS = 1), except in a scatter with stride 2, which takes every other row
+ * (RS = 2: rows of one parity, which the same kernel rows reach). DB, YB, NS, the stride S, the
+ * direction and the block's phase PH are constants, so that which source row feeds which sum
+ * through which kernel row is worked out when compiling, and the loops unroll into straight runs
+ * of multiply-adds. Source row i of the block (i = 0, 1, ..) is row `first` + i, and feeds
+ *   gather:  destination row j through kernel row kh when i = j·S + kh;
+ *   scatter: destination row j through kernel row kh when i = back + j + (PH − kh)/S and S
+ *            divides PH − kh, where PH = (y0 + pt) mod S (the rows y0 + pt = sy·S + kh).
+ * A weight is a scalar that every lane multiplies: it is broadcast into a register, which costs
+ * about as much as two multiply-adds on this kind of core, so each broadcast serves several:
+ *   one destination channel (DB = 1): the channel's 9 weights of a source channel stay in
+ *   registers for the whole block, and the rows pass in order, each loaded and permuted once;
+ *   several (DB > 1): kernel row by kernel row, the YB source rows it links to the block are
+ *   loaded and permuted, and each weight serves YB·NS multiply-adds (or YB in a stride-2
+ *   scatter, where each kernel column feeds one of the two vectors). */
+static ALWAYS_INLINE int block_source_row(int j, int kh, const int S, const int GATHER, const int PH)
+{
+    if (GATHER) return j * S + kh;
+    if ((PH - kh) % S) return -1;                                 /* no link */
+    return (K - 1) / S + j + (PH - kh) / S;
+}
+
+static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, int b, int d0, int y0,
+                                           const int DB, const int YB, const int NS, const int S, const int GATHER,
+                                           const int PH)
+{
+    const int pt = p->pad_top, RS = GATHER ? 1 : S;
+    const int back = GATHER ? 0 : (K - 1) / S;                    /* source rows before (y0 + pt − PH)/S */
+    const int rows = GATHER ? (YB - 1) * S + K : back + YB;
+    const int first = GATHER ? y0 * S - pt : (y0 + pt - PH) / S - back;
+    __m512 acc[MAX_SUMS];
+#pragma GCC unroll 16
+    for (int i = 0; i < DB * YB * NS; i++)
+        acc[i] = p->bias ? _mm512_set1_ps(p->bias[d0 + i / (YB * NS)]) : _mm512_setzero_ps();
+
+    for (int c = 0; c < p->src_c; c++) {
+        const float *plane = p->src + ((size_t)b * p->src_c + c) * p->src_h * p->src_w;
+        const float *w_c = packed + ((size_t)(d0 / DB) * p->src_c + c) * K * K * DB;
+        if (DB == 1) {
+            __m512 w[K * K];
+#pragma GCC unroll 9
+            for (int k = 0; k < K * K; k++) w[k] = _mm512_set1_ps(w_c[k]);
+#pragma GCC unroll 40
+            for (int i = 0; i < rows; i++) {
+                const int sy = first + i;
+                const float *row = sy >= 0 && sy < p->src_h ? plane + (size_t)sy * p->src_w : zero_row;
+                const __m512 r0 = _mm512_maskz_loadu_ps(p->map.load[0], row);
+                const __m512 r1 = _mm512_maskz_loadu_ps(p->map.load[1], row + 16);
+                __m512 x[2][K];
+#pragma GCC unroll 2
+                for (int v = 0; v < NS; v++)
+#pragma GCC unroll 3
+                    for (int kw = 0; kw < K; kw++)
+                        if (FEEDS(GATHER, S, v, kw)) x[v][kw] = _mm512_permutex2var_ps(r0, p->map.from[v][kw], r1);
+#pragma GCC unroll 16
+                for (int j = 0; j < YB; j++)
+#pragma GCC unroll 3
+                    for (int kh = 0; kh < K; kh++) {
+                        if (block_source_row(j, kh, S, GATHER, PH) != i) continue;
+#pragma GCC unroll 3
+                        for (int kw = 0; kw < K; kw++)
+#pragma GCC unroll 2
+                            for (int v = 0; v < NS; v++)
+                                if (FEEDS(GATHER, S, v, kw))
+                                    acc[j * NS + v] = _mm512_fmadd_ps(w[kh * K + kw], x[v][kw], acc[j * NS + v]);
+                    }
+            }
+        } else {
+#pragma GCC unroll 3
+            for (int kh = 0; kh < K; kh++) {
+                __m512 x[MAX_SUMS / 4][2][K];                     /* YB·NS <= 4 */
+#pragma GCC unroll 4
+                for (int j = 0; j < YB; j++) {
+                    const int i = block_source_row(j, kh, S, GATHER, PH);
+                    if (i < 0) continue;
+                    const int sy = first + i;
+                    const float *row = sy >= 0 && sy < p->src_h ? plane + (size_t)sy * p->src_w : zero_row;
+                    __m512 r0 = _mm512_maskz_loadu_ps(p->map.load[0], row);
+                    __m512 r1 = _mm512_maskz_loadu_ps(p->map.load[1], row + 16);
+                    __asm__("" : "+v"(r0), "+v"(r1));             /* loaded here, not kept from another kh */
+#pragma GCC unroll 2
+                    for (int v = 0; v < NS; v++)
+#pragma GCC unroll 3
+                        for (int kw = 0; kw < K; kw++)
+                            if (FEEDS(GATHER, S, v, kw))
+                                x[j][v][kw] = _mm512_permutex2var_ps(r0, p->map.from[v][kw], r1);
+                }
+#pragma GCC unroll 3
+                for (int kw = 0; kw < K; kw++)
+#pragma GCC unroll 8
+                    for (int dd = 0; dd < DB; dd++) {
+                        const __m512 w = _mm512_set1_ps(w_c[(kh * K + kw) * DB + dd]);
+#pragma GCC unroll 4
+                        for (int j = 0; j < YB; j++) {
+                            if (block_source_row(j, kh, S, GATHER, PH) < 0) continue;
+#pragma GCC unroll 2
+                            for (int v = 0; v < NS; v++)
+                                if (FEEDS(GATHER, S, v, kw))
+                                    acc[(dd * YB + j) * NS + v] =
+                                        _mm512_fmadd_ps(w, x[j][v][kw], acc[(dd * YB + j) * NS + v]);
+                        }
+                    }
+            }
+        }
+    }
+
+    /* interleaving the even and odd columns: lane l of the first store takes even lane l/2 or odd lane l/2 */
+    const __m512i even_odd_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i even_odd_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    const int interleave = !GATHER && S == 2;
+#pragma GCC unroll 8
+    for (int dd = 0; dd < DB; dd++)
+#pragma GCC unroll 16
+        for (int j = 0; j < YB; j++) {
+            const int y = y0 + j * RS;
+            if (y < 0 || y >= p->dst_h) continue;
+            float *row = p->dst + (((size_t)b * p->dst_c + d0 + dd) * p->dst_h + y) * p->dst_w;
+            const __m512 a0 = acc[(dd * YB + j) * NS], a1 = acc[(dd * YB + j) * NS + NS - 1];
+            __m512 out[2];
+            if (interleave) {
+                const __m512 even = p->even_slot ? a1 : a0, odd = p->even_slot ? a0 : a1;
+                out[0] = _mm512_permutex2var_ps(even, even_odd_lo, odd);
+                out[1] = _mm512_permutex2var_ps(even, even_odd_hi, odd);
+            } else {
+                out[0] = a0;
+                out[1] = a1;
+            }
+#pragma GCC unroll 2
+            for (int u = 0; u < 2; u++) {
+                if (u == 1 && !interleave && NS == 1) break;
+                const __mmask16 m = first_lanes(p->dst_w - 16 * u);
+                __m512 o = out[u];
+                if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + 16 * u), o);
+                _mm512_mask_storeu_ps(row + 16 * u, m, o);
+            }
+        }
+}
+
+static ALWAYS_INLINE AVX512 void pass_run(const pass *p, const int DB, const int YB, const int NS, const int S,
+                                          const int GATHER)
+{
+    /* a stride-2 scatter's blocks start where (y0 + pt) is even: at row 0 or −1 */
+    const int start = GATHER ? 0 : -(((p->pad_top % S) + S) % S);
+    /* packed[d0 / DB][src channel][kh][kw][dd]: the weights one source channel sends to a block of
+     * DB destination channels, at offsets known when compiling */
+    float packed[MAX_CHANNELS * K * K * MAX_CHANNELS];
+    const int R = GATHER ? p->src_c : p->dst_c;
+    for (int d = 0; d < p->dst_c; d++)
+        for (int c = 0; c < p->src_c; c++)
+            for (int k = 0; k < K * K; k++) {
+                const int m = GATHER ? d : c, r = GATHER ? c : d;
+                packed[(((size_t)(d / DB) * p->src_c + c) * K * K + k) * DB + d % DB] =
+                    p->weight[((size_t)m * R + r) * K * K + k];
+            }
+    for (int b = 0; b < p->batch; b++)
+        for (int d0 = 0; d0 < p->dst_c; d0 += DB)
+            for (int y0 = start; y0 < p->dst_h; y0 += GATHER ? YB : YB * S) {
+                if (GATHER || S == 1) {
+                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0);
+                } else {                            /* rows y0, y0 + 2, ..; then y0 + 1, y0 + 3, .. */
+                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0);
+                    pass_block(p, packed, b, d0, y0 + 1, DB, YB, NS, S, GATHER, 1);
+                }
+            }
+}
+
+/* one copy of the kernel for each direction, stride and shape of its block of sums (channels ×
+ * rows × vectors): one channel with its weights in registers, or several with YB·NS = 2 or 4 uses
+ * of each broadcast weight; a stride-2 scatter takes its rows in pairs (even and odd) */
+#define PASS_SHAPE(NAME, DB, YB, NS, S, GATHER) \
+    static AVX512 void NAME##_##DB##_##YB##_##NS##_s##S(const pass *p) { pass_run(p, DB, YB, NS, S, GATHER); }
+PASS_SHAPE(gather, 1, 16, 1, 1, 1) PASS_SHAPE(gather, 8, 2, 1, 1, 1) PASS_SHAPE(gather, 1, 6, 2, 1, 1)
+PASS_SHAPE(gather, 8, 1, 2, 1, 1) PASS_SHAPE(gather, 1, 16, 1, 2, 1) PASS_SHAPE(gather, 8, 2, 1, 2, 1)
+PASS_SHAPE(gather, 1, 6, 2, 2, 1) PASS_SHAPE(gather, 8, 1, 2, 2, 1)
+PASS_SHAPE(scatter, 1, 16, 1, 1, 0) PASS_SHAPE(scatter, 8, 2, 1, 1, 0) PASS_SHAPE(scatter, 1, 6, 2, 1, 0)
+PASS_SHAPE(scatter, 8, 1, 2, 1, 0) PASS_SHAPE(scatter, 1, 6, 2, 2, 0) PASS_SHAPE(scatter, 4, 2, 2, 2, 0)
+
+static AVX512 void run_pass(float *dst, const float *src, const float *weight, const float *bias, int add,
+                            const conv_sides *t, int batch, int gather)
+{
+    pass p = { 0 };
+    const int M = t->grid_c, R = t->img_c, s = t->stride;
+    p.dst = dst;
+    p.src = src;
+    p.weight = weight;
+    p.bias = bias;
+    p.add = add;
+    p.pad_top = t->pad_top;
+    p.even_slot = ((t->pad_left % 2) + 2) % 2;    /* a scatter with stride 2: the slot of the even columns */
+    p.batch = batch;
+    p.src_c = gather ? R : M;
+    p.src_h = gather ? t->img_h : t->grid_h;
+    p.src_w = gather ? t->img_w : t->grid_w;
+    p.dst_c = gather ? M : R;
+    p.dst_h = gather ? t->grid_h : t->img_h;
+    p.dst_w = gather ? t->grid_w : t->img_w;
+    p.map = make_map(t, gather);
+
+    const int ns = p.map.slots, wide = p.dst_c % 8 == 0;
+    if (gather) {
+        if (s == 1) (ns == 1 ? (wide ? gather_8_2_1_s1 : gather_1_16_1_s1) : (wide ? gather_8_1_2_s1 : gather_1_6_2_s1))(&p);
+        else (ns == 1 ? (wide ? gather_8_2_1_s2 : gather_1_16_1_s2) : (wide ? gather_8_1_2_s2 : gather_1_6_2_s2))(&p);
+    } else if (s == 1) {
+        (ns == 1 ? (wide ? scatter_8_2_1_s1 : scatter_1_16_1_s1) : (wide ? scatter_8_1_2_s1 : scatter_1_6_2_s1))(&p);
+    } else {
+        (p.dst_c % 4 == 0 ? scatter_4_2_2_s2 : scatter_1_6_2_s2)(&p);
+    }
+}
+
+void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
+                   const conv_sides *t, int batch)
+{
+    run_pass(grid, image, weight, bias, add, t, batch, 1);
+}
+
+void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
+                    const conv_sides *t, int batch)
+{
+    run_pass(image, grid, weight, bias, add, t, batch, 0);
+}
+
+/* ---------------------------------------------------------------- weight gradient */
+
+/* d_weight of grid channels m0 .. m0 + MB − 1 and image channel r, from samples b0 .. b0 + nb − 1:
+ * one vector of sums per tap. Each image row's three views (one per kernel column) are permuted
+ * once and serve every grid row it meets: gy = (iy + pt − kh)/S when S divides it. The two
+ * loops below compute the same; each is the one that measured faster for its stride (by about a
+ * fifth, on the layers of model B): with S = 1 the rows in groups of S (where kernel row q of a
+ * group meets grid row (iy0 + pt)/S − (kh − q)/S), with S = 2 row by row. */
+static ALWAYS_INLINE AVX512 void weight_pair(float *d_weight, const float *grid, const float *image,
+                                             const conv_sides *t, const lane_map *map, int b0, int nb, int m0, int r,
+                                             const int MB, const int NV, const int S)
+{
+    const int M = t->grid_c, R = t->img_c, GH = t->grid_h, GW = t->grid_w, IH = t->img_h, IW = t->img_w;
+    const int pt = t->pad_top, start = -(((pt % S) + S) % S);
+    __m512 acc[2 * K * K];
+#pragma GCC unroll 18
+    for (int i = 0; i < MB * K * K; i++) acc[i] = _mm512_setzero_ps();
+    const __mmask16 grid_lanes[2] = { first_lanes(GW), first_lanes(GW - 16) };
+    for (int b = b0; b < b0 + nb; b++) {
+        const float *img = image + ((size_t)b * R + r) * IH * IW;
+        const float *grd = grid + ((size_t)b * M + m0) * GH * GW;
+        if (S == 1) {
+            for (int iy0 = start; iy0 < IH; iy0 += S) {
+                const int base = (iy0 + pt) / S;
+#pragma GCC unroll 2
+                for (int q = 0; q < S; q++) {
+                    const int iy = iy0 + q;
+                    if (iy < 0 || iy >= IH) continue;
+                    const float *row = img + (size_t)iy * IW;
+                    const __m512 r0 = _mm512_maskz_loadu_ps(map->load[0], row);
+                    const __m512 r1 = _mm512_maskz_loadu_ps(map->load[1], row + 16);
+                    __m512 x[2][K];
+#pragma GCC unroll 2
+                    for (int v = 0; v < NV; v++)
+#pragma GCC unroll 3
+                        for (int kw = 0; kw < K; kw++) x[v][kw] = _mm512_permutex2var_ps(r0, map->from[v][kw], r1);
+#pragma GCC unroll 3
+                    for (int kh = 0; kh < K; kh++) {
+                        if ((q - kh) % S) continue;
+                        const int gy = base + (q - kh) / S;
+                        if (gy < 0 || gy >= GH) continue;
+#pragma GCC unroll 2
+                        for (int mm = 0; mm < MB; mm++)
+#pragma GCC unroll 2
+                            for (int v = 0; v < NV; v++) {
+                                const __m512 g = _mm512_maskz_loadu_ps(grid_lanes[v], grd + ((size_t)mm * GH + gy) * GW + 16 * v);
+#pragma GCC unroll 3
+                                for (int kw = 0; kw < K; kw++)
+                                    acc[(mm * K + kh) * K + kw] = _mm512_fmadd_ps(g, x[v][kw], acc[(mm * K + kh) * K + kw]);
+                            }
+                    }
+                }
+            }
+        } else {
+            for (int iy = 0; iy < IH; iy++) {
+                const float *row = img + (size_t)iy * IW;
+                const __m512 r0 = _mm512_maskz_loadu_ps(map->load[0], row);
+                const __m512 r1 = _mm512_maskz_loadu_ps(map->load[1], row + 16);
+                __m512 x[2][K];
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++)
+#pragma GCC unroll 3
+                    for (int kw = 0; kw < K; kw++) x[v][kw] = _mm512_permutex2var_ps(r0, map->from[v][kw], r1);
+#pragma GCC unroll 3
+                for (int kh = 0; kh < K; kh++) {
+                    const int num = iy + pt - kh;                           /* = gy·S */
+                    if (num < 0 || num % S != 0 || num / S >= GH) continue;
+                    const int gy = num / S;
+#pragma GCC unroll 2
+                    for (int mm = 0; mm < MB; mm++)
+#pragma GCC unroll 2
+                        for (int v = 0; v < NV; v++) {
+                            const __m512 g = _mm512_maskz_loadu_ps(grid_lanes[v], grd + ((size_t)mm * GH + gy) * GW + 16 * v);
+#pragma GCC unroll 3
+                            for (int kw = 0; kw < K; kw++)
+                                acc[(mm * K + kh) * K + kw] = _mm512_fmadd_ps(g, x[v][kw], acc[(mm * K + kh) * K + kw]);
+                        }
+                }
+            }
+        }
+    }
+#pragma GCC unroll 2
+    for (int mm = 0; mm < MB; mm++)
+#pragma GCC unroll 9
+        for (int k = 0; k < K * K; k++)
+            d_weight[((size_t)(m0 + mm) * R + r) * K * K + k] += _mm512_reduce_add_ps(acc[mm * K * K + k]);
+}
+
+/* The batch in chunks of samples that fit in the L2 cache together (every channel pair reads the
+ * whole chunk), each chunk's sums added to d_weight in turn. */
+enum { WEIGHT_CHUNK_FLOATS = 1 << 16 };
+
+static ALWAYS_INLINE AVX512 void weight_run(float *d_weight, const float *grid, const float *image,
+                                            const conv_sides *t, const lane_map *map, int batch, const int MB,
+                                            const int NV, const int S)
+{
+    const size_t sample = (size_t)t->img_c * t->img_h * t->img_w + (size_t)t->grid_c * t->grid_h * t->grid_w;
+    const int chunk = sample >= WEIGHT_CHUNK_FLOATS ? 1 : (int)(WEIGHT_CHUNK_FLOATS / sample);
+    for (int b0 = 0; b0 < batch; b0 += chunk) {
+        const int nb = batch - b0 < chunk ? batch - b0 : chunk;
+        for (int m0 = 0; m0 < t->grid_c; m0 += MB)
+            for (int r = 0; r < t->img_c; r++) weight_pair(d_weight, grid, image, t, map, b0, nb, m0, r, MB, NV, S);
+    }
+}
+
+#define WEIGHT_SHAPE(MB, NV, S)                                                                               \
+    static AVX512 void weight_##MB##_##NV##_s##S(float *d_weight, const float *grid, const float *image,     \
+                                                 const conv_sides *t, const lane_map *map, int batch)         \
+    {                                                                                                         \
+        weight_run(d_weight, grid, image, t, map, batch, MB, NV, S);                                         \
+    }
+WEIGHT_SHAPE(1, 1, 1) WEIGHT_SHAPE(2, 1, 1) WEIGHT_SHAPE(1, 2, 1) WEIGHT_SHAPE(2, 2, 1)
+WEIGHT_SHAPE(1, 1, 2) WEIGHT_SHAPE(2, 1, 2) WEIGHT_SHAPE(1, 2, 2) WEIGHT_SHAPE(2, 2, 2)
+
+AVX512 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t,
+                               int batch)
+{
+    typedef void shape_fn(float *, const float *, const float *, const conv_sides *, const lane_map *, int);
+    static shape_fn *const shapes[2][2][2] = {                  /* [stride − 1][vectors − 1][pairs of m] */
+        { { weight_1_1_s1, weight_2_1_s1 }, { weight_1_2_s1, weight_2_2_s1 } },
+        { { weight_1_1_s2, weight_2_1_s2 }, { weight_1_2_s2, weight_2_2_s2 } },
+    };
+    const lane_map map = make_map(t, 1);
+    shapes[t->stride - 1][map.slots - 1][t->grid_c % 2 == 0](d_weight, grid, image, t, &map, batch);
+}
+
+#else /* no AVX-512 intrinsics: conv_taps.c's products do everything */
+
+int direct_fits(const conv_sides *t)
+{
+    (void)t;
+    return 0;
+}
+
+void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
+                   const conv_sides *t, int batch)
+{
+    (void)grid, (void)image, (void)weight, (void)bias, (void)add, (void)t, (void)batch;
+}
+
+void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
+                    const conv_sides *t, int batch)
+{
+    (void)image, (void)grid, (void)weight, (void)bias, (void)add, (void)t, (void)batch;
+}
+
+void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch)
+{
+    (void)d_weight, (void)grid, (void)image, (void)t, (void)batch;
+}
+
+#endif
