@@ -23,7 +23,9 @@
 
 #include <stddef.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
+/* AE_NO_DIRECT_CONV leaves the kernels out (the fuzzing build, where they are no parser's and
+ * would only take minutes to compile with its sanitizers) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(AE_NO_DIRECT_CONV)
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f")))
@@ -45,24 +47,28 @@ static __mmask16 first_lanes(int n)
     return n <= 0 ? (__mmask16)0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
 }
 
-/* How a destination row's vectors read a source row of up to 32 values. */
+/* How a destination row's vectors read a source row of up to 32 values; or, with rows of at most
+ * 8 values (a 7 x 7 grid), how one vector holds two destination rows side by side and reads two
+ * source rows, one loaded vector each. */
 typedef struct {
     int slots;                  /* vectors per destination row: 1 or 2 */
     int interleave;             /* 1: slot 0 holds the even columns, slot 1 the odd ones (scatter, stride 2) */
-    __mmask16 load[2];          /* the source row's columns 0-15 and 16-31 */
+    int paired;                 /* 1: two destination rows a vector (lanes 0 .. w − 1, then w .. 2w − 1) */
+    __mmask16 load[2];          /* the source row's columns 0-15 and 16-31, or (paired) each row's */
     __m512i from[2][K];         /* slot v, kernel column kw: the value each lane reads, 0-30, or ZERO_LANE */
 } lane_map;
 
-/* lane l of slot v holds destination column col(v, l); it reads source column src(col, kw), or
- * nothing when that is -1 */
-static AVX512 void map_set(lane_map *map, int v, int kw, const int dest_col[16], int dest_w, const conv_sides *t,
-                           int gather)
+/* lane l of slot v holds destination column col(v, l) (of the second row of the pair when
+ * second[l]); it reads source column src(col, kw) (of the second loaded vector), or nothing when
+ * that is -1 */
+static AVX512 void map_set(lane_map *map, int v, int kw, const int dest_col[16], const int second[16], int dest_w,
+                           const conv_sides *t, int gather)
 {
     int from[16];
     for (int l = 0; l < 16; l++) {
         const int col = dest_col[l];
         int src = -1;
-        if (col < dest_w) {
+        if (col >= 0 && col < dest_w) {
             if (gather) {                                   /* grid column → image column */
                 const int ix = col * t->stride - t->pad_left + kw;
                 if (ix >= 0 && ix < t->img_w) src = ix;
@@ -71,7 +77,7 @@ static AVX512 void map_set(lane_map *map, int v, int kw, const int dest_col[16],
                 if (num >= 0 && num % t->stride == 0 && num / t->stride < t->grid_w) src = num / t->stride;
             }
         }
-        from[l] = src < 0 ? ZERO_LANE : src;
+        from[l] = src < 0 ? ZERO_LANE : src + 16 * second[l];
     }
     map->from[v][kw] = _mm512_loadu_si512(from);
 }
@@ -81,15 +87,20 @@ static AVX512 lane_map make_map(const conv_sides *t, int gather)
     lane_map map = { 0 };
     const int dest_w = gather ? t->grid_w : t->img_w, src_w = gather ? t->img_w : t->grid_w;
     map.interleave = !gather && t->stride == 2;
-    map.slots = map.interleave ? 2 : (dest_w + 15) / 16;
+    /* two rows a vector: each fits in 8 lanes, and a source row in one vector with its lane 15 zero */
+    map.paired = !map.interleave && dest_w <= 8 && src_w <= 15;
+    map.slots = map.interleave ? 2 : map.paired ? 1 : (dest_w + 15) / 16;
     map.load[0] = first_lanes(src_w);
-    map.load[1] = first_lanes(src_w - 16);
+    map.load[1] = map.paired ? first_lanes(src_w) : first_lanes(src_w - 16);
     for (int v = 0; v < map.slots; v++) {
-        int col[16];
+        int col[16], second[16];
         /* stride-2 scatter: slot 0 holds the columns ix with ix + pl even (kernel columns 0 and 2 reach them) */
         const int parity = (((t->pad_left + v) % 2) + 2) % 2;
-        for (int l = 0; l < 16; l++) col[l] = map.interleave ? 2 * l + parity : 16 * v + l;
-        for (int kw = 0; kw < K; kw++) map_set(&map, v, kw, col, dest_w, t, gather);
+        for (int l = 0; l < 16; l++) {
+            second[l] = map.paired && l >= dest_w;
+            col[l] = map.interleave ? 2 * l + parity : map.paired ? (l < 2 * dest_w ? l % dest_w : -1) : 16 * v + l;
+        }
+        for (int kw = 0; kw < K; kw++) map_set(&map, v, kw, col, second, dest_w, t, gather);
     }
     return map;
 }
@@ -117,7 +128,9 @@ static const float zero_row[MAX_ROW] __attribute__((aligned(64)));
 /* A block of sums: destination rows y0 + j·RS (j < YB) of channels d0 .. d0 + DB − 1, NS vectors
  * a row, kept in registers while every source channel and row that feeds them passes. The rows
  * are consecutive (RS = 1), except in a scatter with stride 2, which takes every other row
- * (RS = 2: rows of one parity, which the same kernel rows reach). DB, YB, NS, the stride S, the
+ * (RS = 2: rows of one parity, which the same kernel rows reach), and with paired rows (P = 2),
+ * where vector j holds rows y0 + 2j and y0 + 2j + 1 and reads the source rows of both (the second
+ * S rows further in a gather, 1 in a scatter) as if it were row 2j. DB, YB, NS, the stride S, the
  * direction and the block's phase PH are constants, so that which source row feeds which sum
  * through which kernel row is worked out when compiling, and the loops unroll into straight runs
  * of multiply-adds. Source row i of the block (i = 0, 1, ..) is row `first` + i, and feeds
@@ -131,20 +144,40 @@ static const float zero_row[MAX_ROW] __attribute__((aligned(64)));
  *   several (DB > 1): kernel row by kernel row, the YB source rows it links to the block are
  *   loaded and permuted, and each weight serves YB·NS multiply-adds (or YB in a stride-2
  *   scatter, where each kernel column feeds one of the two vectors). */
-static ALWAYS_INLINE int block_source_row(int j, int kh, const int S, const int GATHER, const int PH)
+static ALWAYS_INLINE int block_source_row(int j, int kh, const int S, const int GATHER, const int PH, const int P)
 {
-    if (GATHER) return j * S + kh;
+    if (GATHER) return j * P * S + kh;
     if ((PH - kh) % S) return -1;                                 /* no link */
-    return (K - 1) / S + j + (PH - kh) / S;
+    return (K - 1) / S + j * P + (PH - kh) / S;
+}
+
+/* whether source row i of a block feeds any of its rows (a constant when compiling) */
+static ALWAYS_INLINE int row_used(int i, const int YB, const int S, const int GATHER, const int PH, const int P)
+{
+    for (int j = 0; j < YB; j++)
+        for (int kh = 0; kh < K; kh++)
+            if (block_source_row(j, kh, S, GATHER, PH, P) == i) return 1;
+    return 0;
+}
+
+/* Source row sy of a plane as two vectors: its columns 0-15 and 16-31, or (paired) the row and
+ * the row `next` rows further; rows outside the source read as zeros. */
+static ALWAYS_INLINE AVX512 void load_source(__m512 *r0, __m512 *r1, const float *plane, int sy, int next, int h, int w,
+                                            const lane_map *m, const int P)
+{
+    const float *row = sy >= 0 && sy < h ? plane + (size_t)sy * w : zero_row;
+    const float *row2 = P == 1 ? row + 16 : sy + next >= 0 && sy + next < h ? plane + (size_t)(sy + next) * w : zero_row;
+    *r0 = _mm512_maskz_loadu_ps(m->load[0], row);
+    *r1 = _mm512_maskz_loadu_ps(m->load[1], row2);
 }
 
 static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, int b, int d0, int y0,
                                            const int DB, const int YB, const int NS, const int S, const int GATHER,
-                                           const int PH)
+                                           const int PH, const int P)
 {
-    const int pt = p->pad_top, RS = GATHER ? 1 : S;
+    const int pt = p->pad_top, RS = !GATHER && S == 2 ? 2 : P, next = GATHER ? S : 1;
     const int back = GATHER ? 0 : (K - 1) / S;                    /* source rows before (y0 + pt − PH)/S */
-    const int rows = GATHER ? (YB - 1) * S + K : back + YB;
+    const int rows = GATHER ? (YB - 1) * P * S + K : back + (YB - 1) * P + 1;
     const int first = GATHER ? y0 * S - pt : (y0 + pt - PH) / S - back;
     __m512 acc[MAX_SUMS];
 #pragma GCC unroll 16
@@ -160,11 +193,9 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
             for (int k = 0; k < K * K; k++) w[k] = _mm512_set1_ps(w_c[k]);
 #pragma GCC unroll 40
             for (int i = 0; i < rows; i++) {
-                const int sy = first + i;
-                const float *row = sy >= 0 && sy < p->src_h ? plane + (size_t)sy * p->src_w : zero_row;
-                const __m512 r0 = _mm512_maskz_loadu_ps(p->map.load[0], row);
-                const __m512 r1 = _mm512_maskz_loadu_ps(p->map.load[1], row + 16);
-                __m512 x[2][K];
+                if (!row_used(i, YB, S, GATHER, PH, P)) continue;
+                __m512 r0, r1, x[2][K];
+                load_source(&r0, &r1, plane, first + i, next, p->src_h, p->src_w, &p->map, P);
 #pragma GCC unroll 2
                 for (int v = 0; v < NS; v++)
 #pragma GCC unroll 3
@@ -174,7 +205,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 for (int j = 0; j < YB; j++)
 #pragma GCC unroll 3
                     for (int kh = 0; kh < K; kh++) {
-                        if (block_source_row(j, kh, S, GATHER, PH) != i) continue;
+                        if (block_source_row(j, kh, S, GATHER, PH, P) != i) continue;
 #pragma GCC unroll 3
                         for (int kw = 0; kw < K; kw++)
 #pragma GCC unroll 2
@@ -189,12 +220,10 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 __m512 x[MAX_SUMS / 4][2][K];                     /* YB·NS <= 4 */
 #pragma GCC unroll 4
                 for (int j = 0; j < YB; j++) {
-                    const int i = block_source_row(j, kh, S, GATHER, PH);
+                    const int i = block_source_row(j, kh, S, GATHER, PH, P);
                     if (i < 0) continue;
-                    const int sy = first + i;
-                    const float *row = sy >= 0 && sy < p->src_h ? plane + (size_t)sy * p->src_w : zero_row;
-                    __m512 r0 = _mm512_maskz_loadu_ps(p->map.load[0], row);
-                    __m512 r1 = _mm512_maskz_loadu_ps(p->map.load[1], row + 16);
+                    __m512 r0, r1;
+                    load_source(&r0, &r1, plane, first + i, next, p->src_h, p->src_w, &p->map, P);
                     __asm__("" : "+v"(r0), "+v"(r1));             /* loaded here, not kept from another kh */
 #pragma GCC unroll 2
                     for (int v = 0; v < NS; v++)
@@ -210,7 +239,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                         const __m512 w = _mm512_set1_ps(w_c[(kh * K + kw) * DB + dd]);
 #pragma GCC unroll 4
                         for (int j = 0; j < YB; j++) {
-                            if (block_source_row(j, kh, S, GATHER, PH) < 0) continue;
+                            if (block_source_row(j, kh, S, GATHER, PH, P) < 0) continue;
 #pragma GCC unroll 2
                             for (int v = 0; v < NS; v++)
                                 if (FEEDS(GATHER, S, v, kw))
@@ -233,6 +262,13 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
             const int y = y0 + j * RS;
             if (y < 0 || y >= p->dst_h) continue;
             float *row = p->dst + (((size_t)b * p->dst_c + d0 + dd) * p->dst_h + y) * p->dst_w;
+            if (P == 2) {                                   /* rows y and y + 1, side by side in memory too */
+                const __mmask16 m = first_lanes(p->dst_w * (y + 1 < p->dst_h ? 2 : 1));
+                __m512 o = acc[dd * YB + j];
+                if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row), o);
+                _mm512_mask_storeu_ps(row, m, o);
+                continue;
+            }
             const __m512 a0 = acc[(dd * YB + j) * NS], a1 = acc[(dd * YB + j) * NS + NS - 1];
             __m512 out[2];
             if (interleave) {
@@ -255,7 +291,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
 }
 
 static ALWAYS_INLINE AVX512 void pass_run(const pass *p, const int DB, const int YB, const int NS, const int S,
-                                          const int GATHER)
+                                          const int GATHER, const int P)
 {
     /* a stride-2 scatter's blocks start where (y0 + pt) is even: at row 0 or −1 */
     const int start = GATHER ? 0 : -(((p->pad_top % S) + S) % S);
@@ -272,26 +308,30 @@ static ALWAYS_INLINE AVX512 void pass_run(const pass *p, const int DB, const int
             }
     for (int b = 0; b < p->batch; b++)
         for (int d0 = 0; d0 < p->dst_c; d0 += DB)
-            for (int y0 = start; y0 < p->dst_h; y0 += GATHER ? YB : YB * S) {
+            for (int y0 = start; y0 < p->dst_h; y0 += GATHER || S == 1 ? YB * P : YB * S) {
                 if (GATHER || S == 1) {
-                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0);
+                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0, P);
                 } else {                            /* rows y0, y0 + 2, ..; then y0 + 1, y0 + 3, .. */
-                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0);
-                    pass_block(p, packed, b, d0, y0 + 1, DB, YB, NS, S, GATHER, 1);
+                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0, 1);
+                    pass_block(p, packed, b, d0, y0 + 1, DB, YB, NS, S, GATHER, 1, 1);
                 }
             }
 }
 
 /* one copy of the kernel for each direction, stride and shape of its block of sums (channels ×
  * rows × vectors): one channel with its weights in registers, or several with YB·NS = 2 or 4 uses
- * of each broadcast weight; a stride-2 scatter takes its rows in pairs (even and odd) */
-#define PASS_SHAPE(NAME, DB, YB, NS, S, GATHER) \
-    static AVX512 void NAME##_##DB##_##YB##_##NS##_s##S(const pass *p) { pass_run(p, DB, YB, NS, S, GATHER); }
-PASS_SHAPE(gather, 1, 16, 1, 1, 1) PASS_SHAPE(gather, 8, 2, 1, 1, 1) PASS_SHAPE(gather, 1, 6, 2, 1, 1)
-PASS_SHAPE(gather, 8, 1, 2, 1, 1) PASS_SHAPE(gather, 1, 16, 1, 2, 1) PASS_SHAPE(gather, 8, 2, 1, 2, 1)
-PASS_SHAPE(gather, 1, 6, 2, 2, 1) PASS_SHAPE(gather, 8, 1, 2, 2, 1)
-PASS_SHAPE(scatter, 1, 16, 1, 1, 0) PASS_SHAPE(scatter, 8, 2, 1, 1, 0) PASS_SHAPE(scatter, 1, 6, 2, 1, 0)
-PASS_SHAPE(scatter, 8, 1, 2, 1, 0) PASS_SHAPE(scatter, 1, 6, 2, 2, 0) PASS_SHAPE(scatter, 4, 2, 2, 2, 0)
+ * of each broadcast weight; a stride-2 scatter takes its rows in pairs (even and odd); rows of at
+ * most 8 values two to a vector (P = 2) */
+#define PASS_SHAPE(NAME, DB, YB, NS, S, GATHER, P)                                                           \
+    static AVX512 void NAME##_##DB##_##YB##_##NS##_s##S##_p##P(const pass *p) { pass_run(p, DB, YB, NS, S, GATHER, P); }
+PASS_SHAPE(gather, 1, 16, 1, 1, 1, 1) PASS_SHAPE(gather, 8, 2, 1, 1, 1, 1) PASS_SHAPE(gather, 1, 6, 2, 1, 1, 1)
+PASS_SHAPE(gather, 8, 1, 2, 1, 1, 1) PASS_SHAPE(gather, 1, 16, 1, 2, 1, 1) PASS_SHAPE(gather, 8, 2, 1, 2, 1, 1)
+PASS_SHAPE(gather, 1, 6, 2, 2, 1, 1) PASS_SHAPE(gather, 8, 1, 2, 2, 1, 1)
+PASS_SHAPE(gather, 1, 4, 1, 1, 1, 2) PASS_SHAPE(gather, 8, 2, 1, 1, 1, 2)
+PASS_SHAPE(gather, 1, 4, 1, 2, 1, 2) PASS_SHAPE(gather, 8, 2, 1, 2, 1, 2)
+PASS_SHAPE(scatter, 1, 16, 1, 1, 0, 1) PASS_SHAPE(scatter, 8, 2, 1, 1, 0, 1) PASS_SHAPE(scatter, 1, 6, 2, 1, 0, 1)
+PASS_SHAPE(scatter, 8, 1, 2, 1, 0, 1) PASS_SHAPE(scatter, 1, 6, 2, 2, 0, 1) PASS_SHAPE(scatter, 4, 2, 2, 2, 0, 1)
+PASS_SHAPE(scatter, 1, 4, 1, 1, 0, 2) PASS_SHAPE(scatter, 8, 2, 1, 1, 0, 2)
 
 static AVX512 void run_pass(float *dst, const float *src, const float *weight, const float *bias, int add,
                             const conv_sides *t, int batch, int gather)
@@ -315,13 +355,17 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
     p.map = make_map(t, gather);
 
     const int ns = p.map.slots, wide = p.dst_c % 8 == 0;
-    if (gather) {
-        if (s == 1) (ns == 1 ? (wide ? gather_8_2_1_s1 : gather_1_16_1_s1) : (wide ? gather_8_1_2_s1 : gather_1_6_2_s1))(&p);
-        else (ns == 1 ? (wide ? gather_8_2_1_s2 : gather_1_16_1_s2) : (wide ? gather_8_1_2_s2 : gather_1_6_2_s2))(&p);
+    if (p.map.paired) {
+        if (!gather) (wide ? scatter_8_2_1_s1_p2 : scatter_1_4_1_s1_p2)(&p);
+        else if (s == 1) (wide ? gather_8_2_1_s1_p2 : gather_1_4_1_s1_p2)(&p);
+        else (wide ? gather_8_2_1_s2_p2 : gather_1_4_1_s2_p2)(&p);
+    } else if (gather) {
+        if (s == 1) (ns == 1 ? (wide ? gather_8_2_1_s1_p1 : gather_1_16_1_s1_p1) : (wide ? gather_8_1_2_s1_p1 : gather_1_6_2_s1_p1))(&p);
+        else (ns == 1 ? (wide ? gather_8_2_1_s2_p1 : gather_1_16_1_s2_p1) : (wide ? gather_8_1_2_s2_p1 : gather_1_6_2_s2_p1))(&p);
     } else if (s == 1) {
-        (ns == 1 ? (wide ? scatter_8_2_1_s1 : scatter_1_16_1_s1) : (wide ? scatter_8_1_2_s1 : scatter_1_6_2_s1))(&p);
+        (ns == 1 ? (wide ? scatter_8_2_1_s1_p1 : scatter_1_16_1_s1_p1) : (wide ? scatter_8_1_2_s1_p1 : scatter_1_6_2_s1_p1))(&p);
     } else {
-        (p.dst_c % 4 == 0 ? scatter_4_2_2_s2 : scatter_1_6_2_s2)(&p);
+        (p.dst_c % 4 == 0 ? scatter_4_2_2_s2_p1 : scatter_1_6_2_s2_p1)(&p);
     }
 }
 
@@ -425,6 +469,47 @@ static ALWAYS_INLINE AVX512 void weight_pair(float *d_weight, const float *grid,
             d_weight[((size_t)(m0 + mm) * R + r) * K * K + k] += _mm512_reduce_add_ps(acc[mm * K * K + k]);
 }
 
+/* The same with two grid rows a vector (rows of at most 8 values, map->paired): grid rows 2q and
+ * 2q + 1 loaded as one vector (they lie side by side), against the image rows each meets through
+ * kernel row kh, 2q·S − pt + kh and S rows further, permuted together. */
+static ALWAYS_INLINE AVX512 void weight_paired(float *d_weight, const float *grid, const float *image,
+                                               const conv_sides *t, const lane_map *map, int b0, int nb, int m0,
+                                               int r, const int MB, const int S)
+{
+    const int M = t->grid_c, R = t->img_c, GH = t->grid_h, GW = t->grid_w, IH = t->img_h, IW = t->img_w;
+    const int pt = t->pad_top;
+    __m512 acc[2 * K * K];
+#pragma GCC unroll 18
+    for (int i = 0; i < MB * K * K; i++) acc[i] = _mm512_setzero_ps();
+    for (int b = b0; b < b0 + nb; b++) {
+        const float *img = image + ((size_t)b * R + r) * IH * IW;
+        const float *grd = grid + ((size_t)b * M + m0) * GH * GW;
+        for (int gy = 0; gy < GH; gy += 2) {
+            const __mmask16 lanes = first_lanes(GW * (gy + 1 < GH ? 2 : 1));
+            __m512 g[2];
+#pragma GCC unroll 2
+            for (int mm = 0; mm < MB; mm++) g[mm] = _mm512_maskz_loadu_ps(lanes, grd + ((size_t)mm * GH + gy) * GW);
+#pragma GCC unroll 3
+            for (int kh = 0; kh < K; kh++) {
+                __m512 r0, r1, x[K];
+                load_source(&r0, &r1, img, gy * S - pt + kh, S, IH, IW, map, 2);
+#pragma GCC unroll 3
+                for (int kw = 0; kw < K; kw++) x[kw] = _mm512_permutex2var_ps(r0, map->from[0][kw], r1);
+#pragma GCC unroll 2
+                for (int mm = 0; mm < MB; mm++)
+#pragma GCC unroll 3
+                    for (int kw = 0; kw < K; kw++)
+                        acc[(mm * K + kh) * K + kw] = _mm512_fmadd_ps(g[mm], x[kw], acc[(mm * K + kh) * K + kw]);
+            }
+        }
+    }
+#pragma GCC unroll 2
+    for (int mm = 0; mm < MB; mm++)
+#pragma GCC unroll 9
+        for (int k = 0; k < K * K; k++)
+            d_weight[((size_t)(m0 + mm) * R + r) * K * K + k] += _mm512_reduce_add_ps(acc[mm * K * K + k]);
+}
+
 /* The batch in chunks of samples that fit in the L2 cache together (every channel pair reads the
  * whole chunk), each chunk's sums added to d_weight in turn. */
 enum { WEIGHT_CHUNK_FLOATS = 1 << 16 };
@@ -438,7 +523,10 @@ static ALWAYS_INLINE AVX512 void weight_run(float *d_weight, const float *grid, 
     for (int b0 = 0; b0 < batch; b0 += chunk) {
         const int nb = batch - b0 < chunk ? batch - b0 : chunk;
         for (int m0 = 0; m0 < t->grid_c; m0 += MB)
-            for (int r = 0; r < t->img_c; r++) weight_pair(d_weight, grid, image, t, map, b0, nb, m0, r, MB, NV, S);
+            for (int r = 0; r < t->img_c; r++) {
+                if (NV == 0) weight_paired(d_weight, grid, image, t, map, b0, nb, m0, r, MB, S);
+                else weight_pair(d_weight, grid, image, t, map, b0, nb, m0, r, MB, NV, S);
+            }
     }
 }
 
@@ -450,20 +538,21 @@ static ALWAYS_INLINE AVX512 void weight_run(float *d_weight, const float *grid, 
     }
 WEIGHT_SHAPE(1, 1, 1) WEIGHT_SHAPE(2, 1, 1) WEIGHT_SHAPE(1, 2, 1) WEIGHT_SHAPE(2, 2, 1)
 WEIGHT_SHAPE(1, 1, 2) WEIGHT_SHAPE(2, 1, 2) WEIGHT_SHAPE(1, 2, 2) WEIGHT_SHAPE(2, 2, 2)
+WEIGHT_SHAPE(1, 0, 1) WEIGHT_SHAPE(2, 0, 1) WEIGHT_SHAPE(1, 0, 2) WEIGHT_SHAPE(2, 0, 2)     /* NV = 0: paired rows */
 
 AVX512 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t,
                                int batch)
 {
     typedef void shape_fn(float *, const float *, const float *, const conv_sides *, const lane_map *, int);
-    static shape_fn *const shapes[2][2][2] = {                  /* [stride − 1][vectors − 1][pairs of m] */
-        { { weight_1_1_s1, weight_2_1_s1 }, { weight_1_2_s1, weight_2_2_s1 } },
-        { { weight_1_1_s2, weight_2_1_s2 }, { weight_1_2_s2, weight_2_2_s2 } },
+    static shape_fn *const shapes[2][3][2] = {      /* [stride − 1][vectors a row, 0: two rows a vector][pairs of m] */
+        { { weight_1_0_s1, weight_2_0_s1 }, { weight_1_1_s1, weight_2_1_s1 }, { weight_1_2_s1, weight_2_2_s1 } },
+        { { weight_1_0_s2, weight_2_0_s2 }, { weight_1_1_s2, weight_2_1_s2 }, { weight_1_2_s2, weight_2_2_s2 } },
     };
     const lane_map map = make_map(t, 1);
-    shapes[t->stride - 1][map.slots - 1][t->grid_c % 2 == 0](d_weight, grid, image, t, &map, batch);
+    shapes[t->stride - 1][map.paired ? 0 : map.slots][t->grid_c % 2 == 0](d_weight, grid, image, t, &map, batch);
 }
 
-#else /* no AVX-512 intrinsics: conv_taps.c's products do everything */
+#else /* no AVX-512 intrinsics (or AE_NO_DIRECT_CONV): conv_taps.c's products do everything */
 
 int direct_fits(const conv_sides *t)
 {
