@@ -134,8 +134,8 @@ static const float zero_row[MAX_ROW] __attribute__((aligned(64)));
  * direction and the block's phase PH are constants, so that which source row feeds which sum
  * through which kernel row is worked out when compiling, and the loops unroll into straight runs
  * of multiply-adds. Source row i of the block (i = 0, 1, ..) is row `first` + i, and feeds
- *   gather:  destination row j through kernel row kh when i = j·S + kh;
- *   scatter: destination row j through kernel row kh when i = back + j + (PH − kh)/S and S
+ *   gather:  destination row j through kernel row kh when i = j·P·S + kh;
+ *   scatter: destination row j through kernel row kh when i = back + j·P + (PH − kh)/S and S
  *            divides PH − kh, where PH = (y0 + pt) mod S (the rows y0 + pt = sy·S + kh).
  * A weight is a scalar that every lane multiplies: it is broadcast into a register, which costs
  * about as much as two multiply-adds on this kind of core, so each broadcast serves several:
