@@ -383,12 +383,24 @@ void direct_scatter(float *image, const float *grid, const float *weight, const 
 
 /* ---------------------------------------------------------------- weight gradient */
 
+/* d_weight[m0 + mm, r] += the lanes of each tap's vector of sums */
+static ALWAYS_INLINE AVX512 void weight_add_sums(float *d_weight, const __m512 *acc, int R, int m0, int r, const int MB)
+{
+#pragma GCC unroll 2
+    for (int mm = 0; mm < MB; mm++)
+#pragma GCC unroll 9
+        for (int k = 0; k < K * K; k++)
+            d_weight[((size_t)(m0 + mm) * R + r) * K * K + k] += _mm512_reduce_add_ps(acc[mm * K * K + k]);
+}
+
 /* d_weight of grid channels m0 .. m0 + MB − 1 and image channel r, from samples b0 .. b0 + nb − 1:
  * one vector of sums per tap. Each image row's three views (one per kernel column) are permuted
  * once and serve every grid row it meets: gy = (iy + pt − kh)/S when S divides it. The two
- * loops below compute the same; each is the one that measured faster for its stride (by about a
- * fifth, on the layers of model B): with S = 1 the rows in groups of S (where kernel row q of a
- * group meets grid row (iy0 + pt)/S − (kh − q)/S), with S = 2 row by row. */
+ * loops below compute the same and are written out twice on purpose: each is the one that
+ * measured faster for its stride (by about a fifth, on the layers of model B): with S = 1 the rows
+ * in groups of S (where kernel row q of a group meets grid row (iy0 + pt)/S − (kh − q)/S), with
+ * S = 2 row by row. (Their shared steps moved into inline helpers cost the stride-2 loop another
+ * tenth, measured the same way.) */
 static ALWAYS_INLINE AVX512 void weight_pair(float *d_weight, const float *grid, const float *image,
                                              const conv_sides *t, const lane_map *map, int b0, int nb, int m0, int r,
                                              const int MB, const int NV, const int S)
@@ -462,11 +474,7 @@ static ALWAYS_INLINE AVX512 void weight_pair(float *d_weight, const float *grid,
             }
         }
     }
-#pragma GCC unroll 2
-    for (int mm = 0; mm < MB; mm++)
-#pragma GCC unroll 9
-        for (int k = 0; k < K * K; k++)
-            d_weight[((size_t)(m0 + mm) * R + r) * K * K + k] += _mm512_reduce_add_ps(acc[mm * K * K + k]);
+    weight_add_sums(d_weight, acc, R, m0, r, MB);
 }
 
 /* The same with two grid rows a vector (rows of at most 8 values, map->paired): grid rows 2q and
@@ -503,11 +511,7 @@ static ALWAYS_INLINE AVX512 void weight_paired(float *d_weight, const float *gri
             }
         }
     }
-#pragma GCC unroll 2
-    for (int mm = 0; mm < MB; mm++)
-#pragma GCC unroll 9
-        for (int k = 0; k < K * K; k++)
-            d_weight[((size_t)(m0 + mm) * R + r) * K * K + k] += _mm512_reduce_add_ps(acc[mm * K * K + k]);
+    weight_add_sums(d_weight, acc, R, m0, r, MB);
 }
 
 /* The batch in chunks of samples that fit in the L2 cache together (every channel pair reads the
