@@ -650,6 +650,33 @@ static int direct_sides(conv_sides *d, const tap_plan *t)
     return direct_fits(d);
 }
 
+/* taps_forward and taps_backward, or conv_direct.c's kernels when they fit: the same passes in
+ * terms of the two sides (forward: the grid gathered from the image, or the image scattered from
+ * the grid; backward: the weight gradient, then the input gradient on whichever side is the input) */
+static void conv_forward(float *out, const float *in, const float *weight, const float *bias, float *work,
+                         const tap_plan *t, int batch, int scatter)
+{
+    conv_sides d;
+    if (!direct_sides(&d, t)) taps_forward(out, in, weight, bias, work, t, batch, scatter);
+    else if (scatter) direct_scatter(out, in, weight, bias, 0, &d, batch);
+    else direct_gather(out, in, weight, bias, 0, &d, batch);
+}
+
+static void conv_backward(float *d_image, float *d_grid, float *d_weight, float *d_bias, const float *d_out,
+                          const float *image, const float *grid, const float *weight, float *work,
+                          const conv_geom *g, const tap_plan *t, int batch)
+{
+    conv_sides d;
+    if (!direct_sides(&d, t)) {
+        taps_backward(d_image, d_grid, d_weight, d_bias, d_out, image, grid, weight, work, g, t, batch);
+        return;
+    }
+    if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
+    if (d_weight) direct_weight_grad(d_weight, grid, image, &d, batch);
+    if (d_image) direct_scatter(d_image, grid, weight, NULL, 1, &d, batch);
+    if (d_grid) direct_gather(d_grid, image, weight, NULL, 1, &d, batch);
+}
+
 /* -------------------------------------------------------------- conv2d */
 
 size_t fast_conv2d_workspace_floats(const conv_geom *g, int batch)
@@ -667,9 +694,7 @@ void fast_conv2d_forward(float *out,            /* (B, OC, OH, OW) */
                          const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    conv_sides d;
-    if (direct_sides(&d, &t)) direct_gather(out, in, weight, bias, 0, &d, batch);
-    else taps_forward(out, in, weight, bias, work, &t, batch, 0);
+    conv_forward(out, in, weight, bias, work, &t, batch, 0);
 }
 
 /* d_W_tap += d_out · shifted(in)ᵀ,  d_in += Σ_taps shifted back (W_tapᵀ · d_out),  d_b += Σ d_out */
@@ -683,14 +708,7 @@ void fast_conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
                           const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    conv_sides d;
-    if (direct_sides(&d, &t)) {
-        if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
-        if (d_weight) direct_weight_grad(d_weight, d_out, in, &d, batch);
-        if (d_in) direct_scatter(d_in, d_out, weight, NULL, 1, &d, batch);
-        return;
-    }
-    taps_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch);
+    conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch);
 }
 
 /* ---------------------------------------------------- conv2d_transpose */
@@ -710,9 +728,7 @@ void fast_conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
                                    const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    conv_sides d;
-    if (direct_sides(&d, &t)) direct_scatter(out, in, weight, bias, 0, &d, batch);
-    else taps_forward(out, in, weight, bias, work, &t, batch, 1);
+    conv_forward(out, in, weight, bias, work, &t, batch, 1);
 }
 
 /* d_W_tap += in · shifted(d_out)ᵀ,  d_in += Σ_taps W_tap · shifted(d_out),  d_b += Σ d_out */
@@ -726,14 +742,7 @@ void fast_conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NU
                                     const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    conv_sides d;
-    if (direct_sides(&d, &t)) {
-        if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
-        if (d_weight) direct_weight_grad(d_weight, in, d_out, &d, batch);
-        if (d_in) direct_gather(d_in, d_out, weight, NULL, 1, &d, batch);
-        return;
-    }
-    taps_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch);
+    conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch);
 }
 
 /* ------------------------------------------------ as rows of the layer table */
