@@ -104,10 +104,73 @@ START_TEST(stale_temporaries_are_swept)
 }
 END_TEST
 
+/* test_tmpdir (testutil.c): a process that exits 0 removes the folders it made, with all they
+ * hold and without following links; one that exits otherwise keeps them; the parent's stay. */
+static int is_folder(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static pid_t make_folders_and_exit(int status, const char *outside, char *made, size_t made_size)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        close(fds[0]);
+        const char *dir = test_tmpdir();
+        char path[4096];
+        snprintf(path, sizeof path, "%s/sub", dir);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/sub/file.dat", dir);
+        test_write_text(path, "x");
+        snprintf(path, sizeof path, "%s/link", dir);
+        if (symlink(outside, path) != 0) _exit(99);
+        if (write(fds[1], dir, strlen(dir) + 1) < 0) _exit(99);
+        exit(status);   /* exit, not _exit: the handlers run as at the end of a test */
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], made, made_size - 1);
+    close(fds[0]);
+    made[got > 0 ? got : 0] = '\0';
+    int wstatus;
+    ck_assert_int_eq(waitpid(child, &wstatus, 0), child);
+    ck_assert(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == status);
+    return child;
+}
+
+START_TEST(test_folders_are_removed_when_the_test_passes)
+{
+    const char *mine = test_tmpdir();
+    char tmp[1024], outside[1024], kept_file[2048], made[4096];
+    snprintf(tmp, sizeof tmp, "%s/tmp", mine);
+    snprintf(outside, sizeof outside, "%s/outside", mine);
+    mkdir(tmp, 0700);
+    mkdir(outside, 0700);
+    snprintf(kept_file, sizeof kept_file, "%s/keep.dat", outside);
+    test_write_text(kept_file, "x");
+    setenv("TMPDIR", tmp, 1);                                  /* $TMPDIR is where they go */
+
+    make_folders_and_exit(0, outside, made, sizeof made);    /* passed: its folder is gone */
+    ck_assert_msg(strncmp(made, tmp, strlen(tmp)) == 0 && strstr(made, "/ae-test-"),
+                  "the child's folder '%s' is not in $TMPDIR %s", made, tmp);
+    ck_assert_msg(!is_folder(made), "%s is still there after its test passed", made);
+    ck_assert(file_exists(kept_file));                         /* the link was not followed */
+
+    make_folders_and_exit(1, outside, made, sizeof made);    /* failed: kept to be looked at */
+    ck_assert_msg(is_folder(made), "%s was removed although its test failed", made);
+    ck_assert(is_folder(mine));                              /* the parent's folder is the parent's */
+}
+END_TEST
+
 Suite *fileio_suite(void)
 {
     Suite *s = suite_create("fileio");
     test_add(test_case(s, "Core", 0), an_aborted_file_leaves_nothing_behind, folders_are_made_and_errors_named,
-             planted_links_are_not_followed, stale_temporaries_are_swept);
+             planted_links_are_not_followed, stale_temporaries_are_swept,
+             test_folders_are_removed_when_the_test_passes);
     return s;
 }

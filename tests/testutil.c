@@ -7,6 +7,8 @@
 #include "error.h"
 #include "io/fileio.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -69,12 +71,50 @@ gsl_rng *test_rng(unsigned long seed)
 
 const char *sample_data_dir(void) { return AE_ROOT "/data/sample"; }
 
+/* The folders test_tmpdir made, each with the process that made it: a test runs in a child of
+ * Check's runner (CK_FORK), and only that child removes its own folders when it exits. */
+typedef struct tmpdir_entry { struct tmpdir_entry *next; pid_t owner; char path[]; } tmpdir_entry;
+static tmpdir_entry *tmpdirs;
+
+/* Removes name (a file or a folder and all it holds) inside the folder at, never following links */
+static void remove_tree_at(int at, const char *name)
+{
+    if (unlinkat(at, name, 0) == 0) return;
+    int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (fd < 0) return;
+    DIR *d = fdopendir(fd);
+    if (!d) { close(fd); return; }
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) remove_tree_at(dirfd(d), e->d_name);
+    closedir(d);
+    unlinkat(at, name, AT_REMOVEDIR);
+}
+
+/* at exit: a test that passed (status 0) leaves nothing behind; one that failed keeps its folders
+ * to be looked at */
+static void remove_tmpdirs(int status, void *unused)
+{
+    (void)unused;
+    for (const tmpdir_entry *e = tmpdirs; status == 0 && e; e = e->next)
+        if (e->owner == getpid()) remove_tree_at(AT_FDCWD, e->path);
+}
+
 const char *test_tmpdir(void)
 {
-    static char dir[256];
-    snprintf(dir, sizeof dir, "/tmp/ae-test-XXXXXX");
-    if (!mkdtemp(dir)) return "/tmp";
-    return dir;
+    static int registered;
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    size_t size = strlen(tmp) + sizeof "/ae-test-XXXXXX";
+    tmpdir_entry *e = malloc(sizeof *e + size);
+    ck_assert_msg(e != NULL, "out of memory for a temporary folder's name");
+    snprintf(e->path, size, "%s/ae-test-XXXXXX", tmp);
+    ck_assert_msg(mkdtemp(e->path) != NULL,
+                  "cannot make a temporary folder in %s (%s): set TMPDIR to a writable folder", tmp, strerror(errno));
+    e->owner = getpid();
+    e->next = tmpdirs;
+    tmpdirs = e;
+    if (!registered) registered = on_exit(remove_tmpdirs, NULL) == 0;
+    return e->path;
 }
 
 int run_command(const char *file, const char *const *before, const char *const *args, const char *const *env,

@@ -38,7 +38,8 @@ gsl_rng *test_rng(unsigned long seed);
 
 /* The repository's sample data folder (data/sample). */
 const char *sample_data_dir(void);
-/* A new empty temporary folder for a test's files (removed by the OS's tmp cleaning). */
+/* A new empty folder for a test's files, in $TMPDIR or /tmp; removed with all it holds when the
+ * test's process exits with status 0 (a passing test), kept when the test fails. */
 const char *test_tmpdir(void);
 
 /* A test case named name, added to suite s; timeout in seconds, 0 for Check's default. */
