@@ -2,7 +2,7 @@
 # bench/run.sh: what `make bench` runs (bench/README.md explains the figures).
 #
 # Each case trains one model with PyTorch, once per thread count in BENCH_TORCH_THREADS, and
-# with this repository's code, once per count in BENCH_THREADS, one run after the other, then
+# with this repository's code, once per count in BENCH_THREADS, in rounds (BENCH_REPEATS), then
 # prints a table: time per epoch and in total, the final validation loss, the peak resident
 # memory, and the time ratio of our best run to PyTorch's best.
 #
@@ -21,7 +21,8 @@
 #   BENCH_TORCH_THREADS   thread counts for PyTorch (default "1 2")
 #   BENCH_MODELS          which cases to run (default "A B VAE CONV FIGURES"; FIGURES times the whole
 #                         `make figures FORCE=1` into BENCH_OUT/figures, leaving out/ and REPORT.md alone)
-#   BENCH_REPEATS         runs of each timing, the fastest kept (default 2: the machine is shared)
+#   BENCH_REPEATS         runs of each timing, the fastest kept (default 2: the machine is shared),
+#                         made in rounds: each round runs every command of a case once
 #   BENCH_NEIGHBOUR       1 (default): our runs again, 1 and 2 threads, beside one CPU-bound process
 #                         that the bench starts and stops itself (`yes > /dev/null`); 0: not
 #   PYTHON                the Python to run PyTorch with (default: the first of python3, /usr/bin/python3
@@ -117,31 +118,44 @@ value() {    # value FILE KEY: the value of KEY in a key<TAB>value file
     awk -F'\t' -v key="$2" '$1 == key { print $2; exit }' "$1" 2>/dev/null
 }
 
-# run_one FILE COMMAND...: runs a command BENCH_REPEATS times; the results of the fastest run (the
-# least seconds_per_epoch) into FILE, with runs = how many were made; the last run's progress into FILE.log
+# A case's timings are made in rounds (BENCH_REPEATS of them): each round runs every command of
+# the case once, in the same order, so that a slow spell of the shared machine falls on all of
+# them alike rather than on one thread count or one implementation; each keeps its fastest run.
+ROUND=1
+# rounds FUNCTION ARGS...: FUNCTION ARGS... once per round, with ROUND set to 1, 2, ...
+rounds() {
+    ROUND=1
+    while [ "$ROUND" -le "$REPEATS" ]; do
+        "$@"
+        ROUND=$((ROUND + 1))
+    done
+}
+
+# run_one FILE COMMAND...: this round's run of a command; the results of its fastest run so far (the
+# least seconds_per_epoch) into FILE, with runs = how many were made after the last round; its
+# progress into FILE.log. A run that fails ends the command's timings (FILE removed, FILE.failed).
 run_one() {
     file=$1
     shift
-    printf '  %s ... ' "$(basename "$file" .tsv)"
-    rm -f "$file"
-    run=1
-    while [ "$run" -le "$REPEATS" ]; do
-        if "$@" >"$file.try" 2>"$file.log" && [ -n "$(value "$file.try" seconds_total)" ]; then
-            printf '%s ' "$(awk -v s="$(value "$file.try" seconds_total)" 'BEGIN { printf "%.2f s", s }')"
-            if [ ! -f "$file" ] || awk -v a="$(value "$file.try" seconds_per_epoch)" -v b="$(value "$file" seconds_per_epoch)" \
-                    'BEGIN { exit !(a < b) }'; then
-                mv "$file.try" "$file"
-            fi
+    [ "$ROUND" -gt 1 ] || rm -f "$file" "$file.failed"
+    [ ! -f "$file.failed" ] || return 0
+    printf '  %s (run %s of %s) ... ' "$(basename "$file" .tsv)" "$ROUND" "$REPEATS"
+    if "$@" >"$file.try" 2>"$file.log" && [ -n "$(value "$file.try" seconds_total)" ]; then
+        printf '%s' "$(awk -v s="$(value "$file.try" seconds_total)" 'BEGIN { printf "%.2f s", s }')"
+        if [ ! -f "$file" ] || awk -v a="$(value "$file.try" seconds_per_epoch)" -v b="$(value "$file" seconds_per_epoch)" \
+                'BEGIN { exit !(a < b) }'; then
+            mv "$file.try" "$file"
+            [ "$ROUND" -eq 1 ] && echo || echo " (the fastest so far)"
         else
-            echo "failed (see $file.log)"
-            rm -f "$file" "$file.try"
-            return 0
+            echo
         fi
-        run=$((run + 1))
-    done
+    else
+        echo "failed (see $file.log)"
+        rm -f "$file"
+        : >"$file.failed"
+    fi
     rm -f "$file.try"
-    printf 'runs\t%s\n' "$REPEATS" >>"$file"
-    echo "(the fastest kept)"
+    [ "$ROUND" -lt "$REPEATS" ] || [ ! -f "$file" ] || printf 'runs\t%s\n' "$REPEATS" >>"$file"
 }
 
 # torch_runs CASE COMMAND...: the command with --threads T for every T of BENCH_TORCH_THREADS
@@ -304,12 +318,25 @@ report() {
 # ------------------------------------------------------------------- cases
 # model_case MODEL EPOCHS TARGET BOUND_TARGET: model A or B trained by PyTorch, by the bench program (alone and
 # beside a neighbour) and by week05-task4-ae itself, then its rows and ratios
-model_case() {
+model_round() {
     torch_runs "$1" "$ROOT/bench/torch_ae.py" --model "$1" --epochs "$2" --data "$DATA" --quiet
     ours_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
     neighbour_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
+}
+model_case() {
+    rounds model_round "$1" "$2"
     program_runs "$1" "$1" "$2"
     report "$1" "$1" val_loss "$3" "$4"
+}
+
+vae_round() {
+    torch_runs VAE "$ROOT/bench/case-vae.py" --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+    ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+    neighbour_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+}
+conv_round() {
+    ours_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
+    neighbour_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
 }
 
 for m in $MODELS; do
@@ -326,9 +353,7 @@ for m in $MODELS; do
     VAE)
         echo "dense VAE of vae-elbo: 784-400-20, batch 128, $EPOCHS_VAE epochs (time per epoch: training only)"
         if [ -n "${VAE_ELBO:-}" ] && [ -x "$VAE_ELBO" ]; then
-            torch_runs VAE "$ROOT/bench/case-vae.py" --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
-            ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
-            neighbour_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
+            rounds vae_round
             report VAE "VAE" test_loss 0.25 1.3
         else
             echo "  skipped: vae-elbo is not built (run 'make' first)"
@@ -337,8 +362,7 @@ for m in $MODELS; do
     CONV)
         echo "conv VAE of vae-elbo: 32x32, 32/64/128 filters, $EPOCHS_CONV epoch(s) (time per epoch: training only)"
         if [ -n "${VAE_ELBO:-}" ] && [ -x "$VAE_ELBO" ]; then
-            ours_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
-            neighbour_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
+            rounds conv_round
             report CONV "conv VAE" test_loss - 2.5
             best=$(fastest "$OUT"/CONV-ours-t*.tsv)
             [ -z "$best" ] || awk -v s="$(value "$best" seconds_per_epoch)" -v t="$(value "$best" threads)" 'BEGIN {
@@ -379,7 +403,7 @@ done
     cat "$SUMMARY"
     echo
     cat "$SUMMARY.ratios"
-    echo "each time: the fastest of $REPEATS run(s) (BENCH_REPEATS)"
+    echo "each time: the fastest of $REPEATS run(s) (BENCH_REPEATS), made in rounds: every command of a case once per round"
     echo "load average $START_LOAD before the runs (above about 0.5 other programs were running, and shared the cores: the times are then unreliable)"
 } >"$SUMMARY.table"
 mv "$SUMMARY.table" "$SUMMARY"

@@ -612,6 +612,78 @@ START_TEST(test_bench_refuses_bad_settings)
 }
 END_TEST
 
+/* make bench times in rounds: each round runs every command of a case once, in the same order
+ * (PyTorch 1 and 2 threads, ours 1 and 2, ours beside the neighbour 1 and 2), and each keeps its
+ * fastest run. Fake programs stand in for the bench program and for PyTorch, and four IDX headers
+ * for the full data. */
+START_TEST(test_bench_times_in_rounds)
+{
+    const char *dir = test_tmpdir();
+    char script[1024];
+    snprintf(script, sizeof script, "%s/bench/run.sh", AE_ROOT);
+    if (access(script, F_OK) != 0) return;      /* the student edition leaves bench/ out */
+    char path[1200], calls[1200], log_path[1200], fake_train[1200], fake_python[1200];
+    static const unsigned char train_header[8] = { 0, 0, 8, 3, 0, 0, 0xea, 0x60 };   /* 60,000 */
+    static const unsigned char test_header[8] = { 0, 0, 8, 3, 0, 0, 0x27, 0x10 };    /* 10,000 */
+    snprintf(path, sizeof path, "%s/data", dir);
+    mkdir(path, 0700);
+    const char *names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                            "t10k-labels-idx1-ubyte" };
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/data/%s", dir, names[i]);
+        FILE *f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        fwrite(i < 2 ? train_header : test_header, 1, 8, f);
+        fclose(f);
+    }
+    snprintf(calls, sizeof calls, "%s/calls.log", dir);
+    snprintf(log_path, sizeof log_path, "%s/bench.log", dir);
+    /* each run prints its thread count and call number to calls.log; the second round is faster for
+     * one thread and slower for two, so the fastest kept differs between them */
+    char body[4096];
+    snprintf(body, sizeof body,
+             "#!/bin/sh\n"
+             "[ \"$1\" = --peak-only ] && { printf 'core_peak_gflops\\t200\\n'; exit 0; }\n"
+             "[ \"$1\" = -c ] && exit 0\n"
+             "who=ours; case \"$1\" in *torch_ae.py) who=torch ;; esac\n"
+             "t=1; while [ $# -gt 0 ]; do [ \"$1\" = --threads ] && t=$2; shift; done\n"
+             "n=$(($(cat '%s' 2>/dev/null | wc -l) + 1))\n"
+             "echo \"$who $t\" >>'%s'\n"
+             "if [ $n -le 6 ]; then s=$((2 + t)); else s=$((5 - t)); fi\n"
+             "printf 'implementation\\t%%s\\nthreads\\t%%s\\nepochs\\t1\\nseconds_per_epoch\\t%%s\\n' \"$who\" \"$t\" \"$s\"\n"
+             "printf 'seconds_total\\t%%s\\nval_loss\\t0.01\\npeak_rss_mib\\t50\\nflops_per_epoch\\t1e9\\n' \"$s\"\n",
+             calls, calls);
+    snprintf(fake_train, sizeof fake_train, "%s/fake-train", dir);
+    snprintf(fake_python, sizeof fake_python, "%s/fake-python", dir);
+    test_write_text(fake_train, body);
+    test_write_text(fake_python, body);
+    ck_assert_int_eq(chmod(fake_train, 0755), 0);
+    ck_assert_int_eq(chmod(fake_python, 0755), 0);
+
+    char out_env[1300], data_env[1300], train_env[1300], python_env[1300];
+    snprintf(out_env, sizeof out_env, "BENCH_OUT=%s/out", dir);
+    snprintf(data_env, sizeof data_env, "FASHION_MNIST_DIR=%s/data", dir);
+    snprintf(train_env, sizeof train_env, "BENCH_TRAIN=%s", fake_train);
+    snprintf(python_env, sizeof python_env, "PYTHON=%s", fake_python);
+    const char *env[] = { out_env, data_env, train_env, python_env, "BENCH_MODELS=A", "BENCH_REPEATS=2",
+                          "BENCH_NEIGHBOUR=1", "AE_PROGRAM=", NULL };
+    const char *before[] = { "sh", script, NULL };
+    ck_assert_int_eq(run_command("sh", before, NULL, env, log_path), 0);
+
+    char *order = test_read_text(calls);
+    ck_assert_str_eq(order, "torch 1\ntorch 2\nours 1\nours 2\nours 1\nours 2\n"
+                            "torch 1\ntorch 2\nours 1\nours 2\nours 1\nours 2\n");
+    free(order);
+    /* the fastest of each: 1 thread 3 s (round 1) against 4 s; 2 threads 3 s (round 2) against 4 s */
+    test_file_says(log_path, "A-ours-t1 (run 2 of 2) ... 4.00 s\n");
+    test_file_says(log_path, "A-ours-t2 (run 2 of 2) ... 3.00 s (the fastest so far)\n");
+    test_file_says(log_path, "made in rounds");
+    snprintf(path, sizeof path, "%s/out/A-ours-t2.tsv", dir);
+    test_file_says(path, "seconds_per_epoch\t3\n");
+    test_file_says(path, "runs\t2\n");
+}
+END_TEST
+
 Suite *figures_suite(void)
 {
     Suite *s = suite_create("figures");
@@ -620,7 +692,7 @@ Suite *figures_suite(void)
              test_docs_copies_file_blocks, test_docs_counts_lines);
     test_add(test_case(s, "Resume", 120), test_training_run_reuses_its_checkpoints);
     test_add(test_case(s, "Limits", 30), test_bad_option_and_missing_data, test_a_run_in_part_is_reported,
-             test_a_figure_not_made_is_explained, test_bench_refuses_bad_settings,
+             test_a_figure_not_made_is_explained, test_bench_refuses_bad_settings, test_bench_times_in_rounds,
              test_fuzz_runner_refuses_bad_settings, test_get_data_refuses_other_content);
     return s;
 }
