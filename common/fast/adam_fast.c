@@ -15,12 +15,11 @@
  * 16 at a time through AVX-512 where the processor has it (cpu.h), else one at a time through
  * the plain loop, with exactly the plain loop's float operations in the same order (no fused
  * multiply-add): both give the same floats, bit for bit. */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ADAM_AVX512 1
+#ifdef AE_AVX512_BUILD
 #include <immintrin.h>
 
-static __attribute__((target("avx512f"))) size_t adam_avx512(float *params, float *m, float *v, const float *grads,
-                                                             size_t n, const adam_constants *c)
+static AVX512 size_t adam_avx512(float *params, float *m, float *v, const float *grads, size_t n,
+                                 const adam_constants *c)
 {
     const __m512 beta1 = _mm512_set1_ps(c->beta1), beta2 = _mm512_set1_ps(c->beta2);
     const __m512 keep1 = _mm512_set1_ps(c->keep1), keep2 = _mm512_set1_ps(c->keep2);
@@ -54,7 +53,7 @@ void fast_optimizer_update_range(const optimizer *opt, float *params, const floa
     const float *g = grads + first;
     const size_t n = end - first;
     size_t i = 0;
-#ifdef ADAM_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) i = adam_avx512(p, m, v, g, n, &c);
 #endif
     optimizer_update_range(opt, params, grads, first + i, end);   /* the rest one by one */

@@ -11,7 +11,7 @@ void cpu_force_portable(int force) { force_portable = force != 0; }
  * about the system saving the AVX-512 registers (XCR0): a "yes" means the instructions run. */
 static int processor_has_avx512(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef AE_AVX512_BUILD
     return __builtin_cpu_supports("avx512f");
 #else
     return 0;
@@ -34,9 +34,9 @@ static double now_seconds(void)
 #define CHAINS 12
 #define REPS 4096
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef AE_AVX512_BUILD
 #include <immintrin.h>
-__attribute__((target("avx512f"))) static double fma_avx512(double seconds, float *sink)
+static AVX512 double fma_avx512(double seconds, float *sink)
 {
     __m512 acc[CHAINS];
     const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
@@ -81,7 +81,7 @@ double cpu_fma_peak_gflops(double seconds)
     volatile float keep;
     float sink = 0.0f;
     double gflops;
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) gflops = fma_avx512(seconds, &sink);
     else gflops = fma_plain(seconds, &sink);
 #else

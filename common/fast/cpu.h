@@ -8,6 +8,15 @@
 #ifndef AE_CPU_H
 #define AE_CPU_H
 
+/* AE_AVX512_BUILD: this compiler builds the AVX-512 twins (x86-64, GCC or Clang). AVX512 compiles
+ * one function for AVX-512F, AVX512_INLINE one that is always inlined into such functions: code so
+ * marked runs only after cpu_has_avx512() said yes. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define AE_AVX512_BUILD 1
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f")))
+#endif
+
 /* 1 when the AVX-512 paths run: an x86-64 processor (and system) with AVX-512F, built with
  * GCC or Clang, and cpu_force_portable(1) not in effect. */
 int cpu_has_avx512(void);

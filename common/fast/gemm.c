@@ -58,14 +58,13 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
 }
 
 /* ---------------------------------------------------------------- AVX-512 */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define GEMM_AVX512 1
+#ifdef AE_AVX512_BUILD
 #include <immintrin.h>
 
 #include "fast/transpose16.h"
 
-/* Every function below is compiled for AVX-512F and runs only after cpu_has_avx512() said yes. */
-#define AVX512 __attribute__((target("avx512f")))
+/* Every function below is compiled for AVX-512F (AVX512, cpu.h) and runs only after
+ * cpu_has_avx512() said yes. */
 
 /* Calls TILE(R, C) with R = rows and C = cols as constants (each in 1..4), so that every tile
  * shape is its own fully unrolled copy of the inline kernel. */
@@ -80,7 +79,6 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
     case 4 * 4 + 1: TILE(4, 1); break;  case 4 * 4 + 2: TILE(4, 2); break;                \
     case 4 * 4 + 3: TILE(4, 3); break;  default: TILE(4, 4); break;                       \
     }
-#define INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f")))
 
 /* Rows of K taken at once by the rows kernel: 128 rows of 64 floats of B are 32 KiB, inside L1. */
 #define KC 128
@@ -96,11 +94,11 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
 #define UNROLL8 _Pragma("GCC unroll 8")
 
 /* The first `count` lanes of 16 (count in 1..16). */
-INLINE_AVX512 __mmask16 lanes(int count) { return (__mmask16)((1u << count) - 1u); }
+AVX512_INLINE __mmask16 lanes(int count) { return (__mmask16)((1u << count) - 1u); }
 
 /* C[0..mr, 0..16·nv) = β C + Σ_p a(i, p) · B[p, ·]; a(i, p) = a[i·a_row + p·a_step]; the last
  * vector of each row holds only the lanes in `last`. mr and nv are constants where it is called. */
-INLINE_AVX512 void tile_rows(const int mr, const int nv, int k, const float *a, ptrdiff_t a_row,
+AVX512_INLINE void tile_rows(const int mr, const int nv, int k, const float *a, ptrdiff_t a_row,
                              ptrdiff_t a_step, const float *b, ptrdiff_t ldb, float beta, float *c,
                              ptrdiff_t ldc, __mmask16 last)
 {
@@ -233,7 +231,7 @@ static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, 
 }
 
 /* C[0..mr, 0..nr) = β C + Σ_p A[i, p] · B[j, p], 16 values of p at a time; mr, nr constants. */
-INLINE_AVX512 void tile_dots(const int mr, const int nr, int k, const float *a, ptrdiff_t lda,
+AVX512_INLINE void tile_dots(const int mr, const int nr, int k, const float *a, ptrdiff_t lda,
                              const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
 {
     __m512 acc[4][DOTS_NR];
@@ -304,7 +302,7 @@ void gemm(gemm_op op_a, gemm_op op_b, int m, int n, int k,
           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
 {
     if (m <= 0 || n <= 0) return;
-#ifdef GEMM_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         if (op_b == GEMM_PLAIN) {
             gemm_rows(op_a, m, n, k, a, lda, b, ldb, beta, c, ldc);

@@ -21,15 +21,14 @@
  * the last bits. */
 enum { SUM_CHAINS = 8 };
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define LOSS_AVX512 1
+#ifdef AE_AVX512_BUILD
 #include <immintrin.h>
 
 /* The chains eight at a time, in one register of doubles, value and gradient in one pass: element
  * i + j goes to chain j as in the plain loop, with a multiply then an add (no fused multiply-add),
  * so the sums are the same doubles bit for bit (tests/test_cpu.c). Returns how many elements it took. */
-static __attribute__((target("avx512f"))) size_t squared_error_avx512(double *part, float *d_pred, const float *pred,
-                                                                     const float *target, size_t n, float grad_scale)
+static AVX512 size_t squared_error_avx512(double *part, float *d_pred, const float *pred, const float *target,
+                                          size_t n, float grad_scale)
 {
     __m512d chains = _mm512_loadu_pd(part);
     const __m256 scale = _mm256_set1_ps(grad_scale);
@@ -51,7 +50,7 @@ static void chained_squared_error(double *loss, float *d_pred, const float *pred
     double part[SUM_CHAINS] = { 0.0 };
     const float grad_scale = (float)(2.0 * scale);
     size_t i = 0, done = 0;
-#ifdef LOSS_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) i = done = squared_error_avx512(part, d_pred, pred, target, n, grad_scale);
 #endif
     for (; i + SUM_CHAINS <= n; i += SUM_CHAINS)
@@ -123,7 +122,7 @@ typedef struct {
     double *sums;               /* (count) each chunk's sum */
 } bce_chunks;
 
-#ifdef LOSS_AVX512
+#ifdef AE_AVX512_BUILD
 /* ---- the same chunks sixteen values at a time
  * The plain loop spends most of its time in expf, one call per value. expf_avx512 below takes the
  * steps of glibc's expf (sysdeps/ieee754/flt-32/e_expf.c, built with fused multiply-adds as
@@ -144,8 +143,6 @@ typedef struct {
 static uint64_t exp_table[32];      /* bits of 2^(i/32) minus i·2^47 (the exponent k adds back) */
 static int expf_avx512_same;        /* 1 when expf_probe found every value equal to expf's */
 static pthread_once_t expf_once = PTHREAD_ONCE_INIT;
-
-#define AVX512 __attribute__((target("avx512f")))
 
 /* e^x of eight floats widened to doubles, in expf's steps; lanes at or beyond ±88 are wrong
  * here and replaced by the caller */
@@ -309,7 +306,7 @@ static void bce_lane(void *opaque, int lane, int lanes)
     bce_chunks *job = opaque;
     size_t c0, c1;
     pool_share(job->count, 1, lane, lanes, &c0, &c1);
-#ifdef LOSS_AVX512
+#ifdef AE_AVX512_BUILD
     if (fast_expf_same_bits()) {
         bce_chunks_avx512(job->sums + c0, job->d_logits, job->logits, job->x, job->n, job->first + c0, c1 - c0);
         return;

@@ -4,12 +4,14 @@
 #ifndef AE_FAST_TRANSPOSE16_H
 #define AE_FAST_TRANSPOSE16_H
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#include "fast/cpu.h"
+
+#ifdef AE_AVX512_BUILD
 #include <immintrin.h>
 
 /* Transposes the 16x16 block held in r[0..16) in place: r[i] = row i on entry, column i on return.
  * Three rounds of shuffles, no memory. */
-static inline __attribute__((always_inline, target("avx512f"))) void transpose16(__m512 r[16])
+AVX512_INLINE void transpose16(__m512 r[16])
 {
     __m512 t[16];
     for (int i = 0; i < 8; i++) {                /* pairs of rows interleaved */

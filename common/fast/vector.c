@@ -23,13 +23,10 @@
  * operations in the same order as its plain loop, bit for bit, except sigmoid's e^x, a
  * polynomial instead of expf: the sigmoid stays within 2.3 units in the last place of the
  * exact value, as it does with expf (tests/test_cpu.c compares the two). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define VECTOR_AVX512 1
+#ifdef AE_AVX512_BUILD
 #include <immintrin.h>
 
 #include "fast/transpose16.h"
-
-#define AVX512 __attribute__((target("avx512f")))
 
 /* The lanes of a block of 16 starting at i that lie before n. */
 static inline AVX512 __mmask16 lanes_before(size_t n, size_t i)
@@ -178,7 +175,7 @@ static AVX512 void transpose_avx512(float *dst, size_t ld_dst, const float *src,
 void vec_transpose(float *restrict dst, size_t ld_dst, const float *restrict src, size_t ld_src,
                    size_t rows, size_t cols)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         transpose_avx512(dst, ld_dst, src, ld_src, rows, cols);
         return;
@@ -193,7 +190,7 @@ void vec_add_to(float *restrict dst,          /* (n) */
                    const float *restrict src,    /* (n) */
                    size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         add_to_avx512(dst, src, n);
         return;
@@ -207,7 +204,7 @@ void vec_copy_add(float *restrict dst,          /* (n) */
                      const float *restrict src,    /* (n) */
                      size_t n, float add)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         copy_add_avx512(dst, src, n, add);
         return;
@@ -221,7 +218,7 @@ void vec_add_and_clear(float *restrict dst,    /* (n) */
                        float *restrict src,    /* (n) */
                        size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         add_and_clear_avx512(dst, src, n);
         return;
@@ -237,7 +234,7 @@ void vec_add_and_clear(float *restrict dst,    /* (n) */
  * and GCC leaves the plain loop scalar at -O2 */
 void fast_bytes_to_unit(float *restrict x, const uint8_t *restrict bytes, size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         bytes_to_unit_avx512(x, bytes, n);
         return;
@@ -280,7 +277,7 @@ void fast_relu_forward(float *out,          /* (n) */
                   const float *in,     /* (n) */
                   size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         relu_forward_avx512(out, in, n);
         return;
@@ -295,7 +292,7 @@ void fast_relu_backward(float *d_in,         /* (n) */
                    const float *in,     /* (n) the forward's input */
                    size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         relu_backward_avx512(d_in, d_out, in, n);
         return;
@@ -309,7 +306,7 @@ void fast_sigmoid_forward(float *out,        /* (n) */
                      const float *in,   /* (n) */
                      size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         sigmoid_forward_avx512(out, in, n);
         return;
@@ -327,7 +324,7 @@ void fast_sigmoid_backward(float *d_in,         /* (n) */
                       const float *out,    /* (n) the forward's output f */
                       size_t n)
 {
-#ifdef VECTOR_AVX512
+#ifdef AE_AVX512_BUILD
     if (cpu_has_avx512()) {
         sigmoid_backward_avx512(d_in, d_out, out, n);
         return;
