@@ -25,10 +25,9 @@
 
 /* AE_NO_DIRECT_CONV leaves the kernels out (the fuzzing build, where they are no parser's and
  * would only take minutes to compile with its sanitizers) */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(AE_NO_DIRECT_CONV)
+#if defined(AE_AVX512_BUILD) && !defined(AE_NO_DIRECT_CONV)
 #include <immintrin.h>
 
-#define AVX512 __attribute__((target("avx512f")))
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
 
 /* MAX_ROW: a row of at most 31 values leaves lane 31 of its two loaded vectors zero, which every
@@ -354,19 +353,25 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
     p.dst_w = gather ? t->grid_w : t->img_w;
     p.map = make_map(t, gather);
 
-    const int ns = p.map.slots, wide = p.dst_c % 8 == 0;
-    if (p.map.paired) {
-        if (!gather) (wide ? scatter_8_2_1_s1_p2 : scatter_1_4_1_s1_p2)(&p);
-        else if (s == 1) (wide ? gather_8_2_1_s1_p2 : gather_1_4_1_s1_p2)(&p);
-        else (wide ? gather_8_2_1_s2_p2 : gather_1_4_1_s2_p2)(&p);
-    } else if (gather) {
-        if (s == 1) (ns == 1 ? (wide ? gather_8_2_1_s1_p1 : gather_1_16_1_s1_p1) : (wide ? gather_8_1_2_s1_p1 : gather_1_6_2_s1_p1))(&p);
-        else (ns == 1 ? (wide ? gather_8_2_1_s2_p1 : gather_1_16_1_s2_p1) : (wide ? gather_8_1_2_s2_p1 : gather_1_6_2_s2_p1))(&p);
-    } else if (s == 1) {
-        (ns == 1 ? (wide ? scatter_8_2_1_s1_p1 : scatter_1_16_1_s1_p1) : (wide ? scatter_8_1_2_s1_p1 : scatter_1_6_2_s1_p1))(&p);
-    } else {
-        (p.dst_c % 4 == 0 ? scatter_4_2_2_s2_p1 : scatter_1_6_2_s2_p1)(&p);
-    }
+    /* the copy for this direction, stride and row layout (paired, one or two vectors a row), in its
+     * form for a multiple of `multiple` destination channels (blocks of 8, or 4) or for any number
+     * (one channel at a time); a stride-2 scatter always takes its rows as even and odd slots */
+    typedef struct { int multiple; void (*any)(const pass *), (*blocks)(const pass *); } pass_kernels;
+    static const pass_kernels kernels[2][2][3] = {   /* [gather][s − 1][layout] */
+        { { { 8, scatter_1_4_1_s1_p2, scatter_8_2_1_s1_p2 },
+            { 8, scatter_1_16_1_s1_p1, scatter_8_2_1_s1_p1 },
+            { 8, scatter_1_6_2_s1_p1, scatter_8_1_2_s1_p1 } },
+          { { 0, NULL, NULL }, { 0, NULL, NULL }, { 4, scatter_1_6_2_s2_p1, scatter_4_2_2_s2_p1 } } },
+        { { { 8, gather_1_4_1_s1_p2, gather_8_2_1_s1_p2 },
+            { 8, gather_1_16_1_s1_p1, gather_8_2_1_s1_p1 },
+            { 8, gather_1_6_2_s1_p1, gather_8_1_2_s1_p1 } },
+          { { 8, gather_1_4_1_s2_p2, gather_8_2_1_s2_p2 },
+            { 8, gather_1_16_1_s2_p1, gather_8_2_1_s2_p1 },
+            { 8, gather_1_6_2_s2_p1, gather_8_1_2_s2_p1 } } },
+    };
+    const int layout = p.map.paired ? 0 : p.map.slots;   /* a stride-2 scatter: 2 slots, never paired */
+    const pass_kernels *k = &kernels[gather][s - 1][layout];
+    (p.dst_c % k->multiple == 0 ? k->blocks : k->any)(&p);
 }
 
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
