@@ -58,7 +58,11 @@ int elastic_step(elastic *e, double now)
         e->steps++;
     }
     e->last = now;
-    if (e->steps >= ELASTIC_WINDOW && e->pinned < 0) end_window(e);
+    /* a probe that has already lost ELASTIC_GIVE_UP steps' worth of time against the chosen way
+     * ends here: beside a busy program a step on the threads can take several times one alone */
+    const int lost = e->probing && e->steps > 0 &&
+                     e->seconds > e->per_step[e->chosen] * (e->steps + ELASTIC_GIVE_UP);
+    if ((e->steps >= ELASTIC_WINDOW || lost) && e->pinned < 0) end_window(e);
     e->steps_on[e->threads]++;
     return e->threads;
 }

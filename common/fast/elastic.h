@@ -23,7 +23,10 @@
  * than when they were chosen (another program has started). Steps alone that slow down are no
  * reason to look: more load makes the threads slower still (and beside a busy program the times
  * wander, so a probe at every wobble would cost more than it finds). A window's first step after
- * a change of way is not timed (a sleeping thread wakes up then).
+ * a change of way is not timed (a sleeping thread wakes up then). A probe ends early, its way
+ * found slower, once its steps have taken ELASTIC_GIVE_UP steps' worth more than the chosen way's
+ * would: beside a busy program a step on the threads can take several times one alone, and a
+ * whole window of them would cost more than the probe could ever win back.
  *
  * It only reads the times it is given: the same times, the same choices (tests/test_elastic.c).
  */
@@ -34,6 +37,7 @@
 #define ELASTIC_MIN_GAP 4      /* windows between probes, at first */
 #define ELASTIC_MAX_GAP 64     /* ... at most */
 #define ELASTIC_DRIFT 1.3      /* the threads, chosen, this much slower than when chosen: probe at once */
+#define ELASTIC_GIVE_UP 2      /* a probe this many of the chosen way's steps behind: it ends there */
 
 typedef struct elastic {
     int threads;               /* the way of the current window: 1 on the threads, 0 alone */
