@@ -1,5 +1,6 @@
 /* test_fileio.c: files written whole or not at all, and folders. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,9 @@ static pid_t make_folders_and_exit(int status, const char *outside, char *made, 
 START_TEST(test_folders_are_removed_when_the_test_passes)
 {
     const char *mine = test_tmpdir();
-    char tmp[1024], outside[1024], kept_file[2048], made[4096];
+    char tmp[1024], outside[1024], kept_file[2048], made[4096], was[4096] = "";
+    const int had_tmpdir = getenv("TMPDIR") != NULL;
+    if (had_tmpdir) snprintf(was, sizeof was, "%s", getenv("TMPDIR"));
     snprintf(tmp, sizeof tmp, "%s/tmp", mine);
     snprintf(outside, sizeof outside, "%s/outside", mine);
     mkdir(tmp, 0700);
@@ -163,6 +166,15 @@ START_TEST(test_folders_are_removed_when_the_test_passes)
     make_folders_and_exit(1, outside, made, sizeof made);    /* failed: kept to be looked at */
     ck_assert_msg(is_folder(made), "%s was removed although its test failed", made);
     ck_assert(is_folder(mine));                              /* the parent's folder is the parent's */
+
+    char missing[1100];                                        /* a $TMPDIR that is not there: said, not /tmp */
+    snprintf(missing, sizeof missing, "%s/no-such-folder", mine);
+    setenv("TMPDIR", missing, 1);
+    errno = 0;
+    ck_assert_ptr_null(test_tmpdir_try());
+    ck_assert_int_eq(errno, ENOENT);
+    if (had_tmpdir) setenv("TMPDIR", was, 1);
+    else unsetenv("TMPDIR");
 }
 END_TEST
 

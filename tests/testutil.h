@@ -41,6 +41,8 @@ const char *sample_data_dir(void);
 /* A new empty folder for a test's files, in $TMPDIR or /tmp; removed with all it holds when the
  * test's process exits with status 0 (a passing test), kept when the test fails. */
 const char *test_tmpdir(void);
+/* The same, NULL with errno set when the folder cannot be made (test_tmpdir fails the test then). */
+const char *test_tmpdir_try(void);
 
 /* A test case named name, added to suite s; timeout in seconds, 0 for Check's default. */
 TCase *test_case(Suite *s, const char *name, int timeout);
