@@ -316,19 +316,22 @@ report() {
 : >"$SUMMARY.ratios"
 
 # ------------------------------------------------------------------- cases
-# model_case MODEL EPOCHS TARGET BOUND_TARGET: model A or B trained by PyTorch, by the bench program (alone and
-# beside a neighbour) and by week05-task4-ae itself, then its rows and ratios
+# model_round MODEL EPOCHS: one round of model A or B, trained by PyTorch and by the bench program
+# (alone and beside a neighbour)
 model_round() {
     torch_runs "$1" "$ROOT/bench/torch_ae.py" --model "$1" --epochs "$2" --data "$DATA" --quiet
     ours_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
     neighbour_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
 }
+# model_case MODEL EPOCHS TARGET BOUND_TARGET: the rounds, then week05-task4-ae itself, then the
+# model's rows and ratios
 model_case() {
     rounds model_round "$1" "$2"
     program_runs "$1" "$1" "$2"
     report "$1" "$1" val_loss "$3" "$4"
 }
 
+# one round of the dense VAE (PyTorch and ours) and of the conv VAE (ours only)
 vae_round() {
     torch_runs VAE "$ROOT/bench/case-vae.py" --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
     ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet

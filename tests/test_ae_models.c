@@ -551,12 +551,6 @@ END_TEST
 
 /* ------------------------------------------------------------- Program */
 
-static int folder_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 START_TEST(test_program_run_and_checkpoint)
 {
     char out[4096], log[4200], path[4300];

@@ -638,8 +638,9 @@ START_TEST(test_bench_times_in_rounds)
     }
     snprintf(calls, sizeof calls, "%s/calls.log", dir);
     snprintf(log_path, sizeof log_path, "%s/bench.log", dir);
-    /* each run prints its thread count and call number to calls.log; the second round is faster for
-     * one thread and slower for two, so the fastest kept differs between them */
+    /* each run appends who it is and its thread count to calls.log, and prints its time: the
+     * second round (calls 7 to 12) is slower for one thread and faster for two, so the run kept
+     * differs between them */
     char body[4096];
     snprintf(body, sizeof body,
              "#!/bin/sh\n"

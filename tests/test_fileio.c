@@ -107,12 +107,6 @@ END_TEST
 
 /* test_tmpdir (testutil.c): a process that exits 0 removes the folders it made, with all they
  * hold and without following links; one that exits otherwise keeps them; the parent's stay. */
-static int is_folder(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static pid_t make_folders_and_exit(int status, const char *outside, char *made, size_t made_size)
 {
     int fds[2];
@@ -160,12 +154,13 @@ START_TEST(test_folders_are_removed_when_the_test_passes)
     make_folders_and_exit(0, outside, made, sizeof made);    /* passed: its folder is gone */
     ck_assert_msg(strncmp(made, tmp, strlen(tmp)) == 0 && strstr(made, "/ae-test-"),
                   "the child's folder '%s' is not in $TMPDIR %s", made, tmp);
-    ck_assert_msg(!is_folder(made), "%s is still there after its test passed", made);
+    ck_assert_msg(!folder_exists(made), "%s is still there after its test passed", made);
     ck_assert(file_exists(kept_file));                         /* the link was not followed */
+    ck_assert(folder_exists(outside) && !folder_exists(kept_file));   /* a file is no folder */
 
     make_folders_and_exit(1, outside, made, sizeof made);    /* failed: kept to be looked at */
-    ck_assert_msg(is_folder(made), "%s was removed although its test failed", made);
-    ck_assert(is_folder(mine));                              /* the parent's folder is the parent's */
+    ck_assert_msg(folder_exists(made), "%s was removed although its test failed", made);
+    ck_assert(folder_exists(mine));                              /* the parent's folder is the parent's */
 
     char missing[1100];                                        /* a $TMPDIR that is not there: said, not /tmp */
     snprintf(missing, sizeof missing, "%s/no-such-folder", mine);

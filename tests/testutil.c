@@ -99,11 +99,17 @@ static void remove_tmpdirs(int status, void *unused)
         if (e->owner == getpid()) remove_tree_at(AT_FDCWD, e->path);
 }
 
+/* where the folders go: $TMPDIR, else /tmp */
+static const char *tmp_base(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp && *tmp ? tmp : "/tmp";
+}
+
 const char *test_tmpdir_try(void)
 {
     static int registered;
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp) tmp = "/tmp";
+    const char *tmp = tmp_base();
     size_t size = strlen(tmp) + sizeof "/ae-test-XXXXXX";
     tmpdir_entry *e = malloc(sizeof *e + size);
     if (!e) return NULL;
@@ -125,7 +131,7 @@ const char *test_tmpdir(void)
 {
     const char *dir = test_tmpdir_try();
     ck_assert_msg(dir != NULL, "cannot make a temporary folder in %s (%s): set TMPDIR to a writable folder",
-                  getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
+                  tmp_base(), strerror(errno));
     return dir;
 }
 

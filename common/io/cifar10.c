@@ -124,12 +124,6 @@ int cifar10_parse(idx_array *images, idx_array *labels, const uint8_t *bytes, si
 
 /* ---- the folder ---- */
 
-static int is_folder(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* One of the six files: where it is, and how many records its size says it holds. */
 typedef struct {
     char path[AE_PATH_MAX];
@@ -204,7 +198,7 @@ int cifar10_load(cifar10 *out, const char *dir, size_t limit)
     memset(out, 0, sizeof *out);
     if (strlen(dir) >= sizeof out->dir)
         return AE_ERROR(AE_EINVAL, "%s: folder name too long", dir);
-    if (!is_folder(dir))
+    if (!folder_exists(dir))
         return AE_ERROR(AE_ENOENT, "%s: no such folder; %s", dir, HINT_DOWNLOAD);
     /* all six sizes first: a missing test batch is said at once, not after 150 MB of training batches */
     batch_file files[ALL_FILES];
@@ -262,7 +256,7 @@ static int choose_folder(char *dir, size_t len, const char *chosen, int *found)
 /* A folder the user named (how = "--data-cifar10" or "CIFAR10_DIR") must hold the six files. */
 static int explicit_folder(char *dir, size_t len, const char *folder, const char *how, int *found)
 {
-    if (!is_folder(folder))
+    if (!folder_exists(folder))
         return AE_ERROR(AE_ENOENT, "%s %s: no such folder; %s", how, folder, HINT_DOWNLOAD);
     const char *missing = first_missing_file(folder);
     if (missing)
@@ -281,7 +275,7 @@ int cifar10_locate(char *dir, size_t len, const char *data_opt, int *found)
     const char *const fallbacks[] = { "data/cifar-10-batches-bin", AE_ROOT "/data/cifar-10-batches-bin" };
     const char *incomplete = NULL, *lacking = NULL;
     for (size_t k = 0; k < sizeof fallbacks / sizeof fallbacks[0]; k++) {
-        if (!is_folder(fallbacks[k])) continue;
+        if (!folder_exists(fallbacks[k])) continue;
         const char *missing = first_missing_file(fallbacks[k]);
         if (!missing) return choose_folder(dir, len, fallbacks[k], found);
         if (!incomplete) {

@@ -425,12 +425,6 @@ static const char *first_missing_file(const char *dir)
     return NULL;
 }
 
-static int is_folder(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* 1 when dir is the repository's sample folder, however it was named. */
 static int is_sample_folder(const char *dir)
 {
@@ -451,7 +445,7 @@ static int choose_folder(char *dir, size_t len, const char *chosen, int *is_samp
 /* A folder the user named (how = "--data" or "FASHION_MNIST_DIR") must hold the data. */
 static int explicit_folder(char *dir, size_t len, const char *folder, const char *how, int *is_sample)
 {
-    if (!is_folder(folder))
+    if (!folder_exists(folder))
         return AE_ERROR(AE_ENOENT, "%s %s: no such folder; run `make data` to download Fashion-MNIST, "
                         "or point %s at a folder with the four files", how, folder, how);
     const char *missing = first_missing_file(folder);

@@ -33,6 +33,7 @@ void atomic_abort(atomic_file *af);                   /* close and remove the te
 
 int mkdir_p(const char *path);                        /* like mkdir -p */
 int path_join(char *out, size_t len, const char *dir, const char *name);  /* AE_EINVAL when it does not fit */
-int file_exists(const char *path);
+int file_exists(const char *path);                    /* a regular file */
+int folder_exists(const char *path);                  /* a folder (links followed) */
 
 #endif
