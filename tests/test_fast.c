@@ -448,6 +448,130 @@ START_TEST(test_model_twins)
 }
 END_TEST
 
+/* ------------------------------------------- the walks through a model (model_fast.c) */
+
+/* A small model B: 3×3 convolutions with at most 16 channels (conv_direct.c's kernels), planes
+ * of 25, 9, 36 and 144 pixels (blocks of 16 and of 8 with pixels left over) */
+static model *direct_walk_model(gsl_rng *rng)
+{
+    model *m = model_alloc(3, (int[]){ 1, 10, 10 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);            /* 16x5x5 */
+    ck_assert_int_eq(model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);             /* 8x3x3 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);   /* 8x6x6 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);  /* 16x12x12 */
+    ck_assert_int_eq(model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID)), AE_OK);          /* 1x12x12 */
+    model_request_input_grad(m);
+    ck_assert_int_eq(model_build(m, 5, rng), AE_OK);
+    return m;
+}
+
+/* More than 16 channels (conv_taps.c's products), strides 1 to 3, an activation with no fused
+ * pass (tanh), a dense layer and an activation layer after them */
+static model *taps_walk_model(gsl_rng *rng)
+{
+    model *m = model_alloc(3, (int[]){ 2, 9, 9 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_conv2d(20, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);            /* 20x5x5 */
+    ck_assert_int_eq(model_add(m, layer_conv2d(24, 3, 1, PAD_SAME, ACT_TANH)), AE_OK);            /* 24x5x5 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(18, 3, 3, PAD_SAME, ACT_RELU)), AE_OK);  /* 18x15x15 */
+    ck_assert_int_eq(model_add(m, layer_conv2d(17, 5, 2, PAD_SAME, ACT_SIGMOID)), AE_OK);         /* 17x8x8 */
+    ck_assert_int_eq(model_add(m, layer_flatten()), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(10, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_activation(ACT_SIGMOID)), AE_OK);
+    model_request_input_grad(m);
+    ck_assert_int_eq(model_build(m, 5, rng), AE_OK);
+    return m;
+}
+
+static void assert_same_bits(const float *got, const float *want, size_t n, const char *what, int walk, int portable)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&got[i], &want[i], sizeof *got) == 0,
+                      "model %d (portable %d): %s[%zu]: fast walk %.9g, plain walk %.9g", walk, portable, what, i,
+                      got[i], want[i]);
+}
+
+/* fast_model_forward_rows and fast_model_backward_rows against model.c's walks (both with the fast
+ * twins of the layers): the same bits in every output, saved linear output, gradient and
+ * parameter gradient, for a whole batch and for some of its rows, gradients added to what the
+ * block held before */
+START_TEST(test_model_walk_twins)
+{
+    const int walk = _i / 2, portable = _i % 2;
+    cpu_force_portable(portable);
+    gsl_rng *rng = test_rng(77 + (unsigned long)_i), *init_a = test_rng(9), *init_b = test_rng(9);
+    model *a = walk ? taps_walk_model(init_a) : direct_walk_model(init_a);
+    model *b = walk ? taps_walk_model(init_b) : direct_walk_model(init_b);
+    const int B = 5;
+    const size_t in_size = a->layers[0].in_size, out_size = model_output_size(a), n_params = a->n_params;
+    float *x = floats(B * in_size), *d_y = floats(B * out_size), *grads_a = floats(n_params), *grads_b = floats(n_params);
+    fill_uniform(x, B * in_size, -1, 1, rng);
+    fill_uniform(d_y, B * out_size, -1, 1, rng);
+    fill_uniform(grads_a, n_params, -1, 1, rng);
+    memcpy(grads_b, grads_a, n_params * sizeof *grads_b);
+    const int rows[][2] = { { 0, B }, { 1, 3 } };
+    for (int r = 0; r < 2; r++) {
+        const int first = rows[r][0], count = rows[r][1];
+        model_forward_rows(a, x, first, count, a->work);
+        fast_model_forward_rows(b, x, first, count, b->work);
+        model_backward_rows(a, x, d_y, first, count, grads_a, a->work);
+        fast_model_backward_rows(b, x, d_y, first, count, grads_b, b->work);
+        for (int i = 0; i < a->n_layers; i++) {
+            const layer *la = &a->layers[i], *lb = &b->layers[i];
+            if (la->view) continue;
+            const size_t at = (size_t)first * la->out_size, n = (size_t)count * la->out_size;
+            assert_same_bits(lb->out + at, la->out + at, n, "out", walk, portable);
+            if (la->pre) assert_same_bits(lb->pre + at, la->pre + at, n, "pre", walk, portable);
+            if (la->d_pre) assert_same_bits(lb->d_pre + at, la->d_pre + at, n, "d_pre", walk, portable);
+            if (i > 0 && a->layers[i - 1].d_out)
+                assert_same_bits(b->layers[i - 1].d_out + (size_t)first * la->in_size,
+                                 a->layers[i - 1].d_out + (size_t)first * la->in_size, (size_t)count * la->in_size,
+                                 "d_out below", walk, portable);
+        }
+        assert_same_bits(b->d_input + (size_t)first * in_size, a->d_input + (size_t)first * in_size,
+                         (size_t)count * in_size, "d_input", walk, portable);
+        assert_same_bits(grads_b, grads_a, n_params, "grads", walk, portable);
+    }
+    /* and the two walks ran: the gradients moved from what the block held */
+    float *start = floats(n_params);
+    gsl_rng *again = test_rng(77 + (unsigned long)_i);
+    fill_uniform(x, B * in_size, -1, 1, again);
+    fill_uniform(d_y, B * out_size, -1, 1, again);
+    fill_uniform(start, n_params, -1, 1, again);
+    ck_assert_double_gt(max_abs_diff(grads_b, start, n_params), 1e-3);
+    cpu_force_portable(0);
+    free(start);
+    free(x);
+    free(d_y);
+    free(grads_a);
+    free(grads_b);
+    model_free(a);
+    model_free(b);
+    gsl_rng_free(again);
+    gsl_rng_free(rng);
+    gsl_rng_free(init_a);
+    gsl_rng_free(init_b);
+}
+END_TEST
+
+/* Above CONV_FUSED_MAX_CHANNELS channels the fused pass declines and leaves everything alone */
+START_TEST(test_conv_activation_backward_declines)
+{
+    const int channels = CONV_FUSED_MAX_CHANNELS + 1;
+    float *d_pre = floats(channels), *d_out = floats(channels), *pre = floats(channels), bias[1] = { 5.0f };
+    d_pre[0] = 3.0f;
+    ck_assert_int_eq(fast_conv_activation_backward(ACT_RELU, d_pre, NULL, d_out, pre, pre, 1, channels, 1), 0);
+    ck_assert_float_eq(d_pre[0], 3.0f);
+    ck_assert_int_eq(fast_conv_activation_backward(ACT_RELU, d_pre, bias, d_out, pre, pre, 1, 1, 1), 1);
+    ck_assert_float_eq(d_pre[0], 0.0f);
+    ck_assert_float_eq(bias[0], 5.0f);
+    free(d_pre);
+    free(d_out);
+    free(pre);
+}
+END_TEST
+
 Suite *fast_suite(void)
 {
     Suite *s = suite_create("fast");
@@ -457,6 +581,8 @@ Suite *fast_suite(void)
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
-    test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins);
+    test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins,
+             test_conv_activation_backward_declines);
+    tcase_add_loop_test(tc, test_model_walk_twins, 0, 4);   /* two models, AVX-512 and portable */
     return s;
 }

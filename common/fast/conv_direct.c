@@ -112,6 +112,7 @@ typedef struct {
     const float *weight;        /* (M, R, 3, 3) */
     const float *bias;          /* (dst_c) or NULL */
     int add;                    /* add into dst instead of writing it */
+    float *relu;                /* (B, dst_c, dst_h, dst_w) or NULL: max(0, dst) written here too */
     int src_c, src_h, src_w, dst_c, dst_h, dst_w;
     int pad_top, even_slot, batch;
     lane_map map;
@@ -260,12 +261,14 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
         for (int j = 0; j < YB; j++) {
             const int y = y0 + j * RS;
             if (y < 0 || y >= p->dst_h) continue;
-            float *row = p->dst + (((size_t)b * p->dst_c + d0 + dd) * p->dst_h + y) * p->dst_w;
+            const size_t at = (((size_t)b * p->dst_c + d0 + dd) * p->dst_h + y) * p->dst_w;
+            float *row = p->dst + at;
             if (P == 2) {                                   /* rows y and y + 1, side by side in memory too */
                 const __mmask16 m = first_lanes(p->dst_w * (y + 1 < p->dst_h ? 2 : 1));
                 __m512 o = acc[dd * YB + j];
                 if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row), o);
                 _mm512_mask_storeu_ps(row, m, o);
+                if (p->relu) _mm512_mask_storeu_ps(p->relu + at, m, _mm512_max_ps(o, _mm512_setzero_ps()));
                 continue;
             }
             const __m512 a0 = acc[(dd * YB + j) * NS], a1 = acc[(dd * YB + j) * NS + NS - 1];
@@ -285,6 +288,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 __m512 o = out[u];
                 if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + 16 * u), o);
                 _mm512_mask_storeu_ps(row + 16 * u, m, o);
+                if (p->relu) _mm512_mask_storeu_ps(p->relu + at + 16 * u, m, _mm512_max_ps(o, _mm512_setzero_ps()));
             }
         }
 }
@@ -333,7 +337,7 @@ PASS_SHAPE(scatter, 8, 1, 2, 1, 0, 1) PASS_SHAPE(scatter, 1, 6, 2, 2, 0, 1) PASS
 PASS_SHAPE(scatter, 1, 4, 1, 1, 0, 2) PASS_SHAPE(scatter, 8, 2, 1, 1, 0, 2)
 
 static AVX512 void run_pass(float *dst, const float *src, const float *weight, const float *bias, int add,
-                            const conv_sides *t, int batch, int gather)
+                            float *relu, const conv_sides *t, int batch, int gather)
 {
     pass p = { 0 };
     const int M = t->grid_c, R = t->img_c, s = t->stride;
@@ -342,6 +346,7 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
     p.weight = weight;
     p.bias = bias;
     p.add = add;
+    p.relu = relu;
     p.pad_top = t->pad_top;
     p.even_slot = ((t->pad_left % 2) + 2) % 2;    /* a scatter with stride 2: the slot of the even columns */
     p.batch = batch;
@@ -375,15 +380,15 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
 }
 
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
-                   const conv_sides *t, int batch)
+                   float *relu, const conv_sides *t, int batch)
 {
-    run_pass(grid, image, weight, bias, add, t, batch, 1);
+    run_pass(grid, image, weight, bias, add, relu, t, batch, 1);
 }
 
 void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
-                    const conv_sides *t, int batch)
+                    float *relu, const conv_sides *t, int batch)
 {
-    run_pass(image, grid, weight, bias, add, t, batch, 0);
+    run_pass(image, grid, weight, bias, add, relu, t, batch, 0);
 }
 
 /* ---------------------------------------------------------------- weight gradient */
@@ -570,15 +575,15 @@ int direct_fits(const conv_sides *t)
 }
 
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
-                   const conv_sides *t, int batch)
+                   float *relu, const conv_sides *t, int batch)
 {
-    (void)grid, (void)image, (void)weight, (void)bias, (void)add, (void)t, (void)batch;
+    (void)grid, (void)image, (void)weight, (void)bias, (void)add, (void)relu, (void)t, (void)batch;
 }
 
 void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
-                    const conv_sides *t, int batch)
+                    float *relu, const conv_sides *t, int batch)
 {
-    (void)image, (void)grid, (void)weight, (void)bias, (void)add, (void)t, (void)batch;
+    (void)image, (void)grid, (void)weight, (void)bias, (void)add, (void)relu, (void)t, (void)batch;
 }
 
 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch)

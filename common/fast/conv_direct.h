@@ -21,13 +21,14 @@ typedef struct {
 int direct_fits(const conv_sides *t);
 
 /* grid[b, m, gy, gx] = (add ? grid : bias[m], or 0 without bias) + Σ_{r,kh,kw} W[m, r, kh, kw] · image[b, r, iy, ix]
- *   (conv2d forward; conv2d_transpose's input gradient with add = 1) */
+ *   (conv2d forward; conv2d_transpose's input gradient with add = 1), and, when relu is not NULL,
+ *   relu (the shape of grid) = max(0, grid) as fast_relu_forward computes it */
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
-                   const conv_sides *t, int batch);
+                   float *relu, const conv_sides *t, int batch);
 /* image[b, r, iy, ix] = (add ? image : bias[r], or 0) + Σ_{m,kh,kw} W[m, r, kh, kw] · grid[b, m, gy, gx]
- *   (conv2d_transpose forward; conv2d's input gradient with add = 1) */
+ *   (conv2d_transpose forward; conv2d's input gradient with add = 1), and relu as in direct_gather */
 void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
-                    const conv_sides *t, int batch);
+                    float *relu, const conv_sides *t, int batch);
 /* d_weight[m, r, kh, kw] += Σ_{b,gy,gx} grid[b, m, gy, gx] · image[b, r, gy·s − pt + kh, gx·s − pl + kw] */
 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch);
 

@@ -28,6 +28,7 @@
  * functions at the end hand them to conv_direct.c, which computes them in place (direct_sides).
  */
 #include "fast/conv_direct.h"
+#include "fast/cpu.h"
 #include "fast/fast.h"
 #include "fast/gemm.h"
 #include "fast/vector.h"
@@ -290,11 +291,12 @@ static void image_to_phases(float *restrict phases,       /* (s², R, nb·Hq·Wq
         }
 }
 
-/* img (+)= phases (+ bias[r]): every image pixel from its place in the phases; `accumulate` adds */
+/* img (+)= phases (+ bias[r]): every image pixel from its place in the phases; `accumulate` adds;
+ * relu, when not NULL, gets max(0, img) (fast_relu_forward), row by row as each is done */
 static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) */
                             const float *restrict phases,   /* (s², R, nb·Hq·Wq + slack) */
                             const float *bias,              /* (R) or NULL */
-                            int accumulate, int nb, const tap_plan *t)
+                            int accumulate, float *restrict relu, int nb, const tap_plan *t)
 {
     const int s = t->stride, iw = t->img_w;
     const size_t wq = (size_t)t->phase_w, across = chunk_row(t, nb);
@@ -340,6 +342,7 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
                         if (++px == s) { px = 0; j0++; }
                     }
                 }
+                if (relu) fast_relu_forward(relu + (line - img), line, (size_t)iw);
                 if (++py == s) { py = 0; i++; }
             }
         }
@@ -362,11 +365,12 @@ static void grid_to_wide(float *restrict wide,         /* (M, GH·nb·Wq) */
         }
 }
 
-/* grid[b, m, gy, gx] (+)= wide[m, gy·nb·Wq + b·Wq + gx] (+ bias[m]); `accumulate` adds instead of writing */
+/* grid[b, m, gy, gx] (+)= wide[m, gy·nb·Wq + b·Wq + gx] (+ bias[m]); `accumulate` adds instead of
+ * writing; relu, when not NULL, gets max(0, grid) (fast_relu_forward), row by row */
 static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
                          const float *restrict wide,   /* (M, GH·nb·Wq) */
                          const float *bias,            /* (M) or NULL */
-                         int accumulate, int nb, const tap_plan *t)
+                         int accumulate, float *restrict relu, int nb, const tap_plan *t)
 {
     const size_t plane = (size_t)t->grid_h * t->grid_w, wq = (size_t)t->phase_w, across = chunk_row(t, nb);
     for (int b = 0; b < nb; b++)
@@ -379,6 +383,7 @@ static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
                 const float *w = src + gy * across;
                 if (accumulate) vec_add_to(d, w, (size_t)t->grid_w);
                 else vec_copy_add(d, w, (size_t)t->grid_w, add);
+                if (relu) fast_relu_forward(relu + (d - grid), d, (size_t)t->grid_w);
             }
         }
 }
@@ -565,29 +570,110 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
 }
 
 /* d_bias[c] += Σ_{b,p} d_out[b, c, p] */
+/* part[u] += plane[p + u] for every block of eight pixels, part[0] += the last pixels: one
+ * channel plane of one sample into its eight running sums (no chain of dependent adds) */
+static inline void add_plane_parts(float *restrict part, const float *restrict plane, size_t pixels)
+{
+    float sum[8];   /* in registers: part is not re-read at every pixel */
+    memcpy(sum, part, sizeof sum);
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8)
+        for (int u = 0; u < 8; u++) sum[u] += plane[p + u];
+    for (; p < pixels; p++) sum[0] += plane[p];
+    memcpy(part, sum, sizeof sum);
+}
+
+/* d_bias[c] += the eight running sums of channel c, added in pairs */
+static float parts_total(const float part[8])
+{
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 static void add_bias_grad(float *d_bias,          /* (channels) */
                           const float *d_out,     /* (B, channels, P) */
                           int batch, int channels, size_t pixels)
 {
     for (int c = 0; c < channels; c++) {
-        float part[8] = { 0 };                /* eight running sums: no chain of dependent adds */
-        for (int b = 0; b < batch; b++) {
-            const float *plane = d_out + ((size_t)b * channels + c) * pixels;
-            size_t p = 0;
-            for (; p + 8 <= pixels; p += 8)
-                for (int u = 0; u < 8; u++) part[u] += plane[p + u];
-            for (; p < pixels; p++) part[0] += plane[p];
-        }
-        d_bias[c] += ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+        float part[8] = { 0 };
+        for (int b = 0; b < batch; b++) add_plane_parts(part, d_out + ((size_t)b * channels + c) * pixels, pixels);
+        d_bias[c] += parts_total(part);
     }
+}
+
+#ifdef AE_AVX512_BUILD
+#include <immintrin.h>
+
+/* One channel plane of one sample: d = 0 + f'(·) ⊙ d_out, 16 pixels at a time, with exactly the
+ * float operations of clearing d and running relu_backward or sigmoid_backward (vector.c) on it;
+ * and d added into part[8] in add_plane_parts' order (eight pixels at a time into the eight
+ * sums, then the last pixels one by one into part[0]) while it is still in registers. */
+static AVX512 void activation_plane_avx512(activation act, float *d, const float *d_out, const float *pre,
+                                           const float *out, size_t pixels, float *part)
+{
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    __m256 sum = _mm256_loadu_ps(part);
+    for (size_t p = 0; p < pixels; p += 16) {
+        const size_t left = pixels - p < 16 ? pixels - p : 16;
+        const __mmask16 in = (__mmask16)((1u << left) - 1u);
+        __m512 g;
+        if (act == ACT_RELU) {
+            const __mmask16 positive = _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, pre + p), zero, _CMP_GT_OQ);
+            g = _mm512_maskz_loadu_ps(positive, d_out + p);
+        } else {   /* ACT_SIGMOID: d_out · f · (1 − f) */
+            const __m512 f = _mm512_maskz_loadu_ps(in, out + p);
+            g = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(in, d_out + p), f), _mm512_sub_ps(one, f));
+        }
+        const __m512 v = _mm512_add_ps(zero, g);
+        _mm512_mask_storeu_ps(d + p, in, v);
+        if (left >= 8) sum = _mm256_add_ps(sum, _mm512_castps512_ps256(v));
+        if (left == 16) sum = _mm256_add_ps(sum, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+        if (left < 16) {   /* the last pixels of the plane: the ones past the last block of eight, one by one */
+            _mm256_storeu_ps(part, sum);
+            for (size_t q = p + (left >= 8 ? 8 : 0); q < pixels; q++) part[0] += d[q];
+            return;
+        }
+    }
+    _mm256_storeu_ps(part, sum);
+}
+#endif
+
+int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, const float *d_out,
+                                  const float *pre, const float *out, int batch, int channels, size_t pixels)
+{
+    float part[CONV_FUSED_MAX_CHANNELS][8];
+    if (channels > CONV_FUSED_MAX_CHANNELS) return 0;
+    memset(part, 0, (size_t)channels * sizeof part[0]);
+    const size_t sample = (size_t)channels * pixels;
+#ifdef AE_AVX512_BUILD
+    if (cpu_has_avx512() && (act == ACT_RELU || act == ACT_SIGMOID)) {   /* one pass, plane by plane */
+        for (int b = 0; b < batch; b++)
+            for (int c = 0; c < channels; c++) {
+                const size_t at = (size_t)b * sample + (size_t)c * pixels;
+                activation_plane_avx512(act, d_pre + at, d_out + at, pre + at, out + at, pixels, part[c]);
+            }
+        if (d_bias)
+            for (int c = 0; c < channels; c++) d_bias[c] += parts_total(part[c]);
+        return 1;
+    }
+#endif
+    for (int b = 0; b < batch; b++) {   /* one sample at a time: it stays in the cache between the two steps */
+        const size_t at = (size_t)b * sample;
+        memset(d_pre + at, 0, sample * sizeof *d_pre);
+        activation_backward(act, d_pre + at, d_out + at, pre + at, out + at, sample);
+        if (d_bias)   /* for each channel, the samples in order: add_bias_grad's sums */
+            for (int c = 0; c < channels; c++) add_plane_parts(part[c], d_pre + at + (size_t)c * pixels, pixels);
+    }
+    if (d_bias)
+        for (int c = 0; c < channels; c++) d_bias[c] += parts_total(part[c]);
+    return 1;
 }
 
 /* ---------------------------------------------- the two passes, both layers */
 
 /* Forward: conv2d gathers its input image into its output grid; conv2d_transpose scatters its
  * input grid into its output image. out (+ bias) = the pass over in, chunk by chunk. */
-static void taps_forward(float *out, const float *in, const float *weight, const float *bias, float *work,
-                         const tap_plan *t, int batch, int scatter)
+static void taps_forward(float *out, const float *in, const float *weight, const float *bias, float *relu,
+                         float *work, const tap_plan *t, int batch, int scatter)
 {
     const int chunk = plan_chunk(t, batch);
     const tap_work w = split_work(work, t, chunk);
@@ -599,11 +685,11 @@ static void taps_forward(float *out, const float *in, const float *weight, const
         if (scatter) {                                            /* grid in, image out */
             grid_to_wide(w.wide, in + b0 * grid_size, nb, t);
             taps_scatter(&w, 0, nb, t);
-            phases_to_image(out + b0 * image_size, w.phases, bias, 0, nb, t);
+            phases_to_image(out + b0 * image_size, w.phases, bias, 0, relu ? relu + b0 * image_size : NULL, nb, t);
         } else {                                                  /* image in, grid out */
             image_to_phases(w.phases, in + b0 * image_size, nb, t);
             taps_gather(&w, 0, nb, t);
-            wide_to_grid(out + b0 * grid_size, w.wide, bias, 0, nb, t);
+            wide_to_grid(out + b0 * grid_size, w.wide, bias, 0, relu ? relu + b0 * grid_size : NULL, nb, t);
         }
     }
 }
@@ -614,7 +700,7 @@ static void taps_forward(float *out, const float *in, const float *weight, const
  * (conv2d_transpose: gathered from the image), the other NULL. */
 static void taps_backward(float *d_image, float *d_grid, float *d_weight, float *d_bias, const float *d_out,
                           const float *image, const float *grid, const float *weight, float *work,
-                          const conv_geom *g, const tap_plan *t, int batch)
+                          const conv_geom *g, const tap_plan *t, int batch, int add_in)
 {
     const int chunk = plan_chunk(t, batch);
     const tap_work w = split_work(work, t, chunk);
@@ -631,11 +717,11 @@ static void taps_backward(float *d_image, float *d_grid, float *d_weight, float 
         if (d_weight) taps_weight_grad(&w, nb, t);
         if (d_image) {
             taps_scatter(&w, d_weight != NULL, nb, t);
-            phases_to_image(d_image + b0 * image_size, w.phases, NULL, 1, nb, t);
+            phases_to_image(d_image + b0 * image_size, w.phases, NULL, add_in, NULL, nb, t);
         }
         if (d_grid) {
             taps_gather(&w, d_weight != NULL, nb, t);
-            wide_to_grid(d_grid + b0 * grid_size, w.wide, NULL, 1, nb, t);
+            wide_to_grid(d_grid + b0 * grid_size, w.wide, NULL, add_in, NULL, nb, t);
         }
     }
     if (d_weight) unpack_add_taps(d_weight, w.d_taps, t);
@@ -653,28 +739,28 @@ static int direct_sides(conv_sides *d, const tap_plan *t)
 /* taps_forward and taps_backward, or conv_direct.c's kernels when they fit: the same passes in
  * terms of the two sides (forward: the grid gathered from the image, or the image scattered from
  * the grid; backward: the weight gradient, then the input gradient on whichever side is the input) */
-static void conv_forward(float *out, const float *in, const float *weight, const float *bias, float *work,
-                         const tap_plan *t, int batch, int scatter)
+static void conv_forward(float *out, const float *in, const float *weight, const float *bias, float *relu,
+                         float *work, const tap_plan *t, int batch, int scatter)
 {
     conv_sides d;
-    if (!direct_sides(&d, t)) taps_forward(out, in, weight, bias, work, t, batch, scatter);
-    else if (scatter) direct_scatter(out, in, weight, bias, 0, &d, batch);
-    else direct_gather(out, in, weight, bias, 0, &d, batch);
+    if (!direct_sides(&d, t)) taps_forward(out, in, weight, bias, relu, work, t, batch, scatter);
+    else if (scatter) direct_scatter(out, in, weight, bias, 0, relu, &d, batch);
+    else direct_gather(out, in, weight, bias, 0, relu, &d, batch);
 }
 
 static void conv_backward(float *d_image, float *d_grid, float *d_weight, float *d_bias, const float *d_out,
                           const float *image, const float *grid, const float *weight, float *work,
-                          const conv_geom *g, const tap_plan *t, int batch)
+                          const conv_geom *g, const tap_plan *t, int batch, int add_in)
 {
     conv_sides d;
     if (!direct_sides(&d, t)) {
-        taps_backward(d_image, d_grid, d_weight, d_bias, d_out, image, grid, weight, work, g, t, batch);
+        taps_backward(d_image, d_grid, d_weight, d_bias, d_out, image, grid, weight, work, g, t, batch, add_in);
         return;
     }
     if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
     if (d_weight) direct_weight_grad(d_weight, grid, image, &d, batch);
-    if (d_image) direct_scatter(d_image, grid, weight, NULL, 1, &d, batch);
-    if (d_grid) direct_gather(d_grid, image, weight, NULL, 1, &d, batch);
+    if (d_image) direct_scatter(d_image, grid, weight, NULL, add_in, NULL, &d, batch);
+    if (d_grid) direct_gather(d_grid, image, weight, NULL, add_in, NULL, &d, batch);
 }
 
 /* -------------------------------------------------------------- conv2d */
@@ -694,7 +780,7 @@ void fast_conv2d_forward(float *out,            /* (B, OC, OH, OW) */
                          const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    conv_forward(out, in, weight, bias, work, &t, batch, 0);
+    conv_forward(out, in, weight, bias, NULL, work, &t, batch, 0);
 }
 
 /* d_W_tap += d_out · shifted(in)ᵀ,  d_in += Σ_taps shifted back (W_tapᵀ · d_out),  d_b += Σ d_out */
@@ -708,7 +794,7 @@ void fast_conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
                           const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch);
+    conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch, 1);
 }
 
 /* ---------------------------------------------------- conv2d_transpose */
@@ -728,7 +814,7 @@ void fast_conv2d_transpose_forward(float *out,            /* (B, OC, OH, OW) */
                                    const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    conv_forward(out, in, weight, bias, work, &t, batch, 1);
+    conv_forward(out, in, weight, bias, NULL, work, &t, batch, 1);
 }
 
 /* d_W_tap += in · shifted(d_out)ᵀ,  d_in += Σ_taps W_tap · shifted(d_out),  d_b += Σ d_out */
@@ -742,7 +828,7 @@ void fast_conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NU
                                     const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch);
+    conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch, 1);
 }
 
 /* ------------------------------------------------ as rows of the layer table */
@@ -780,4 +866,29 @@ void fast_conv2d_transpose_layer_backward(const layer *l, float *d_in, float *d_
 {
     (void)out;
     fast_conv2d_transpose_backward(d_in, d_weight, d_bias, d_out, in, l->weight, work, &l->geom, batch);
+}
+
+/* The table's fast backward of a convolution with d_in (or NULL) written instead of added to: the
+ * same floats as clearing it first (each value is 0 + its sum either way; the direct kernels start
+ * their sums from zero, the products' results land as x + 0) */
+void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                                  const float *d_out, const float *in, float *work, int batch)
+{
+    if (l->spec.kind == LAYER_CONV2D_TRANSPOSE) {
+        const tap_plan t = taps_conv2d_transpose_plan(&l->geom);
+        conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, l->weight, work, &l->geom, &t, batch, 0);
+    } else {
+        const tap_plan t = taps_conv2d_plan(&l->geom);
+        conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, l->weight, work, &l->geom, &t, batch, 0);
+    }
+}
+
+/* The table's fast forward of a convolution, its output (the linear part, kept for backward) in
+ * pre, with out = max(0, pre) written as each block of pre is: the same floats as
+ * fast_relu_forward after it, without a pass of its own over the largest tensor */
+void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, float *work, int batch)
+{
+    const int scatter = l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+    const tap_plan t = scatter ? taps_conv2d_transpose_plan(&l->geom) : taps_conv2d_plan(&l->geom);
+    conv_forward(pre, in, l->weight, l->bias, out, work, &t, batch, scatter);
 }

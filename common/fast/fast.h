@@ -42,6 +42,22 @@ void fast_conv2d_transpose_backward(float *d_in, float *d_weight, float *d_bias,
                                     const float *d_out, const float *in, const float *weight,
                                     float *work, const conv_geom *g, int batch);
 
+/* A convolution's fused activation backwards, sample by sample: d_pre (B, channels, pixels) =
+ * f'(pre) ⊙ d_out, written (as clearing d_pre and running activation_backward on it), and, when
+ * d_bias is not NULL, d_bias (channels) += Σ d_pre over samples and pixels, summed as the
+ * convolutions' fast backward sums it: the same bits as the three passes apart, with d_pre still
+ * in the cache for the sum. 0 (nothing done) above CONV_FUSED_MAX_CHANNELS channels. */
+#define CONV_FUSED_MAX_CHANNELS 512
+/* A conv2d or conv2d_transpose layer's fast forward (the table's) into pre (B, out_size), with
+ * out (B, out_size) = max(0, pre) as fast_relu_forward computes it, written on the way. */
+void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, float *work, int batch);
+/* A conv2d or conv2d_transpose layer's fast backward (the table's) with d_in (B, in_size) or NULL
+ * written rather than added to: the same floats as clearing it and adding. */
+void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, float *d_bias,
+                                  const float *d_out, const float *in, float *work, int batch);
+int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, const float *d_out,
+                                  const float *pre, const float *out, int batch, int channels, size_t pixels);
+
 /* ----------------------------------------- element-wise, 16 floats at a time (vector.c) */
 void fast_relu_forward(float *out, const float *in, size_t n);
 void fast_relu_backward(float *d_in, const float *d_out, const float *in, size_t n);
@@ -76,6 +92,20 @@ int fast_expf_check(const float *x, size_t n);
 void fast_optimizer_update_range(const optimizer *opt, float *params, const float *grads, size_t first, size_t end);
 void fast_optimizer_step(optimizer *opt, float *params, const float *grads);
 void fast_adam_step(optimizer *opt, float *params, const float *grads);
+
+/* ------------------------------------------- the walks through a model's layers (model_fast.c) */
+/* model_forward_rows (model.h) with each convolution's ReLU written with its output
+ * (fast_conv_layer_forward_relu): the same arguments, the same numbers. */
+void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work);
+/* model_forward on this thread, through fast_model_forward_rows */
+int fast_model_forward_here(model *m, const float *x, int batch, const float **y);
+/* model_backward_rows (model.h) with each convolution's fused activation and bias gradient in one
+ * pass (fast_conv_activation_backward) and its input gradient written, not cleared and added to
+ * (fast_conv_layer_backward_set): the same arguments, the same numbers. */
+void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
+                              float *work);
+/* model_backward on this thread, through fast_model_backward_rows */
+int fast_model_backward_here(model *m, const float *d_y, int batch);
 
 /* ---------------------- training: threads, prefetching, the kernels above (train_fast.c) */
 int fast_train_fit(model *m, optimizer *opt, loss_spec loss, const batch_source *train, const batch_source *val,

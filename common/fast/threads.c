@@ -181,7 +181,7 @@ static void forward_lane(void *opaque, int lane, int lanes)
     batch_job *job = opaque;
     size_t first, end;
     pool_share((size_t)job->batch, 1, lane, lanes, &first, &end);
-    if (end > first) model_forward_rows(job->m, job->x, (int)first, (int)(end - first), lane_work(job->m, lane));
+    if (end > first) fast_model_forward_rows(job->m, job->x, (int)first, (int)(end - first), lane_work(job->m, lane));
 }
 
 static void backward_lane(void *opaque, int lane, int lanes)
@@ -190,8 +190,8 @@ static void backward_lane(void *opaque, int lane, int lanes)
     size_t first, end;
     pool_share((size_t)job->batch, 1, lane, lanes, &first, &end);
     if (end > first)
-        model_backward_rows(job->m, job->x, job->d_y, (int)first, (int)(end - first), lane_grads(job->m, lane),
-                            lane_work(job->m, lane));
+        fast_model_backward_rows(job->m, job->x, job->d_y, (int)first, (int)(end - first), lane_grads(job->m, lane),
+                                 lane_work(job->m, lane));
 }
 
 static void gather_lane(void *opaque, int lane, int lanes)
@@ -220,7 +220,7 @@ static void units_backward_lane(void *opaque, int lane, int lanes)
 
 int fast_model_forward(model *m, const float *x, int batch, const float **y)
 {
-    if (!model_on_threads(m)) return model_forward(m, x, batch, y);
+    if (!model_on_threads(m)) return fast_model_forward_here(m, x, batch, y);
     int rc = model_check_batch(m, batch, "model_forward");
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
@@ -232,7 +232,7 @@ int fast_model_forward(model *m, const float *x, int batch, const float **y)
 
 int fast_model_backward(model *m, const float *d_y, int batch)
 {
-    if (!model_on_threads(m)) return model_backward(m, d_y, batch);
+    if (!model_on_threads(m)) return fast_model_backward_here(m, d_y, batch);
     int rc = model_check_backward(m, batch);
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
@@ -308,7 +308,7 @@ int model_lane_forward(model *m, const float *x, int first, int count, int lane,
 {
     int rc = check_rows(m, first, count, lane, "model_lane_forward");
     if (rc != AE_OK) return rc;
-    if (count > 0) model_forward_rows(m, x, first, count, lane_work(m, lane));
+    if (count > 0) fast_model_forward_rows(m, x, first, count, lane_work(m, lane));
     *y = model_layer_input(m, m->n_layers, x);
     return AE_OK;
 }
@@ -317,7 +317,7 @@ int model_lane_backward(model *m, const float *x, const float *d_y, int first, i
 {
     int rc = check_rows(m, first, count, lane, "model_lane_backward");
     if (rc != AE_OK) return rc;
-    if (count > 0) model_backward_rows(m, x, d_y, first, count, lane_grads(m, lane), lane_work(m, lane));
+    if (count > 0) fast_model_backward_rows(m, x, d_y, first, count, lane_grads(m, lane), lane_work(m, lane));
     return AE_OK;
 }
 

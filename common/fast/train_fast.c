@@ -216,7 +216,7 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
         int rc = src->fill(src->ctx, index, n, x, y);
         if (rc != AE_OK) return rc;
         const float *pred;
-        rc = model_forward(m, x, n, &pred);
+        rc = fast_model_forward_here(m, x, n, &pred);
         if (rc != AE_OK) return rc;
         double batch_loss;
         rc = fast_loss_compute(loss, &batch_loss, NULL, pred, y, (size_t)n * src->y_size);
@@ -325,7 +325,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
             } else {
                 rc = train->fill(train->ctx, order + start, n, x, y);
                 const float *pred;
-                if (rc == AE_OK) rc = model_forward(m, x, n, &pred);
+                if (rc == AE_OK) rc = fast_model_forward_here(m, x, n, &pred);
                 if (rc == AE_OK) rc = fast_loss_compute(loss, &batch_loss, d_pred, pred, y, (size_t)n * y_size);
             }
             if (rc == AE_OK) rc = train_epoch_add(&e, b, batch_loss, loss, n);   /* NaN stops here */
@@ -337,7 +337,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
                 }
             } else {
                 model_zero_grad(m);
-                rc = model_backward(m, d_pred, n);
+                rc = fast_model_backward_here(m, d_pred, n);
                 if (rc != AE_OK) break;
                 fast_optimizer_step(opt, m->params, m->grads);
             }

@@ -1,0 +1,104 @@
+/* model_fast.c: the walks through a model's layers, the fast twins of model.c's
+ * model_forward_rows and model_backward_rows (and of model_forward and model_backward, on one thread).
+ *
+ * Forward, a convolution with a ReLU writes its activated output as it writes its linear output
+ * (fast_conv_layer_forward_relu), instead of a pass of fast_relu_forward over the latter after it.
+ * Backward, the plain walk runs a layer's fused activation backwards as three passes over its output
+ * gradient: clear d_pre, add f'(pre) ⊙ d_out into it, and (inside the layer's backward) sum it
+ * over samples and pixels for the bias gradient. A convolution's output is the largest tensor of
+ * a convolutional model (model B's last layers: 32 samples of 16 x 28 x 28 floats, 1.6 MB, more
+ * than the L2 cache), so here the three run sample by sample while the sample is in the cache
+ * (fast_conv_activation_backward), and the layer's backward is told the bias gradient is done.
+ * Every other step is the plain walk's, and so are the numbers, bit for bit (tests/test_fast.c).
+ */
+#include "fast/fast.h"
+#include "error.h"
+
+#include <string.h>
+
+void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        layer *l = &m->layers[i];
+        if (l->view) continue;
+        const float *in = model_layer_input(m, i, x) + (size_t)first * l->in_size;   /* (count, in_size) */
+        float *out = l->out + (size_t)first * l->out_size;                           /* (count, out_size) */
+        if (!layer_has_fused_activation(l)) {
+            layer_forward(l, out, in, work, count);
+            continue;
+        }
+        float *linear = l->pre + (size_t)first * l->out_size;   /* kept apart for backward */
+        const int conv = l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+        if (conv && l->spec.act == ACT_RELU) {
+            fast_conv_layer_forward_relu(l, linear, out, in, work, count);
+            continue;
+        }
+        layer_forward(l, linear, in, work, count);
+        activation_forward(l->spec.act, out, linear, (size_t)count * l->out_size);
+    }
+}
+
+int fast_model_forward_here(model *m, const float *x, int batch, const float **y)
+{
+    int rc = model_check_batch(m, batch, "model_forward");
+    if (rc != AE_OK) return rc;
+    fast_model_forward_rows(m, x, 0, batch, m->work);
+    model_record_forward(m, x, batch, y);
+    return AE_OK;
+}
+
+/* d_pre (count, out_size) from d_out through the layer's fused activation; the bias gradient
+ * too when it can (then *d_bias is set to NULL: nothing left for the layer's backward to add) */
+static void activation_backward_rows(const layer *l, float *d_pre, float **d_bias, const float *d_out,
+                                     const float *pre, const float *out, int count)
+{
+    if (l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE) {
+        const int channels = l->geom.out_c;
+        const size_t pixels = (size_t)l->geom.out_h * l->geom.out_w;
+        if (fast_conv_activation_backward(l->spec.act, d_pre, *d_bias, d_out, pre, out, count, channels, pixels)) {
+            *d_bias = NULL;
+            return;
+        }
+    }
+    const size_t n = (size_t)count * l->out_size;
+    memset(d_pre, 0, n * sizeof *d_pre);
+    activation_backward(l->spec.act, d_pre, d_out, pre, out, n);
+}
+
+void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
+                              float *work)
+{
+    const float *d_out = d_y + (size_t)first * model_output_size(m);   /* (count, out_size) of the current layer */
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        layer *l = &m->layers[i];
+        if (l->view) continue;   /* its input's gradient is the same memory */
+        const float *in = model_layer_input(m, i, x) + (size_t)first * l->in_size;    /* (count, in_size) */
+        float *d_in_batch = i == 0 ? m->d_input : m->layers[i - 1].d_out;            /* (B, in_size) or NULL */
+        float *d_in = d_in_batch ? d_in_batch + (size_t)first * l->in_size : NULL;
+        float *d_weight = l->n_weight ? grads + l->param_offset : NULL;
+        float *d_bias = l->n_bias ? grads + l->param_offset + l->n_weight : NULL;
+        const float *out = l->out + (size_t)first * l->out_size;
+        if (!d_in && !d_weight) break;   /* nothing below needs anything */
+        const int conv = l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+        if (d_in && !conv) memset(d_in, 0, (size_t)count * l->in_size * sizeof *d_in);   /* layers add into it */
+
+        const float *d_linear = d_out;
+        if (layer_has_fused_activation(l)) {
+            float *d_pre = l->d_pre + (size_t)first * l->out_size;
+            activation_backward_rows(l, d_pre, &d_bias, d_out, l->pre + (size_t)first * l->out_size, out, count);
+            d_linear = d_pre;
+        }
+        if (conv) fast_conv_layer_backward_set(l, d_in, d_weight, d_bias, d_linear, in, work, count);
+        else layer_backward(l, d_in, d_weight, d_bias, d_linear, in, out, work, count);
+        if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
+        d_out = d_in;
+    }
+}
+
+int fast_model_backward_here(model *m, const float *d_y, int batch)
+{
+    int rc = model_check_backward(m, batch);
+    if (rc != AE_OK) return rc;
+    fast_model_backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work);
+    return AE_OK;
+}
