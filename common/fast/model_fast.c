@@ -12,6 +12,7 @@
  * Every other step is the plain walk's, and so are the numbers, bit for bit (tests/test_fast.c).
  */
 #include "fast/fast.h"
+#include "fast/vector.h"
 #include "error.h"
 
 #include <string.h>
@@ -59,6 +60,17 @@ static void activation_backward_rows(const layer *l, float *d_pre, float **d_bia
             *d_bias = NULL;
             return;
         }
+    }
+    if (l->spec.kind == LAYER_DENSE && *d_bias) {   /* row by row, each added to d_b while in the L1 cache */
+        const size_t units = l->out_size;
+        for (int b = 0; b < count; b++) {
+            const size_t at = (size_t)b * units;
+            memset(d_pre + at, 0, units * sizeof *d_pre);
+            activation_backward(l->spec.act, d_pre + at, d_out + at, pre + at, out + at, units);
+            vec_add_to(*d_bias, d_pre + at, units);   /* fast_dense_backward's sum, in its order */
+        }
+        *d_bias = NULL;
+        return;
     }
     const size_t n = (size_t)count * l->out_size;
     memset(d_pre, 0, n * sizeof *d_pre);
