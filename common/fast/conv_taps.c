@@ -291,12 +291,11 @@ static void image_to_phases(float *restrict phases,       /* (s², R, nb·Hq·Wq
         }
 }
 
-/* img (+)= phases (+ bias[r]): every image pixel from its place in the phases; `accumulate` adds;
- * relu, when not NULL, gets max(0, img) (fast_relu_forward), row by row as each is done */
+/* img (+)= phases (+ bias[r]): every image pixel from its place in the phases; `accumulate` adds */
 static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) */
                             const float *restrict phases,   /* (s², R, nb·Hq·Wq + slack) */
                             const float *bias,              /* (R) or NULL */
-                            int accumulate, float *restrict relu, int nb, const tap_plan *t)
+                            int accumulate, int nb, const tap_plan *t)
 {
     const int s = t->stride, iw = t->img_w;
     const size_t wq = (size_t)t->phase_w, across = chunk_row(t, nb);
@@ -342,7 +341,6 @@ static void phases_to_image(float *restrict img,            /* (nb, R, IH, IW) *
                         if (++px == s) { px = 0; j0++; }
                     }
                 }
-                if (relu) fast_relu_forward(relu + (line - img), line, (size_t)iw);
                 if (++py == s) { py = 0; i++; }
             }
         }
@@ -365,12 +363,11 @@ static void grid_to_wide(float *restrict wide,         /* (M, GH·nb·Wq) */
         }
 }
 
-/* grid[b, m, gy, gx] (+)= wide[m, gy·nb·Wq + b·Wq + gx] (+ bias[m]); `accumulate` adds instead of
- * writing; relu, when not NULL, gets max(0, grid) (fast_relu_forward), row by row */
+/* grid[b, m, gy, gx] (+)= wide[m, gy·nb·Wq + b·Wq + gx] (+ bias[m]); `accumulate` adds instead of writing */
 static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
                          const float *restrict wide,   /* (M, GH·nb·Wq) */
                          const float *bias,            /* (M) or NULL */
-                         int accumulate, float *restrict relu, int nb, const tap_plan *t)
+                         int accumulate, int nb, const tap_plan *t)
 {
     const size_t plane = (size_t)t->grid_h * t->grid_w, wq = (size_t)t->phase_w, across = chunk_row(t, nb);
     for (int b = 0; b < nb; b++)
@@ -383,7 +380,6 @@ static void wide_to_grid(float *restrict grid,         /* (nb, M, GH, GW) */
                 const float *w = src + gy * across;
                 if (accumulate) vec_add_to(d, w, (size_t)t->grid_w);
                 else vec_copy_add(d, w, (size_t)t->grid_w, add);
-                if (relu) fast_relu_forward(relu + (d - grid), d, (size_t)t->grid_w);
             }
         }
 }
@@ -569,7 +565,6 @@ static void taps_weight_grad(const tap_work *w, int nb, const tap_plan *t)
         }
 }
 
-/* d_bias[c] += Σ_{b,p} d_out[b, c, p] */
 /* part[u] += plane[p + u] for every block of eight pixels, part[0] += the last pixels: one
  * channel plane of one sample into its eight running sums (no chain of dependent adds) */
 static inline void add_plane_parts(float *restrict part, const float *restrict plane, size_t pixels)
@@ -583,12 +578,13 @@ static inline void add_plane_parts(float *restrict part, const float *restrict p
     memcpy(part, sum, sizeof sum);
 }
 
-/* d_bias[c] += the eight running sums of channel c, added in pairs */
+/* A channel's eight running sums, added in pairs */
 static float parts_total(const float part[8])
 {
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
+/* d_bias[c] += Σ_{b,p} d_out[b, c, p] */
 static void add_bias_grad(float *d_bias,          /* (channels) */
                           const float *d_out,     /* (B, channels, P) */
                           int batch, int channels, size_t pixels)
@@ -671,7 +667,8 @@ int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, c
 /* ---------------------------------------------- the two passes, both layers */
 
 /* Forward: conv2d gathers its input image into its output grid; conv2d_transpose scatters its
- * input grid into its output image. out (+ bias) = the pass over in, chunk by chunk. */
+ * input grid into its output image. out (+ bias) = the pass over in, chunk by chunk; relu (or
+ * NULL) = max(0, out) of each chunk right after it, while the chunk is in the L2 cache. */
 static void taps_forward(float *out, const float *in, const float *weight, const float *bias, float *relu,
                          float *work, const tap_plan *t, int batch, int scatter)
 {
@@ -685,11 +682,13 @@ static void taps_forward(float *out, const float *in, const float *weight, const
         if (scatter) {                                            /* grid in, image out */
             grid_to_wide(w.wide, in + b0 * grid_size, nb, t);
             taps_scatter(&w, 0, nb, t);
-            phases_to_image(out + b0 * image_size, w.phases, bias, 0, relu ? relu + b0 * image_size : NULL, nb, t);
+            phases_to_image(out + b0 * image_size, w.phases, bias, 0, nb, t);
+            if (relu) fast_relu_forward(relu + b0 * image_size, out + b0 * image_size, nb * image_size);
         } else {                                                  /* image in, grid out */
             image_to_phases(w.phases, in + b0 * image_size, nb, t);
             taps_gather(&w, 0, nb, t);
-            wide_to_grid(out + b0 * grid_size, w.wide, bias, 0, relu ? relu + b0 * grid_size : NULL, nb, t);
+            wide_to_grid(out + b0 * grid_size, w.wide, bias, 0, nb, t);
+            if (relu) fast_relu_forward(relu + b0 * grid_size, out + b0 * grid_size, nb * grid_size);
         }
     }
 }
@@ -717,11 +716,11 @@ static void taps_backward(float *d_image, float *d_grid, float *d_weight, float 
         if (d_weight) taps_weight_grad(&w, nb, t);
         if (d_image) {
             taps_scatter(&w, d_weight != NULL, nb, t);
-            phases_to_image(d_image + b0 * image_size, w.phases, NULL, add_in, NULL, nb, t);
+            phases_to_image(d_image + b0 * image_size, w.phases, NULL, add_in, nb, t);
         }
         if (d_grid) {
             taps_gather(&w, d_weight != NULL, nb, t);
-            wide_to_grid(d_grid + b0 * grid_size, w.wide, NULL, add_in, NULL, nb, t);
+            wide_to_grid(d_grid + b0 * grid_size, w.wide, NULL, add_in, nb, t);
         }
     }
     if (d_weight) unpack_add_taps(d_weight, w.d_taps, t);
@@ -884,8 +883,9 @@ void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, 
 }
 
 /* The table's fast forward of a convolution, its output (the linear part, kept for backward) in
- * pre, with out = max(0, pre) written as each block of pre is: the same floats as
- * fast_relu_forward after it, without a pass of its own over the largest tensor */
+ * pre, with out = max(0, pre) written as each block of pre is (the direct kernels) or each chunk
+ * of samples (the products): the same floats as fast_relu_forward after it, without a pass of
+ * its own over the largest tensor */
 void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, float *work, int batch)
 {
     const int scatter = l->spec.kind == LAYER_CONV2D_TRANSPOSE;

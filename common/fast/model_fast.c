@@ -1,14 +1,19 @@
 /* model_fast.c: the walks through a model's layers, the fast twins of model.c's
  * model_forward_rows and model_backward_rows (and of model_forward and model_backward, on one thread).
  *
- * Forward, a convolution with a ReLU writes its activated output as it writes its linear output
- * (fast_conv_layer_forward_relu), instead of a pass of fast_relu_forward over the latter after it.
- * Backward, the plain walk runs a layer's fused activation backwards as three passes over its output
- * gradient: clear d_pre, add f'(pre) ⊙ d_out into it, and (inside the layer's backward) sum it
- * over samples and pixels for the bias gradient. A convolution's output is the largest tensor of
- * a convolutional model (model B's last layers: 32 samples of 16 x 28 x 28 floats, 1.6 MB, more
- * than the L2 cache), so here the three run sample by sample while the sample is in the cache
- * (fast_conv_activation_backward), and the layer's backward is told the bias gradient is done.
+ * The plain walks run a layer's fused activation as passes of their own over the layer's output:
+ * forward, f(pre) after the layer wrote pre; backward, clearing d_pre, adding f'(pre) ⊙ d_out
+ * into it, then (inside the layer's backward) summing it over samples and pixels for the bias
+ * gradient, and clearing the layer's input gradient for the layer to add into. A convolution's
+ * output is the largest tensor of a convolutional model (model B's last layers: 32 samples of
+ * 16 x 28 x 28 floats, 1.6 MB, more than the L2 cache), so here
+ *   - forward, a convolution with a ReLU writes max(0, pre) as it writes pre
+ *     (fast_conv_layer_forward_relu);
+ *   - backward, a convolution's activation gradient and bias gradient are one pass, plane by plane
+ *     (fast_conv_activation_backward), a dense layer's row by row, each row added to the bias
+ *     gradient while in the L1 cache; the layer's backward is then told the bias gradient is done;
+ *   - a convolution writes its input gradient instead of adding it to a cleared one
+ *     (fast_conv_layer_backward_set).
  * Every other step is the plain walk's, and so are the numbers, bit for bit (tests/test_fast.c).
  */
 #include "fast/fast.h"
@@ -16,6 +21,11 @@
 #include "error.h"
 
 #include <string.h>
+
+static int is_conv(const layer *l)
+{
+    return l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+}
 
 void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work)
 {
@@ -29,8 +39,7 @@ void fast_model_forward_rows(model *m, const float *x, int first, int count, flo
             continue;
         }
         float *linear = l->pre + (size_t)first * l->out_size;   /* kept apart for backward */
-        const int conv = l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE;
-        if (conv && l->spec.act == ACT_RELU) {
+        if (is_conv(l) && l->spec.act == ACT_RELU) {
             fast_conv_layer_forward_relu(l, linear, out, in, work, count);
             continue;
         }
@@ -53,7 +62,7 @@ int fast_model_forward_here(model *m, const float *x, int batch, const float **y
 static void activation_backward_rows(const layer *l, float *d_pre, float **d_bias, const float *d_out,
                                      const float *pre, const float *out, int count)
 {
-    if (l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE) {
+    if (is_conv(l)) {
         const int channels = l->geom.out_c;
         const size_t pixels = (size_t)l->geom.out_h * l->geom.out_w;
         if (fast_conv_activation_backward(l->spec.act, d_pre, *d_bias, d_out, pre, out, count, channels, pixels)) {
@@ -91,7 +100,7 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
         float *d_bias = l->n_bias ? grads + l->param_offset + l->n_weight : NULL;
         const float *out = l->out + (size_t)first * l->out_size;
         if (!d_in && !d_weight) break;   /* nothing below needs anything */
-        const int conv = l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+        const int conv = is_conv(l);   /* writes its input gradient: nothing to clear */
         if (d_in && !conv) memset(d_in, 0, (size_t)count * l->in_size * sizeof *d_in);   /* layers add into it */
 
         const float *d_linear = d_out;
