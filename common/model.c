@@ -246,6 +246,19 @@ void model_forward_rows(model *m, const float *x, int first, int count, float *w
     }
 }
 
+layer_rows model_layer_rows(const model *m, int i, const float *x, int first, float *grads)
+{
+    const layer *l = &m->layers[i];
+    float *d_in_batch = i == 0 ? m->d_input : m->layers[i - 1].d_out;   /* (B, in_size) or NULL */
+    layer_rows r;
+    r.in = model_layer_input(m, i, x) + (size_t)first * l->in_size;
+    r.out = l->out + (size_t)first * l->out_size;
+    r.d_in = d_in_batch ? d_in_batch + (size_t)first * l->in_size : NULL;
+    r.d_weight = l->n_weight ? grads + l->param_offset : NULL;
+    r.d_bias = l->n_bias ? grads + l->param_offset + l->n_weight : NULL;
+    return r;
+}
+
 /* Rows [first, first + count): d_y (B, out_size) → ∂L/∂params added into `grads` (the layout
  * of m->grads), and the rows of every layer's d_out (and of m->d_input when requested). */
 void model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
@@ -255,27 +268,22 @@ void model_backward_rows(model *m, const float *x, const float *d_y, int first, 
     for (int i = m->n_layers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
         if (l->view) continue;   /* its input's gradient is the same memory */
-        const float *in = model_layer_input(m, i, x) + (size_t)first * l->in_size;    /* (count, in_size) */
-        float *d_in_batch = i == 0 ? m->d_input : m->layers[i - 1].d_out;            /* (B, in_size) or NULL */
-        float *d_in = d_in_batch ? d_in_batch + (size_t)first * l->in_size : NULL;
-        float *d_weight = l->n_weight ? grads + l->param_offset : NULL;
-        float *d_bias = l->n_bias ? grads + l->param_offset + l->n_weight : NULL;
-        const float *out = l->out + (size_t)first * l->out_size;
+        const layer_rows r = model_layer_rows(m, i, x, first, grads);
         const size_t n_in = (size_t)count * l->in_size, n_out = (size_t)count * l->out_size;
-        if (!d_in && !d_weight) break;   /* nothing below needs anything */
+        if (!r.d_in && !r.d_weight) break;   /* nothing below needs anything */
         /* activation gradients are scratch: layers add into them, so clear the rows this batch uses */
-        if (d_in) memset(d_in, 0, n_in * sizeof *d_in);
+        if (r.d_in) memset(r.d_in, 0, n_in * sizeof *r.d_in);
 
         const float *d_linear = d_out;
         if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
             memset(d_pre, 0, n_out * sizeof *d_pre);
-            activation_backward(l->spec.act, d_pre, d_out, l->pre + (size_t)first * l->out_size, out, n_out);
+            activation_backward(l->spec.act, d_pre, d_out, l->pre + (size_t)first * l->out_size, r.out, n_out);
             d_linear = d_pre;
         }
-        layer_backward(l, d_in, d_weight, d_bias, d_linear, in, out, work, count);
-        if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
-        d_out = d_in;
+        layer_backward(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
+        if (!r.d_in) break;   /* the first layer with parameters, and no input gradient wanted */
+        d_out = r.d_in;
     }
 }
 

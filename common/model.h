@@ -105,6 +105,16 @@ int model_summary(const model *m, FILE *out);
 void model_forward_rows(model *m, const float *x, int first, int count, float *work);
 void model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
                          float *work);
+/* Where layer i reads and writes in rows [first, first + count) of a backward pass from the model
+ * input x, with the parameters' gradients in grads (the layout of m->grads): for
+ * model_backward_rows and its fast twin (common/fast/model_fast.c). */
+typedef struct {
+    const float *in;           /* (count, in_size) its input */
+    const float *out;          /* (count, out_size) its output */
+    float *d_in;               /* (count, in_size) the gradient it passes down, or NULL: none wanted */
+    float *d_weight, *d_bias;  /* its parameters' gradients, or NULL without them */
+} layer_rows;
+layer_rows model_layer_rows(const model *m, int i, const float *x, int first, float *grads);
 /* The pieces of model_forward and model_backward around the walk: the checks (AE_ESTATE with a
  * message naming `what`), and the bookkeeping after a forward pass (x remembered for backward,
  * views pointed at their inputs, *y the output). */

@@ -93,26 +93,21 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
     for (int i = m->n_layers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
         if (l->view) continue;   /* its input's gradient is the same memory */
-        const float *in = model_layer_input(m, i, x) + (size_t)first * l->in_size;    /* (count, in_size) */
-        float *d_in_batch = i == 0 ? m->d_input : m->layers[i - 1].d_out;            /* (B, in_size) or NULL */
-        float *d_in = d_in_batch ? d_in_batch + (size_t)first * l->in_size : NULL;
-        float *d_weight = l->n_weight ? grads + l->param_offset : NULL;
-        float *d_bias = l->n_bias ? grads + l->param_offset + l->n_weight : NULL;
-        const float *out = l->out + (size_t)first * l->out_size;
-        if (!d_in && !d_weight) break;   /* nothing below needs anything */
+        layer_rows r = model_layer_rows(m, i, x, first, grads);
+        if (!r.d_in && !r.d_weight) break;   /* nothing below needs anything */
         const int conv = is_conv(l);   /* writes its input gradient: nothing to clear */
-        if (d_in && !conv) memset(d_in, 0, (size_t)count * l->in_size * sizeof *d_in);   /* layers add into it */
+        if (r.d_in && !conv) memset(r.d_in, 0, (size_t)count * l->in_size * sizeof *r.d_in);   /* layers add into it */
 
         const float *d_linear = d_out;
         if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
-            activation_backward_rows(l, d_pre, &d_bias, d_out, l->pre + (size_t)first * l->out_size, out, count);
+            activation_backward_rows(l, d_pre, &r.d_bias, d_out, l->pre + (size_t)first * l->out_size, r.out, count);
             d_linear = d_pre;
         }
-        if (conv) fast_conv_layer_backward_set(l, d_in, d_weight, d_bias, d_linear, in, work, count);
-        else layer_backward(l, d_in, d_weight, d_bias, d_linear, in, out, work, count);
-        if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
-        d_out = d_in;
+        if (conv) fast_conv_layer_backward_set(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, work, count);
+        else layer_backward(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
+        if (!r.d_in) break;   /* the first layer with parameters, and no input gradient wanted */
+        d_out = r.d_in;
     }
 }
 
