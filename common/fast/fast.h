@@ -48,6 +48,8 @@ void fast_conv2d_transpose_backward(float *d_in, float *d_weight, float *d_bias,
  * convolutions' fast backward sums it: the same bits as the three passes apart, with d_pre still
  * in the cache for the sum. 0 (nothing done) above CONV_FUSED_MAX_CHANNELS channels. */
 #define CONV_FUSED_MAX_CHANNELS 512
+int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, const float *d_out,
+                                  const float *pre, const float *out, int batch, int channels, size_t pixels);
 /* A conv2d or conv2d_transpose layer's fast forward (the table's) into pre (B, out_size), with
  * out (B, out_size) = max(0, pre) as fast_relu_forward computes it, written on the way. */
 void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, float *work, int batch);
@@ -55,8 +57,6 @@ void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const 
  * written rather than added to: the same floats as clearing it and adding. */
 void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, float *d_bias,
                                   const float *d_out, const float *in, float *work, int batch);
-int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, const float *d_out,
-                                  const float *pre, const float *out, int batch, int channels, size_t pixels);
 
 /* ----------------------------------------- element-wise, 16 floats at a time (vector.c) */
 void fast_relu_forward(float *out, const float *in, size_t n);
