@@ -510,6 +510,8 @@ START_TEST(test_model_walk_twins)
     fill_uniform(d_y, B * out_size, -1, 1, rng);
     fill_uniform(grads_a, n_params, -1, 1, rng);
     memcpy(grads_b, grads_a, n_params * sizeof *grads_b);
+    float *start = floats(n_params);   /* what the gradient block held before the walks */
+    memcpy(start, grads_a, n_params * sizeof *start);
     const int rows[][2] = { { 0, B }, { 1, 3 } };
     for (int r = 0; r < 2; r++) {
         const int first = rows[r][0], count = rows[r][1];
@@ -534,11 +536,6 @@ START_TEST(test_model_walk_twins)
         assert_same_bits(grads_b, grads_a, n_params, "grads", walk, portable);
     }
     /* and the two walks ran: the gradients moved from what the block held */
-    float *start = floats(n_params);
-    gsl_rng *again = test_rng(77 + (unsigned long)_i);
-    fill_uniform(x, B * in_size, -1, 1, again);
-    fill_uniform(d_y, B * out_size, -1, 1, again);
-    fill_uniform(start, n_params, -1, 1, again);
     ck_assert_double_gt(max_abs_diff(grads_b, start, n_params), 1e-3);
     cpu_force_portable(0);
     free(start);
@@ -548,10 +545,27 @@ START_TEST(test_model_walk_twins)
     free(grads_b);
     model_free(a);
     model_free(b);
-    gsl_rng_free(again);
     gsl_rng_free(rng);
     gsl_rng_free(init_a);
     gsl_rng_free(init_b);
+}
+END_TEST
+
+/* The one-thread walks check what model_forward and model_backward check */
+START_TEST(test_model_walks_refuse_bad_calls)
+{
+    gsl_rng *init = test_rng(9);
+    model *m = direct_walk_model(init);
+    float x[5 * 100] = { 0 }, d_y[5 * 144] = { 0 };
+    const float *y;
+    ck_assert_int_eq(fast_model_backward_here(m, d_y, 5), AE_ESTATE);   /* no forward pass yet */
+    ck_assert_int_eq(fast_model_forward_here(m, x, 0, &y), AE_ESTATE);
+    ck_assert_int_eq(fast_model_forward_here(m, x, 6, &y), AE_ESTATE);  /* built for batches up to 5 */
+    ck_assert_int_eq(fast_model_forward_here(m, x, 5, &y), AE_OK);
+    ck_assert_int_eq(fast_model_backward_here(m, d_y, 4), AE_ESTATE);   /* not the batch just run */
+    ck_assert_int_eq(fast_model_backward_here(m, d_y, 5), AE_OK);
+    model_free(m);
+    gsl_rng_free(init);
 }
 END_TEST
 
@@ -582,7 +596,7 @@ Suite *fast_suite(void)
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
     test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins,
-             test_conv_activation_backward_declines);
+             test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
     tcase_add_loop_test(tc, test_model_walk_twins, 0, 4);   /* two models, AVX-512 and portable */
     return s;
 }
