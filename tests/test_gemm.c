@@ -96,7 +96,8 @@ START_TEST(test_gemm_matches_reference)
 }
 END_TEST
 
-/* The threads split a product by rows or by columns of C (threads.c: shares in multiples of 4).
+/* The threads split a product by rows or by columns of C (threads.c: shares in multiples of 16; a cut
+ * at any multiple of 4, a tile of the kernels, keeps the bits, and this test cuts at one).
  * Each value of C is summed in an order that depends on K alone, so on the AVX-512 path the
  * pieces give the whole product bit for bit, on each kernel: rows (op(B) plain), dots (B transposed, long K) and cols
  * (B transposed, short K); odd sizes leave blocks of fewer rows and columns at the edges. */

@@ -113,6 +113,21 @@ START_TEST(test_pool_barrier_holds_every_lane)
 }
 END_TEST
 
+/* The spin budget: doubled by a wait that ended while spinning or after a short sleep (the
+ * partner was running), quartered by a long sleep (it had no processor), within its bounds. */
+START_TEST(test_pool_spin_budget_adapts)
+{
+    ck_assert_int_eq(pool_spins_after(1000, 0.0), 2000);
+    ck_assert_int_eq(pool_spins_after(POOL_SPINS, 0.0), POOL_SPINS);
+    ck_assert_int_eq(pool_spins_after(POOL_MIN_SPINS, 0.5 * POOL_LONG_SLEEP), 2 * POOL_MIN_SPINS);
+    ck_assert_int_eq(pool_spins_after(POOL_SPINS, POOL_LONG_SLEEP), POOL_SPINS / 4);
+    ck_assert_int_eq(pool_spins_after(POOL_MIN_SPINS, 0.01), POOL_MIN_SPINS);
+    int spins = POOL_SPINS;                          /* short sleeps never wear it down */
+    for (int i = 0; i < 10; i++) spins = pool_spins_after(spins, 0.0001);
+    ck_assert_int_eq(spins, POOL_SPINS);
+}
+END_TEST
+
 /* A lane that waits long at a barrier sleeps there instead of spinning or yielding in a loop: with
  * one lane in turn off for 3 ms each round (as if another program had its processor), the three
  * lanes together use a small part of the processor time that three busy waiters would, and every
@@ -487,6 +502,33 @@ static model *dense_model(int threads, int input_grad, unsigned long seed, int w
 }
 
 
+/* Each lane's units start on a cache line (16 floats) and the shares cover the layer once, as
+ * evenly as whole lines allow: two lanes never write one line of an activation row. */
+START_TEST(test_units_shares_are_whole_lines)
+{
+    for (int threads = 2; threads <= 3; threads++) {
+        gsl_rng *rng = test_rng(3);
+        model *m = model_alloc(1, (int[]){ 13 });
+        ck_assert_ptr_nonnull(m);
+        ck_assert_int_eq(model_add(m, layer_dense(400, ACT_NONE)), AE_OK);
+        ck_assert_int_eq(model_build(m, BATCH, rng), AE_OK);
+        ck_assert_int_eq(model_set_threads(m, threads), AE_OK);
+        size_t next = 0;
+        for (int lane = 0; lane < threads; lane++) {
+            size_t first, end;
+            model_units_columns(m, lane, &first, &end);
+            ck_assert_uint_eq(first, next);
+            ck_assert_uint_eq(first % 16, 0);
+            ck_assert_uint_le(end - first, 400 / threads + 16);
+            next = end;
+        }
+        ck_assert_uint_eq(next, 400);
+        model_free(m);
+        gsl_rng_free(rng);
+    }
+}
+END_TEST
+
 /* Loop index bit 0: the input gradient requested (a VAE's decoder); bit 1: the wide model (else a
  * narrow hidden layer, 5 units, fewer than a vector per thread). On 2 and 3 threads the units split
  * computes what one thread does: outputs, gradients, the input gradient, the cleared gradients and
@@ -685,13 +727,14 @@ END_TEST
 Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
-    test_add(test_case(s, "Pool", 20), test_pool_runs_every_lane_once, test_pool_share_covers_everything,
+    test_add(test_case(s, "Pool", 20), test_pool_runs_every_lane_once, test_pool_share_covers_everything, test_pool_spin_budget_adapts,
              test_pool_barrier_holds_every_lane, test_pool_barrier_sleeps_while_it_waits);
     TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
     tcase_add_test(core, test_elastic_training_same_numbers);
     tcase_add_test(core, test_units_split_with_activation_layers);
+    tcase_add_test(core, test_units_shares_are_whole_lines);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 4);
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
              test_vector_expf_same_bits);

@@ -40,6 +40,15 @@ void pool_run(pool *p, pool_task task, void *ctx);
  * what the others wrote before. All lanes must call it equally often. No-op for one lane. */
 void pool_barrier(pool *p);
 
+/* Waiting lanes spin up to a budget of `pause` instructions, then sleep (pool.c). The budget after
+ * a wait for a lane that should be running: doubled when the wait ended while spinning (asleep 0)
+ * or after a short sleep, quartered after one of at least POOL_LONG_SLEEP seconds (the partner
+ * had no processor); kept within POOL_MIN_SPINS..POOL_SPINS. */
+#define POOL_SPINS 4000
+#define POOL_MIN_SPINS 100
+#define POOL_LONG_SLEEP 0.0003
+int pool_spins_after(int spins, double asleep);
+
 /* The part [first, end) of n items that lane `lane` of `lanes` takes: n·lane/lanes up to
  * n·(lane+1)/lanes, rounded down to a multiple of `align` (a cache line of floats keeps
  * two threads off the same line); the last lane ends at n. */
