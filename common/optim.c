@@ -5,6 +5,7 @@
  */
 #include "optim.h"
 #include "error.h"
+#include "tensor.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +31,10 @@ static optimizer *optimizer_alloc(optimizer_kind kind, size_t n, double lr, int 
     opt->n = n;
     opt->lr = lr;
     if (moments > 0) {
-        opt->m = calloc((size_t)moments * n, sizeof(float));
+        /* zeroed by writing (floats_alloc), not by calloc's untouched pages: those would each
+         * take a page fault at the first step, on whichever thread updates them first, and make
+         * the first step of a training run several times slower than the others */
+        opt->m = floats_alloc((size_t)moments * n);
         if (!opt->m) {
             free(opt);
             AE_ERROR(AE_ENOMEM, "out of memory for the optimizer's moments (%zu floats)", (size_t)moments * n);
