@@ -7,7 +7,8 @@ void elastic_init(elastic *e)
 {
     memset(e, 0, sizeof *e);
     e->threads = e->chosen = 1;       /* the threads first: the caller asked for them */
-    e->last = -1.0;
+    e->untimed = 2;                   /* no step before the first; the first wakes the threads and
+                                         meets every first use (pages, caches, one-time checks) */
     e->gap = ELASTIC_MIN_GAP;
     e->pinned = -1;
 }
@@ -17,11 +18,11 @@ void elastic_pin(elastic *e, int way)
     e->pinned = way < 0 ? -1 : way > 0;
     if (e->pinned >= 0 && e->threads != e->pinned) {
         e->threads = e->pinned;
-        e->last = -1.0;
+        e->untimed = 1;
     }
 }
 
-void elastic_pause(elastic *e) { e->last = -1.0; }
+void elastic_pause(elastic *e) { e->untimed = 1; }
 
 /* The window just timed: its mean step time kept for its way; then the way of the next window. */
 static void end_window(elastic *e)
@@ -47,13 +48,15 @@ static void end_window(elastic *e)
     }
     if (next != way) {
         e->threads = next;
-        e->last = -1.0;                           /* the next step wakes or parks a thread: not timed */
+        e->untimed = 1;                           /* the next step wakes or parks a thread: not timed */
     }
 }
 
 int elastic_step(elastic *e, double now)
 {
-    if (e->last >= 0.0 && now >= e->last) {
+    if (e->untimed > 0) {
+        e->untimed--;
+    } else if (now >= e->last) {
         e->seconds += now - e->last;
         e->steps++;
     }

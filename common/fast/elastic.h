@@ -23,7 +23,9 @@
  * than when they were chosen (another program has started). Steps alone that slow down are no
  * reason to look: more load makes the threads slower still (and beside a busy program the times
  * wander, so a probe at every wobble would cost more than it finds). A window's first step after
- * a change of way is not timed (a sleeping thread wakes up then). A probe ends early, its way
+ * a change of way is not timed (a sleeping thread wakes up then), nor is the first step of all
+ * (it meets every first use: the dense VAE's took 15 to 80 ms against 2, and counted, it made a
+ * first window on the threads look slower than alone). A probe ends early, its way
  * found slower, once its steps have taken ELASTIC_GIVE_UP steps' worth more than the chosen way's
  * would: beside a busy program a step on the threads can take several times one alone, and a
  * whole window of them would cost more than the probe could ever win back.
@@ -45,7 +47,8 @@ typedef struct elastic {
     int probing;               /* 1 while this window times the way not chosen */
     int steps;                 /* steps timed in this window */
     double seconds;            /* their time */
-    double last;               /* when the previous step began; < 0: not a step's time since */
+    double last;               /* when the previous step began */
+    int untimed;               /* how many next calls do not add the time since the previous one */
     double per_step[2];        /* the latest window's mean step time alone [0] and on the threads [1]; 0: not yet */
     double chosen_at;          /* the chosen way's step time when it was chosen */
     int gap, until_probe;      /* windows between probes; windows left before the next */

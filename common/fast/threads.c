@@ -341,7 +341,7 @@ int model_units_split(const model *m)
  * written by two lanes. Both lanes sweep the same rows at the same moment (the bias copied in,
  * the product stored, the activation applied), and a line that two cores write in turn travels
  * between them at every row: with shares in multiples of 4, 400 units split 200 + 200 and every
- * row's line 12 was shared, and the dense VAE's step on 2 threads took 5 to 8 % longer than with
+ * row's line 12 was shared, and the dense VAE's step on 2 threads took 2 to 8 % longer than with
  * 192 + 208 (tests/test_threads.c keeps the shares whole lines). */
 static void unit_share(size_t units, int lane, int lanes, size_t *first, size_t *end)
 {
