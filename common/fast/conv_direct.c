@@ -267,7 +267,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 const __mmask16 m = first_lanes(p->dst_w * (y + 1 < p->dst_h ? 2 : 1));
                 __m512 o = acc[dd * YB + j];
                 if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row), o);
-                _mm512_mask_storeu_ps(row, m, o);
+                if (p->relu != p->dst) _mm512_mask_storeu_ps(row, m, o);   /* else only f(o), in its place */
                 if (p->relu) _mm512_mask_storeu_ps(p->relu + at, m, _mm512_max_ps(o, _mm512_setzero_ps()));
                 continue;
             }
@@ -287,7 +287,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 const __mmask16 m = first_lanes(p->dst_w - 16 * u);
                 __m512 o = out[u];
                 if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + 16 * u), o);
-                _mm512_mask_storeu_ps(row + 16 * u, m, o);
+                if (p->relu != p->dst) _mm512_mask_storeu_ps(row + 16 * u, m, o);
                 if (p->relu) _mm512_mask_storeu_ps(p->relu + at + 16 * u, m, _mm512_max_ps(o, _mm512_setzero_ps()));
             }
         }

@@ -22,7 +22,8 @@ int direct_fits(const conv_sides *t);
 
 /* grid[b, m, gy, gx] = (add ? grid : bias[m], or 0 without bias) + Σ_{r,kh,kw} W[m, r, kh, kw] · image[b, r, iy, ix]
  *   (conv2d forward; conv2d_transpose's input gradient with add = 1), and, when relu is not NULL,
- *   relu (the shape of grid) = max(0, grid) as fast_relu_forward computes it */
+ *   relu (the shape of grid) = max(0, grid) as fast_relu_forward computes it; relu = grid writes
+ *   only max(0, ·) there (the sum itself is not kept) */
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
                    float *relu, const conv_sides *t, int batch);
 /* image[b, r, iy, ix] = (add ? image : bias[r], or 0) + Σ_{m,kh,kw} W[m, r, kh, kw] · grid[b, m, gy, gx]

@@ -51,7 +51,8 @@ void fast_conv2d_transpose_backward(float *d_in, float *d_weight, float *d_bias,
 int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, const float *d_out,
                                   const float *pre, const float *out, int batch, int channels, size_t pixels);
 /* A conv2d or conv2d_transpose layer's fast forward (the table's) into pre (B, out_size), with
- * out (B, out_size) = max(0, pre) as fast_relu_forward computes it, written on the way. */
+ * out (B, out_size) = max(0, pre) as fast_relu_forward computes it, written on the way; with
+ * pre = out, only max(0, ·) is kept. */
 void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, float *work, int batch);
 /* A conv2d or conv2d_transpose layer's fast backward (the table's) with d_in (B, in_size) or NULL
  * written rather than added to: the same floats as clearing it and adding. */
@@ -95,13 +96,16 @@ void fast_adam_step(optimizer *opt, float *params, const float *grads);
 
 /* ------------------------------------------- the walks through a model's layers (model_fast.c) */
 /* model_forward_rows (model.h) with each convolution's ReLU written with its output
- * (fast_conv_layer_forward_relu): the same arguments, the same numbers. */
+ * (fast_conv_layer_forward_relu), and its linear output not kept (l->pre is left as it was: the
+ * backward walk below reads ReLU's output instead, positive exactly where the linear output is):
+ * the same arguments, the same outputs. */
 void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work);
 /* model_forward on this thread, through fast_model_forward_rows */
 int fast_model_forward_here(model *m, const float *x, int batch, const float **y);
 /* model_backward_rows (model.h) with each convolution's fused activation and bias gradient in one
  * pass (fast_conv_activation_backward) and its input gradient written, not cleared and added to
- * (fast_conv_layer_backward_set): the same arguments, the same numbers. */
+ * (fast_conv_layer_backward_set): the same arguments, the same numbers. After
+ * fast_model_forward_rows only (a convolution with a ReLU has no linear output kept). */
 void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
                               float *work);
 /* model_backward on this thread, through fast_model_backward_rows */

@@ -7,14 +7,17 @@
  * gradient, and clearing the layer's input gradient for the layer to add into. A convolution's
  * output is the largest tensor of a convolutional model (model B's last layers: 32 samples of
  * 16 x 28 x 28 floats, 1.6 MB, more than the L2 cache), so here
- *   - forward, a convolution with a ReLU writes max(0, pre) as it writes pre
- *     (fast_conv_layer_forward_relu);
+ *   - forward, a convolution with a ReLU writes max(0, pre) where pre would go, and pre is not
+ *     kept (fast_conv_layer_forward_relu with pre = out): ReLU's gradient needs only where pre is
+ *     positive, which is where the output is (a NaN or a zero gives 0 in both), so backward reads
+ *     the output instead. Model B's last Conv2DTranspose writes 1.6 MB less a batch of 32;
  *   - backward, a convolution's activation gradient and bias gradient are one pass, plane by plane
  *     (fast_conv_activation_backward), a dense layer's row by row, each row added to the bias
  *     gradient while in the L1 cache; the layer's backward is then told the bias gradient is done;
  *   - a convolution writes its input gradient instead of adding it to a cleared one
  *     (fast_conv_layer_backward_set).
- * Every other step is the plain walk's, and so are the numbers, bit for bit (tests/test_fast.c).
+ * Every other step is the plain walk's, and so are the outputs and gradients, bit for bit
+ * (tests/test_fast.c).
  */
 #include "fast/fast.h"
 #include "fast/vector.h"
@@ -38,11 +41,11 @@ void fast_model_forward_rows(model *m, const float *x, int first, int count, flo
             layer_forward(l, out, in, work, count);
             continue;
         }
-        float *linear = l->pre + (size_t)first * l->out_size;   /* kept apart for backward */
-        if (is_conv(l) && l->spec.act == ACT_RELU) {
-            fast_conv_layer_forward_relu(l, linear, out, in, work, count);
+        if (is_conv(l) && l->spec.act == ACT_RELU) {                   /* pre not kept (see the top) */
+            fast_conv_layer_forward_relu(l, out, out, in, work, count);
             continue;
         }
+        float *linear = l->pre + (size_t)first * l->out_size;   /* kept apart for backward */
         layer_forward(l, linear, in, work, count);
         activation_forward(l->spec.act, out, linear, (size_t)count * l->out_size);
     }
@@ -101,7 +104,9 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
         const float *d_linear = d_out;
         if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
-            activation_backward_rows(l, d_pre, &r.d_bias, d_out, l->pre + (size_t)first * l->out_size, r.out, count);
+            const int relu_out = is_conv(l) && l->spec.act == ACT_RELU;   /* forward kept no pre */
+            const float *pre = relu_out ? r.out : l->pre + (size_t)first * l->out_size;
+            activation_backward_rows(l, d_pre, &r.d_bias, d_out, pre, r.out, count);
             d_linear = d_pre;
         }
         if (conv) fast_conv_layer_backward_set(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, work, count);
