@@ -396,9 +396,8 @@ int vae_train_epoch(vae *v, const idx_array *images, size_t *order, gsl_rng *rng
         size_t start = (size_t)b * (size_t)batch;
         int n = (int)(count - start < (size_t)batch ? count - start : (size_t)batch);
         vae_fill_batch(v, x, images, order + start, n);
-        if (b + 1 < batches)                                  /* the next batch's images, while this one trains */
-            prefetch_batch(images, order + start + (size_t)n,
-                           (int)(count - start - (size_t)n < (size_t)batch ? count - start - (size_t)n : (size_t)batch));
+        const size_t next = start + (size_t)n;             /* the next batch's images, while this one trains */
+        if (next < count) prefetch_batch(images, order + next, (int)(count - next < (size_t)batch ? count - next : (size_t)batch));
         elbo_terms step;
         rc = vae_train_step(v, x, n, rng, &step);
         if (rc != AE_OK) break;

@@ -30,6 +30,12 @@ static int is_conv(const layer *l)
     return l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE;
 }
 
+/* a convolution with a ReLU: its ReLU written where pre would go, pre not kept (see the top) */
+static int relu_in_place(const layer *l)
+{
+    return is_conv(l) && l->spec.act == ACT_RELU;
+}
+
 void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work)
 {
     for (int i = 0; i < m->n_layers; i++) {
@@ -41,7 +47,7 @@ void fast_model_forward_rows(model *m, const float *x, int first, int count, flo
             layer_forward(l, out, in, work, count);
             continue;
         }
-        if (is_conv(l) && l->spec.act == ACT_RELU) {                   /* pre not kept (see the top) */
+        if (relu_in_place(l)) {
             fast_conv_layer_forward_relu(l, out, out, in, work, count);
             continue;
         }
@@ -104,8 +110,7 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
         const float *d_linear = d_out;
         if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
-            const int relu_out = is_conv(l) && l->spec.act == ACT_RELU;   /* forward kept no pre */
-            const float *pre = relu_out ? r.out : l->pre + (size_t)first * l->out_size;
+            const float *pre = relu_in_place(l) ? r.out : l->pre + (size_t)first * l->out_size;
             activation_backward_rows(l, d_pre, &r.d_bias, d_out, pre, r.out, count);
             d_linear = d_pre;
         }

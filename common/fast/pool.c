@@ -285,10 +285,8 @@ void pool_barrier(pool *p)
 int pool_step(pool *p)
 {
     if (!p || p->threads == 1) return 0;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
     const int before = p->elastic.threads;
-    const int way = elastic_step(&p->elastic, (double)now.tv_sec + 1e-9 * (double)now.tv_nsec);
+    const int way = elastic_step(&p->elastic, seconds_now());
     if (way && !before)              /* back on the threads: they spin again as long as at first */
         atomic_store_explicit(&p->spins, POOL_SPINS, memory_order_relaxed);
     return way;
