@@ -153,6 +153,59 @@ START_TEST(test_gemm_split_matches_whole)
 }
 END_TEST
 
+/* gemm.h's promise for op(B) plain: K is summed in blocks of GEMM_K_BLOCK, so a product over K
+ * cut where a block begins, the first part with β = 1 into C and each later block with β = 0 into
+ * a sum of its own, then added to C in order, gives the whole product's bits (the units split adds
+ * the lanes' partial sums of an input gradient that way: threads.c). Both ops of A, K from one block
+ * to several with a short last one; a cut inside a block would not keep the bits. */
+START_TEST(test_gemm_sums_k_in_blocks)
+{
+    if (!cpu_has_avx512()) return;   /* a BLAS makes no such promise */
+    gsl_rng *rng = test_rng(4127);
+    const int m = 11, n = 37, ks[] = { GEMM_K_BLOCK, 3 * GEMM_K_BLOCK + 16, 6 * GEMM_K_BLOCK + 16 };
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++)
+        for (int transposed = 0; transposed < 2; transposed++) {
+            const int k = ks[t], lda = transposed ? m : k;
+            const gemm_op op_a = transposed ? GEMM_TRANSPOSED : GEMM_PLAIN;
+            float *a = floats((size_t)m * k), *b = floats((size_t)k * n), *want = floats((size_t)m * n);
+            float *got = floats((size_t)m * n), *block = floats((size_t)m * n);
+            fill_uniform(a, (size_t)m * k, -0.5, 0.5, rng);
+            fill_uniform(b, (size_t)k * n, -0.5, 0.5, rng);
+            fill_uniform(want, (size_t)m * n, -0.5, 0.5, rng);
+            memcpy(got, want, (size_t)m * n * sizeof *got);
+            gemm(op_a, GEMM_PLAIN, m, n, k, a, lda, b, n, 1.0f, want, n);
+            const int cut = k > 2 * GEMM_K_BLOCK ? 2 * GEMM_K_BLOCK : k;    /* the first part: whole blocks */
+            gemm(op_a, GEMM_PLAIN, m, n, cut, a, lda, b, n, 1.0f, got, n);
+            for (int k0 = cut; k0 < k; k0 += GEMM_K_BLOCK) {
+                const int kc = k - k0 < GEMM_K_BLOCK ? k - k0 : GEMM_K_BLOCK;
+                gemm(op_a, GEMM_PLAIN, m, n, kc, transposed ? a + (size_t)k0 * lda : a + k0, lda, b + (size_t)k0 * n, n,
+                     0.0f, block, n);
+                for (size_t i = 0; i < (size_t)m * n; i++) got[i] += block[i];
+            }
+            ck_assert_msg(memcmp(got, want, (size_t)m * n * sizeof *got) == 0,
+                          "K = %d cut at %d, op(A) %d: not the same bits", k, cut, op_a);
+            if (k > 2 * GEMM_K_BLOCK) {      /* cut inside the first block, the sums round otherwise */
+                const int inside = GEMM_K_BLOCK / 2;
+                gemm(op_a, GEMM_PLAIN, m, n, inside, a, lda, b, n, 0.0f, got, n);
+                gemm(op_a, GEMM_PLAIN, m, n, k - inside, transposed ? a + (size_t)inside * lda : a + inside, lda,
+                     b + (size_t)inside * n, n, 0.0f, block, n);
+                float *whole = floats((size_t)m * n);
+                gemm(op_a, GEMM_PLAIN, m, n, k, a, lda, b, n, 0.0f, whole, n);
+                for (size_t i = 0; i < (size_t)m * n; i++) got[i] += block[i];
+                ck_assert_msg(memcmp(got, whole, (size_t)m * n * sizeof *got) != 0,
+                              "K = %d cut inside a block gave the same bits: the blocks are not GEMM_K_BLOCK", k);
+                free(whole);
+            }
+            free(a);
+            free(b);
+            free(want);
+            free(got);
+            free(block);
+        }
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(test_gemm_by_hand)
 {
     /* A = [[1.5, −2], [0.25, 3]], B = [[2, 0.5, −1], [−0.75, 4, 1.25]]:
@@ -207,6 +260,7 @@ Suite *gemm_suite(void)
     tcase_add_test(core, test_gemm_by_hand);
     tcase_add_loop_test(core, test_gemm_matches_reference, 0, 8);
     tcase_add_test(core, test_gemm_split_matches_whole);
+    tcase_add_test(core, test_gemm_sums_k_in_blocks);
     test_add(test_case(s, "Limits", 0), test_gemm_limits);
     return s;
 }

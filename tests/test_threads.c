@@ -480,18 +480,20 @@ END_TEST
 
 /* ------------------------------------------------------ all-dense models */
 
-/* All-dense models of odd sizes. Wide: every hidden input has at least 64 columns per lane on
- * 3 threads, so each lane computes its columns of every input gradient (the same sums as one
- * thread). Narrow: hidden inputs of 37 and 5 columns, whose gradients are summed from each lane's
- * part; the 5-unit layer leaves two lanes of 3 without units. */
+/* All-dense models of odd sizes. Wide (1): every hidden input has at least 64 columns per lane on
+ * 3 threads. Narrow (0): hidden inputs of 37 and 5 columns; the 5-unit layer leaves two lanes of 3
+ * without units. Widest (2): the first and third layers have 784 units, whose input gradients the
+ * lanes sum from partial sums over their own units (model_units_partial_sums), one after the other
+ * in the same memory when the input gradient is requested. Each lane computes its columns of
+ * every input gradient, the same sums as one thread. */
 static model *dense_model(int threads, int input_grad, unsigned long seed, int wide)
 {
     gsl_rng *rng = test_rng(seed);
     model *m = model_alloc(1, (int[]){ 13 });
     ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(model_add(m, layer_dense(wide ? 200 : 37, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(wide == 2 ? 784 : wide ? 200 : 37, ACT_RELU)), AE_OK);
     ck_assert_int_eq(model_add(m, layer_activation(ACT_TANH)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_dense(wide ? 197 : 5, ACT_NONE)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(wide == 2 ? 784 : wide ? 197 : 5, ACT_NONE)), AE_OK);
     ck_assert_int_eq(model_add(m, layer_dense(29, ACT_SIGMOID)), AE_OK);
     if (input_grad) model_request_input_grad(m);
     ck_assert_int_eq(model_build(m, BATCH, rng), AE_OK);
@@ -529,10 +531,11 @@ START_TEST(test_units_shares_are_whole_lines)
 }
 END_TEST
 
-/* Loop index bit 0: the input gradient requested (a VAE's decoder); bit 1: the wide model (else a
- * narrow hidden layer, 5 units, fewer than a vector per thread). On 2 and 3 threads the units split
- * computes what one thread does: outputs, gradients, the input gradient, the cleared gradients and
- * Adam's step, all bit for bit. */
+/* Loop index bit 0: the input gradient requested (a VAE's decoder); the rest: the narrow model (a
+ * hidden layer of 5 units, fewer than a vector per thread), the wide one or the widest (a layer of
+ * 784 units, its input gradient from the lanes' partial sums on the AVX-512 path). On 2 and 3 threads
+ * the units split computes what one thread does: outputs, gradients, the input gradient, the cleared
+ * gradients and Adam's step, all bit for bit. */
 START_TEST(test_dense_units_split_matches_one_thread)
 {
     const int input_grad = _i & 1, wide = _i >> 1;
@@ -550,6 +553,8 @@ START_TEST(test_dense_units_split_matches_one_thread)
     fast_model_optimizer_step(one, opt_one);
     for (int threads = 2; threads <= 3; threads++) {
         model *many = dense_model(threads, input_grad, 5, wide);
+        for (int i = 0; i < many->n_layers; i++)   /* layers 0 and 2: 784 units */
+            ck_assert_int_eq(model_units_partial_sums(many, i), wide == 2 && i % 2 == 0 && i < 3 && cpu_has_avx512());
         optimizer *opt = adam_alloc(many->n_params, 1e-2);
         const float *y_many;
         ck_assert_int_eq(fast_model_forward(many, x, BATCH, &y_many), AE_OK);
@@ -735,7 +740,7 @@ Suite *threads_suite(void)
     tcase_add_test(core, test_elastic_training_same_numbers);
     tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_add_test(core, test_units_shares_are_whole_lines);
-    tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 4);
+    tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 6);
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
              test_vector_expf_same_bits);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,

@@ -80,8 +80,9 @@ static void gemm_blas(gemm_op op_a, gemm_op op_b, int m, int n, int k,
     case 4 * 4 + 3: TILE(4, 3); break;  default: TILE(4, 4); break;                       \
     }
 
-/* Rows of K taken at once by the rows kernel: 128 rows of 64 floats of B are 32 KiB, inside L1. */
-#define KC 128
+/* Rows of K taken at once by the rows kernel: 128 rows of 64 floats of B are 32 KiB, inside L1.
+ * gemm.h promises this blocking (GEMM_K_BLOCK): the units split relies on it. */
+#define KC GEMM_K_BLOCK
 /* The loops over a tile's rows and vectors are unrolled, so that its accumulators live in registers. */
 #define UNROLL _Pragma("GCC unroll 4")
 #define UNROLL16 _Pragma("GCC unroll 16")

@@ -12,6 +12,14 @@
 #ifndef AE_GEMM_H
 #define AE_GEMM_H
 
+/* How the AVX-512 kernels sum when op(B) is plain: K in blocks of GEMM_K_BLOCK, from the first
+ * row of op(B) on. Each element of C is β·C + s_0 after the first block, then C + s_1, C + s_2, ...
+ * (one rounding each), where s_j is the block's products summed in order from zero, one multiply-add
+ * at a time. So a sum over K may be split where a block begins and finished elsewhere with the same
+ * bits: gemm over the first blocks, then each later block's gemm with β = 0 added to it in order
+ * (threads.c splits an input gradient's sum over its lanes that way; tests/test_gemm.c checks it). */
+#define GEMM_K_BLOCK 128
+
 typedef enum { GEMM_PLAIN, GEMM_TRANSPOSED } gemm_op;
 
 void gemm(gemm_op op_a, gemm_op op_b, int m, int n, int k,

@@ -19,6 +19,7 @@ struct model_lanes {
     int planned_batch;          /* the max_batch the blocks below were made for; 0: not yet */
     float *grads;               /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
     float *work;                /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
+    float *partials;            /* units split: the partial sums of wide layers' input gradients (input_grad_partials) */
 };
 
 /* 1 when every layer with parameters is dense (at most MODEL_UNITS_MAX_DENSE of them, at least
@@ -35,11 +36,14 @@ static int all_dense(const model *m)
     return dense > 0 && dense <= MODEL_UNITS_MAX_DENSE;   /* the lanes' lists of parameter ranges are this long */
 }
 
+static size_t partial_floats(const model *m);
+
 static void free_blocks(struct model_lanes *lanes)
 {
     free(lanes->grads);
     free(lanes->work);
-    lanes->grads = lanes->work = NULL;
+    free(lanes->partials);
+    lanes->grads = lanes->work = lanes->partials = NULL;
     lanes->planned_batch = 0;
 }
 
@@ -60,7 +64,9 @@ int model_lanes_ready(model *m)
     const size_t threads = (size_t)m->threads;
     lanes->grads = floats_alloc(threads * floats_padded(m->n_params));
     lanes->work = m->work_floats ? floats_alloc((threads - 1) * floats_padded(m->work_floats)) : NULL;
-    if (!lanes->grads || (m->work_floats && !lanes->work)) {
+    const size_t partials = partial_floats(m);
+    lanes->partials = partials ? floats_alloc(partials) : NULL;
+    if (!lanes->grads || (m->work_floats && !lanes->work) || (partials && !lanes->partials)) {
         free_blocks(lanes);
         return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
     }
@@ -360,6 +366,109 @@ static void add_columns(float *restrict dst, const float *restrict rows, size_t 
     }
 }
 
+/* ------------------------------------------- a wide layer's input gradient from partial sums
+ *
+ * Backwards, each lane computes its columns of a layer's input gradient, ∂L/∂in = d_linear · W,
+ * summed over all of the layer's units. Read that way, every lane reads every row of W, and half of
+ * them (on two lanes) are rows the other core's Adam step writes: each such cache line then travels
+ * between the cores twice a step, and a core that writes a line the other has read waits for the
+ * other's copy to be dropped (about 20 ns a line on the 2-core machine of bench/README.md, against
+ * 4 for a line of its own). For model A's 784 × 64 W that was about 30 µs a step on each lane, for
+ * the dense VAE's 784 × 400 several times that.
+ *
+ * So for a wide layer each lane sums over the units it owns, with its own rows of W only, and the
+ * lanes then add up those partial sums, each for its own columns, in the order one thread's product
+ * adds them: gemm sums K in blocks of GEMM_K_BLOCK (gemm.h), C = s_0, then C + s_1, ... So lane 0,
+ * whose units come first, gives the sum of its blocks (from zero, as the whole product begins), and
+ * every later lane one sum per block, which the lanes add in order: the same bits as one thread,
+ * provided each lane's units begin where a block does. Each partial sum is stored by the columns'
+ * owner: lane k's columns of a block, (B, its columns), one after the other. */
+
+/* The partial sums of layer l's input gradient: lane 0's one, then one per block of each later
+ * lane's units; 0 when l is not wide enough (GEMM_K_BLOCK units a lane) or a lane's units do not
+ * begin on a block. */
+static int partial_sums(const model *m, const layer *l)
+{
+    const int lanes = m->threads;
+    if (lanes < 2 || l->spec.kind != LAYER_DENSE || l->out_size < (size_t)lanes * GEMM_K_BLOCK) return 0;
+    int count = 1;
+    for (int lane = 1; lane < lanes; lane++) {
+        size_t u0, u1;
+        unit_share(l->out_size, lane, lanes, &u0, &u1);
+        if (u0 % GEMM_K_BLOCK != 0) return 0;
+        count += (int)((u1 - u0 + GEMM_K_BLOCK - 1) / GEMM_K_BLOCK);
+    }
+    return count;
+}
+
+/* Floats for the partial sums of the widest such layer: (sums, max_batch, in_size) */
+static size_t partial_floats(const model *m)
+{
+    if (!model_units_split(m)) return 0;
+    size_t most = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->view) continue;
+        const size_t n = (size_t)partial_sums(m, l) * (size_t)m->max_batch * l->in_size;
+        if (n > most) most = n;
+    }
+    return most;
+}
+
+int model_units_partial_sums(const model *m, int layer_index)
+{
+    if (layer_index < 0 || layer_index >= m->n_layers || !model_units_split(m) || !m->lanes->partials ||
+        !cpu_has_avx512())
+        return 0;
+    return partial_sums(m, &m->layers[layer_index]) > 0;
+}
+
+/* Lane's partial sums of ∂L/∂in (B, n_in) = d_linear · W over its own units (d_linear's columns
+ * and W's rows that this lane owns), each split by the columns' owners. */
+static void input_grad_partials(model *m, const layer *l, const float *d_linear, int batch, int lane)
+{
+    const int lanes = m->threads;
+    const size_t n_out = l->out_size, n_in = l->in_size, plane = (size_t)batch * n_in;
+    size_t u0, u1;
+    unit_share(n_out, lane, lanes, &u0, &u1);
+    size_t first = 0;                        /* this lane's first partial sum */
+    for (int before = 1; before < lane; before++) {
+        size_t b0, b1;
+        unit_share(n_out, before, lanes, &b0, &b1);
+        first += (b1 - b0 + GEMM_K_BLOCK - 1) / GEMM_K_BLOCK;
+    }
+    if (lane > 0) first++;                  /* lane 0's one sum */
+    float *sum = m->lanes->partials + first * plane;
+    for (size_t k0 = u0; k0 < u1 || (lane == 0 && k0 == u0); sum += plane) {
+        const size_t k1 = lane == 0 ? u1 : (u1 - k0 < GEMM_K_BLOCK ? u1 : k0 + GEMM_K_BLOCK);
+        for (int to = 0; to < lanes; to++) {
+            size_t c0, c1;
+            unit_share(n_in, to, lanes, &c0, &c1);
+            if (c1 == c0) continue;
+            float *part = sum + c0 * (size_t)batch;   /* (B, c1 − c0): lane `to`'s columns */
+            /* lane 0's sum begins from zero, as the whole product into a cleared ∂L/∂in does */
+            if (lane == 0) memset(part, 0, (size_t)batch * (c1 - c0) * sizeof *part);
+            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)(k1 - k0), d_linear + k0, (int)n_out,
+                 l->weight + k0 * n_in + c0, (int)n_in, lane == 0 ? 1.0f : 0.0f, part, (int)(c1 - c0));
+        }
+        if (k1 == k0) break;                 /* lane 0 without units: its sum is zero */
+        k0 = k1;
+    }
+}
+
+/* After every lane's input_grad_partials: ∂L/∂in's columns [c0, c1) (B, n_in) = the sums, in order. */
+static void input_grad_from_partials(const model *m, const layer *l, float *d_in, int batch, int sums,
+                                     size_t c0, size_t c1)
+{
+    const size_t n_in = l->in_size, plane = (size_t)batch * n_in, cols = c1 - c0;
+    const float *mine = m->lanes->partials + c0 * (size_t)batch;   /* (sums, B, cols), planes apart */
+    for (int b = 0; b < batch; b++) {
+        float *row = d_in + (size_t)b * n_in + c0;
+        memcpy(row, mine + (size_t)b * cols, cols * sizeof *row);
+        for (int k = 1; k < sums; k++) vec_add_to(row, mine + k * plane + (size_t)b * cols, cols);
+    }
+}
+
 static int check_units(const model *m, int batch, int lane, const char *what)
 {
     if (!model_units_split(m))
@@ -417,6 +526,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
     while (m->layers[first_dense].view || m->layers[first_dense].spec.kind != LAYER_DENSE) first_dense++;
     const int last = m->want_input_grad ? 0 : first_dense;  /* the lowest layer whose input gradient is wanted */
     const float *d_out = d_y;                                /* (B, out_size): this lane's columns */
+    int partials_read = 0;                                   /* the partial sums hold a layer's, read by every lane */
     for (int i = m->n_layers - 1; i >= last; i--) {
         layer *l = &m->layers[i];
         if (l->view) continue;                               /* its input's gradient is the same memory */
@@ -462,6 +572,16 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
          * allow. */
         size_t c0, c1;
         unit_share(n_in, lane, lanes, &c0, &c1);
+        const int sums = m->lanes->partials && cpu_has_avx512() ? partial_sums(m, l) : 0;
+        if (sums) {                                          /* a wide layer: see input_grad_partials */
+            if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with a wider layer's sums */
+            partials_read = 1;
+            input_grad_partials(m, l, d_linear, batch, lane);
+            pool_barrier(m->lanes->pool);
+            if (c1 > c0) input_grad_from_partials(m, l, d_in, batch, sums, c0, c1);
+            d_out = d_in;
+            continue;
+        }
         if (d_linear != d_y) pool_barrier(m->lanes->pool);
         if (c1 > c0) {
             for (int b = 0; b < batch; b++) memset(d_in + (size_t)b * n_in + c0, 0, (c1 - c0) * sizeof *d_in);

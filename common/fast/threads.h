@@ -97,6 +97,9 @@ int model_units_split(const model *m);
 int model_units_forward(model *m, const float *x, int batch, int lane, const float **y);
 int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane);
 int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max);
+/* 1 when layer layer_index's input gradient, when wanted, is summed from the lanes' partial sums (a wide layer:
+ * each lane sums over its own rows of W, and the lanes add the sums in one thread's order; threads.c). */
+int model_units_partial_sums(const model *m, int layer_index);
 /* The output columns [first, end) that lane owns in the units split. */
 void model_units_columns(const model *m, int lane, size_t *first, size_t *end);
 
