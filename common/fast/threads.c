@@ -20,6 +20,7 @@ struct model_lanes {
     float *grads;               /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
     float *work;                /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
     float *partials;            /* units split: the partial sums of wide layers' input gradients (input_grad_partials) */
+    float *linear;              /* units split: each lane's own blocks of some layers' linear outputs (linear_blocks) */
 };
 
 /* 1 when every layer with parameters is dense (at most MODEL_UNITS_MAX_DENSE of them, at least
@@ -36,14 +37,18 @@ static int all_dense(const model *m)
     return dense > 0 && dense <= MODEL_UNITS_MAX_DENSE;   /* the lanes' lists of parameter ranges are this long */
 }
 
+#define PAGE_FLOATS 1024                 /* 4 KiB: each lane's blocks of linear outputs begin on a page */
+
 static size_t partial_floats(const model *m);
+static size_t linear_floats(const model *m, int lanes, int layers);
 
 static void free_blocks(struct model_lanes *lanes)
 {
     free(lanes->grads);
     free(lanes->work);
     free(lanes->partials);
-    lanes->grads = lanes->work = lanes->partials = NULL;
+    free(lanes->linear);
+    lanes->grads = lanes->work = lanes->partials = lanes->linear = NULL;
     lanes->planned_batch = 0;
 }
 
@@ -64,9 +69,11 @@ int model_lanes_ready(model *m)
     const size_t threads = (size_t)m->threads;
     lanes->grads = floats_alloc(threads * floats_padded(m->n_params));
     lanes->work = m->work_floats ? floats_alloc((threads - 1) * floats_padded(m->work_floats)) : NULL;
-    const size_t partials = partial_floats(m);
+    const size_t partials = partial_floats(m), linear = linear_floats(m, m->threads, m->n_layers);
     lanes->partials = partials ? floats_alloc(partials) : NULL;
-    if (!lanes->grads || (m->work_floats && !lanes->work) || (partials && !lanes->partials)) {
+    lanes->linear = linear ? aligned_alloc(PAGE_FLOATS * sizeof(float), linear * sizeof(float)) : NULL;
+    if (!lanes->grads || (m->work_floats && !lanes->work) || (partials && !lanes->partials) ||
+        (linear && !lanes->linear)) {
         free_blocks(lanes);
         return AE_ERROR(AE_ENOMEM, "out of memory for %d threads' gradients and workspaces", m->threads);
     }
@@ -373,8 +380,8 @@ static void add_columns(float *restrict dst, const float *restrict rows, size_t 
  * them (on two lanes) are rows the other core's Adam step writes: each such cache line then travels
  * between the cores twice a step, and a core that writes a line the other has read waits for the
  * other's copy to be dropped (about 20 ns a line on the 2-core machine of bench/README.md, against
- * 4 for a line of its own). For model A's 784 × 64 W that was about 30 µs a step on each lane, for
- * the dense VAE's 784 × 400 several times that.
+ * 4 for a line of its own). For model A's 784 × 64 W that was about 25 µs a step on each lane in a
+ * test program; the dense VAE's 784 × 400 W is six times as large.
  *
  * So for a wide layer each lane sums over the units it owns, with its own rows of W only, and the
  * lanes then add up those partial sums, each for its own columns, in the order one thread's product
@@ -424,8 +431,9 @@ int model_units_partial_sums(const model *m, int layer_index)
 }
 
 /* Lane's partial sums of ∂L/∂in (B, n_in) = d_linear · W over its own units (d_linear's columns
- * and W's rows that this lane owns), each split by the columns' owners. */
-static void input_grad_partials(model *m, const layer *l, const float *d_linear, int batch, int lane)
+ * and W's rows that this lane owns), each split by the columns' owners. mine: d_linear's column of
+ * the lane's first unit, rows `stride` apart. */
+static void input_grad_partials(model *m, const layer *l, const float *mine, size_t stride, int batch, int lane)
 {
     const int lanes = m->threads;
     const size_t n_out = l->out_size, n_in = l->in_size, plane = (size_t)batch * n_in;
@@ -448,12 +456,70 @@ static void input_grad_partials(model *m, const layer *l, const float *d_linear,
             float *part = sum + c0 * (size_t)batch;   /* (B, c1 − c0): lane `to`'s columns */
             /* lane 0's sum begins from zero, as the whole product into a cleared ∂L/∂in does */
             if (lane == 0) memset(part, 0, (size_t)batch * (c1 - c0) * sizeof *part);
-            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)(k1 - k0), d_linear + k0, (int)n_out,
+            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)(k1 - k0), mine + (k0 - u0), (int)stride,
                  l->weight + k0 * n_in + c0, (int)n_in, lane == 0 ? 1.0f : 0.0f, part, (int)(c1 - c0));
         }
         if (k1 == k0) break;                 /* lane 0 without units: its sum is zero */
         k0 = k1;
     }
+}
+
+/* ------------------------------------------- each lane's own block of a linear output
+ *
+ * In the units split every lane writes its columns of each row of a layer's activations. No cache
+ * line holds two lanes' columns (unit_share), yet a lane sweeping its columns row after row makes the
+ * core's prefetchers fetch the lines that follow, the other lane's columns of the same or the next
+ * row: the other lane's next write to them then waits for that copy to be dropped. A pass over a
+ * 32 × 784 activation by column halves took 12 to 24 µs a lane, against 3 to 5 when each lane's half
+ * lay in memory of its own, and 7 to 11 for the whole on one thread. So where only its own lane ever reads
+ * them, a layer's linear output and its gradient (pre and d_pre: a layer with a fused activation
+ * whose input gradient comes from partial sums or is not wanted) live in blocks of the lane's own,
+ * (B, its units) each, a page apart from every other lane's (prefetchers stop at a page's end). The
+ * activation, which the layer above reads whole, stays in its rows. */
+static size_t round_page(size_t n) { return (n + PAGE_FLOATS - 1) / PAGE_FLOATS * PAGE_FLOATS; }
+
+static int first_dense_layer(const model *m)
+{
+    int i = 0;
+    while (m->layers[i].view || m->layers[i].spec.kind != LAYER_DENSE) i++;
+    return i;
+}
+
+/* 1 when layer i's linear output and its gradient live in each lane's own blocks */
+static int own_linear(const model *m, int i)
+{
+    const layer *l = &m->layers[i];
+    if (l->view || l->spec.kind != LAYER_DENSE || !layer_has_fused_activation(l)) return 0;
+    return partial_sums(m, l) > 0 || (i == first_dense_layer(m) && !m->want_input_grad);
+}
+
+/* Floats of the blocks of lanes 0 .. lanes−1 for layers 0 .. layers−1 (the whole lanes' part before
+ * `lanes` when layers = n_layers): pre then d_pre, (max_batch, the lane's units) each, page-rounded */
+static size_t linear_floats(const model *m, int lanes, int layers)
+{
+    if (!model_units_split(m)) return 0;
+    size_t n = 0;
+    for (int lane = 0; lane < lanes; lane++)
+        for (int i = 0; i < (lane == lanes - 1 ? layers : m->n_layers); i++) {
+            if (!own_linear(m, i)) continue;
+            size_t u0, u1;
+            unit_share(m->layers[i].out_size, lane, m->threads, &u0, &u1);
+            n += 2 * round_page((size_t)m->max_batch * (u1 - u0));
+        }
+    return n;
+}
+
+/* Lane's block of layer i's linear output (B, its units); its gradient's follows (linear_grad_block) */
+static float *linear_block(const model *m, int i, int lane)
+{
+    return m->lanes->linear + linear_floats(m, lane + 1, i);
+}
+
+static float *linear_grad_block(const model *m, int i, int lane)
+{
+    size_t u0, u1;
+    unit_share(m->layers[i].out_size, lane, m->threads, &u0, &u1);
+    return linear_block(m, i, lane) + round_page((size_t)m->max_batch * (u1 - u0));
 }
 
 /* After every lane's input_grad_partials: ∂L/∂in's columns [c0, c1) (B, n_in) = the sums, in order. */
@@ -496,17 +562,20 @@ int model_units_forward(model *m, const float *x, int batch, int lane, const flo
         const size_t units = u1 - u0;
         if (l->spec.kind == LAYER_DENSE) {
             if (in != x) pool_barrier(m->lanes->pool);              /* the layer below, every lane's columns */
-            float *linear = layer_has_fused_activation(l) ? l->pre : l->out;
+            /* the linear output's columns u0..u1: in its rows, or in this lane's own block (B, units) */
+            const int own = m->lanes->linear && own_linear(m, i);
+            const size_t stride = own ? units : n_out;
+            float *linear = own ? linear_block(m, i, lane) : (layer_has_fused_activation(l) ? l->pre : l->out) + u0;
             if (units > 0) {
                 /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1) */
                 for (int b = 0; b < batch; b++)
-                    memcpy(linear + (size_t)b * n_out + u0, l->bias + u0, units * sizeof *linear);
+                    memcpy(linear + (size_t)b * stride, l->bias + u0, units * sizeof *linear);
                 gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
-                     l->weight + u0 * l->in_size, (int)l->in_size, 1.0f, linear + u0, (int)n_out);
+                     l->weight + u0 * l->in_size, (int)l->in_size, 1.0f, linear, (int)stride);
                 if (layer_has_fused_activation(l))
                     for (int b = 0; b < batch; b++)
-                        activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0,
-                                           linear + (size_t)b * n_out + u0, units);
+                        activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, linear + (size_t)b * stride,
+                                           units);
             }
         } else {                                             /* an activation: the same columns */
             for (int b = 0; b < batch && units > 0; b++)
@@ -546,20 +615,29 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
             d_out = d_in;
             continue;
         }
+        /* d_linear's columns u0..u1 (mine, rows `stride` apart): d_out's, or the fused activation's
+         * gradient, in its rows or in this lane's own block (as the forward pass left pre) */
         const float *d_linear = d_out;
+        const float *mine = d_out + u0;
+        size_t stride = n_out;
         if (layer_has_fused_activation(l)) {
+            const int own = m->lanes->linear && own_linear(m, i);
+            float *d_pre = own ? linear_grad_block(m, i, lane) : l->d_pre + u0;
+            const float *pre = own ? linear_block(m, i, lane) : l->pre + u0;
+            stride = own ? units : n_out;
             for (int b = 0; b < batch && units > 0; b++) {
-                const size_t at = (size_t)b * n_out + u0;
-                memset(l->d_pre + at, 0, units * sizeof *l->d_pre);
-                activation_backward(s->act, l->d_pre + at, d_out + at, l->pre + at, l->out + at, units);
+                const size_t at = (size_t)b * n_out + u0, row = (size_t)b * stride;
+                memset(d_pre + row, 0, units * sizeof *d_pre);
+                activation_backward(s->act, d_pre + row, d_out + at, pre + row, l->out + at, units);
             }
-            d_linear = l->d_pre;
+            d_linear = own ? NULL : l->d_pre;                /* NULL: no lane reads another's columns */
+            mine = d_pre;
         }
         if (units > 0) {
             /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1) */
-            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, d_linear + u0, (int)n_out, in, (int)n_in,
+            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, mine, (int)stride, in, (int)n_in,
                  1.0f, l->d_weight + u0 * n_in, (int)n_in);
-            add_columns(l->d_bias + u0, d_linear + u0, n_out, batch, units);
+            add_columns(l->d_bias + u0, mine, stride, batch, units);
         }
         if (i == first_dense && !m->want_input_grad) break;   /* no input gradient wanted */
         /* ∂L/∂in = d_linear · W: each lane its own columns of ∂L/∂in (the units it owns in the layer
@@ -576,7 +654,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         if (sums) {                                          /* a wide layer: see input_grad_partials */
             if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with a wider layer's sums */
             partials_read = 1;
-            input_grad_partials(m, l, d_linear, batch, lane);
+            input_grad_partials(m, l, mine, stride, batch, lane);
             pool_barrier(m->lanes->pool);
             if (c1 > c0) input_grad_from_partials(m, l, d_in, batch, sums, c0, c1);
             d_out = d_in;
