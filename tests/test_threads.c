@@ -571,6 +571,20 @@ START_TEST(test_dense_units_split_matches_one_thread)
         /* a batch of one row */
         ck_assert_int_eq(fast_model_forward(many, x, 1, &y_many), AE_OK);
         ck_assert_int_eq(fast_model_backward(many, d_y, 1), AE_OK);
+        /* the portable path (CBLAS): no partial sums, every lane's linear outputs in their rows;
+         * the same numbers as the AVX-512 path but for the products' last bits */
+        static float y_fast[BATCH * 29], d_input_fast[BATCH * 13];
+        ck_assert_int_eq(fast_model_forward(many, x, BATCH, &y_many), AE_OK);
+        memcpy(y_fast, y_many, sizeof y_fast);
+        ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
+        if (input_grad) memcpy(d_input_fast, many->d_input, sizeof d_input_fast);
+        cpu_force_portable(1);
+        ck_assert_int_eq(model_units_partial_sums(many, 2), 0);
+        ck_assert_int_eq(fast_model_forward(many, x, BATCH, &y_many), AE_OK);
+        ck_assert_double_le(max_abs_diff(y_fast, y_many, BATCH * 29), 1e-5);
+        ck_assert_int_eq(fast_model_backward(many, d_y, BATCH), AE_OK);
+        if (input_grad) ck_assert_double_le(max_abs_diff(d_input_fast, many->d_input, BATCH * 13), 1e-5);
+        cpu_force_portable(0);
         optimizer_free(opt);
         model_free(many);
     }

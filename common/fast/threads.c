@@ -20,7 +20,7 @@ struct model_lanes {
     float *grads;               /* (threads, n_params padded to 16) each lane's gradients; zero between batches */
     float *work;                /* (threads − 1, work_floats padded) the workspaces of lanes 1.. */
     float *partials;            /* units split: the partial sums of wide layers' input gradients (input_grad_partials) */
-    float *linear;              /* units split: each lane's own blocks of some layers' linear outputs (linear_blocks) */
+    float *linear;              /* units split: each lane's own blocks of some layers' linear outputs (linear_block) */
 };
 
 /* 1 when every layer with parameters is dense (at most MODEL_UNITS_MAX_DENSE of them, at least
@@ -422,12 +422,17 @@ static size_t partial_floats(const model *m)
     return most;
 }
 
+/* The partial sums layer l's input gradient is summed from now, 0 for none: on the AVX-512 path only,
+ * whose blocking gemm.h states (cpu_force_portable may turn it off between two steps) */
+static int sums_now(const model *m, const layer *l)
+{
+    return m->lanes->partials && cpu_has_avx512() ? partial_sums(m, l) : 0;
+}
+
 int model_units_partial_sums(const model *m, int layer_index)
 {
-    if (layer_index < 0 || layer_index >= m->n_layers || !model_units_split(m) || !m->lanes->partials ||
-        !cpu_has_avx512())
-        return 0;
-    return partial_sums(m, &m->layers[layer_index]) > 0;
+    if (layer_index < 0 || layer_index >= m->n_layers || !model_units_split(m)) return 0;
+    return sums_now(m, &m->layers[layer_index]) > 0;
 }
 
 /* Lane's partial sums of ∂L/∂in (B, n_in) = d_linear · W over its own units (d_linear's columns
@@ -485,12 +490,21 @@ static int first_dense_layer(const model *m)
     return i;
 }
 
-/* 1 when layer i's linear output and its gradient live in each lane's own blocks */
-static int own_linear(const model *m, int i)
+/* 1 when layer i has blocks of its own in each lane: a dense layer with a fused activation whose
+ * input gradient is not wanted or may come from partial sums */
+static int has_blocks(const model *m, int i)
 {
     const layer *l = &m->layers[i];
     if (l->view || l->spec.kind != LAYER_DENSE || !layer_has_fused_activation(l)) return 0;
     return partial_sums(m, l) > 0 || (i == first_dense_layer(m) && !m->want_input_grad);
+}
+
+/* 1 when layer i's linear output and its gradient live in the lanes' own blocks now: when its input
+ * gradient is not wanted, or comes from partial sums (else every lane reads every column of it) */
+static int own_linear(const model *m, int i)
+{
+    if (!m->lanes->linear || !has_blocks(m, i)) return 0;
+    return sums_now(m, &m->layers[i]) > 0 || (i == first_dense_layer(m) && !m->want_input_grad);
 }
 
 /* Floats of the blocks of lanes 0 .. lanes−1 for layers 0 .. layers−1 (the whole lanes' part before
@@ -501,7 +515,7 @@ static size_t linear_floats(const model *m, int lanes, int layers)
     size_t n = 0;
     for (int lane = 0; lane < lanes; lane++)
         for (int i = 0; i < (lane == lanes - 1 ? layers : m->n_layers); i++) {
-            if (!own_linear(m, i)) continue;
+            if (!has_blocks(m, i)) continue;
             size_t u0, u1;
             unit_share(m->layers[i].out_size, lane, m->threads, &u0, &u1);
             n += 2 * round_page((size_t)m->max_batch * (u1 - u0));
@@ -563,7 +577,7 @@ int model_units_forward(model *m, const float *x, int batch, int lane, const flo
         if (l->spec.kind == LAYER_DENSE) {
             if (in != x) pool_barrier(m->lanes->pool);              /* the layer below, every lane's columns */
             /* the linear output's columns u0..u1: in its rows, or in this lane's own block (B, units) */
-            const int own = m->lanes->linear && own_linear(m, i);
+            const int own = own_linear(m, i);
             const size_t stride = own ? units : n_out;
             float *linear = own ? linear_block(m, i, lane) : (layer_has_fused_activation(l) ? l->pre : l->out) + u0;
             if (units > 0) {
@@ -621,7 +635,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         const float *mine = d_out + u0;
         size_t stride = n_out;
         if (layer_has_fused_activation(l)) {
-            const int own = m->lanes->linear && own_linear(m, i);
+            const int own = own_linear(m, i);
             float *d_pre = own ? linear_grad_block(m, i, lane) : l->d_pre + u0;
             const float *pre = own ? linear_block(m, i, lane) : l->pre + u0;
             stride = own ? units : n_out;
@@ -650,7 +664,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
          * allow. */
         size_t c0, c1;
         unit_share(n_in, lane, lanes, &c0, &c1);
-        const int sums = m->lanes->partials && cpu_has_avx512() ? partial_sums(m, l) : 0;
+        const int sums = sums_now(m, l);
         if (sums) {                                          /* a wide layer: see input_grad_partials */
             if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with a wider layer's sums */
             partials_read = 1;
