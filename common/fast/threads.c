@@ -394,6 +394,14 @@ static void add_columns(float *restrict dst, const float *restrict rows, size_t 
 /* The partial sums of layer l's input gradient: lane 0's one, then one per block of each later
  * lane's units; 0 when l is not wide enough (GEMM_K_BLOCK units a lane) or a lane's units do not
  * begin on a block. */
+/* Blocks of GEMM_K_BLOCK in lane's units of layer l */
+static size_t lane_blocks(const model *m, const layer *l, int lane)
+{
+    size_t u0, u1;
+    unit_share(l->out_size, lane, m->threads, &u0, &u1);
+    return (u1 - u0 + GEMM_K_BLOCK - 1) / GEMM_K_BLOCK;
+}
+
 static int partial_sums(const model *m, const layer *l)
 {
     const int lanes = m->threads;
@@ -403,7 +411,7 @@ static int partial_sums(const model *m, const layer *l)
         size_t u0, u1;
         unit_share(l->out_size, lane, lanes, &u0, &u1);
         if (u0 % GEMM_K_BLOCK != 0) return 0;
-        count += (int)((u1 - u0 + GEMM_K_BLOCK - 1) / GEMM_K_BLOCK);
+        count += (int)lane_blocks(m, l, lane);
     }
     return count;
 }
@@ -444,16 +452,12 @@ static void input_grad_partials(model *m, const layer *l, const float *mine, siz
     const size_t n_out = l->out_size, n_in = l->in_size, plane = (size_t)batch * n_in;
     size_t u0, u1;
     unit_share(n_out, lane, lanes, &u0, &u1);
-    size_t first = 0;                        /* this lane's first partial sum */
-    for (int before = 1; before < lane; before++) {
-        size_t b0, b1;
-        unit_share(n_out, before, lanes, &b0, &b1);
-        first += (b1 - b0 + GEMM_K_BLOCK - 1) / GEMM_K_BLOCK;
-    }
-    if (lane > 0) first++;                  /* lane 0's one sum */
+    size_t first = lane > 0;                 /* this lane's first partial sum: after lane 0's one */
+    for (int before = 1; before < lane; before++) first += lane_blocks(m, l, before);
     float *sum = m->lanes->partials + first * plane;
-    for (size_t k0 = u0; k0 < u1 || (lane == 0 && k0 == u0); sum += plane) {
-        const size_t k1 = lane == 0 ? u1 : (u1 - k0 < GEMM_K_BLOCK ? u1 : k0 + GEMM_K_BLOCK);
+    /* every lane has units: a wide layer has GEMM_K_BLOCK of them a lane (partial_sums) */
+    for (size_t k0 = u0, k1; k0 < u1; k0 = k1, sum += plane) {
+        k1 = lane == 0 ? u1 : (u1 - k0 < GEMM_K_BLOCK ? u1 : k0 + GEMM_K_BLOCK);
         for (int to = 0; to < lanes; to++) {
             size_t c0, c1;
             unit_share(n_in, to, lanes, &c0, &c1);
@@ -464,8 +468,6 @@ static void input_grad_partials(model *m, const layer *l, const float *mine, siz
             gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)(k1 - k0), mine + (k0 - u0), (int)stride,
                  l->weight + k0 * n_in + c0, (int)n_in, lane == 0 ? 1.0f : 0.0f, part, (int)(c1 - c0));
         }
-        if (k1 == k0) break;                 /* lane 0 without units: its sum is zero */
-        k0 = k1;
     }
 }
 
@@ -490,21 +492,23 @@ static int first_dense_layer(const model *m)
     return i;
 }
 
+/* 1 when nobody wants layer i's input gradient: the first dense layer of a model that passes none back */
+static int no_input_grad(const model *m, int i) { return i == first_dense_layer(m) && !m->want_input_grad; }
+
 /* 1 when layer i has blocks of its own in each lane: a dense layer with a fused activation whose
  * input gradient is not wanted or may come from partial sums */
 static int has_blocks(const model *m, int i)
 {
     const layer *l = &m->layers[i];
     if (l->view || l->spec.kind != LAYER_DENSE || !layer_has_fused_activation(l)) return 0;
-    return partial_sums(m, l) > 0 || (i == first_dense_layer(m) && !m->want_input_grad);
+    return partial_sums(m, l) > 0 || no_input_grad(m, i);
 }
 
 /* 1 when layer i's linear output and its gradient live in the lanes' own blocks now: when its input
  * gradient is not wanted, or comes from partial sums (else every lane reads every column of it) */
 static int own_linear(const model *m, int i)
 {
-    if (!m->lanes->linear || !has_blocks(m, i)) return 0;
-    return sums_now(m, &m->layers[i]) > 0 || (i == first_dense_layer(m) && !m->want_input_grad);
+    return m->lanes->linear && has_blocks(m, i) && (no_input_grad(m, i) || sums_now(m, &m->layers[i]) > 0);
 }
 
 /* Floats of the blocks of lanes 0 .. lanes−1 for layers 0 .. layers−1 (the whole lanes' part before
@@ -605,9 +609,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
     int rc = check_units(m, batch, lane, "model_units_backward");
     if (rc != AE_OK) return rc;
     const int lanes = m->threads;
-    int first_dense = 0;
-    while (m->layers[first_dense].view || m->layers[first_dense].spec.kind != LAYER_DENSE) first_dense++;
-    const int last = m->want_input_grad ? 0 : first_dense;  /* the lowest layer whose input gradient is wanted */
+    const int last = m->want_input_grad ? 0 : first_dense_layer(m);   /* the lowest layer whose input gradient is wanted */
     const float *d_out = d_y;                                /* (B, out_size): this lane's columns */
     int partials_read = 0;                                   /* the partial sums hold a layer's, read by every lane */
     for (int i = m->n_layers - 1; i >= last; i--) {
@@ -653,7 +655,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
                  1.0f, l->d_weight + u0 * n_in, (int)n_in);
             add_columns(l->d_bias + u0, mine, stride, batch, units);
         }
-        if (i == first_dense && !m->want_input_grad) break;   /* no input gradient wanted */
+        if (no_input_grad(m, i)) break;
         /* ∂L/∂in = d_linear · W: each lane its own columns of ∂L/∂in (the units it owns in the layer
          * below), summed over all of this layer's units, in the order one thread sums them (so the
          * same on any number of threads). Every lane's columns of d_linear must be in first, unless
@@ -666,7 +668,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         unit_share(n_in, lane, lanes, &c0, &c1);
         const int sums = sums_now(m, l);
         if (sums) {                                          /* a wide layer: see input_grad_partials */
-            if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with a wider layer's sums */
+            if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with an upper layer's sums */
             partials_read = 1;
             input_grad_partials(m, l, mine, stride, batch, lane);
             pool_barrier(m->lanes->pool);
