@@ -498,6 +498,14 @@ static int relu_conv(const layer *l)
     return (l->spec.kind == LAYER_CONV2D || l->spec.kind == LAYER_CONV2D_TRANSPOSE) && l->spec.act == ACT_RELU;
 }
 
+/* Whether the fast walk writes layer i's input gradient into the d_pre of the ReLU convolution
+ * below it (model_fast.c), leaving that layer's d_out as it was */
+static int writes_d_pre_below(const model *m, int i)
+{
+    return i > 0 && (m->layers[i].spec.kind == LAYER_CONV2D || m->layers[i].spec.kind == LAYER_CONV2D_TRANSPOSE) &&
+           fast_conv_layer_gates(&m->layers[i]) && !m->layers[i - 1].view && relu_conv(&m->layers[i - 1]);
+}
+
 /* fast_model_forward_rows and fast_model_backward_rows against model.c's walks (both with the fast
  * twins of the layers): the same bits in every output, saved linear output (but a ReLU
  * convolution's, which the fast walks neither write nor read: it holds NaN throughout), gradient
@@ -523,6 +531,7 @@ START_TEST(test_model_walk_twins)
             for (size_t k = 0; k < (size_t)B * b->layers[i].out_size; k++) b->layers[i].pre[k] = NAN;
     memcpy(start, grads_a, n_params * sizeof *start);
     const int rows[][2] = { { 0, B }, { 1, 3 } };
+    int fused = 0;
     for (int r = 0; r < 2; r++) {
         const int first = rows[r][0], count = rows[r][1];
         model_forward_rows(a, x, first, count, a->work);
@@ -538,6 +547,10 @@ START_TEST(test_model_walk_twins)
             if (relu_conv(la))
                 for (size_t k = 0; k < n; k++) ck_assert_msg(isnan(lb->pre[at + k]), "a ReLU convolution's pre written");
             if (la->d_pre) assert_same_bits(lb->d_pre + at, la->d_pre + at, n, "d_pre", walk, portable);
+            if (writes_d_pre_below(b, i)) {   /* the layer below's d_pre, compared above; its d_out not written */
+                fused++;
+                continue;
+            }
             if (i > 0 && a->layers[i - 1].d_out)
                 assert_same_bits(b->layers[i - 1].d_out + (size_t)first * la->in_size,
                                  a->layers[i - 1].d_out + (size_t)first * la->in_size, (size_t)count * la->in_size,
@@ -547,8 +560,10 @@ START_TEST(test_model_walk_twins)
                          (size_t)count * in_size, "d_input", walk, portable);
         assert_same_bits(grads_b, grads_a, n_params, "grads", walk, portable);
     }
-    /* and the two walks ran: the gradients moved from what the block held */
+    /* and the two walks ran: the gradients moved from what the block held; the direct kernels wrote
+     * the d_pre of the ReLU convolutions below them (four layers, both row ranges) */
     ck_assert_double_gt(max_abs_diff(grads_b, start, n_params), 1e-3);
+    ck_assert_int_eq(fused, walk == 0 && !portable && cpu_has_avx512() ? 8 : 0);
     cpu_force_portable(0);
     free(start);
     free(x);
@@ -560,6 +575,81 @@ START_TEST(test_model_walk_twins)
     gsl_rng_free(rng);
     gsl_rng_free(init_a);
     gsl_rng_free(init_b);
+}
+END_TEST
+
+/* A convolution's input gradient written through the ReLU below (a gate): the same bits as written
+ * without it and then run through fast_conv_activation_backward, on conv_direct.c's kernels (in
+ * the pass that stores it) and on the products (a pass after); the weight and bias gradients as
+ * without the gate. The gate has positive values, negative ones, zeros of both signs and a NaN. */
+START_TEST(test_conv_backward_gate)
+{
+    const int taps = _i / 2, portable = _i % 2;
+    cpu_force_portable(portable);
+    gsl_rng *rng = test_rng(31 + (unsigned long)_i);
+    const int B = 3;
+    model *m = model_alloc(3, (int[]){ taps ? 20 : 8, 7, 7 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, taps ? layer_conv2d(18, 3, 2, PAD_SAME, ACT_RELU)
+                                       : layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_build(m, B, rng), AE_OK);
+    const layer *l = &m->layers[0];
+    ck_assert_int_eq(fast_conv_layer_gates(l), !taps && !portable && cpu_has_avx512());
+    const size_t n_in = (size_t)B * l->in_size, n_out = (size_t)B * l->out_size;
+    const size_t n_w = l->n_weight, n_b = l->n_bias;
+    float *in = floats(n_in), *d_out = floats(n_out), *gate = floats(n_in);
+    float *d_a = floats(n_in), *d_b = floats(n_in), *d_pre = floats(n_in);
+    float *dw_a = floats(n_w + n_b), *dw_b = floats(n_w + n_b);
+    fill_uniform(in, n_in, -1, 1, rng);
+    fill_uniform(d_out, n_out, -1, 1, rng);
+    fill_uniform(gate, n_in, -1, 1, rng);
+    gate[0] = 0.0f, gate[1] = -0.0f, gate[2] = NAN, gate[3] = 1.0f;
+    memset(dw_a, 0, (n_w + n_b) * sizeof *dw_a);
+    memset(dw_b, 0, (n_w + n_b) * sizeof *dw_b);
+    fast_conv_layer_backward_set(l, d_a, dw_a, dw_a + n_w, d_out, in, gate, m->work, B);
+    fast_conv_layer_backward_set(l, d_b, dw_b, dw_b + n_w, d_out, in, NULL, m->work, B);
+    const int channels = l->geom.in_c;
+    const size_t pixels = (size_t)l->geom.in_h * l->geom.in_w;
+    ck_assert_int_eq(fast_conv_activation_backward(ACT_RELU, d_pre, NULL, d_b, gate, gate, B, channels, pixels), 1);
+    assert_same_bits(d_a, d_pre, n_in, "gated input gradient", taps, portable);
+    assert_same_bits(dw_a, dw_b, n_w + n_b, "weight and bias gradients", taps, portable);
+    ck_assert_double_gt(max_abs_diff(d_a, d_b, n_in), 1e-3);   /* the gate zeroed some */
+    cpu_force_portable(0);
+    free(in), free(d_out), free(gate), free(d_a), free(d_b), free(d_pre), free(dw_a), free(dw_b);
+    model_free(m);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* fast_conv_bias_backward against the bias gradient fast_conv_activation_backward sums with its
+ * pass (a ReLU that lets everything through: d_pre = d_out): the same bits, for channels in fours
+ * and left over, planes with and without pixels past the last block of eight */
+START_TEST(test_conv_bias_backward)
+{
+    cpu_force_portable(_i);
+    gsl_rng *rng = test_rng(41 + (unsigned long)_i);
+    const int batches[] = { 1, 3 }, channel_counts[] = { 1, 4, 7, 16 };
+    const size_t plane_sizes[] = { 1, 8, 9, 25, 49, 196 };
+    for (int bi = 0; bi < 2; bi++)
+        for (int ci = 0; ci < 4; ci++)
+            for (int pi = 0; pi < 6; pi++) {
+                const int batch = batches[bi], channels = channel_counts[ci];
+                const size_t pixels = plane_sizes[pi], n = (size_t)batch * channels * pixels;
+                float *d_out = floats(n), *pre = floats(n), *d_pre = floats(n), want[16], got[16];
+                fill_uniform(d_out, n, -1, 1, rng);
+                fill_uniform(pre, n, 0.5, 1, rng);
+                fill_uniform(want, (size_t)channels, -1, 1, rng);
+                memcpy(got, want, (size_t)channels * sizeof *got);
+                ck_assert_int_eq(fast_conv_activation_backward(ACT_RELU, d_pre, want, d_out, pre, pre, batch, channels,
+                                                               pixels), 1);
+                fast_conv_bias_backward(got, d_out, batch, channels, pixels);
+                char what[64];
+                snprintf(what, sizeof what, "bias gradient (batch %d, %d channels of %zu pixels)", batch, channels, pixels);
+                assert_same_bits(got, want, (size_t)channels, what, 0, _i);
+                free(d_out), free(pre), free(d_pre);
+            }
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -610,5 +700,7 @@ Suite *fast_suite(void)
     test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins,
              test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
     tcase_add_loop_test(tc, test_model_walk_twins, 0, 4);   /* two models, AVX-512 and portable */
+    tcase_add_loop_test(tc, test_conv_backward_gate, 0, 4); /* direct kernels and products, AVX-512 and portable */
+    tcase_add_loop_test(tc, test_conv_bias_backward, 0, 2);
     return s;
 }

@@ -113,6 +113,7 @@ typedef struct {
     const float *bias;          /* (dst_c) or NULL */
     int add;                    /* add into dst instead of writing it */
     float *relu;                /* (B, dst_c, dst_h, dst_w) or NULL: max(0, dst) written here too */
+    const float *gate;          /* (B, dst_c, dst_h, dst_w) or NULL: dst written as 0 + (gate > 0 ? dst : 0) */
     int src_c, src_h, src_w, dst_c, dst_h, dst_w;
     int pad_top, even_slot, batch;
     lane_map map;
@@ -169,6 +170,15 @@ static ALWAYS_INLINE AVX512 void load_source(__m512 *r0, __m512 *r1, const float
     const float *row2 = P == 1 ? row + 16 : sy + next >= 0 && sy + next < h ? plane + (size_t)(sy + next) * w : zero_row;
     *r0 = _mm512_maskz_loadu_ps(m->load[0], row);
     *r1 = _mm512_maskz_loadu_ps(m->load[1], row2);
+}
+
+/* ReLU's backward on a block about to be stored: 0 + (gate > 0 ? o : 0), lane by lane, the floats
+ * fast_conv_activation_backward would compute from o once stored (a NaN or a zero in gate gives 0) */
+static ALWAYS_INLINE AVX512 __m512 gated(__m512 o, const float *gate, __mmask16 m)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    const __mmask16 positive = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, gate), zero, _CMP_GT_OQ);
+    return _mm512_add_ps(zero, _mm512_maskz_mov_ps(positive, o));
 }
 
 static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, int b, int d0, int y0,
@@ -267,6 +277,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 const __mmask16 m = first_lanes(p->dst_w * (y + 1 < p->dst_h ? 2 : 1));
                 __m512 o = acc[dd * YB + j];
                 if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row), o);
+                if (p->gate) o = gated(o, p->gate + at, m);
                 if (p->relu != p->dst) _mm512_mask_storeu_ps(row, m, o);   /* else only f(o), in its place */
                 if (p->relu) _mm512_mask_storeu_ps(p->relu + at, m, _mm512_max_ps(o, _mm512_setzero_ps()));
                 continue;
@@ -287,6 +298,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                 const __mmask16 m = first_lanes(p->dst_w - 16 * u);
                 __m512 o = out[u];
                 if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + 16 * u), o);
+                if (p->gate) o = gated(o, p->gate + at + 16 * u, m);
                 if (p->relu != p->dst) _mm512_mask_storeu_ps(row + 16 * u, m, o);
                 if (p->relu) _mm512_mask_storeu_ps(p->relu + at + 16 * u, m, _mm512_max_ps(o, _mm512_setzero_ps()));
             }
@@ -337,7 +349,7 @@ PASS_SHAPE(scatter, 8, 1, 2, 1, 0, 1) PASS_SHAPE(scatter, 1, 6, 2, 2, 0, 1) PASS
 PASS_SHAPE(scatter, 1, 4, 1, 1, 0, 2) PASS_SHAPE(scatter, 8, 2, 1, 1, 0, 2)
 
 static AVX512 void run_pass(float *dst, const float *src, const float *weight, const float *bias, int add,
-                            float *relu, const conv_sides *t, int batch, int gather)
+                            float *relu, const float *gate, const conv_sides *t, int batch, int gather)
 {
     pass p = { 0 };
     const int M = t->grid_c, R = t->img_c, s = t->stride;
@@ -347,6 +359,7 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
     p.bias = bias;
     p.add = add;
     p.relu = relu;
+    p.gate = gate;
     p.pad_top = t->pad_top;
     p.even_slot = ((t->pad_left % 2) + 2) % 2;    /* a scatter with stride 2: the slot of the even columns */
     p.batch = batch;
@@ -380,15 +393,15 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
 }
 
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
-                   float *relu, const conv_sides *t, int batch)
+                   float *relu, const float *gate, const conv_sides *t, int batch)
 {
-    run_pass(grid, image, weight, bias, add, relu, t, batch, 1);
+    run_pass(grid, image, weight, bias, add, relu, gate, t, batch, 1);
 }
 
 void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
-                    float *relu, const conv_sides *t, int batch)
+                    float *relu, const float *gate, const conv_sides *t, int batch)
 {
-    run_pass(image, grid, weight, bias, add, relu, t, batch, 0);
+    run_pass(image, grid, weight, bias, add, relu, gate, t, batch, 0);
 }
 
 /* ---------------------------------------------------------------- weight gradient */
@@ -575,15 +588,15 @@ int direct_fits(const conv_sides *t)
 }
 
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
-                   float *relu, const conv_sides *t, int batch)
+                   float *relu, const float *gate, const conv_sides *t, int batch)
 {
-    (void)grid, (void)image, (void)weight, (void)bias, (void)add, (void)relu, (void)t, (void)batch;
+    (void)grid, (void)image, (void)weight, (void)bias, (void)add, (void)relu, (void)gate, (void)t, (void)batch;
 }
 
 void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
-                    float *relu, const conv_sides *t, int batch)
+                    float *relu, const float *gate, const conv_sides *t, int batch)
 {
-    (void)image, (void)grid, (void)weight, (void)bias, (void)add, (void)relu, (void)t, (void)batch;
+    (void)image, (void)grid, (void)weight, (void)bias, (void)add, (void)relu, (void)gate, (void)t, (void)batch;
 }
 
 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch)

@@ -23,13 +23,16 @@ int direct_fits(const conv_sides *t);
 /* grid[b, m, gy, gx] = (add ? grid : bias[m], or 0 without bias) + Σ_{r,kh,kw} W[m, r, kh, kw] · image[b, r, iy, ix]
  *   (conv2d forward; conv2d_transpose's input gradient with add = 1), and, when relu is not NULL,
  *   relu (the shape of grid) = max(0, grid) as fast_relu_forward computes it; relu = grid writes
- *   only max(0, ·) there (the sum itself is not kept) */
+ *   only max(0, ·) there (the sum itself is not kept). When gate (the shape of grid) is not NULL,
+ *   each value v is written as 0 + (gate > 0 ? v : 0): ReLU's backward through the layer below,
+ *   whose output gate is, as fast_conv_activation_backward computes it (the input gradient
+ *   goes straight into that layer's d_pre). */
 void direct_gather(float *grid, const float *image, const float *weight, const float *bias, int add,
-                   float *relu, const conv_sides *t, int batch);
+                   float *relu, const float *gate, const conv_sides *t, int batch);
 /* image[b, r, iy, ix] = (add ? image : bias[r], or 0) + Σ_{m,kh,kw} W[m, r, kh, kw] · grid[b, m, gy, gx]
- *   (conv2d_transpose forward; conv2d's input gradient with add = 1), and relu as in direct_gather */
+ *   (conv2d_transpose forward; conv2d's input gradient with add = 1), relu and gate as in direct_gather */
 void direct_scatter(float *image, const float *grid, const float *weight, const float *bias, int add,
-                    float *relu, const conv_sides *t, int batch);
+                    float *relu, const float *gate, const conv_sides *t, int batch);
 /* d_weight[m, r, kh, kw] += Σ_{b,gy,gx} grid[b, m, gy, gx] · image[b, r, gy·s − pt + kh, gx·s − pl + kw] */
 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch);
 

@@ -743,23 +743,34 @@ static void conv_forward(float *out, const float *in, const float *weight, const
 {
     conv_sides d;
     if (!direct_sides(&d, t)) taps_forward(out, in, weight, bias, relu, work, t, batch, scatter);
-    else if (scatter) direct_scatter(out, in, weight, bias, 0, relu, &d, batch);
-    else direct_gather(out, in, weight, bias, 0, relu, &d, batch);
+    else if (scatter) direct_scatter(out, in, weight, bias, 0, relu, NULL, &d, batch);
+    else direct_gather(out, in, weight, bias, 0, relu, NULL, &d, batch);
 }
 
+/* d = 0 + (gate > 0 ? d : 0): ReLU's backward in place, as fast_conv_activation_backward computes it */
+static void gate_in_place(float *d, const float *gate, size_t n)
+{
+    for (size_t i = 0; i < n; i++) d[i] = 0.0f + (gate[i] > 0.0f ? d[i] : 0.0f);
+}
+
+/* gate (the shape of the input gradient, or NULL): the input gradient written through ReLU's
+ * backward, with gate the output of the ReLU below (conv_direct.h); the direct kernels do it as
+ * they store, the products in a pass after */
 static void conv_backward(float *d_image, float *d_grid, float *d_weight, float *d_bias, const float *d_out,
-                          const float *image, const float *grid, const float *weight, float *work,
-                          const conv_geom *g, const tap_plan *t, int batch, int add_in)
+                          const float *image, const float *grid, const float *weight, const float *gate,
+                          float *work, const conv_geom *g, const tap_plan *t, int batch, int add_in)
 {
     conv_sides d;
     if (!direct_sides(&d, t)) {
         taps_backward(d_image, d_grid, d_weight, d_bias, d_out, image, grid, weight, work, g, t, batch, add_in);
+        if (gate && d_image) gate_in_place(d_image, gate, (size_t)batch * t->img_c * t->img_h * t->img_w);
+        if (gate && d_grid) gate_in_place(d_grid, gate, (size_t)batch * t->grid_c * t->grid_h * t->grid_w);
         return;
     }
     if (d_bias) add_bias_grad(d_bias, d_out, batch, g->out_c, (size_t)g->out_h * g->out_w);
     if (d_weight) direct_weight_grad(d_weight, grid, image, &d, batch);
-    if (d_image) direct_scatter(d_image, grid, weight, NULL, add_in, NULL, &d, batch);
-    if (d_grid) direct_gather(d_grid, image, weight, NULL, add_in, NULL, &d, batch);
+    if (d_image) direct_scatter(d_image, grid, weight, NULL, add_in, NULL, gate, &d, batch);
+    if (d_grid) direct_gather(d_grid, image, weight, NULL, add_in, NULL, gate, &d, batch);
 }
 
 /* -------------------------------------------------------------- conv2d */
@@ -793,7 +804,7 @@ void fast_conv2d_backward(float *d_in,           /* (B, C, H, W) or NULL */
                           const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_plan(g);
-    conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, work, g, &t, batch, 1);
+    conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, weight, NULL, work, g, &t, batch, 1);
 }
 
 /* ---------------------------------------------------- conv2d_transpose */
@@ -827,7 +838,7 @@ void fast_conv2d_transpose_backward(float *d_in,           /* (B, C, H, W) or NU
                                     const conv_geom *g, int batch)
 {
     const tap_plan t = taps_conv2d_transpose_plan(g);
-    conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, work, g, &t, batch, 1);
+    conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, weight, NULL, work, g, &t, batch, 1);
 }
 
 /* ------------------------------------------------ as rows of the layer table */
@@ -869,17 +880,32 @@ void fast_conv2d_transpose_layer_backward(const layer *l, float *d_in, float *d_
 
 /* The table's fast backward of a convolution with d_in (or NULL) written instead of added to: the
  * same floats as clearing it first (each value is 0 + its sum either way; the direct kernels start
- * their sums from zero, the products' results land as x + 0) */
+ * their sums from zero, the products' results land as x + 0); through ReLU's backward when gate
+ * is not NULL */
 void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, float *d_bias,
-                                  const float *d_out, const float *in, float *work, int batch)
+                                  const float *d_out, const float *in, const float *gate, float *work, int batch)
 {
     if (l->spec.kind == LAYER_CONV2D_TRANSPOSE) {
         const tap_plan t = taps_conv2d_transpose_plan(&l->geom);
-        conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, l->weight, work, &l->geom, &t, batch, 0);
+        conv_backward(NULL, d_in, d_weight, d_bias, d_out, d_out, in, l->weight, gate, work, &l->geom, &t, batch, 0);
     } else {
         const tap_plan t = taps_conv2d_plan(&l->geom);
-        conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, l->weight, work, &l->geom, &t, batch, 0);
+        conv_backward(d_in, NULL, d_weight, d_bias, d_out, in, d_out, l->weight, gate, work, &l->geom, &t, batch, 0);
     }
+}
+
+int fast_conv_layer_gates(const layer *l)
+{
+    const int scatter = l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+    if (!scatter && l->spec.kind != LAYER_CONV2D) return 0;
+    const tap_plan t = scatter ? taps_conv2d_transpose_plan(&l->geom) : taps_conv2d_plan(&l->geom);
+    conv_sides d;
+    return direct_sides(&d, &t);
+}
+
+void fast_conv_bias_backward(float *d_bias, const float *d_pre, int batch, int channels, size_t pixels)
+{
+    add_bias_grad(d_bias, d_pre, batch, channels, pixels);
 }
 
 /* The table's fast forward of a convolution, its output (the linear part, kept for backward) in

@@ -55,9 +55,18 @@ int fast_conv_activation_backward(activation act, float *d_pre, float *d_bias, c
  * pre = out, only max(0, ·) is kept. */
 void fast_conv_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, float *work, int batch);
 /* A conv2d or conv2d_transpose layer's fast backward (the table's) with d_in (B, in_size) or NULL
- * written rather than added to: the same floats as clearing it and adding. */
+ * written rather than added to: the same floats as clearing it and adding. With gate (B, in_size)
+ * not NULL, the output of a ReLU below, d_in is written as 0 + (gate > 0 ? d_in : 0): the
+ * gradient through that ReLU, as fast_conv_activation_backward writes it, in the same pass when
+ * fast_conv_layer_gates(l) (conv_direct.c's kernels), in a pass after otherwise. */
 void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, float *d_bias,
-                                  const float *d_out, const float *in, float *work, int batch);
+                                  const float *d_out, const float *in, const float *gate, float *work, int batch);
+/* 1 when fast_conv_layer_backward_set takes its gate in the pass that writes d_in (the layer fits
+ * conv_direct.c's kernels and AVX-512 is in use) */
+int fast_conv_layer_gates(const layer *l);
+/* d_bias (channels) += Σ d_pre (B, channels, pixels) over samples and pixels, in the order
+ * fast_conv_activation_backward sums it: the bias gradient of a layer whose d_pre is written */
+void fast_conv_bias_backward(float *d_bias, const float *d_pre, int batch, int channels, size_t pixels);
 
 /* ----------------------------------------- element-wise, 16 floats at a time (vector.c) */
 void fast_relu_forward(float *out, const float *in, size_t n);
@@ -104,8 +113,11 @@ void fast_model_forward_rows(model *m, const float *x, int first, int count, flo
 int fast_model_forward_here(model *m, const float *x, int batch, const float **y);
 /* model_backward_rows (model.h) with each convolution's fused activation and bias gradient in one
  * pass (fast_conv_activation_backward) and its input gradient written, not cleared and added to
- * (fast_conv_layer_backward_set): the same arguments, the same numbers. After
- * fast_model_forward_rows only (a convolution with a ReLU has no linear output kept). */
+ * (fast_conv_layer_backward_set), through the ReLU of a convolution right below it and into that
+ * layer's d_pre when its input-gradient pass is one of conv_direct.c's kernels
+ * (fast_conv_layer_gates): the same arguments, the same numbers, but that layer's d_out, which is
+ * not written. After fast_model_forward_rows only (a convolution with a ReLU has no linear output
+ * kept). */
 void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
                               float *work);
 /* model_backward on this thread, through fast_model_backward_rows */

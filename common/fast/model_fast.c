@@ -15,7 +15,11 @@
  *     (fast_conv_activation_backward), a dense layer's row by row, each row added to the bias
  *     gradient while in the L1 cache; the layer's backward is then told the bias gradient is done;
  *   - a convolution writes its input gradient instead of adding it to a cleared one
- *     (fast_conv_layer_backward_set).
+ *     (fast_conv_layer_backward_set); and when the layer below is a convolution with its ReLU
+ *     in place and this one's input-gradient pass is one of conv_direct.c's kernels, it writes
+ *     it through that ReLU straight into the layer below's d_pre, as each block is stored (the
+ *     layer below then sums only its bias gradient, and its d_out is not written: a pass over
+ *     three tensors saved a layer, reading d_out and the output and writing d_pre).
  * Every other step is the plain walk's, and so are the outputs and gradients, bit for bit
  * (tests/test_fast.c).
  */
@@ -95,10 +99,22 @@ static void activation_backward_rows(const layer *l, float *d_pre, float **d_bia
     activation_backward(l->spec.act, d_pre, d_out, pre, out, n);
 }
 
+/* Whether layer i writes its input gradient through the ReLU of the layer right below it, straight
+ * into that layer's d_pre (fast_conv_layer_backward_set with a gate): both convolutions, the one
+ * below with its ReLU in place, and layer i's input-gradient pass one of conv_direct.c's kernels,
+ * which apply the gate as they store. The layer below then has only its bias gradient left. */
+static int writes_d_pre_below(const model *m, int i)
+{
+    if (i == 0 || !is_conv(&m->layers[i]) || !fast_conv_layer_gates(&m->layers[i])) return 0;
+    const layer *below = &m->layers[i - 1];
+    return !below->view && relu_in_place(below) && below->d_pre;
+}
+
 void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
                               float *work)
 {
     const float *d_out = d_y + (size_t)first * model_output_size(m);   /* (count, out_size) of the current layer */
+    int d_pre_written = 0;   /* the layer above wrote this layer's d_pre (writes_d_pre_below) */
     for (int i = m->n_layers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
         if (l->view) continue;   /* its input's gradient is the same memory */
@@ -108,13 +124,24 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
         if (r.d_in && !conv) memset(r.d_in, 0, (size_t)count * l->in_size * sizeof *r.d_in);   /* layers add into it */
 
         const float *d_linear = d_out;
-        if (layer_has_fused_activation(l)) {
+        if (d_pre_written) {   /* d_out is this layer's d_pre already: its bias gradient is what is left */
+            if (r.d_bias)
+                fast_conv_bias_backward(r.d_bias, d_out, count, l->geom.out_c, (size_t)l->geom.out_h * l->geom.out_w);
+            r.d_bias = NULL;
+        } else if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
             const float *pre = relu_in_place(l) ? r.out : l->pre + (size_t)first * l->out_size;
             activation_backward_rows(l, d_pre, &r.d_bias, d_out, pre, r.out, count);
             d_linear = d_pre;
         }
-        if (conv) fast_conv_layer_backward_set(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, work, count);
+        const float *gate = NULL;
+        d_pre_written = r.d_in && writes_d_pre_below(m, i);
+        if (d_pre_written) {   /* the layer below's d_pre, through its ReLU, instead of its d_out */
+            const layer *below = &m->layers[i - 1];
+            r.d_in = below->d_pre + (size_t)first * below->out_size;
+            gate = below->out + (size_t)first * below->out_size;
+        }
+        if (conv) fast_conv_layer_backward_set(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, gate, work, count);
         else layer_backward(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
         if (!r.d_in) break;   /* the first layer with parameters, and no input gradient wanted */
         d_out = r.d_in;
