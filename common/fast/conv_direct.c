@@ -10,7 +10,9 @@
  * and the padding (columns outside the row read as zero). The three passes (conv_direct.h):
  *   gather   the destination is the grid: a grid row's column gx reads image column gx·s − pl + kw;
  *   scatter  the destination is the image; with stride 2 a vector holds the even columns or the
- *            odd ones (each kernel column feeds one of the two), interleaved when stored;
+ *            odd ones (each kernel column feeds one of the two), interleaved when stored, and on
+ *            rows of at most 16 values each half of it a row (rows y and y + 2: with 7 even
+ *            columns a row, a vector of one row would leave 9 of its 16 lanes idle);
  *   weight   the sums over the batch of grid row × permuted image row, one vector per tap, added
  *            across the lanes at the end.
  * The sums run over the same terms as the plain loops, in another order: the results differ from
@@ -52,7 +54,8 @@ static __mmask16 first_lanes(int n)
 typedef struct {
     int slots;                  /* vectors per destination row: 1 or 2 */
     int interleave;             /* 1: slot 0 holds the even columns, slot 1 the odd ones (scatter, stride 2) */
-    int paired;                 /* 1: two destination rows a vector (lanes 0 .. w − 1, then w .. 2w − 1) */
+    int paired;                 /* 1: two destination rows a vector (lanes 0 .. w − 1, then w .. 2w − 1; in a
+                                 * stride-2 scatter rows y and y + 2, lanes 0-7 and 8-15 of each slot) */
     __mmask16 load[2];          /* the source row's columns 0-15 and 16-31, or (paired) each row's */
     __m512i from[2][K];         /* slot v, kernel column kw: the value each lane reads, 0-30, or ZERO_LANE */
 } lane_map;
@@ -86,8 +89,9 @@ static AVX512 lane_map make_map(const conv_sides *t, int gather)
     lane_map map = { 0 };
     const int dest_w = gather ? t->grid_w : t->img_w, src_w = gather ? t->img_w : t->grid_w;
     map.interleave = !gather && t->stride == 2;
-    /* two rows a vector: each fits in 8 lanes, and a source row in one vector with its lane 15 zero */
-    map.paired = !map.interleave && dest_w <= 8 && src_w <= 15;
+    /* two rows a vector: each fits in 8 lanes (in a stride-2 scatter, each of its even and odd
+     * columns), and a source row in one vector with its lane 15 zero */
+    map.paired = (map.interleave ? dest_w <= 16 : dest_w <= 8) && src_w <= 15;
     map.slots = map.interleave ? 2 : map.paired ? 1 : (dest_w + 15) / 16;
     map.load[0] = first_lanes(src_w);
     map.load[1] = map.paired ? first_lanes(src_w) : first_lanes(src_w - 16);
@@ -97,7 +101,9 @@ static AVX512 lane_map make_map(const conv_sides *t, int gather)
         const int parity = (((t->pad_left + v) % 2) + 2) % 2;
         for (int l = 0; l < 16; l++) {
             second[l] = map.paired && l >= dest_w;
-            col[l] = map.interleave ? 2 * l + parity : map.paired ? (l < 2 * dest_w ? l % dest_w : -1) : 16 * v + l;
+            col[l] = map.interleave ? (map.paired ? 2 * (l % 8) + parity : 2 * l + parity)
+                                    : map.paired ? (l < 2 * dest_w ? l % dest_w : -1) : 16 * v + l;
+            if (map.interleave && map.paired) second[l] = l >= 8;
         }
         for (int kw = 0; kw < K; kw++) map_set(&map, v, kw, col, second, dest_w, t, gather);
     }
@@ -130,7 +136,8 @@ static const float zero_row[MAX_ROW] __attribute__((aligned(64)));
  * a row, kept in registers while every source channel and row that feeds them passes. The rows
  * are consecutive (RS = 1), except in a scatter with stride 2, which takes every other row
  * (RS = 2: rows of one parity, which the same kernel rows reach), and with paired rows (P = 2),
- * where vector j holds rows y0 + 2j and y0 + 2j + 1 and reads the source rows of both (the second
+ * where vector j holds rows y0 + 2j and y0 + 2j + 1 (in a stride-2 scatter, RS = 4: rows y0 + 4j
+ * and y0 + 4j + 2, lanes 0-7 and 8-15 of each slot) and reads the source rows of both (the second
  * S rows further in a gather, 1 in a scatter) as if it were row 2j. DB, YB, NS, the stride S, the
  * direction and the block's phase PH are constants, so that which source row feeds which sum
  * through which kernel row is worked out when compiling, and the loops unroll into straight runs
@@ -185,7 +192,7 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
                                            const int DB, const int YB, const int NS, const int S, const int GATHER,
                                            const int PH, const int P)
 {
-    const int pt = p->pad_top, RS = !GATHER && S == 2 ? 2 : P, next = GATHER ? S : 1;
+    const int pt = p->pad_top, RS = !GATHER && S == 2 ? 2 * P : P, next = GATHER ? S : 1;
     const int back = GATHER ? 0 : (K - 1) / S;                    /* source rows before (y0 + pt − PH)/S */
     const int rows = GATHER ? (YB - 1) * P * S + K : back + (YB - 1) * P + 1;
     const int first = GATHER ? y0 * S - pt : (y0 + pt - PH) / S - back;
@@ -270,6 +277,25 @@ static ALWAYS_INLINE AVX512 void pass_block(const pass *p, const float *packed, 
 #pragma GCC unroll 16
         for (int j = 0; j < YB; j++) {
             const int y = y0 + j * RS;
+            if (interleave && P == 2) {                     /* rows y and y + 2, each from its half of the slots */
+                const __m512 even = p->even_slot ? acc[(dd * YB + j) * NS + 1] : acc[(dd * YB + j) * NS];
+                const __m512 odd = p->even_slot ? acc[(dd * YB + j) * NS] : acc[(dd * YB + j) * NS + 1];
+                const __m512 rows[2] = { _mm512_permutex2var_ps(even, even_odd_lo, odd),
+                                         _mm512_permutex2var_ps(even, even_odd_hi, odd) };
+                const __mmask16 m = first_lanes(p->dst_w);
+#pragma GCC unroll 2
+                for (int u = 0; u < 2; u++) {
+                    const int yu = y + 2 * u;
+                    if (yu < 0 || yu >= p->dst_h) continue;
+                    const size_t at = (((size_t)b * p->dst_c + d0 + dd) * p->dst_h + yu) * p->dst_w;
+                    __m512 o = rows[u];
+                    if (p->add) o = _mm512_add_ps(_mm512_maskz_loadu_ps(m, p->dst + at), o);
+                    if (p->gate) o = gated(o, p->gate + at, m);
+                    if (p->relu != p->dst) _mm512_mask_storeu_ps(p->dst + at, m, o);
+                    if (p->relu) _mm512_mask_storeu_ps(p->relu + at, m, _mm512_max_ps(o, _mm512_setzero_ps()));
+                }
+                continue;
+            }
             if (y < 0 || y >= p->dst_h) continue;
             const size_t at = (((size_t)b * p->dst_c + d0 + dd) * p->dst_h + y) * p->dst_w;
             float *row = p->dst + at;
@@ -323,12 +349,12 @@ static ALWAYS_INLINE AVX512 void pass_run(const pass *p, const int DB, const int
             }
     for (int b = 0; b < p->batch; b++)
         for (int d0 = 0; d0 < p->dst_c; d0 += DB)
-            for (int y0 = start; y0 < p->dst_h; y0 += GATHER || S == 1 ? YB * P : YB * S) {
+            for (int y0 = start; y0 < p->dst_h; y0 += GATHER || S == 1 ? YB * P : YB * S * P) {
                 if (GATHER || S == 1) {
                     pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0, P);
                 } else {                            /* rows y0, y0 + 2, ..; then y0 + 1, y0 + 3, .. */
-                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0, 1);
-                    pass_block(p, packed, b, d0, y0 + 1, DB, YB, NS, S, GATHER, 1, 1);
+                    pass_block(p, packed, b, d0, y0, DB, YB, NS, S, GATHER, 0, P);
+                    pass_block(p, packed, b, d0, y0 + 1, DB, YB, NS, S, GATHER, 1, P);
                 }
             }
 }
@@ -336,7 +362,7 @@ static ALWAYS_INLINE AVX512 void pass_run(const pass *p, const int DB, const int
 /* one copy of the kernel for each direction, stride and shape of its block of sums (channels ×
  * rows × vectors): one channel with its weights in registers, or several with YB·NS = 2 or 4 uses
  * of each broadcast weight; a stride-2 scatter takes its rows in pairs (even and odd); rows of at
- * most 8 values two to a vector (P = 2) */
+ * most 8 values two to a vector (P = 2), or in a stride-2 scatter rows of at most 16 */
 #define PASS_SHAPE(NAME, DB, YB, NS, S, GATHER, P)                                                           \
     static AVX512 void NAME##_##DB##_##YB##_##NS##_s##S##_p##P(const pass *p) { pass_run(p, DB, YB, NS, S, GATHER, P); }
 PASS_SHAPE(gather, 1, 16, 1, 1, 1, 1) PASS_SHAPE(gather, 8, 2, 1, 1, 1, 1) PASS_SHAPE(gather, 1, 6, 2, 1, 1, 1)
@@ -347,6 +373,7 @@ PASS_SHAPE(gather, 1, 4, 1, 2, 1, 2) PASS_SHAPE(gather, 8, 2, 1, 2, 1, 2)
 PASS_SHAPE(scatter, 1, 16, 1, 1, 0, 1) PASS_SHAPE(scatter, 8, 2, 1, 1, 0, 1) PASS_SHAPE(scatter, 1, 6, 2, 1, 0, 1)
 PASS_SHAPE(scatter, 8, 1, 2, 1, 0, 1) PASS_SHAPE(scatter, 1, 6, 2, 2, 0, 1) PASS_SHAPE(scatter, 4, 2, 2, 2, 0, 1)
 PASS_SHAPE(scatter, 1, 4, 1, 1, 0, 2) PASS_SHAPE(scatter, 8, 2, 1, 1, 0, 2)
+PASS_SHAPE(scatter, 1, 4, 2, 2, 0, 2) PASS_SHAPE(scatter, 4, 2, 2, 2, 0, 2)
 
 static AVX512 void run_pass(float *dst, const float *src, const float *weight, const float *bias, int add,
                             float *relu, const float *gate, const conv_sides *t, int batch, int gather)
@@ -379,7 +406,7 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
         { { { 8, scatter_1_4_1_s1_p2, scatter_8_2_1_s1_p2 },
             { 8, scatter_1_16_1_s1_p1, scatter_8_2_1_s1_p1 },
             { 8, scatter_1_6_2_s1_p1, scatter_8_1_2_s1_p1 } },
-          { { 0, NULL, NULL }, { 0, NULL, NULL }, { 4, scatter_1_6_2_s2_p1, scatter_4_2_2_s2_p1 } } },
+          { { 4, scatter_1_4_2_s2_p2, scatter_4_2_2_s2_p2 }, { 0, NULL, NULL }, { 4, scatter_1_6_2_s2_p1, scatter_4_2_2_s2_p1 } } },
         { { { 8, gather_1_4_1_s1_p2, gather_8_2_1_s1_p2 },
             { 8, gather_1_16_1_s1_p1, gather_8_2_1_s1_p1 },
             { 8, gather_1_6_2_s1_p1, gather_8_1_2_s1_p1 } },
