@@ -414,7 +414,7 @@ static AVX512 void run_pass(float *dst, const float *src, const float *weight, c
             { 8, gather_1_16_1_s2_p1, gather_8_2_1_s2_p1 },
             { 8, gather_1_6_2_s2_p1, gather_8_1_2_s2_p1 } } },
     };
-    const int layout = p.map.paired ? 0 : p.map.slots;   /* a stride-2 scatter: 2 slots, never paired */
+    const int layout = p.map.paired ? 0 : p.map.slots;   /* a stride-2 scatter: 2 slots, paired on rows of at most 16 */
     const pass_kernels *k = &kernels[gather][s - 1][layout];
     (p.dst_c % k->multiple == 0 ? k->blocks : k->any)(&p);
 }
