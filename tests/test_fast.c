@@ -466,6 +466,23 @@ static model *direct_walk_model(gsl_rng *rng)
     return m;
 }
 
+/* Model B itself (28x28 images): its last two layers sum their weight gradients 4 samples at a
+ * time (direct_weight_chunk), the first three over more, so that its walks take 4 samples at a
+ * time, those two layers' weight gradients with them, the others' after (model_fast.c) */
+static model *chunked_walk_model(gsl_rng *rng)
+{
+    model *m = model_alloc(3, (int[]){ 1, 28, 28 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID)), AE_OK);
+    model_request_input_grad(m);
+    ck_assert_int_eq(model_build(m, 9, rng), AE_OK);
+    return m;
+}
+
 /* More than 16 channels (conv_taps.c's products), strides 1 to 3, an activation with no fused
  * pass (tanh), a dense layer and an activation layer after them */
 static model *taps_walk_model(gsl_rng *rng)
@@ -506,19 +523,29 @@ static int writes_d_pre_below(const model *m, int i)
            fast_conv_layer_gates(&m->layers[i]) && !m->layers[i - 1].view && relu_conv(&m->layers[i - 1]);
 }
 
+static model *walk_model(int walk, gsl_rng *rng)
+{
+    return walk == 0 ? direct_walk_model(rng) : walk == 1 ? taps_walk_model(rng) : chunked_walk_model(rng);
+}
+
 /* fast_model_forward_rows and fast_model_backward_rows against model.c's walks (both with the fast
  * twins of the layers): the same bits in every output, saved linear output (but a ReLU
  * convolution's, which the fast walks neither write nor read: it holds NaN throughout), gradient
  * and parameter gradient, for a whole batch and for some of its rows, gradients added to what the
- * block held before */
+ * block held before; model B's rows 4 at a time (9 as 4 + 4 + 1, 7 as 4 + 3), and 2 at a time
+ * (fast_model_walk_chunk_force: then every weight gradient after the chunks) */
 START_TEST(test_model_walk_twins)
 {
-    const int walk = _i / 2, portable = _i % 2;
+    const int walk = _i / 2 > 2 ? 2 : _i / 2, portable = _i % 2, forced = _i / 2 > 2 ? 2 : 0;
     cpu_force_portable(portable);
+    fast_model_walk_chunk_force(forced);
     gsl_rng *rng = test_rng(77 + (unsigned long)_i), *init_a = test_rng(9), *init_b = test_rng(9);
-    model *a = walk ? taps_walk_model(init_a) : direct_walk_model(init_a);
-    model *b = walk ? taps_walk_model(init_b) : direct_walk_model(init_b);
-    const int B = 5;
+    model *a = walk_model(walk, init_a);
+    model *b = walk_model(walk, init_b);
+    const int B = walk == 2 ? 9 : 5;
+    const int direct = walk != 1 && !portable && cpu_has_avx512();   /* conv_direct.c's kernels, all layers */
+    ck_assert_int_eq(fast_model_walk_chunk(b, B), walk == 2 && direct ? (forced ? 2 : 4) : B);
+    ck_assert_int_eq(fast_model_walk_chunk(b, 3), walk == 2 && direct && forced ? 2 : 3);
     const size_t in_size = a->layers[0].in_size, out_size = model_output_size(a), n_params = a->n_params;
     float *x = floats(B * in_size), *d_y = floats(B * out_size), *grads_a = floats(n_params), *grads_b = floats(n_params);
     fill_uniform(x, B * in_size, -1, 1, rng);
@@ -530,7 +557,7 @@ START_TEST(test_model_walk_twins)
         if (!b->layers[i].view && relu_conv(&b->layers[i]))
             for (size_t k = 0; k < (size_t)B * b->layers[i].out_size; k++) b->layers[i].pre[k] = NAN;
     memcpy(start, grads_a, n_params * sizeof *start);
-    const int rows[][2] = { { 0, B }, { 1, 3 } };
+    const int rows[][2] = { { 0, B }, { 1, B - 2 } };
     int fused = 0;
     for (int r = 0; r < 2; r++) {
         const int first = rows[r][0], count = rows[r][1];
@@ -563,8 +590,9 @@ START_TEST(test_model_walk_twins)
     /* and the two walks ran: the gradients moved from what the block held; the direct kernels wrote
      * the d_pre of the ReLU convolutions below them (four layers, both row ranges) */
     ck_assert_double_gt(max_abs_diff(grads_b, start, n_params), 1e-3);
-    ck_assert_int_eq(fused, walk == 0 && !portable && cpu_has_avx512() ? 8 : 0);
+    ck_assert_int_eq(fused, walk != 1 && direct ? 8 : 0);
     cpu_force_portable(0);
+    fast_model_walk_chunk_force(0);
     free(start);
     free(x);
     free(d_y);
@@ -642,10 +670,17 @@ START_TEST(test_conv_bias_backward)
                 memcpy(got, want, (size_t)channels * sizeof *got);
                 ck_assert_int_eq(fast_conv_activation_backward(ACT_RELU, d_pre, want, d_out, pre, pre, batch, channels,
                                                                pixels), 1);
+                float in_steps[16], sums[16][8] = { { 0 } };
+                memcpy(in_steps, got, (size_t)channels * sizeof *got);
                 fast_conv_bias_backward(got, d_out, batch, channels, pixels);
                 char what[64];
                 snprintf(what, sizeof what, "bias gradient (batch %d, %d channels of %zu pixels)", batch, channels, pixels);
                 assert_same_bits(got, want, (size_t)channels, what, 0, _i);
+                /* the running sums, the first sample then the others, then their totals */
+                fast_conv_bias_sums(sums, d_out, 1, channels, pixels);
+                fast_conv_bias_sums(sums, d_out + (size_t)channels * pixels, batch - 1, channels, pixels);
+                fast_conv_bias_sums_total(in_steps, (const float(*)[8])sums, channels);
+                assert_same_bits(in_steps, want, (size_t)channels, "bias gradient in two steps", 0, _i);
                 free(d_out), free(pre), free(d_pre);
             }
     cpu_force_portable(0);
@@ -699,7 +734,7 @@ Suite *fast_suite(void)
     tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
     test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins,
              test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
-    tcase_add_loop_test(tc, test_model_walk_twins, 0, 4);   /* two models, AVX-512 and portable */
+    tcase_add_loop_test(tc, test_model_walk_twins, 0, 8);   /* three models, AVX-512 and portable; B in twos */
     tcase_add_loop_test(tc, test_conv_backward_gate, 0, 4); /* direct kernels and products, AVX-512 and portable */
     tcase_add_loop_test(tc, test_conv_bias_backward, 0, 2);
     return s;

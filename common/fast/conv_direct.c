@@ -568,12 +568,17 @@ static ALWAYS_INLINE AVX512 void weight_paired(float *d_weight, const float *gri
  * whole chunk), each chunk's sums added to d_weight in turn. */
 enum { WEIGHT_CHUNK_FLOATS = 1 << 16 };
 
+int direct_weight_chunk(const conv_sides *t)
+{
+    const size_t sample = (size_t)t->img_c * t->img_h * t->img_w + (size_t)t->grid_c * t->grid_h * t->grid_w;
+    return sample >= WEIGHT_CHUNK_FLOATS ? 1 : (int)(WEIGHT_CHUNK_FLOATS / sample);
+}
+
 static ALWAYS_INLINE AVX512 void weight_run(float *d_weight, const float *grid, const float *image,
                                             const conv_sides *t, const lane_map *map, int batch, const int MB,
                                             const int NV, const int S)
 {
-    const size_t sample = (size_t)t->img_c * t->img_h * t->img_w + (size_t)t->grid_c * t->grid_h * t->grid_w;
-    const int chunk = sample >= WEIGHT_CHUNK_FLOATS ? 1 : (int)(WEIGHT_CHUNK_FLOATS / sample);
+    const int chunk = direct_weight_chunk(t);
     for (int b0 = 0; b0 < batch; b0 += chunk) {
         const int nb = batch - b0 < chunk ? batch - b0 : chunk;
         for (int m0 = 0; m0 < t->grid_c; m0 += MB)
@@ -629,6 +634,12 @@ void direct_scatter(float *image, const float *grid, const float *weight, const 
 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch)
 {
     (void)d_weight, (void)grid, (void)image, (void)t, (void)batch;
+}
+
+int direct_weight_chunk(const conv_sides *t)
+{
+    (void)t;
+    return 1;
 }
 
 #endif

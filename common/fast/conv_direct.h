@@ -35,5 +35,9 @@ void direct_scatter(float *image, const float *grid, const float *weight, const 
                     float *relu, const float *gate, const conv_sides *t, int batch);
 /* d_weight[m, r, kh, kw] += Σ_{b,gy,gx} grid[b, m, gy, gx] · image[b, r, gy·s − pt + kh, gx·s − pl + kw] */
 void direct_weight_grad(float *d_weight, const float *grid, const float *image, const conv_sides *t, int batch);
+/* direct_weight_grad sums its batch in chunks of this many samples from the first, each chunk's
+ * sums added to d_weight in turn: a call for samples 0 .. 2n − 1 adds the same floats as a call
+ * for 0 .. n − 1 then one for n .. 2n − 1, when n is a multiple of it */
+int direct_weight_chunk(const conv_sides *t);
 
 #endif

@@ -584,15 +584,52 @@ static float parts_total(const float part[8])
     return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
+#ifdef AE_AVX512_BUILD
+#include <immintrin.h>
+
+/* add_plane_parts on four channels side by side: each channel's eight sums one vector, its own
+ * chain of adds in the same order (blocks of eight pixels, then the last pixels into sum 0), the
+ * four chains at once instead of one after the other (an add waits for the one before it) */
+static AVX512 void add_plane_parts_x4(float (*part)[8], const float *plane, size_t plane_stride, size_t pixels)
+{
+    __m256 sum[4];
+    for (int k = 0; k < 4; k++) sum[k] = _mm256_loadu_ps(part[k]);
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8)
+        for (int k = 0; k < 4; k++) sum[k] = _mm256_add_ps(sum[k], _mm256_loadu_ps(plane + k * plane_stride + p));
+    for (int k = 0; k < 4; k++) _mm256_storeu_ps(part[k], sum[k]);
+    for (; p < pixels; p++)
+        for (int k = 0; k < 4; k++) part[k][0] += plane[k * plane_stride + p];
+}
+#endif
+
+/* sums[c] += the planes of d_out[., c, .] (channels of samples `sample` floats apart), sample by
+ * sample: each channel's eight running sums */
+static void add_bias_sums(float (*sums)[8],       /* (channels, 8) */
+                          const float *d_out,     /* (B, ., P): its first channel, then the next `channels` */
+                          int batch, int channels, size_t pixels, size_t sample)
+{
+    int c = 0;
+#ifdef AE_AVX512_BUILD
+    if (cpu_has_avx512())
+        for (; c + 4 <= channels; c += 4)
+            for (int b = 0; b < batch; b++) add_plane_parts_x4(sums + c, d_out + (size_t)b * sample + (size_t)c * pixels, pixels, pixels);
+#endif
+    for (; c < channels; c++)
+        for (int b = 0; b < batch; b++) add_plane_parts(sums[c], d_out + (size_t)b * sample + (size_t)c * pixels, pixels);
+}
+
 /* d_bias[c] += Σ_{b,p} d_out[b, c, p] */
 static void add_bias_grad(float *d_bias,          /* (channels) */
                           const float *d_out,     /* (B, channels, P) */
                           int batch, int channels, size_t pixels)
 {
-    for (int c = 0; c < channels; c++) {
-        float part[8] = { 0 };
-        for (int b = 0; b < batch; b++) add_plane_parts(part, d_out + ((size_t)b * channels + c) * pixels, pixels);
-        d_bias[c] += parts_total(part);
+    float part[4][8];
+    for (int c0 = 0; c0 < channels; c0 += 4) {   /* four channels' sums at a time */
+        const int n = channels - c0 < 4 ? channels - c0 : 4;
+        memset(part, 0, sizeof part);
+        add_bias_sums(part, d_out + (size_t)c0 * pixels, batch, n, pixels, (size_t)channels * pixels);
+        for (int k = 0; k < n; k++) d_bias[c0 + k] += parts_total(part[k]);
     }
 }
 
@@ -903,9 +940,28 @@ int fast_conv_layer_gates(const layer *l)
     return direct_sides(&d, &t);
 }
 
+int fast_conv_layer_weight_chunk(const layer *l)
+{
+    const int scatter = l->spec.kind == LAYER_CONV2D_TRANSPOSE;
+    if (!scatter && l->spec.kind != LAYER_CONV2D) return 0;
+    const tap_plan t = scatter ? taps_conv2d_transpose_plan(&l->geom) : taps_conv2d_plan(&l->geom);
+    conv_sides d;
+    return direct_sides(&d, &t) ? direct_weight_chunk(&d) : 0;
+}
+
 void fast_conv_bias_backward(float *d_bias, const float *d_pre, int batch, int channels, size_t pixels)
 {
     add_bias_grad(d_bias, d_pre, batch, channels, pixels);
+}
+
+void fast_conv_bias_sums(float (*sums)[8], const float *d_pre, int batch, int channels, size_t pixels)
+{
+    add_bias_sums(sums, d_pre, batch, channels, pixels, (size_t)channels * pixels);
+}
+
+void fast_conv_bias_sums_total(float *d_bias, const float (*sums)[8], int channels)
+{
+    for (int c = 0; c < channels; c++) d_bias[c] += parts_total(sums[c]);
 }
 
 /* The table's fast forward of a convolution, its output (the linear part, kept for backward) in

@@ -64,9 +64,18 @@ void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, 
 /* 1 when fast_conv_layer_backward_set takes its gate in the pass that writes d_in (the layer fits
  * conv_direct.c's kernels and AVX-512 is in use) */
 int fast_conv_layer_gates(const layer *l);
+/* How many samples at a time the layer's weight gradient is summed over (conv_direct.c's kernels:
+ * direct_weight_chunk), or 0 when its passes are not those kernels */
+int fast_conv_layer_weight_chunk(const layer *l);
 /* d_bias (channels) += Σ d_pre (B, channels, pixels) over samples and pixels, in the order
  * fast_conv_activation_backward sums it: the bias gradient of a layer whose d_pre is written */
 void fast_conv_bias_backward(float *d_bias, const float *d_pre, int batch, int channels, size_t pixels);
+/* The same in two steps, for samples that come a few at a time: sums (channels, 8), zero at first,
+ * += each channel's running sums over d_pre (B, channels, pixels), sample by sample; then d_bias
+ * (channels) += the total of each channel's sums. The same floats as fast_conv_bias_backward over
+ * all the samples at once. */
+void fast_conv_bias_sums(float (*sums)[8], const float *d_pre, int batch, int channels, size_t pixels);
+void fast_conv_bias_sums_total(float *d_bias, const float (*sums)[8], int channels);
 
 /* ----------------------------------------- element-wise, 16 floats at a time (vector.c) */
 void fast_relu_forward(float *out, const float *in, size_t n);
@@ -122,6 +131,12 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
                               float *work);
 /* model_backward on this thread, through fast_model_backward_rows */
 int fast_model_backward_here(model *m, const float *d_y, int batch);
+/* How many samples at a time the two walks above take of `count` rows: count, or fewer when every
+ * layer is a convolution on conv_direct.c's kernels (the fewest samples any of them sums its
+ * weight gradient over at a time, fast_conv_layer_weight_chunk); the same outputs and gradients,
+ * bit for bit, either way. fast_model_walk_chunk_force(n) makes it n instead (tests; 0: as above). */
+int fast_model_walk_chunk(const model *m, int count);
+void fast_model_walk_chunk_force(int samples);
 
 /* ---------------------- training: threads, prefetching, the kernels above (train_fast.c) */
 int fast_train_fit(model *m, optimizer *opt, loss_spec loss, const batch_source *train, const batch_source *val,

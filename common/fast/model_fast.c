@@ -20,6 +20,15 @@
  *     it through that ReLU straight into the layer below's d_pre, as each block is stored (the
  *     layer below then sums only its bias gradient, and its d_out is not written: a pass over
  *     three tensors saved a layer, reading d_out and the output and writing d_pre).
+ *   - a model whose every layer is a convolution on conv_direct.c's kernels walks its rows a few
+ *     samples at a time (walk_chunk: model B 4, whose last two layers' input and output fill
+ *     256 KB, a quarter of the L2 cache), so that what a layer writes is still in the cache when
+ *     the next one reads it (the largest, 16 x 28 x 28 floats a sample, ~0.8 MB for the 16
+ *     samples of one of two threads): forward, every layer for the first few samples, then the
+ *     next few; backward likewise the gradients that flow down, each bias gradient's running sums
+ *     and the weight gradients of the layers that sum theirs over as many samples at a time
+ *     (direct_weight_chunk); then over all the rows, the bias gradients from their sums and the
+ *     other layers' weight gradients, whose sums a split into chunks would change.
  * Every other step is the plain walk's, and so are the outputs and gradients, bit for bit
  * (tests/test_fast.c).
  */
@@ -40,7 +49,43 @@ static int relu_in_place(const layer *l)
     return is_conv(l) && l->spec.act == ACT_RELU;
 }
 
-void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work)
+/* ------------------------------------------------------------- samples a few at a time */
+
+enum { WALK_MAX_CHANNELS = 16 };   /* conv_direct.c's kernels: at most 16 channels a side */
+typedef float bias_sums[WALK_MAX_CHANNELS][8];   /* a layer's running sums of its bias gradient */
+
+static int forced_chunk;   /* fast_model_walk_chunk_force */
+
+void fast_model_walk_chunk_force(int samples)
+{
+    forced_chunk = samples > 0 ? samples : 0;
+}
+
+/* The samples a walk takes at a time: every layer a convolution (or a view) on conv_direct.c's
+ * kernels, which compute each sample's values on their own whatever else is in the call, then the
+ * fewest that any of them sums its weight gradient over at a time (the chunk of samples whose
+ * input and output fill 256 KB, a quarter of the L2 cache: model B's last two layers, 4); else
+ * every sample at once (0). */
+static int walk_chunk(const model *m)
+{
+    int chunk = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->view) continue;
+        const int c = is_conv(l) && l->geom.out_c <= WALK_MAX_CHANNELS ? fast_conv_layer_weight_chunk(l) : 0;
+        if (c <= 0) return 0;
+        if (chunk == 0 || c < chunk) chunk = c;
+    }
+    return forced_chunk && chunk ? forced_chunk : chunk;
+}
+
+int fast_model_walk_chunk(const model *m, int count)
+{
+    const int chunk = walk_chunk(m);
+    return chunk > 0 && chunk < count ? chunk : count;
+}
+
+static void forward_walk(model *m, const float *x, int first, int count, float *work)
 {
     for (int i = 0; i < m->n_layers; i++) {
         layer *l = &m->layers[i];
@@ -59,6 +104,13 @@ void fast_model_forward_rows(model *m, const float *x, int first, int count, flo
         layer_forward(l, linear, in, work, count);
         activation_forward(l->spec.act, out, linear, (size_t)count * l->out_size);
     }
+}
+
+void fast_model_forward_rows(model *m, const float *x, int first, int count, float *work)
+{
+    const int chunk = fast_model_walk_chunk(m, count);
+    for (int f = first; f < first + count; f += chunk)
+        forward_walk(m, x, f, first + count - f < chunk ? first + count - f : chunk, work);
 }
 
 int fast_model_forward_here(model *m, const float *x, int batch, const float **y)
@@ -110,8 +162,24 @@ static int writes_d_pre_below(const model *m, int i)
     return !below->view && relu_in_place(below) && below->d_pre;
 }
 
-void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
-                              float *work)
+/* What one walk down the layers computes: everything, the rows in one go (WALK_ALL); or, the rows
+ * in chunks, chunk by chunk the gradients that flow down (d_pre, d_in), the running sums of the
+ * bias gradients (fast_conv_bias_sums) and the weight gradients that the layer sums over as many
+ * samples at a time or a divisor of it (the same floats: see direct_weight_chunk) (WALK_DOWN);
+ * then, over all the rows, the bias gradients from their sums and the other weight gradients,
+ * whose sums a split into chunks would change (WALK_PARAMS). */
+typedef enum { WALK_ALL, WALK_DOWN, WALK_PARAMS } walk_part;
+
+/* whether layer l's weight gradient is summed chunk by chunk in a walk of `chunk` samples at a time */
+static int weights_by_chunk(const layer *l, int chunk)
+{
+    const int c = is_conv(l) ? fast_conv_layer_weight_chunk(l) : 0;
+    return c > 0 && chunk % c == 0;
+}
+
+/* sums: one per layer (WALK_DOWN, WALK_PARAMS), or NULL (WALK_ALL) */
+static void backward_walk(model *m, const float *x, const float *d_y, int first, int count, float *grads,
+                          float *work, walk_part part, int chunk, bias_sums *sums)
 {
     const float *d_out = d_y + (size_t)first * model_output_size(m);   /* (count, out_size) of the current layer */
     int d_pre_written = 0;   /* the layer above wrote this layer's d_pre (writes_d_pre_below) */
@@ -121,31 +189,58 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
         layer_rows r = model_layer_rows(m, i, x, first, grads);
         if (!r.d_in && !r.d_weight) break;   /* nothing below needs anything */
         const int conv = is_conv(l);   /* writes its input gradient: nothing to clear */
-        if (r.d_in && !conv) memset(r.d_in, 0, (size_t)count * l->in_size * sizeof *r.d_in);   /* layers add into it */
+        float *d_in = r.d_in;   /* where the input gradient goes (below, through its ReLU, when d_pre_written) */
+        float *d_bias = r.d_bias;   /* the layer's bias gradient (WALK_ALL), summed here (the other two) */
+        if (part != WALK_ALL) {
+            if ((part == WALK_DOWN) != weights_by_chunk(l, chunk)) r.d_weight = NULL;
+            r.d_bias = NULL;
+        }
 
         const float *d_linear = d_out;
         if (d_pre_written) {   /* d_out is this layer's d_pre already: its bias gradient is what is left */
-            if (r.d_bias)
+            if (part == WALK_ALL && r.d_bias)
                 fast_conv_bias_backward(r.d_bias, d_out, count, l->geom.out_c, (size_t)l->geom.out_h * l->geom.out_w);
             r.d_bias = NULL;
         } else if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
             const float *pre = relu_in_place(l) ? r.out : l->pre + (size_t)first * l->out_size;
-            activation_backward_rows(l, d_pre, &r.d_bias, d_out, pre, r.out, count);
+            if (part != WALK_PARAMS) activation_backward_rows(l, d_pre, &r.d_bias, d_out, pre, r.out, count);
             d_linear = d_pre;
         }
+        if (part == WALK_DOWN && d_bias)   /* this chunk's d_linear, still in the cache */
+            fast_conv_bias_sums(sums[i], d_linear, count, l->geom.out_c, (size_t)l->geom.out_h * l->geom.out_w);
+        if (part == WALK_PARAMS && d_bias) fast_conv_bias_sums_total(d_bias, (const float(*)[8])sums[i], l->geom.out_c);
+
         const float *gate = NULL;
-        d_pre_written = r.d_in && writes_d_pre_below(m, i);
+        d_pre_written = d_in && writes_d_pre_below(m, i);
         if (d_pre_written) {   /* the layer below's d_pre, through its ReLU, instead of its d_out */
             const layer *below = &m->layers[i - 1];
-            r.d_in = below->d_pre + (size_t)first * below->out_size;
+            d_in = below->d_pre + (size_t)first * below->out_size;
             gate = below->out + (size_t)first * below->out_size;
         }
-        if (conv) fast_conv_layer_backward_set(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, gate, work, count);
-        else layer_backward(l, r.d_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
-        if (!r.d_in) break;   /* the first layer with parameters, and no input gradient wanted */
-        d_out = r.d_in;
+        float *write_in = part == WALK_PARAMS ? NULL : d_in;   /* WALK_PARAMS: written chunk by chunk already */
+        if (write_in && !conv) memset(write_in, 0, (size_t)count * l->in_size * sizeof *write_in);   /* layers add into it */
+        if (conv) fast_conv_layer_backward_set(l, write_in, r.d_weight, r.d_bias, d_linear, r.in, gate, work, count);
+        else layer_backward(l, write_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
+        if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
+        d_out = d_in;
     }
+}
+
+void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
+                              float *work)
+{
+    const int chunk = fast_model_walk_chunk(m, count);
+    if (chunk >= count) {
+        backward_walk(m, x, d_y, first, count, grads, work, WALK_ALL, 0, NULL);
+        return;
+    }
+    bias_sums sums[m->n_layers];   /* 512 bytes a layer: layers of at most 16 channels (walk_chunk) */
+    memset(sums, 0, sizeof sums);
+    for (int f = first; f < first + count; f += chunk)
+        backward_walk(m, x, d_y, f, first + count - f < chunk ? first + count - f : chunk, grads, work, WALK_DOWN,
+                      chunk, sums);
+    backward_walk(m, x, d_y, first, count, grads, work, WALK_PARAMS, chunk, sums);
 }
 
 int fast_model_backward_here(model *m, const float *d_y, int batch)
