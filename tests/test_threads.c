@@ -1,13 +1,15 @@
 /* test_threads.c: a batch split over threads. The pool runs every lane once per task and
  * shows the caller what the lanes wrote; a model on 2 or 3 threads computes what it computes
  * on one (the forward pass bit for bit on the AVX-512 path, the gradients to float rounding);
- * training on threads repeats itself exactly for the same seed, and stops cleanly on errors. */
+ * training on threads repeats itself exactly for the same seed, and stops cleanly on errors (and
+ * when the threads' blocks find no memory). */
 #include <check.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,6 +287,54 @@ START_TEST(test_model_threads_limits)
     ck_assert_int_eq(model_set_threads(m, 1), AE_OK);
     ck_assert_ptr_null(m->lanes);
     model_free(m);
+}
+END_TEST
+
+/* Under AddressSanitizer a failed allocation aborts the program instead of returning NULL */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/* The lanes' blocks (each lane's gradients: 2 x 12.6 MB for this model) when memory runs out: an
+ * AE_ENOMEM that says so, nothing half made; the same call succeeds once there is memory again.
+ * The address space is capped a little above what the process maps already (setrlimit). */
+START_TEST(test_model_lanes_out_of_memory)
+{
+    if (UNDER_ASAN) return;   /* its allocator aborts rather than fail */
+    gsl_rng *rng = test_rng(3);
+    model *m = model_alloc(1, (int[]){ 784 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_dense(4000, ACT_RELU)), AE_OK);   /* 3.1 million parameters */
+    ck_assert_int_eq(model_set_threads(m, 2), AE_OK);   /* before model_build: the blocks come at first use */
+    ck_assert_int_eq(model_build(m, 8, rng), AE_OK);
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%ld", &pages), 1);
+    fclose(f);
+    struct rlimit before, cap;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &before), 0);
+    cap = before;
+    cap.rlim_cur = (rlim_t)pages * 4096 + (4u << 20);   /* what is mapped now and 4 MB */
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &cap), 0);
+    const int rc = model_lanes_ready(m);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &before), 0);
+    ck_assert_int_eq(rc, AE_ENOMEM);
+    ck_assert_msg(strstr(error_message(), "out of memory") && strstr(error_message(), "2 threads"),
+                  "the message says what ran out: %s", error_message());
+    ck_assert_int_eq(model_lanes_ready(m), AE_OK);   /* and nothing was left half made */
+    float x[8 * 784] = { 0 };
+    const float *y;
+    ck_assert_int_eq(fast_model_forward(m, x, 8, &y), AE_OK);
+    model_free(m);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -758,6 +808,6 @@ Suite *threads_suite(void)
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
              test_vector_expf_same_bits);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
-             test_training_on_threads_stops_cleanly);
+             test_training_on_threads_stops_cleanly, test_model_lanes_out_of_memory);
     return s;
 }
