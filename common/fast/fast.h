@@ -67,8 +67,9 @@ int fast_conv_layer_gates(const layer *l);
 /* How many samples at a time the layer's weight gradient is summed over (conv_direct.c's kernels:
  * direct_weight_chunk), or 0 when its passes are not those kernels */
 int fast_conv_layer_weight_chunk(const layer *l);
-/* d_bias (channels) += Σ d_pre (B, channels, pixels) over samples and pixels, in the order
- * fast_conv_activation_backward sums it: the bias gradient of a layer whose d_pre is written */
+/* d_bias (channels) += Σ d_pre (B, channels, pixels) over samples and pixels: the sum a
+ * convolution's fast backward makes of its d_out, in the order fast_conv_activation_backward sums
+ * it (so a layer whose d_pre the layer above wrote gets the bias gradient the fused pass would give) */
 void fast_conv_bias_backward(float *d_bias, const float *d_pre, int batch, int channels, size_t pixels);
 /* The same in two steps, for samples that come a few at a time: sums (channels, 8), zero at first,
  * += each channel's running sums over d_pre (B, channels, pixels), sample by sample; then d_bias

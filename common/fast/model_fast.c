@@ -197,10 +197,9 @@ static void backward_walk(model *m, const float *x, const float *d_y, int first,
         }
 
         const float *d_linear = d_out;
-        if (d_pre_written) {   /* d_out is this layer's d_pre already: its bias gradient is what is left */
-            if (part == WALK_ALL && r.d_bias)
-                fast_conv_bias_backward(r.d_bias, d_out, count, l->geom.out_c, (size_t)l->geom.out_h * l->geom.out_w);
-            r.d_bias = NULL;
+        if (d_pre_written) {
+            /* d_out is this layer's d_pre already: the layer's backward sums its bias gradient over
+             * it (add_bias_grad, fast_conv_bias_backward: the order of fast_conv_activation_backward's sums) */
         } else if (layer_has_fused_activation(l)) {
             float *d_pre = l->d_pre + (size_t)first * l->out_size;
             const float *pre = relu_in_place(l) ? r.out : l->pre + (size_t)first * l->out_size;
