@@ -471,13 +471,7 @@ static model *direct_walk_model(gsl_rng *rng)
  * time, those two layers' weight gradients with them, the others' after (model_fast.c) */
 static model *chunked_walk_model(gsl_rng *rng)
 {
-    model *m = model_alloc(3, (int[]){ 1, 28, 28 });
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID)), AE_OK);
+    model *m = test_model_b();
     model_request_input_grad(m);
     ck_assert_int_eq(model_build(m, 9, rng), AE_OK);
     return m;

@@ -25,18 +25,6 @@ static model *model_a(void)
     return m;
 }
 
-/* Model B (the convolutional denoiser): two strided 'same' convolutions down, two transposed ones up. */
-static model *model_b(void)
-{
-    model *m = model_alloc(3, (int[]){1, 28, 28});
-    ck_assert_ptr_nonnull(m);
-    ck_assert_int_eq(model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
-    ck_assert_int_eq(model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID)), AE_OK);
-    return m;
-}
 
 static void assert_shape(const layer *l, int ndim, int d0, int d1, int d2)
 {
@@ -94,7 +82,7 @@ END_TEST
  * Conv2D(1) 1·16·9 + 1 = 145; total 3,217. Spatially 28 → 14 → 7 → 14 → 28 → 28. */
 START_TEST(test_model_b_counts_and_shapes)
 {
-    model *m = model_b();
+    model *m = test_model_b();
     ck_assert_uint_eq(model_param_count(m), 3217);
     const size_t expected[5] = {160, 1160, 584, 1168, 145};
     for (int i = 0; i < 5; i++) ck_assert_uint_eq(m->layers[i].n_weight + m->layers[i].n_bias, expected[i]);
@@ -331,7 +319,7 @@ START_TEST(test_checkpoint_round_trip_and_refusals)
     path_in(bad, sizeof bad, dir, "bad.ckpt");
 
     gsl_rng *rng = test_rng(8);
-    model *saved = model_b();
+    model *saved = test_model_b();
     ck_assert_int_eq(model_build(saved, 2, rng), AE_OK);
     for (int i = 0; i < saved->n_layers; i++)   /* nonzero biases, so they must round-trip too */
         fill_uniform(saved->layers[i].bias, saved->layers[i].n_bias, -0.2, 0.2, rng);
@@ -341,7 +329,7 @@ START_TEST(test_checkpoint_round_trip_and_refusals)
     long header = 8 + 4 + 4 * 4 + 4 + 5 * 12 * 4 + 8;
     ck_assert_int_eq(file_size(good), header + 4 * 3217 + 4);
 
-    model *loaded = model_b();
+    model *loaded = test_model_b();
     ck_assert_int_eq(model_build(loaded, 2, rng), AE_OK);   /* different initial weights */
     ck_assert_int_ne(memcmp(loaded->params, saved->params, 3217 * sizeof(float)), 0);
     ck_assert_int_eq(checkpoint_load(loaded, good), AE_OK);

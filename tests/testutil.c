@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "io/fileio.h"
+#include "model.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -309,4 +310,16 @@ void test_env_restore(void)
     if (had_env) setenv(saved_env_name, saved_env, 1);
     else unsetenv(saved_env_name);
     ck_assert_int_eq(chdir(saved_cwd), 0);
+}
+
+model *test_model_b(void)
+{
+    model *m = model_alloc(3, (int[]){ 1, 28, 28 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_conv2d(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);            /* 16x14x14 */
+    ck_assert_int_eq(model_add(m, layer_conv2d(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);             /* 8x7x7 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(8, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);   /* 8x14x14 */
+    ck_assert_int_eq(model_add(m, layer_conv2d_transpose(16, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);  /* 16x28x28 */
+    ck_assert_int_eq(model_add(m, layer_conv2d(1, 3, 1, PAD_SAME, ACT_SIGMOID)), AE_OK);          /* 1x28x28 */
+    return m;
 }

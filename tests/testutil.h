@@ -8,6 +8,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "layers.h"
+#include "model.h"
 #include "io/data.h"
 #include "io/results.h"
 
@@ -84,5 +85,8 @@ int test_file_in(const char *dir, const char *name);
  * changes them; test_env_restore puts both back. One at a time. */
 void test_env_save(const char *name);
 void test_env_restore(void);
+/* Model B of Task 4 (the convolutional autoencoder): two strided 'same' convolutions down, two
+ * transposed ones up, a sigmoid convolution out; 1x28x28 images, not yet built. */
+model *test_model_b(void);
 
 #endif
