@@ -194,33 +194,32 @@ neighbour_runs() {
     done
 }
 
-# program_runs CASE MODEL EPOCHS: Task 4's program itself, when it is built, once per BENCH_THREADS;
-# its results.tsv turned into the keys the table reads (peak memory from GNU time, when installed)
+# program_tsv MODEL EPOCHS THREADS DIR: Task 4's program itself trains MODEL into DIR; its
+# results.tsv turned into the keys the table reads (peak memory from GNU time, when installed), on
+# stdout, for run_one
+program_tsv() {
+    model=$1 epochs=$2 t=$3 dir=$4
+    set -- "$AE_PROGRAM" --model "$model" --epochs "$epochs" --threads "$t" --data "$DATA" --out "$dir" --no-plot --quiet
+    if [ -x /usr/bin/time ]; then set -- /usr/bin/time -f '%M' -o "$dir.rss" "$@"; fi
+    "$@" >&2 && [ -f "$dir/results.tsv" ] || return 1
+    per_epoch=$(value "$dir/results.tsv" "model_${model}_seconds_per_epoch")
+    [ -n "$per_epoch" ] || return 1
+    rss_kib=$(tail -n 1 "$dir.rss" 2>/dev/null)
+    printf 'implementation\tweek05-task4-ae\n'
+    printf 'threads\t%s\n' "$t"
+    printf 'epochs\t%s\n' "$epochs"
+    awk -v s="$per_epoch" -v e="$epochs" -v l="$(value "$dir/results.tsv" "model_${model}_val_loss")" \
+        'BEGIN { printf "seconds_per_epoch\t%.4f\nseconds_total\t%.4f\nval_loss\t%.6f\n", s, s * e, l }'
+    [ -z "$rss_kib" ] || awk -v k="$rss_kib" 'BEGIN { printf "peak_rss_mib\t%.1f\n", k / 1024 }'
+}
+
+# program_runs CASE MODEL EPOCHS: this round's runs of Task 4's program, when it is built, once per
+# BENCH_THREADS, kept like the others (run_one: the fastest of the rounds)
 program_runs() {
     case_id=$1 model=$2 epochs=$3
     [ -n "$AE_PROGRAM" ] && [ -x "$AE_PROGRAM" ] || return 0
     for t in $OUR_THREADS; do
-        dir="$OUT/$case_id-program-t$t"
-        file="$dir.tsv"
-        printf '  %s ... ' "$(basename "$dir")"
-        set -- "$AE_PROGRAM" --model "$model" --epochs "$epochs" --threads "$t" --data "$DATA" --out "$dir" --no-plot --quiet
-        if [ -x /usr/bin/time ]; then set -- /usr/bin/time -f '%M' -o "$dir.rss" "$@"; fi
-        if "$@" >"$file.log" 2>&1 && [ -f "$dir/results.tsv" ]; then
-            per_epoch=$(value "$dir/results.tsv" "model_${model}_seconds_per_epoch")
-            rss_kib=$(tail -n 1 "$dir.rss" 2>/dev/null)
-            {
-                printf 'implementation\tweek05-task4-ae\n'
-                printf 'threads\t%s\n' "$t"
-                printf 'epochs\t%s\n' "$epochs"
-                awk -v s="$per_epoch" -v e="$epochs" -v l="$(value "$dir/results.tsv" "model_${model}_val_loss")" \
-                    'BEGIN { printf "seconds_per_epoch\t%.4f\nseconds_total\t%.4f\nval_loss\t%.6f\n", s, s * e, l }'
-                [ -n "$rss_kib" ] && awk -v k="$rss_kib" 'BEGIN { printf "peak_rss_mib\t%.1f\n", k / 1024 }'
-            } >"$file"
-            awk -v s="$(value "$file" seconds_total)" 'BEGIN { printf "%.2f s\n", s }'
-        else
-            echo "failed (see $file.log)"
-            rm -f "$file"
-        fi
+        run_one "$OUT/$case_id-program-t$t.tsv" program_tsv "$model" "$epochs" "$t" "$OUT/$case_id-program-t$t"
     done
 }
 
@@ -317,17 +316,16 @@ report() {
 
 # ------------------------------------------------------------------- cases
 # model_round MODEL EPOCHS: one round of model A or B, trained by PyTorch and by the bench program
-# (alone and beside a neighbour)
+# (alone and beside a neighbour), then by week05-task4-ae itself
 model_round() {
     torch_runs "$1" "$ROOT/bench/torch_ae.py" --model "$1" --epochs "$2" --data "$DATA" --quiet
     ours_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
     neighbour_runs "$1" "$BENCH_TRAIN" --model "$1" --epochs "$2" --data "$DATA" --quiet
+    program_runs "$1" "$1" "$2"
 }
-# model_case MODEL EPOCHS TARGET BOUND_TARGET: the rounds, then week05-task4-ae itself, then the
-# model's rows and ratios
+# model_case MODEL EPOCHS TARGET BOUND_TARGET: the rounds, then the model's rows and ratios
 model_case() {
     rounds model_round "$1" "$2"
-    program_runs "$1" "$1" "$2"
     report "$1" "$1" val_loss "$3" "$4"
 }
 
