@@ -613,10 +613,12 @@ static void add_bias_sums(float (*sums)[8],       /* (channels, 8) */
 #ifdef AE_AVX512_BUILD
     if (cpu_has_avx512())
         for (; c + 4 <= channels; c += 4)
-            for (int b = 0; b < batch; b++) add_plane_parts_x4(sums + c, d_out + (size_t)b * sample + (size_t)c * pixels, pixels, pixels);
+            for (int b = 0; b < batch; b++)
+                add_plane_parts_x4(sums + c, d_out + (size_t)b * sample + (size_t)c * pixels, pixels, pixels);
 #endif
     for (; c < channels; c++)
-        for (int b = 0; b < batch; b++) add_plane_parts(sums[c], d_out + (size_t)b * sample + (size_t)c * pixels, pixels);
+        for (int b = 0; b < batch; b++)
+            add_plane_parts(sums[c], d_out + (size_t)b * sample + (size_t)c * pixels, pixels);
 }
 
 /* d_bias[c] += Σ_{b,p} d_out[b, c, p] */
@@ -634,7 +636,6 @@ static void add_bias_grad(float *d_bias,          /* (channels) */
 }
 
 #ifdef AE_AVX512_BUILD
-#include <immintrin.h>
 
 /* One channel plane of one sample: d = 0 + f'(·) ⊙ d_out, 16 pixels at a time, with exactly the
  * float operations of clearing d and running relu_backward or sigmoid_backward (vector.c) on it;

@@ -218,7 +218,8 @@ static void backward_walk(model *m, const float *x, const float *d_y, int first,
             gate = below->out + (size_t)first * below->out_size;
         }
         float *write_in = part == WALK_PARAMS ? NULL : d_in;   /* WALK_PARAMS: written chunk by chunk already */
-        if (write_in && !conv) memset(write_in, 0, (size_t)count * l->in_size * sizeof *write_in);   /* layers add into it */
+        if (write_in && !conv)   /* layers add into it */
+            memset(write_in, 0, (size_t)count * l->in_size * sizeof *write_in);
         if (conv) fast_conv_layer_backward_set(l, write_in, r.d_weight, r.d_bias, d_linear, r.in, gate, work, count);
         else layer_backward(l, write_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
         if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
