@@ -932,14 +932,8 @@ void fast_conv_layer_backward_set(const layer *l, float *d_in, float *d_weight, 
     }
 }
 
-int fast_conv_layer_gates(const layer *l)
-{
-    const int scatter = l->spec.kind == LAYER_CONV2D_TRANSPOSE;
-    if (!scatter && l->spec.kind != LAYER_CONV2D) return 0;
-    const tap_plan t = scatter ? taps_conv2d_transpose_plan(&l->geom) : taps_conv2d_plan(&l->geom);
-    conv_sides d;
-    return direct_sides(&d, &t);
-}
+/* the direct kernels' chunk is at least 1 sample: a layer has one exactly when its passes are theirs */
+int fast_conv_layer_gates(const layer *l) { return fast_conv_layer_weight_chunk(l) > 0; }
 
 int fast_conv_layer_weight_chunk(const layer *l)
 {
