@@ -253,6 +253,67 @@ START_TEST(test_gemm_limits)
 }
 END_TEST
 
+/* gemm_bias_relu against its definition (gemm.h): the bias copied into every row of C, gemm with
+ * β = 1 (β = 0 without one), then a ReLU pass over C: the same bits, on both paths, for both kernels
+ * of op(B) transposed (dots: K ≥ 256; cols: shorter K, in one block of 128 or several, and op(A)
+ * transposed), with and without the bias and the ReLU, at sizes that leave partial tiles. Strides
+ * wider than the rows: what lies between rows is never written. Entries of both signs, and a bias
+ * that makes some sums exactly zero, so that the ReLU has work at its threshold. */
+START_TEST(test_gemm_bias_relu_matches_passes)
+{
+    gsl_rng *rng = test_rng(8191);
+    const int shapes[][3] = { { 128, 40, 400 }, { 5, 19, 784 }, { 33, 17, 20 }, { 9, 70, 200 }, { 4, 6, 256 } };
+    for (int portable = 0; portable < 2; portable++) {
+        cpu_force_portable(portable);
+        for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+            for (int variant = 0; variant < 8; variant++) {
+                const gemm_op op_a = variant & 4 ? GEMM_TRANSPOSED : GEMM_PLAIN;
+                const int with_bias = variant & 1, with_relu = variant & 2;
+                const int m = shapes[sh][0], n = shapes[sh][1], k = shapes[sh][2];
+                const int lda = (op_a == GEMM_PLAIN ? k : m) + 1, ldb = k + 3, ldc = n + 2, ldr = n + 5;
+                const size_t a_size = (size_t)(op_a == GEMM_PLAIN ? m : k) * lda, b_size = (size_t)n * ldb;
+                float *a = floats(a_size), *b = floats(b_size), *bias = floats((size_t)n);
+                float *c = floats((size_t)m * ldc), *relu = floats((size_t)m * ldr);
+                float *want_c = floats((size_t)m * ldc), *want_relu = floats((size_t)m * ldr);
+                fill_uniform(a, a_size, -0.5, 0.5, rng);
+                fill_uniform(b, b_size, -0.5, 0.5, rng);
+                fill_uniform(bias, (size_t)n, -1.0, 1.0, rng);
+                if (k == 256)                                  /* A's first row zero: row 0 of C is the bias */
+                    for (int p = 0; p < k; p++) a[op_a == GEMM_PLAIN ? (size_t)p : (size_t)p * lda] = 0.0f;
+                fill_uniform(c, (size_t)m * ldc, -9.0, 9.0, rng);    /* what C held: overwritten */
+                memcpy(want_c, c, (size_t)m * ldc * sizeof *c);
+                fill_uniform(relu, (size_t)m * ldr, -9.0, 9.0, rng);
+                memcpy(want_relu, relu, (size_t)m * ldr * sizeof *relu);
+                /* the definition */
+                if (with_bias)
+                    for (int i = 0; i < m; i++) memcpy(want_c + (size_t)i * ldc, bias, (size_t)n * sizeof *bias);
+                gemm(op_a, GEMM_TRANSPOSED, m, n, k, a, lda, b, ldb, with_bias ? 1.0f : 0.0f, want_c, ldc);
+                if (with_relu)
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            const float value = want_c[(size_t)i * ldc + j];
+                            want_relu[(size_t)i * ldr + j] = value > 0.0f ? value : 0.0f;
+                        }
+                gemm_bias_relu(op_a, GEMM_TRANSPOSED, m, n, k, a, lda, b, ldb, with_bias ? bias : NULL, c, ldc,
+                               with_relu ? relu : NULL, ldr);
+                ck_assert_msg(memcmp(c, want_c, (size_t)m * ldc * sizeof *c) == 0 &&
+                                  memcmp(relu, want_relu, (size_t)m * ldr * sizeof *relu) == 0,
+                              "%s path, op(A) %d, m %d n %d k %d, bias %d relu %d: not the bits of the passes",
+                              cpu_path_name(), op_a, m, n, k, with_bias, with_relu != 0);
+                free(a);
+                free(b);
+                free(bias);
+                free(c);
+                free(relu);
+                free(want_c);
+                free(want_relu);
+            }
+    }
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 Suite *gemm_suite(void)
 {
     Suite *s = suite_create("gemm");
@@ -261,6 +322,7 @@ Suite *gemm_suite(void)
     tcase_add_loop_test(core, test_gemm_matches_reference, 0, 8);
     tcase_add_test(core, test_gemm_split_matches_whole);
     tcase_add_test(core, test_gemm_sums_k_in_blocks);
+    tcase_add_test(core, test_gemm_bias_relu_matches_passes);
     test_add(test_case(s, "Limits", 0), test_gemm_limits);
     return s;
 }

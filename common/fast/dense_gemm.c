@@ -10,7 +10,6 @@
 #include "fast/gemm.h"
 #include "fast/vector.h"
 
-#include <string.h>
 
 /* out = in · Wᵀ + b */
 void fast_dense_forward(float *out,            /* (B, OUT) */
@@ -19,14 +18,8 @@ void fast_dense_forward(float *out,            /* (B, OUT) */
                    const float *bias,     /* (OUT) or NULL */
                    int batch, int in_features, int out_features)
 {
-    float beta = 0.0f;
-    if (bias) {
-        for (int b = 0; b < batch; b++)
-            memcpy(out + (size_t)b * out_features, bias, (size_t)out_features * sizeof *out);
-        beta = 1.0f;
-    }
-    gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, out_features, in_features,
-         in, in_features, weight, in_features, beta, out, out_features);
+    gemm_bias_relu(GEMM_PLAIN, GEMM_TRANSPOSED, batch, out_features, in_features, in, in_features, weight,
+                   in_features, bias, out, out_features, NULL, 0);   /* the bias added as the product is stored */
 }
 
 /* d_in += d_out · W,  d_W += d_outᵀ · in,  d_b += Σ_b d_out */
@@ -54,6 +47,12 @@ void fast_dense_layer_forward(const layer *l, float *out, const float *in, float
 {
     (void)work;
     fast_dense_forward(out, in, l->weight, l->bias, batch, (int)l->in_size, l->spec.units);
+}
+
+void fast_dense_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, int batch)
+{
+    gemm_bias_relu(GEMM_PLAIN, GEMM_TRANSPOSED, batch, l->spec.units, (int)l->in_size, in, (int)l->in_size, l->weight,
+                   (int)l->in_size, l->bias, pre, l->spec.units, out, l->spec.units);
 }
 
 void fast_dense_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,

@@ -146,6 +146,10 @@ int fast_evaluate_loss(model *m, loss_spec loss, const batch_source *src, double
 
 /* ------------------------------------------------------------- the table's columns */
 void fast_dense_layer_forward(const layer *l, float *out, const float *in, float *work, int batch);
+/* A dense layer with a fused ReLU (layer_has_fused_activation): pre = in · Wᵀ + b (B, OUT) and
+ * out = max(pre, 0) (B, OUT) in one pass over the product (gemm_bias_relu): the same floats as the
+ * layer's forward into pre and the ReLU's after it. */
+void fast_dense_layer_forward_relu(const layer *l, float *pre, float *out, const float *in, int batch);
 void fast_dense_layer_backward(const layer *l, float *d_in, float *d_weight, float *d_bias,
                                const float *d_out, const float *in, const float *out, float *work, int batch);
 size_t fast_conv2d_layer_workspace(const layer *l, int batch);

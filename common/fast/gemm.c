@@ -188,9 +188,11 @@ static AVX512 void pack_a_transposed(float *at, gemm_op op_a, const float *a, in
     }
 }
 
-/* C[0..rows, 0..cols) = β C + Σ_p at[p, ·] B[·, p] for a 16x16 tile: rows ≤ 16 of C, cols ≤ 16 rows of B */
+/* C[0..rows, 0..cols) = β C + Σ_p at[p, ·] B[·, p] for a 16x16 tile: rows ≤ 16 of C, cols ≤ 16 rows of B.
+ * With a bias (its entries for these columns), bias + Σ in place of β C + Σ; with relu, also
+ * relu[ii, ·] = max(C[ii, ·], 0) (rows ldr apart). */
 static AVX512 void tile_cols(int k, const float *at, const float *b, ptrdiff_t ldb, int cols, float beta,
-                             float *c, ptrdiff_t ldc, int rows)
+                             float *c, ptrdiff_t ldc, int rows, const float *bias, float *relu, ptrdiff_t ldr)
 {
     const float *brow[16];                        /* rows past the end repeat the last one; never stored */
     for (int jj = 0; jj < 16; jj++) brow[jj] = b + (jj < cols ? jj : cols - 1) * ldb;
@@ -202,18 +204,24 @@ static AVX512 void tile_cols(int k, const float *at, const float *b, ptrdiff_t l
     }
     transpose16(acc);                             /* acc[ii] = C[ii, 0..16) */
     const __mmask16 in_n = lanes(cols);
+    const __m512 row_bias = bias ? _mm512_maskz_loadu_ps(in_n, bias) : _mm512_setzero_ps();
     for (int ii = 0; ii < rows; ii++) {
         float *ci = c + ii * ldc;
         __m512 result = acc[ii];
-        if (beta != 0.0f)
+        if (bias)                                 /* the bias copied into C and β = 1: the same sum */
+            result = _mm512_add_ps(row_bias, result);
+        else if (beta != 0.0f)
             result = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(in_n, ci), result);
         _mm512_mask_storeu_ps(ci, in_n, result);
+        if (relu) _mm512_mask_storeu_ps(relu + ii * ldr, in_n, _mm512_max_ps(result, _mm512_setzero_ps()));
     }
 }
 
-/* op(B) transposed: 16 rows of C at a time, K in blocks of KC (op(A)ᵀ packed per block) */
+/* op(B) transposed: 16 rows of C at a time, K in blocks of KC (op(A)ᵀ packed per block); the bias
+ * (or NULL) enters with the first block, relu (or NULL) is written with the last */
 static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, int lda,
-                             const float *b, int ldb, float beta, float *c, int ldc)
+                             const float *b, int ldb, float beta, float *c, int ldc,
+                             const float *bias, float *relu, int ldr)
 {
     float at[KC * 16] __attribute__((aligned(64)));   /* (KC, 16): 8 KiB */
     const ptrdiff_t a_row = op_a == GEMM_PLAIN ? lda : 1, a_step = op_a == GEMM_PLAIN ? 1 : lda;
@@ -223,17 +231,22 @@ static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, 
         do {
             const int kc = k - p < KC ? k - p : KC;
             pack_a_transposed(at, op_a, a + i * a_row + p * a_step, lda, rows, kc);
+            const int first = p == 0, last = p + kc == k;
             for (int j = 0; j < n; j += 16)
                 tile_cols(kc, at, b + (ptrdiff_t)j * ldb + p, ldb, n - j < 16 ? n - j : 16,
-                          p == 0 ? beta : 1.0f, c + (ptrdiff_t)i * ldc + j, ldc, rows);
+                          first ? beta : 1.0f, c + (ptrdiff_t)i * ldc + j, ldc, rows,
+                          first && bias ? bias + j : NULL, last && relu ? relu + (ptrdiff_t)i * ldr + j : NULL, ldr);
             p += kc;
         } while (p < k);
     }
 }
 
-/* C[0..mr, 0..nr) = β C + Σ_p A[i, p] · B[j, p], 16 values of p at a time; mr, nr constants. */
+/* C[0..mr, 0..nr) = β C + Σ_p A[i, p] · B[j, p], 16 values of p at a time; mr, nr constants.
+ * With a bias (its entries for these columns), bias + Σ in place of β C + Σ; with relu, also
+ * relu[i, j] = max(C[i, j], 0) (rows ldr apart). */
 AVX512_INLINE void tile_dots(const int mr, const int nr, int k, const float *a, ptrdiff_t lda,
-                             const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
+                             const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+                             const float *bias, float *relu, ptrdiff_t ldr)
 {
     __m512 acc[4][DOTS_NR];
     UNROLL for (int i = 0; i < mr; i++)
@@ -259,21 +272,25 @@ AVX512_INLINE void tile_dots(const int mr, const int nr, int k, const float *a, 
         UNROLL8 for (int j = 0; j < nr; j++) {
             const float sum = _mm512_reduce_add_ps(acc[i][j]);
             float *cij = c + i * ldc + j;
-            *cij = beta == 0.0f ? sum : beta * *cij + sum;
+            const float value = bias ? bias[j] + sum : beta == 0.0f ? sum : beta * *cij + sum;
+            *cij = value;
+            if (relu) relu[i * ldr + j] = value > 0.0f ? value : 0.0f;
         }
 }
 
 static AVX512 void block_dots(int mr, int nr, int k, const float *a, ptrdiff_t lda, const float *b,
-                              ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc)
+                              ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc, const float *bias, float *relu,
+                              ptrdiff_t ldr)
 {
-#define TILE(MR, NR) tile_dots(MR, NR, k, a, lda, b, ldb, beta, c, ldc)
+#define TILE(MR, NR) tile_dots(MR, NR, k, a, lda, b, ldb, beta, c, ldc, bias, relu, ldr)
     if (nr > 4) {                                /* nr = DOTS_NR: 4 rows at once, fewer as two blocks */
         if (mr == 4) {
             TILE(4, DOTS_NR);
             return;
         }
-        block_dots(mr, 4, k, a, lda, b, ldb, beta, c, ldc);
-        block_dots(mr, nr - 4, k, a, lda, b + 4 * ldb, ldb, beta, c + 4, ldc);
+        block_dots(mr, 4, k, a, lda, b, ldb, beta, c, ldc, bias, relu, ldr);
+        block_dots(mr, nr - 4, k, a, lda, b + 4 * ldb, ldb, beta, c + 4, ldc, bias ? bias + 4 : NULL,
+                   relu ? relu + 4 : NULL, ldr);
         return;
     }
     TILE_4X4(mr, nr);
@@ -282,17 +299,19 @@ static AVX512 void block_dots(int mr, int nr, int k, const float *a, ptrdiff_t l
 
 /* A plain, B transposed, long K: 4xDOTS_NR blocks of dot products (4x4 and smaller at the edges) */
 static AVX512 void gemm_dots(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-                             float beta, float *c, int ldc)
+                             float beta, float *c, int ldc, const float *bias, float *relu, int ldr)
 {
     int j = 0;
     for (; j + DOTS_NR <= n; j += DOTS_NR)
         for (int i = 0; i < m; i += 4)
             block_dots(m - i < 4 ? m - i : 4, DOTS_NR, k, a + (ptrdiff_t)i * lda, lda,
-                       b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc);
+                       b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc, bias ? bias + j : NULL,
+                       relu ? relu + (ptrdiff_t)i * ldr + j : NULL, ldr);
     for (; j < n; j += 4)
         for (int i = 0; i < m; i += 4)
             block_dots(m - i < 4 ? m - i : 4, n - j < 4 ? n - j : 4, k, a + (ptrdiff_t)i * lda, lda,
-                       b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc);
+                       b + (ptrdiff_t)j * ldb, ldb, beta, c + (ptrdiff_t)i * ldc + j, ldc, bias ? bias + j : NULL,
+                       relu ? relu + (ptrdiff_t)i * ldr + j : NULL, ldr);
 }
 
 #endif /* x86-64 with GCC or Clang */
@@ -310,12 +329,37 @@ void gemm(gemm_op op_a, gemm_op op_b, int m, int n, int k,
             return;
         }
         if (op_a == GEMM_PLAIN && k >= DOTS_MIN_K) {
-            gemm_dots(m, n, k, a, lda, b, ldb, beta, c, ldc);
+            gemm_dots(m, n, k, a, lda, b, ldb, beta, c, ldc, NULL, NULL, 0);
             return;
         }
-        gemm_cols(op_a, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        gemm_cols(op_a, m, n, k, a, lda, b, ldb, beta, c, ldc, NULL, NULL, 0);
         return;
     }
 #endif
     gemm_blas(op_a, op_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm_bias_relu(gemm_op op_a, gemm_op op_b, int m, int n, int k, const float *a, int lda,
+                    const float *b, int ldb, const float *bias, float *c, int ldc, float *relu, int ldr)
+{
+    if (m <= 0 || n <= 0) return;
+#ifdef AE_AVX512_BUILD
+    if (cpu_has_avx512() && op_b == GEMM_TRANSPOSED && k > 0) {   /* a dense layer's forward: as it stores */
+        if (op_a == GEMM_PLAIN && k >= DOTS_MIN_K)
+            gemm_dots(m, n, k, a, lda, b, ldb, 0.0f, c, ldc, bias, relu, ldr);
+        else
+            gemm_cols(op_a, m, n, k, a, lda, b, ldb, 0.0f, c, ldc, bias, relu, ldr);
+        return;
+    }
+#endif
+    if (bias)                                       /* otherwise as gemm.h says it: passes of their own */
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = bias[j];
+    gemm(op_a, op_b, m, n, k, a, lda, b, ldb, bias ? 1.0f : 0.0f, c, ldc);
+    if (relu)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                const float value = c[(size_t)i * ldc + j];
+                relu[(size_t)i * ldr + j] = value > 0.0f ? value : 0.0f;
+            }
 }

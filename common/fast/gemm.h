@@ -24,6 +24,13 @@ typedef enum { GEMM_PLAIN, GEMM_TRANSPOSED } gemm_op;
 
 void gemm(gemm_op op_a, gemm_op op_b, int m, int n, int k,
           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* A dense layer's forward in one pass: C = op(A)·op(B) + bias (bias (N) added to every row; NULL:
+ * nothing added, C overwritten), and when relu is not NULL also relu = max(C, 0) (M, N), row stride
+ * ldr (relu may not be C). The same floats as copying bias into every row of C, gemm with β = 1
+ * (β = 0 without a bias) and a ReLU pass over C after it; the AVX-512 kernels for op(B) transposed
+ * add the bias and write relu as they store C, the other paths take those passes. */
+void gemm_bias_relu(gemm_op op_a, gemm_op op_b, int m, int n, int k, const float *a, int lda,
+                    const float *b, int ldb, const float *bias, float *c, int ldc, float *relu, int ldr);
 void gemm_reference(gemm_op op_a, gemm_op op_b, int m, int n, int k,
                     const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 

@@ -101,6 +101,10 @@ static void forward_walk(model *m, const float *x, int first, int count, float *
             continue;
         }
         float *linear = l->pre + (size_t)first * l->out_size;   /* kept apart for backward */
+        if (l->spec.kind == LAYER_DENSE && l->spec.act == ACT_RELU) {   /* the ReLU written as the product is stored */
+            fast_dense_layer_forward_relu(l, linear, out, in, count);
+            continue;
+        }
         layer_forward(l, linear, in, work, count);
         activation_forward(l->spec.act, out, linear, (size_t)count * l->out_size);
     }

@@ -585,12 +585,12 @@ int model_units_forward(model *m, const float *x, int batch, int lane, const flo
             const size_t stride = own ? units : n_out;
             float *linear = own ? linear_block(m, i, lane) : (layer_has_fused_activation(l) ? l->pre : l->out) + u0;
             if (units > 0) {
-                /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1) */
-                for (int b = 0; b < batch; b++)
-                    memcpy(linear + (size_t)b * stride, l->bias + u0, units * sizeof *linear);
-                gemm(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
-                     l->weight + u0 * l->in_size, (int)l->in_size, 1.0f, linear, (int)stride);
-                if (layer_has_fused_activation(l))
+                /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1), a ReLU written as it is stored */
+                const int relu = layer_has_fused_activation(l) && l->spec.act == ACT_RELU;
+                gemm_bias_relu(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
+                               l->weight + u0 * l->in_size, (int)l->in_size, l->bias + u0, linear, (int)stride,
+                               relu ? l->out + u0 : NULL, (int)n_out);
+                if (layer_has_fused_activation(l) && !relu)
                     for (int b = 0; b < batch; b++)
                         activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, linear + (size_t)b * stride,
                                            units);
