@@ -206,7 +206,9 @@ void vae_fill_batch(const vae *v, float *x, const idx_array *images, const size_
 
 /* A shuffled batch's images lie anywhere in the data (47 MB for Fashion-MNIST's training set), and
  * vae_fill_batch waits for each from main memory. Asked for one step ahead, they arrive while the
- * current step computes (as image_prefetch does for train_fit's batches). A hint: nothing changes. */
+ * current step computes (as image_prefetch does for train_fit's batches), though a step of the dense
+ * VAE works through more data than the caches keep, and many are gone again when the batch is
+ * filled (fast_vae_fill_batch then fills it on the VAE's threads). A hint: nothing changes. */
 static void prefetch_batch(const idx_array *images, const size_t *index, int n)
 {
     for (int i = 0; i < n; i++) vec_prefetch(images->data + index[i] * images->item_size, images->item_size);
@@ -395,7 +397,8 @@ int vae_train_epoch(vae *v, const idx_array *images, size_t *order, gsl_rng *rng
     for (long b = 0; b < batches && rc == AE_OK; b++) {
         size_t start = (size_t)b * (size_t)batch;
         int n = (int)(count - start < (size_t)batch ? count - start : (size_t)batch);
-        vae_fill_batch(v, x, images, order + start, n);
+        if (engine_plain()) vae_fill_batch(v, x, images, order + start, n);
+        else fast_vae_fill_batch(v, x, images, order + start, n);   /* on the threads */
         const size_t next = start + (size_t)n;             /* the next batch's images, while this one trains */
         if (next < count) prefetch_batch(images, order + next, (int)(count - next < (size_t)batch ? count - next : (size_t)batch));
         elbo_terms step;

@@ -761,6 +761,47 @@ START_TEST(test_vae_bce_on_lanes_matches_plain)
 }
 END_TEST
 
+/* A VAE's batch filled on its threads, each its share of the images: the same x as vae_fill_batch,
+ * for the dense VAE and the padded convolutional one, on 1 to 3 threads, with an index (images out of
+ * order, one twice) and without, a batch of 7 (unequal shares) and of 1 (lanes without images).
+ * Whatever lies past the batch in x is left alone. */
+START_TEST(test_vae_fill_on_lanes_matches_plain)
+{
+    enum { IMAGES = 12, MAX_BATCH = 8 };
+    static uint8_t bytes[IMAGES * FASHION_PIXELS];
+    gsl_rng *rng = test_rng(89);
+    for (size_t i = 0; i < sizeof bytes; i++) bytes[i] = (uint8_t)gsl_rng_uniform_int(rng, 256);
+    const idx_array images = { .ndim = 3, .dims = { IMAGES, 28, 28 }, .count = IMAGES, .item_size = FASHION_PIXELS,
+                               .data = bytes };
+    const size_t index[MAX_BATCH] = { 11, 3, 0, 7, 3, 9, 5, 1 };
+    for (int kind = 0; kind < 2; kind++) {
+        vae_config cfg = { .kind = kind ? VAE_CONV : VAE_DENSE, .latent = 2, .hidden = 16, .beta = 1.0, .lr = 1e-3,
+                           .max_batch = MAX_BATCH };
+        vae *v = vae_alloc(&cfg, rng);
+        ck_assert_ptr_nonnull(v);
+        const size_t floats = (size_t)MAX_BATCH * v->x_size;
+        float *want = malloc(floats * sizeof *want), *got = malloc(floats * sizeof *got);
+        ck_assert(want && got);
+        for (int threads = 1; threads <= 3; threads++) {
+            ck_assert_int_eq(vae_set_threads(v, threads), AE_OK);
+            for (int n = 1; n <= 7; n += 6)
+                for (int indexed = 0; indexed < 2; indexed++) {
+                    for (size_t i = 0; i < floats; i++) want[i] = got[i] = -7.0f;
+                    vae_fill_batch(v, want, &images, indexed ? index : NULL, n);
+                    fast_vae_fill_batch(v, got, &images, indexed ? index : NULL, n);
+                    ck_assert_msg(memcmp(want, got, floats * sizeof *got) == 0,
+                                  "%s VAE, %d threads, %d images%s: not the plain fill", kind ? "conv" : "dense",
+                                  threads, n, indexed ? " by index" : "");
+                }
+        }
+        free(want);
+        free(got);
+        vae_free(v);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* The vector expf of the reconstruction sum against expf itself, on a walk through every float
  * from −0 down to −∞ (each 613th bit pattern, and every one either side of −88) and a few NaNs:
  * the same bits, or the vector loop is not used. */
@@ -806,6 +847,7 @@ Suite *threads_suite(void)
     tcase_add_test(core, test_units_shares_are_whole_lines);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 6);
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
+             test_vae_fill_on_lanes_matches_plain,
              test_vector_expf_same_bits);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
              test_training_on_threads_stops_cleanly, test_model_lanes_out_of_memory);

@@ -18,6 +18,7 @@
 #include "optim.h"
 #include "train.h"
 #include "fast/threads.h"   /* fast_model_forward, fast_model_backward */
+#include "vae.h"
 
 /* ---------------------------------------- dense: two matrix products (dense_gemm.c) */
 void fast_dense_forward(float *out, const float *in, const float *weight, const float *bias,
@@ -101,6 +102,9 @@ double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, 
 /* vae_bce_logits_sum (vae.h) with its chunks of VAE_BCE_CHUNK values computed in the lanes of the
  * model `lanes` (the VAE's decoder): the same sum, bit for bit, and the same d_logits (or NULL). */
 double fast_vae_bce_logits_sum(model *lanes, float *d_logits, const float *logits, const float *x, size_t n);
+/* vae_fill_batch (vae.h) with each of the VAE's threads filling its share of the images (vae_fast.c):
+ * the same x. */
+void fast_vae_fill_batch(vae *v, float *x, const idx_array *images, const size_t *index, int n);
 /* 1 when its chunks run sixteen values at a time (AVX-512, and an expf in those steps found to give
  * the bits of this program's libm expf), 0 when the plain loop computes them. */
 int fast_expf_same_bits(void);
