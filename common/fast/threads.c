@@ -677,7 +677,16 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
             continue;
         }
         if (d_linear != d_y) pool_barrier(m->lanes->pool);
-        if (c1 > c0) {
+        if (i == 0) {
+            /* the model's input gradient, which no layer below reads by columns: each lane its share
+             * of the rows, all columns (a narrow input, the VAE decoder's 20, would leave a lane
+             * without columns of 16 floats). Each row's values are summed as in the whole product. */
+            size_t r0, r1;
+            pool_share((size_t)batch, 1, lane, lanes, &r0, &r1);
+            if (r1 > r0)
+                gemm(GEMM_PLAIN, GEMM_PLAIN, (int)(r1 - r0), (int)n_in, (int)n_out, d_linear + r0 * n_out, (int)n_out,
+                     l->weight, (int)n_in, 0.0f, d_in + r0 * n_in, (int)n_in);
+        } else if (c1 > c0) {
             for (int b = 0; b < batch; b++) memset(d_in + (size_t)b * n_in + c0, 0, (c1 - c0) * sizeof *d_in);
             gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)n_out, d_linear, (int)n_out, l->weight + c0,
                  (int)n_in, 1.0f, d_in + c0, (int)n_in);

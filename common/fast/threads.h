@@ -89,7 +89,8 @@ void model_lanes_barrier(model *m);
  *     the model; *y (B, out_size) holds this lane's columns of the output (model_units_columns);
  *   model_units_backward: ∂L/∂y in this lane's columns of d_y (B, out_size) back through the
  *     model, adding ∂L/∂params into this lane's parameters in m->grads (and, when requested,
- *     writing m->d_input); each lane computes its columns of every layer's input gradient;
+ *     writing m->d_input); each lane computes its columns of every layer's input gradient
+ *     (of m->d_input, its share of the rows);
  *   model_units_params: the parameter ranges [first, end) this lane owns (2 per dense layer,
  *     at most max), for zeroing its gradients and running the optimizer on them. */
 #define MODEL_UNITS_MAX_DENSE 32   /* dense layers at most, for the units split */
