@@ -343,6 +343,46 @@ START_TEST(test_activation_twins)
 }
 END_TEST
 
+/* The ReLU's gradient written and added to a bias gradient in one pass (fast_relu_backward_set)
+ * against its three steps (d_in cleared, the plain relu_backward, d_bias += d_in), bit for bit on
+ * both paths: lengths that leave partial vectors, d_out with zeros of both signs (a −0 becomes +0,
+ * as added to the cleared d_in), inputs at 0, −0 and NaN, and without a bias. */
+START_TEST(test_relu_backward_set_matches_steps)
+{
+    gsl_rng *rng = test_rng(37);
+    const size_t lengths[] = { 1, 15, 16, 17, 400 };
+    for (int portable = 0; portable < 2; portable++) {
+        cpu_force_portable(portable);
+        for (int k = 0; k < 5; k++) {
+            const size_t n = lengths[k];
+            float *x = floats(n), *d_y = floats(n), *got = floats(n), *want = floats(n);
+            float *bias_got = floats(n), *bias_want = floats(n);
+            fill_uniform(x, n, -2, 2, rng);
+            fill_uniform(d_y, n, -1, 1, rng);
+            for (size_t i = 0; i < n; i += 3) d_y[i] = (i / 3) % 2 ? -0.0f : 0.0f;
+            for (size_t i = 1; i < n; i += 5) x[i] = (i / 5) % 3 == 0 ? 0.0f : (i / 5) % 3 == 1 ? -0.0f : NAN;
+            fill_uniform(bias_got, n, -1, 1, rng);
+            memcpy(bias_want, bias_got, n * sizeof *bias_got);
+            fill_uniform(got, n, -9, 9, rng);            /* what d_in held: overwritten */
+            memset(want, 0, n * sizeof *want);
+            relu_backward(want, d_y, x, n);
+            for (size_t i = 0; i < n; i++) bias_want[i] += want[i];
+            for (int with_bias = 0; with_bias < 2; with_bias++) {
+                float *bias = with_bias ? bias_got : NULL;
+                fast_relu_backward_set(got, bias, d_y, x, n);
+                ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "relu_backward_set n=%zu (portable %d): d_in",
+                              n, portable);
+            }
+            ck_assert_msg(memcmp(bias_got, bias_want, n * sizeof *bias_got) == 0,
+                          "relu_backward_set n=%zu (portable %d): the bias gradient", n, portable);
+            free(x); free(d_y); free(got); free(want); free(bias_got); free(bias_want);
+        }
+    }
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* --------------------------------------------- losses, Adam, bytes to floats */
 
 START_TEST(test_loss_adam_bytes_twins)
@@ -726,8 +766,8 @@ Suite *fast_suite(void)
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
-    test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins, test_model_twins,
-             test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
+    test_add(tc, test_transpose, test_activation_twins, test_relu_backward_set_matches_steps, test_loss_adam_bytes_twins,
+             test_model_twins, test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
     tcase_add_loop_test(tc, test_model_walk_twins, 0, 8);   /* three models, AVX-512 and portable; B in twos */
     tcase_add_loop_test(tc, test_conv_backward_gate, 0, 4); /* direct kernels and products, AVX-512 and portable */
     tcase_add_loop_test(tc, test_conv_bias_backward, 0, 2);

@@ -82,6 +82,9 @@ void fast_conv_bias_sums_total(float *d_bias, const float (*sums)[8], int channe
 /* ----------------------------------------- element-wise, 16 floats at a time (vector.c) */
 void fast_relu_forward(float *out, const float *in, size_t n);
 void fast_relu_backward(float *d_in, const float *d_out, const float *in, size_t n);
+/* d_in = d_out · [x > 0] written rather than added, and d_bias (n, or NULL) += d_in: the floats of
+ * clearing d_in, fast_relu_backward and adding d_in to d_bias, in one pass */
+void fast_relu_backward_set(float *d_in, float *d_bias, const float *d_out, const float *in, size_t n);
 void fast_sigmoid_forward(float *out, const float *in, size_t n);
 void fast_sigmoid_backward(float *d_in, const float *d_out, const float *out, size_t n);
 void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of io/data.c's bytes_to_unit */

@@ -143,6 +143,10 @@ static void activation_backward_rows(const layer *l, float *d_pre, float **d_bia
         const size_t units = l->out_size;
         for (int b = 0; b < count; b++) {
             const size_t at = (size_t)b * units;
+            if (l->spec.act == ACT_RELU) {   /* the three steps below in one pass */
+                fast_relu_backward_set(d_pre + at, *d_bias, d_out + at, pre + at, units);
+                continue;
+            }
             memset(d_pre + at, 0, units * sizeof *d_pre);
             activation_backward(l->spec.act, d_pre + at, d_out + at, pre + at, out + at, units);
             vec_add_to(*d_bias, d_pre + at, units);   /* fast_dense_backward's sum, in its order */

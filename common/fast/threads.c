@@ -636,13 +636,20 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         const float *d_linear = d_out;
         const float *mine = d_out + u0;
         size_t stride = n_out;
+        int bias_summed = 0;                                 /* the bias gradient added with the activation's */
         if (layer_has_fused_activation(l)) {
             const int own = own_linear(m, i);
             float *d_pre = own ? linear_grad_block(m, i, lane) : l->d_pre + u0;
             const float *pre = own ? linear_block(m, i, lane) : l->pre + u0;
             stride = own ? units : n_out;
+            /* a ReLU's gradient written, and its rows added to the bias gradient on the way */
+            bias_summed = s->act == ACT_RELU;
             for (int b = 0; b < batch && units > 0; b++) {
                 const size_t at = (size_t)b * n_out + u0, row = (size_t)b * stride;
+                if (bias_summed) {
+                    fast_relu_backward_set(d_pre + row, l->d_bias + u0, d_out + at, pre + row, units);
+                    continue;
+                }
                 memset(d_pre + row, 0, units * sizeof *d_pre);
                 activation_backward(s->act, d_pre + row, d_out + at, pre + row, l->out + at, units);
             }
@@ -653,7 +660,7 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
             /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1) */
             gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, mine, (int)stride, in, (int)n_in,
                  1.0f, l->d_weight + u0 * n_in, (int)n_in);
-            add_columns(l->d_bias + u0, mine, stride, batch, units);
+            if (!bias_summed) add_columns(l->d_bias + u0, mine, stride, batch, units);
         }
         if (no_input_grad(m, i)) break;
         /* ∂L/∂in = d_linear · W: each lane its own columns of ∂L/∂in (the units it owns in the layer

@@ -66,6 +66,19 @@ static AVX512 void relu_backward_avx512(float *d_in, const float *d_out, const f
     }
 }
 
+/* d_in = 0 + (d_out where x > 0, 0 elsewhere), and d_bias += d_in when d_bias is not NULL */
+static AVX512 void relu_backward_set_avx512(float *d_in, float *d_bias, const float *d_out, const float *in, size_t n)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 in_n = lanes_before(n, i);
+        const __mmask16 positive = _mm512_mask_cmp_ps_mask(in_n, _mm512_maskz_loadu_ps(in_n, in + i), zero, _CMP_GT_OQ);
+        const __m512 d = _mm512_add_ps(zero, _mm512_maskz_loadu_ps(positive, d_out + i));
+        _mm512_mask_storeu_ps(d_in + i, in_n, d);
+        if (d_bias) _mm512_mask_storeu_ps(d_bias + i, in_n, _mm512_add_ps(_mm512_maskz_loadu_ps(in_n, d_bias + i), d));
+    }
+}
+
 /* e^x for x <= 0: x = n·ln2 + r with n = round(x/ln2) and |r| <= ln2/2, e^x = 2^n·e^r, e^r
  * by its Taylor series to r^7 (error r^8/8! < 6e-9, under float's rounding). ln2 is split
  * in two (355/512 and the rest) so that n·ln2 is subtracted without rounding (Cody and Waite).
@@ -299,6 +312,27 @@ void fast_relu_backward(float *d_in,         /* (n) */
     }
 #endif
     for (size_t i = 0; i < n; i++) d_in[i] += select_float(in[i] > 0.0f, d_out[i], 0.0f);
+}
+
+/* d_in = d_out · [x > 0] written, not added, and added to d_bias (or NULL): the floats of clearing
+ * d_in, fast_relu_backward and vec_add_to(d_bias, d_in), one pass instead of three (0 + d: a −0 of
+ * d_out becomes +0, as added to the cleared d_in) */
+void fast_relu_backward_set(float *d_in,         /* (n) */
+                            float *d_bias,       /* (n) or NULL */
+                            const float *d_out,  /* (n) */
+                            const float *in,     /* (n) the forward's input */
+                            size_t n)
+{
+#ifdef AE_AVX512_BUILD
+    if (cpu_has_avx512()) {
+        relu_backward_set_avx512(d_in, d_bias, d_out, in, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        d_in[i] = 0.0f + select_float(in[i] > 0.0f, d_out[i], 0.0f);
+        if (d_bias) d_bias[i] += d_in[i];
+    }
 }
 
 /* f(x) = 1/(1+e^-x) = e^x/(1+e^x): with e = e^-|x| both forms are 1/(1+e) and e/(1+e), and exp never overflows */
