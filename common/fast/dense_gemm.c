@@ -10,7 +10,6 @@
 #include "fast/gemm.h"
 #include "fast/vector.h"
 
-
 /* out = in · Wᵀ + b */
 void fast_dense_forward(float *out,            /* (B, OUT) */
                    const float *in,       /* (B, IN) */

@@ -687,7 +687,8 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         if (i == 0) {
             /* the model's input gradient, which no layer below reads by columns: each lane its share
              * of the rows, all columns (a narrow input, the VAE decoder's 20, would leave a lane
-             * without columns of 16 floats). Each row's values are summed as in the whole product. */
+             * without columns of 16 floats). Each row's values are summed as in the whole product, and
+             * β = 0 gives the bits of a cleared d_in with β = 1: a sum begun from +0 is never −0. */
             size_t r0, r1;
             pool_share((size_t)batch, 1, lane, lanes, &r0, &r1);
             if (r1 > r0)
