@@ -24,9 +24,11 @@
  */
 #include "fast/gemm.h"
 #include "fast/cpu.h"
+#include "fast/fast.h"
 
 #include <gsl/gsl_cblas.h>
 #include <stddef.h>
+#include <string.h>
 
 /* ------------------------------------------------------------- reference */
 
@@ -353,13 +355,8 @@ void gemm_bias_relu(gemm_op op_a, gemm_op op_b, int m, int n, int k, const float
     }
 #endif
     if (bias)                                       /* otherwise as gemm.h says it: passes of their own */
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = bias[j];
+        for (int i = 0; i < m; i++) memcpy(c + (size_t)i * ldc, bias, (size_t)n * sizeof *c);
     gemm(op_a, op_b, m, n, k, a, lda, b, ldb, bias ? 1.0f : 0.0f, c, ldc);
     if (relu)
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                const float value = c[(size_t)i * ldc + j];
-                relu[(size_t)i * ldr + j] = value > 0.0f ? value : 0.0f;
-            }
+        for (int i = 0; i < m; i++) fast_relu_forward(relu + (size_t)i * ldr, c + (size_t)i * ldc, (size_t)n);
 }
