@@ -592,12 +592,22 @@ static float parts_total(const float part[8])
  * four chains at once instead of one after the other (an add waits for the one before it) */
 static AVX512 void add_plane_parts_x4(float (*part)[8], const float *plane, size_t plane_stride, size_t pixels)
 {
-    __m256 sum[4];
-    for (int k = 0; k < 4; k++) sum[k] = _mm256_loadu_ps(part[k]);
+    /* four named sums, not an array: GCC kept an array of them on the stack, and every add then
+     * waited for the store of the one before it */
+    __m256 s0 = _mm256_loadu_ps(part[0]), s1 = _mm256_loadu_ps(part[1]);
+    __m256 s2 = _mm256_loadu_ps(part[2]), s3 = _mm256_loadu_ps(part[3]);
+    const float *q0 = plane, *q1 = plane + plane_stride, *q2 = plane + 2 * plane_stride, *q3 = plane + 3 * plane_stride;
     size_t p = 0;
-    for (; p + 8 <= pixels; p += 8)
-        for (int k = 0; k < 4; k++) sum[k] = _mm256_add_ps(sum[k], _mm256_loadu_ps(plane + k * plane_stride + p));
-    for (int k = 0; k < 4; k++) _mm256_storeu_ps(part[k], sum[k]);
+    for (; p + 8 <= pixels; p += 8) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(q0 + p));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(q1 + p));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(q2 + p));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(q3 + p));
+    }
+    _mm256_storeu_ps(part[0], s0);
+    _mm256_storeu_ps(part[1], s1);
+    _mm256_storeu_ps(part[2], s2);
+    _mm256_storeu_ps(part[3], s3);
     for (; p < pixels; p++)
         for (int k = 0; k < 4; k++) part[k][0] += plane[k * plane_stride + p];
 }
