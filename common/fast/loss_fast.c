@@ -241,6 +241,7 @@ int fast_expf_check(const float *x, size_t n) { return fast_expf_same_bits() && 
  * side (one alone would wait four cycles for each addition); the four products Π (1 + e) take
  * their factors in the same order, four lanes of one register. */
 enum { BCE_GROUP = 8 };
+_Static_assert(BCE_GROUP == 8, "bce_chunks_avx512 adds the eight sums of a group as one register of eight floats");
 
 static AVX512 void bce_chunks_avx512(double *sums, float *d_logits, const float *logits, const float *x,
                                      size_t n, size_t first, size_t count)
@@ -286,8 +287,13 @@ static AVX512 void bce_chunks_avx512(double *sums, float *d_logits, const float 
         }
         float linear[BCE_GROUP] = { 0.0f };
         if (chunks == BCE_GROUP && lens[BCE_GROUP - 1] == CHUNK) {
+            /* the eight sums one register (in an array, GCC kept them on the stack: each add then
+             * waited for the store of the one before it) */
+            __m256 sum = _mm256_setzero_ps();
             for (size_t i = 0; i < CHUNK; i++)
-                for (int k = 0; k < BCE_GROUP; k++) linear[k] += terms[k][i];
+                sum = _mm256_add_ps(sum, _mm256_set_ps(terms[7][i], terms[6][i], terms[5][i], terms[4][i],
+                                                       terms[3][i], terms[2][i], terms[1][i], terms[0][i]));
+            _mm256_storeu_ps(linear, sum);
         } else {
             for (size_t k = 0; k < chunks; k++)
                 for (size_t i = 0; i < lens[k]; i++) linear[k] += terms[k][i];
