@@ -190,54 +190,88 @@ static AVX512 void pack_a_transposed(float *at, gemm_op op_a, const float *a, in
     }
 }
 
-/* C[0..rows, 0..cols) = β C + Σ_p at[p, ·] B[·, p] for a 16x16 tile: rows ≤ 16 of C, cols ≤ 16 rows of B.
- * With a bias (its entries for these columns), bias + Σ in place of β C + Σ; with relu, also
+/* C[0..rows, 0..cols) = β C + Σ_p at[p, ·] B[·, p] for a tile of 16 columns and nb blocks of 16
+ * rows (nb 1 or 2, a constant: blocks of at KC·16 floats apart; rows ≤ 16·nb of C, cols ≤ 16 rows of
+ * B). With a bias (its entries for these columns), bias + Σ in place of β C + Σ; with relu, also
  * relu[ii, ·] = max(C[ii, ·], 0) (rows ldr apart). */
-static AVX512 void tile_cols(int k, const float *at, const float *b, ptrdiff_t ldb, int cols, float beta,
-                             float *c, ptrdiff_t ldc, int rows, const float *bias, float *relu, ptrdiff_t ldr)
+AVX512_INLINE void tile_cols(const int nb, int k, const float *at, const float *b, ptrdiff_t ldb, int cols,
+                             float beta, float *c, ptrdiff_t ldc, int rows, const float *bias, float *relu,
+                             ptrdiff_t ldr)
 {
     const float *brow[16];                        /* rows past the end repeat the last one; never stored */
     for (int jj = 0; jj < 16; jj++) brow[jj] = b + (jj < cols ? jj : cols - 1) * ldb;
-    __m512 acc[16];
-    UNROLL16 for (int jj = 0; jj < 16; jj++) acc[jj] = _mm512_setzero_ps();
-    for (int p = 0; p < k; p++) {
-        const __m512 atp = _mm512_load_ps(at + 16 * p);
-        UNROLL16 for (int jj = 0; jj < 16; jj++) acc[jj] = _mm512_fmadd_ps(_mm512_set1_ps(brow[jj][p]), atp, acc[jj]);
+    __m512 acc[2][16];
+    /* the sixteen columns in two sweeps of eight: sixteen row pointers do not fit in the
+     * registers (reloading them from the stack at every p slowed the sweep by a quarter); each
+     * broadcast of B serves both blocks of rows */
+    for (int half = 0; half < 16; half += 8) {
+        __m512 sum[2][8];
+        UNROLL for (int r = 0; r < nb; r++)
+            UNROLL8 for (int jj = 0; jj < 8; jj++) sum[r][jj] = _mm512_setzero_ps();
+        for (int p = 0; p < k; p++) {
+            __m512 atp[2];
+            UNROLL for (int r = 0; r < nb; r++) atp[r] = _mm512_load_ps(at + r * KC * 16 + 16 * p);
+            UNROLL8 for (int jj = 0; jj < 8; jj++) {
+                const __m512 bj = _mm512_set1_ps(brow[half + jj][p]);
+                UNROLL for (int r = 0; r < nb; r++) sum[r][jj] = _mm512_fmadd_ps(bj, atp[r], sum[r][jj]);
+            }
+        }
+        UNROLL for (int r = 0; r < nb; r++)
+            UNROLL8 for (int jj = 0; jj < 8; jj++) acc[r][half + jj] = sum[r][jj];
     }
-    transpose16(acc);                             /* acc[ii] = C[ii, 0..16) */
     const __mmask16 in_n = lanes(cols);
     const __m512 row_bias = bias ? _mm512_maskz_loadu_ps(in_n, bias) : _mm512_setzero_ps();
-    for (int ii = 0; ii < rows; ii++) {
-        float *ci = c + ii * ldc;
-        __m512 result = acc[ii];
-        if (bias)                                 /* the bias copied into C and β = 1: the same sum */
-            result = _mm512_add_ps(row_bias, result);
-        else if (beta != 0.0f)
-            result = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(in_n, ci), result);
-        _mm512_mask_storeu_ps(ci, in_n, result);
-        if (relu) _mm512_mask_storeu_ps(relu + ii * ldr, in_n, _mm512_max_ps(result, _mm512_setzero_ps()));
+    for (int r = 0; r < nb; r++) {
+        transpose16(acc[r]);                      /* acc[r][ii] = C[16r + ii, 0..16) */
+        const int block_rows = rows - 16 * r < 16 ? rows - 16 * r : 16;
+        for (int ii = 0; ii < block_rows; ii++) {
+            const ptrdiff_t row = 16 * r + ii;
+            float *ci = c + row * ldc;
+            __m512 result = acc[r][ii];
+            if (bias)                             /* the bias copied into C and β = 1: the same sum */
+                result = _mm512_add_ps(row_bias, result);
+            else if (beta != 0.0f)
+                result = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(in_n, ci), result);
+            _mm512_mask_storeu_ps(ci, in_n, result);
+            if (relu) _mm512_mask_storeu_ps(relu + row * ldr, in_n, _mm512_max_ps(result, _mm512_setzero_ps()));
+        }
     }
 }
 
-/* op(B) transposed: 16 rows of C at a time, K in blocks of KC (op(A)ᵀ packed per block); the bias
- * (or NULL) enters with the first block, relu (or NULL) is written with the last */
+static AVX512 void tile_cols_1(int k, const float *at, const float *b, ptrdiff_t ldb, int cols, float beta,
+                               float *c, ptrdiff_t ldc, int rows, const float *bias, float *relu, ptrdiff_t ldr)
+{
+    tile_cols(1, k, at, b, ldb, cols, beta, c, ldc, rows, bias, relu, ldr);
+}
+
+static AVX512 void tile_cols_2(int k, const float *at, const float *b, ptrdiff_t ldb, int cols, float beta,
+                               float *c, ptrdiff_t ldc, int rows, const float *bias, float *relu, ptrdiff_t ldr)
+{
+    tile_cols(2, k, at, b, ldb, cols, beta, c, ldc, rows, bias, relu, ldr);
+}
+
+/* op(B) transposed: 32 rows of C at a time (16 at the end), K in blocks of KC (op(A)ᵀ packed per
+ * block of 16 rows); the bias (or NULL) enters with the first block of K, relu (or NULL) is
+ * written with the last */
 static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, int lda,
                              const float *b, int ldb, float beta, float *c, int ldc,
                              const float *bias, float *relu, int ldr)
 {
-    float at[KC * 16] __attribute__((aligned(64)));   /* (KC, 16): 8 KiB */
+    float at[2 * KC * 16] __attribute__((aligned(64)));   /* (2, KC, 16): 16 KiB */
     const ptrdiff_t a_row = op_a == GEMM_PLAIN ? lda : 1, a_step = op_a == GEMM_PLAIN ? 1 : lda;
-    for (int i = 0; i < m; i += 16) {
-        const int rows = m - i < 16 ? m - i : 16;
+    for (int i = 0; i < m; i += 32) {
+        const int rows = m - i < 32 ? m - i : 32, nb = rows > 16 ? 2 : 1;
         int p = 0;
         do {
             const int kc = k - p < KC ? k - p : KC;
-            pack_a_transposed(at, op_a, a + i * a_row + p * a_step, lda, rows, kc);
+            for (int r = 0; r < nb; r++)
+                pack_a_transposed(at + r * KC * 16, op_a, a + (i + 16 * r) * a_row + p * a_step, lda,
+                                  rows - 16 * r < 16 ? rows - 16 * r : 16, kc);
             const int first = p == 0, last = p + kc == k;
             for (int j = 0; j < n; j += 16)
-                tile_cols(kc, at, b + (ptrdiff_t)j * ldb + p, ldb, n - j < 16 ? n - j : 16,
-                          first ? beta : 1.0f, c + (ptrdiff_t)i * ldc + j, ldc, rows,
-                          first && bias ? bias + j : NULL, last && relu ? relu + (ptrdiff_t)i * ldr + j : NULL, ldr);
+                (nb == 2 ? tile_cols_2 : tile_cols_1)(kc, at, b + (ptrdiff_t)j * ldb + p, ldb, n - j < 16 ? n - j : 16,
+                    first ? beta : 1.0f, c + (ptrdiff_t)i * ldc + j, ldc, rows,
+                    first && bias ? bias + j : NULL, last && relu ? relu + (ptrdiff_t)i * ldr + j : NULL, ldr);
             p += kc;
         } while (p < k);
     }
