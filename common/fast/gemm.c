@@ -336,14 +336,21 @@ AVX512_INLINE void tile_dots(const int mr, const int nr, int k, const float *a, 
             group[t] = g * 16 + t < mr * nr ? acc[(g * 16 + t) / nr][(g * 16 + t) % nr] : _mm512_setzero_ps();
         reduce_add_16(group, sums + 16 * g);
     }
-    UNROLL for (int i = 0; i < mr; i++)
-        UNROLL8 for (int j = 0; j < nr; j++) {
-            const float sum = sums[i * nr + j];
-            float *cij = c + i * ldc + j;
-            const float value = bias ? bias[j] + sum : beta == 0.0f ? sum : beta * *cij + sum;
-            *cij = value;
-            if (relu) relu[i * ldr + j] = value > 0.0f ? value : 0.0f;
-        }
+    /* each row's nr values as one vector: bias + sum, or β C + sum (a product, then a sum), and
+     * max(value, 0), which is +0 for −0 and NaN as value > 0 ? value : 0 is */
+    const __mmask16 in_n = lanes(nr);
+    const __m512 row_bias = bias ? _mm512_maskz_loadu_ps(in_n, bias) : _mm512_setzero_ps();
+    UNROLL for (int i = 0; i < mr; i++) {
+        const __m512 sum = _mm512_maskz_loadu_ps(in_n, sums + i * nr);
+        float *ci = c + i * ldc;
+        __m512 value = sum;
+        if (bias)
+            value = _mm512_add_ps(row_bias, sum);
+        else if (beta != 0.0f)
+            value = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(in_n, ci)), sum);
+        _mm512_mask_storeu_ps(ci, in_n, value);
+        if (relu) _mm512_mask_storeu_ps(relu + i * ldr, in_n, _mm512_max_ps(value, _mm512_setzero_ps()));
+    }
 }
 
 static AVX512 void block_dots(int mr, int nr, int k, const float *a, ptrdiff_t lda, const float *b,
