@@ -281,7 +281,7 @@ static AVX512 void gemm_cols(gemm_op op_a, int m, int n, int k, const float *a, 
  * same tree of additions (lanes l and l + 8, then l and l + 4, then l and l + 2, then 0 and 1: the
  * order GCC's avx512fintrin.h gives it), each level done for several vectors at once by shuffling
  * their halves side by side (a + b and b + a are the same float). Sixteen reductions one by one
- * cost about 130 instructions, here 45. */
+ * cost about 130 instructions, here 47. */
 AVX512_INLINE void reduce_add_16(const __m512 v[16], float sums[16])
 {
     __m512 h1[8], h2[4], h3[2];
