@@ -86,7 +86,7 @@ int main(int argc, char **argv)
         CLI_FLAG("portable", &portable, "only the portable code: plain C loops and CBLAS, no AVX-512"),
         CLI_INT("batch", &batch, 1, 4096, "N", "mini-batch size"),
         CLI_DOUBLE("lr", &lr, 1e-9, 10.0, "LR", "Adam's learning rate"),
-        CLI_FLAG("peak-only", &peak_only, "only measure the core's FMA peak (core_peak_gflops) and stop"),
+        CLI_FLAG("peak-only", &peak_only, "only measure the core's FMA peak (core_peak_gflops), name the BLAS, and stop"),
     };
     common_options common = common_defaults(prog_info.name, 10);
     int rc = cli_parse(argc, argv, &prog_info, options, (int)(sizeof options / sizeof options[0]), &common);
@@ -95,6 +95,7 @@ int main(int argc, char **argv)
     if (rc != AE_OK) return cli_fail(&prog_info);
     if (peak_only) {                        /* for the bound of cases another program trains */
         printf("core_peak_gflops\t%.1f\n", cpu_fma_peak_gflops(0.3));
+        printf("blas\t%s\n", blas_name());   /* the library PyTorch's matrix products run in too */
         return 0;
     }
 

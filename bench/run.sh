@@ -4,7 +4,8 @@
 # Each case trains one model with PyTorch, once per thread count in BENCH_TORCH_THREADS, and
 # with this repository's code, once per count in BENCH_THREADS, in rounds (BENCH_REPEATS), then
 # prints a table: time per epoch and in total, the final validation loss, the peak resident
-# memory, and the time ratio of our best run to PyTorch's best.
+# memory, and the time ratio of our best run to PyTorch's best (with its target in seconds against
+# the arithmetic bound: PyTorch's speed depends on the kernels its OpenBLAS picks for the processor).
 #
 # Settings (environment):
 #   FASHION_MNIST_DIR     the full Fashion-MNIST (default: data/fashion-mnist in the repository, else
@@ -104,14 +105,18 @@ mkdir -p "$OUT" || fail "cannot create $OUT"
 
 # ----------------------------------------------------------------- machine
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+# family and model tell apart processors one model name covers ("AMD EPYC": Zen 4 is family 25, Zen 5 26)
+cpu_family=$(awk -F': ' '/^cpu family/ { f = $2 } /^model[ \t]*:/ { m = $2 } END { if (f != "") print "family " f ", model " m }' /proc/cpuinfo 2>/dev/null)
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
 load_now() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
 START_LOAD=$(load_now)
-echo "machine: ${cpu_model:-unknown CPU}, $cores cores; load average $START_LOAD"
+echo "machine: ${cpu_model:-unknown CPU}${cpu_family:+ ($cpu_family)}, $cores cores; load average $START_LOAD"
 echo "data: $DATA"
 # the core's FMA peak, for the bound of the cases whose runs do not measure it themselves
-PEAK=$("$BENCH_TRAIN" --peak-only 2>/dev/null | awk -F'\t' '$1 == "core_peak_gflops" { print $2; exit }')
+PEAK_INFO=$("$BENCH_TRAIN" --peak-only 2>/dev/null)
+PEAK=$(printf '%s\n' "$PEAK_INFO" | awk -F'\t' '$1 == "core_peak_gflops" { print $2; exit }')
 echo "core FMA peak: ${PEAK:-?} GFLOP/s (measured now)"
+echo "BLAS: $(printf '%s\n' "$PEAK_INFO" | awk -F'\t' '$1 == "blas" { print $2; exit }')"
 echo
 
 value() {    # value FILE KEY: the value of KEY in a key<TAB>value file
@@ -261,23 +266,32 @@ report() {
     ours=$(fastest "$OUT/$case_id"-ours-t*.tsv)
     torch=""
     [ -n "$PY" ] && torch=$(fastest "$OUT/$case_id"-pytorch-t*.tsv)
+    peak=""
+    [ -n "$ours" ] && peak=$(value "$ours" core_peak_gflops)
+    peak=${peak:-$PEAK}
     if [ -n "$ours" ] && [ -n "$torch" ]; then
+        # the target in seconds, and against the bound on all the machine's cores: PyTorch's time depends
+        # on which kernels its OpenBLAS runs on this processor, and a target below that bound cannot be met
         awk -v label="$label" -v o="$(value "$ours" seconds_per_epoch)" -v t="$(value "$torch" seconds_per_epoch)" \
             -v ot="$(value "$ours" threads)" -v tt="$(value "$torch" threads)" -v target="$target" \
-            -v ol="$(value "$ours" "$loss_key")" -v tl="$(value "$torch" "$loss_key")" 'BEGIN {
+            -v ol="$(value "$ours" "$loss_key")" -v tl="$(value "$torch" "$loss_key")" \
+            -v blas="$(value "$torch" blas)" -v f="$(value "$ours" flops_per_epoch)" -v p="$peak" -v cores="$cores" 'BEGIN {
                 ratio = o / t
                 printf "model %s: ours (%s thread%s) takes %.3f of the time per epoch of PyTorch (%s thread%s, its best); " \
                        "target <= %s: %s; final loss %s (ours) vs %s (PyTorch)\n",
                        label, ot, ot == 1 ? "" : "s", ratio, tt, tt == 1 ? "" : "s", target,
                        ratio <= target ? "met" : "NOT met", sprintf("%.6g", ol), sprintf("%.6g", tl)
+                if (f != "" && p != "" && p > 0 && cores + 0 > 0) {
+                    bound = f / (p * 1e9 * cores)
+                    printf "model %s: that target is %.3f s per epoch, %.2f times the bound on all %d core%s (PyTorch multiplies in %s)%s\n",
+                           label, target * t, target * t / bound, cores, cores == 1 ? "" : "s", blas == "" ? "an unnamed BLAS" : blas,
+                           target * t < bound ? ": below the bound, out of reach of any code on this machine" : ""
+                }
             }' >>"$SUMMARY.ratios"
     elif [ -n "$ours" ]; then
         echo "model $label: no PyTorch run to compare with" >>"$SUMMARY.ratios"
     fi
     # the bound: the epoch's floating-point work at the core's measured peak, on as many cores as threads
-    peak=""
-    [ -n "$ours" ] && peak=$(value "$ours" core_peak_gflops)
-    peak=${peak:-$PEAK}
     if [ -n "$ours" ] && [ -n "$(value "$ours" flops_per_epoch)" ] && [ -n "$peak" ]; then
         awk -v label="$label" -v f="$(value "$ours" flops_per_epoch)" -v p="$peak" \
             -v t="$(value "$ours" threads)" -v o="$(value "$ours" seconds_per_epoch)" -v target="$target_bound" 'BEGIN {

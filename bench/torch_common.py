@@ -59,11 +59,29 @@ def load_fashion_mnist(folder, program):
     return train, test
 
 
+def blas_kernels():
+    """Which kernels the OpenBLAS this process loaded runs (its matrix products): the same library
+    may run AVX-512 kernels on one processor and 256-bit ones on another, which halves its peak on
+    a core whose 512-bit multiply-adds are full width. "unknown" when no OpenBLAS is loaded."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "/libopenblas" in line})
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return f"OpenBLAS ({lib.openblas_get_corename().decode()} kernels)"
+    except (OSError, AttributeError):
+        pass
+    return "unknown"
+
+
 def report(torch, model, name, epochs, seconds_total):
     """The report's first lines, `key<TAB>value`, in the keys bench/run.sh reads."""
     print(f"implementation\tPyTorch {torch.__version__}")
     print(f"model\t{name}")
     print(f"params\t{sum(p.numel() for p in model.parameters())}")
     print(f"threads\t{torch.get_num_threads()}")
+    print(f"blas\t{blas_kernels()}")
     print(f"epochs\t{epochs}")
     print(f"seconds_total\t{seconds_total:.4f}")
