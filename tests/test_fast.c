@@ -383,6 +383,45 @@ START_TEST(test_relu_backward_set_matches_steps)
 }
 END_TEST
 
+/* fast_sigmoid_backward_set (a sigmoid's gradient written, not cleared and added to) against its
+ * three steps (d_in cleared, the plain sigmoid_backward, d_bias += d_in), bit for bit on both paths:
+ * partial vectors, d_out with zeros of both signs and outputs f of 0 and 1 (products of −0: a −0
+ * becomes +0, as added to the cleared d_in), and without a bias. */
+START_TEST(test_sigmoid_backward_set_matches_steps)
+{
+    gsl_rng *rng = test_rng(41);
+    const size_t lengths[] = { 1, 15, 16, 17, 784 };
+    for (int portable = 0; portable < 2; portable++) {
+        cpu_force_portable(portable);
+        for (int k = 0; k < 5; k++) {
+            const size_t n = lengths[k];
+            float *f = floats(n), *d_y = floats(n), *got = floats(n), *want = floats(n);
+            float *bias_got = floats(n), *bias_want = floats(n);
+            fill_uniform(f, n, 0, 1, rng);
+            fill_uniform(d_y, n, -1, 1, rng);
+            for (size_t i = 0; i < n; i += 3) d_y[i] = (i / 3) % 2 ? -0.0f : 0.0f;
+            for (size_t i = 1; i < n; i += 5) f[i] = (i / 5) % 2 ? 1.0f : 0.0f;
+            fill_uniform(bias_got, n, -1, 1, rng);
+            memcpy(bias_want, bias_got, n * sizeof *bias_got);
+            fill_uniform(got, n, -9, 9, rng);            /* what d_in held: overwritten */
+            memset(want, 0, n * sizeof *want);
+            sigmoid_backward(want, d_y, f, n);
+            for (size_t i = 0; i < n; i++) bias_want[i] += want[i];
+            for (int with_bias = 0; with_bias < 2; with_bias++) {
+                fast_sigmoid_backward_set(got, with_bias ? bias_got : NULL, d_y, f, n);
+                ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0,
+                              "sigmoid_backward_set n=%zu (portable %d): d_in", n, portable);
+            }
+            ck_assert_msg(memcmp(bias_got, bias_want, n * sizeof *bias_got) == 0,
+                          "sigmoid_backward_set n=%zu (portable %d): the bias gradient", n, portable);
+            free(f); free(d_y); free(got); free(want); free(bias_got); free(bias_want);
+        }
+    }
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* --------------------------------------------- losses, Adam, bytes to floats */
 
 START_TEST(test_loss_adam_bytes_twins)
@@ -722,6 +761,63 @@ START_TEST(test_conv_bias_backward)
 }
 END_TEST
 
+/* A dense model for test_model_backward_fresh: a ReLU, an activation layer of its own, a layer
+ * without activation and a sigmoid, batches up to 5 */
+static model *fresh_dense_model(gsl_rng *init, int input_grad)
+{
+    model *m = model_alloc(1, (int[]){ 13 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_dense(37, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_activation(ACT_TANH)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(5, ACT_NONE)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(29, ACT_SIGMOID)), AE_OK);
+    if (input_grad) model_request_input_grad(m);
+    ck_assert_int_eq(model_build(m, 5, init), AE_OK);
+    return m;
+}
+
+/* fast_model_backward_fresh, model_zero_grad and fast_model_backward_here in one: the gradient block
+ * written whatever it held (NaN here), with the bits of the two steps: dense models with and
+ * without the input's gradient, and the direct kernels' convolution model, whole and in chunks
+ * (model B's walk), AVX-512 and portable; twice in a row the same (written, not added to). */
+START_TEST(test_model_backward_fresh)
+{
+    const int kind = _i / 2, portable = _i % 2;   /* 0, 1: dense (1: the input's gradient too); 2, 3: convolutions */
+    cpu_force_portable(portable);
+    gsl_rng *rng = test_rng(91 + (unsigned long)_i), *init_a = test_rng(9), *init_b = test_rng(9);
+    model *a = kind < 2 ? fresh_dense_model(init_a, kind) : walk_model(kind == 2 ? 0 : 2, init_a);
+    model *b = kind < 2 ? fresh_dense_model(init_b, kind) : walk_model(kind == 2 ? 0 : 2, init_b);
+    const int B = kind == 3 ? 9 : 5;
+    const size_t in_size = a->layers[0].in_size, out_size = model_output_size(a), n_params = a->n_params;
+    float *x = floats(B * in_size), *d_y = floats(B * out_size);
+    fill_uniform(x, B * in_size, -1, 1, rng);
+    fill_uniform(d_y, B * out_size, -1, 1, rng);
+    const float *y;
+    ck_assert_int_eq(fast_model_forward_here(a, x, B, &y), AE_OK);
+    ck_assert_int_eq(fast_model_forward_here(b, x, B, &y), AE_OK);
+    for (size_t i = 0; i < n_params; i++) a->grads[i] = b->grads[i] = NAN;
+    model_zero_grad(a);
+    ck_assert_int_eq(fast_model_backward_here(a, d_y, B), AE_OK);
+    for (int twice = 0; twice < 2; twice++) {
+        ck_assert_int_eq(fast_model_backward_fresh(b, d_y, B), AE_OK);
+        assert_same_bits(b->grads, a->grads, n_params, "grads", kind, portable);
+        if (a->d_input) assert_same_bits(b->d_input, a->d_input, (size_t)B * in_size, "d_input", kind, portable);
+    }
+    double largest = 0.0;   /* and there were gradients to write */
+    for (size_t i = 0; i < n_params; i++) largest = fmax(largest, fabs(a->grads[i]));
+    ck_assert_double_gt(largest, 1e-3);
+    ck_assert_int_eq(fast_model_backward_fresh(b, d_y, B - 1), AE_ESTATE);   /* not the batch just run */
+    cpu_force_portable(0);
+    free(x);
+    free(d_y);
+    model_free(a);
+    model_free(b);
+    gsl_rng_free(rng);
+    gsl_rng_free(init_a);
+    gsl_rng_free(init_b);
+}
+END_TEST
+
 /* The one-thread walks check what model_forward and model_backward check */
 START_TEST(test_model_walks_refuse_bad_calls)
 {
@@ -730,6 +826,7 @@ START_TEST(test_model_walks_refuse_bad_calls)
     float x[5 * 100] = { 0 }, d_y[5 * 144] = { 0 };
     const float *y;
     ck_assert_int_eq(fast_model_backward_here(m, d_y, 5), AE_ESTATE);   /* no forward pass yet */
+    ck_assert_int_eq(fast_model_backward_fresh(m, d_y, 5), AE_ESTATE);
     ck_assert_int_eq(fast_model_forward_here(m, x, 0, &y), AE_ESTATE);
     ck_assert_int_eq(fast_model_forward_here(m, x, 6, &y), AE_ESTATE);  /* built for batches up to 5 */
     ck_assert_int_eq(fast_model_forward_here(m, x, 5, &y), AE_OK);
@@ -766,9 +863,11 @@ Suite *fast_suite(void)
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
-    test_add(tc, test_transpose, test_activation_twins, test_relu_backward_set_matches_steps, test_loss_adam_bytes_twins,
+    test_add(tc, test_transpose, test_activation_twins, test_relu_backward_set_matches_steps,
+             test_sigmoid_backward_set_matches_steps, test_loss_adam_bytes_twins,
              test_model_twins, test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
     tcase_add_loop_test(tc, test_model_walk_twins, 0, 8);   /* three models, AVX-512 and portable; B in twos */
+    tcase_add_loop_test(tc, test_model_backward_fresh, 0, 8);   /* two dense, two convolutional; both paths */
     tcase_add_loop_test(tc, test_conv_backward_gate, 0, 4); /* direct kernels and products, AVX-512 and portable */
     tcase_add_loop_test(tc, test_conv_bias_backward, 0, 2);
     return s;

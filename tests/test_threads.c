@@ -644,6 +644,54 @@ START_TEST(test_dense_units_split_matches_one_thread)
 }
 END_TEST
 
+/* model_units_backward_fresh on the lanes, each lane's gradients written whatever they held (NaN
+ * here): the bits of fast_model_zero_grad and model_units_backward (through fast_model_backward),
+ * gradients and input gradient, on 2 and 3 threads, narrow and wide layers (partial sums), with
+ * and without the input's gradient; twice in a row the same (written, not added to). */
+typedef struct {
+    model *m;
+    const float *x, *d_y;
+} fresh_job;
+
+static void fresh_lane(void *ctx, int lane, int lanes)
+{
+    (void)lanes;
+    const fresh_job *job = ctx;
+    ck_assert_int_eq(model_units_backward_fresh(job->m, job->x, job->d_y, BATCH, lane), AE_OK);
+}
+
+START_TEST(test_units_backward_fresh)
+{
+    const int input_grad = _i & 1, wide = _i >> 1;
+    gsl_rng *rng = test_rng(79);
+    float x[BATCH * 13], d_y[BATCH * 29], d_input[BATCH * 13];
+    fill_uniform(x, BATCH * 13, -1.0, 1.0, rng);
+    fill_uniform(d_y, BATCH * 29, -1.0, 1.0, rng);
+    for (int threads = 2; threads <= 3; threads++) {
+        model *m = dense_model(threads, input_grad, 5, wide);
+        const float *y;
+        ck_assert_int_eq(fast_model_forward(m, x, BATCH, &y), AE_OK);
+        fast_model_zero_grad(m);
+        ck_assert_int_eq(fast_model_backward(m, d_y, BATCH), AE_OK);
+        float *want = malloc(m->n_params * sizeof *want);
+        ck_assert_ptr_nonnull(want);
+        memcpy(want, m->grads, m->n_params * sizeof *want);
+        if (input_grad) memcpy(d_input, m->d_input, sizeof d_input);
+        fresh_job job = { m, x, d_y };
+        for (int twice = 0; twice < 2; twice++) {
+            for (size_t i = 0; i < m->n_params; i++) m->grads[i] = twice ? m->grads[i] : NAN;
+            ck_assert_int_eq(model_lanes_ready(m), AE_OK);
+            model_run_lanes(m, fresh_lane, &job);
+            assert_same(want, m->grads, m->n_params, "the gradients written", threads);
+            if (input_grad) assert_same(d_input, m->d_input, BATCH * 13, "the input gradient", threads);
+        }
+        free(want);
+        model_free(m);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* Two models on one set of threads (model_share_threads): each runs as on threads of its own,
  * and the threads outlive the model that started them. */
 START_TEST(test_models_share_threads)
@@ -846,6 +894,7 @@ Suite *threads_suite(void)
     tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_add_test(core, test_units_shares_are_whole_lines);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 6);
+    tcase_add_loop_test(core, test_units_backward_fresh, 0, 6);
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
              test_vae_fill_on_lanes_matches_plain,
              test_vector_expf_same_bits);

@@ -30,12 +30,19 @@ void fast_dense_backward(float *d_in,          /* (B, IN) or NULL */
                     const float *weight,  /* (OUT, IN) */
                     int batch, int in_features, int out_features)
 {
+    fast_dense_backward_beta(d_in, 1.0f, d_weight, 1.0f, d_bias, d_out, in, weight, batch, in_features, out_features);
+}
+
+void fast_dense_backward_beta(float *d_in, float beta_in, float *d_weight, float beta_weight, float *d_bias,
+                              const float *d_out, const float *in, const float *weight,
+                              int batch, int in_features, int out_features)
+{
     if (d_in)
         gemm(GEMM_PLAIN, GEMM_PLAIN, batch, in_features, out_features,
-             d_out, out_features, weight, in_features, 1.0f, d_in, in_features);
+             d_out, out_features, weight, in_features, beta_in, d_in, in_features);
     if (d_weight)
         gemm(GEMM_TRANSPOSED, GEMM_PLAIN, out_features, in_features, batch,
-             d_out, out_features, in, in_features, 1.0f, d_weight, in_features);
+             d_out, out_features, in, in_features, beta_weight, d_weight, in_features);
     if (d_bias)
         for (int b = 0; b < batch; b++) vec_add_to(d_bias, d_out + (size_t)b * out_features, (size_t)out_features);
 }

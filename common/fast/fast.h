@@ -26,6 +26,12 @@ void fast_dense_forward(float *out, const float *in, const float *weight, const 
 void fast_dense_backward(float *d_in, float *d_weight, float *d_bias,
                          const float *d_out, const float *in, const float *weight,
                          int batch, int in_features, int out_features);
+/* The same, with d_in and d_weight each added to (β = 1, as above) or overwritten (β = 0) by its
+ * product; d_bias is added to. With the AVX-512 kernels, β = 0 gives the bits of β = 1 over a cleared
+ * array: their sums begin from +0 and so are never −0, and 0 + s = s (gemm.h). */
+void fast_dense_backward_beta(float *d_in, float beta_in, float *d_weight, float beta_weight, float *d_bias,
+                              const float *d_out, const float *in, const float *weight,
+                              int batch, int in_features, int out_features);
 
 /* ---- convolutions: computed in place for 3×3 with few channels (conv_direct.c), otherwise
  * a few large matrix products per chunk (conv_taps.c) */
@@ -87,6 +93,9 @@ void fast_relu_backward(float *d_in, const float *d_out, const float *in, size_t
 void fast_relu_backward_set(float *d_in, float *d_bias, const float *d_out, const float *in, size_t n);
 void fast_sigmoid_forward(float *out, const float *in, size_t n);
 void fast_sigmoid_backward(float *d_in, const float *d_out, const float *out, size_t n);
+/* d_in = d_out · f(1 − f) written rather than added (f the forward's output), and d_bias (n, or
+ * NULL) += d_in: the floats of clearing d_in, fast_sigmoid_backward and adding d_in to d_bias */
+void fast_sigmoid_backward_set(float *d_in, float *d_bias, const float *d_out, const float *out, size_t n);
 void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of io/data.c's bytes_to_unit */
 
 /* ---------------------------------- losses: the squared error in eight chains (loss_fast.c) */
@@ -139,6 +148,11 @@ void fast_model_backward_rows(model *m, const float *x, const float *d_y, int fi
                               float *work);
 /* model_backward on this thread, through fast_model_backward_rows */
 int fast_model_backward_here(model *m, const float *d_y, int batch);
+/* model_zero_grad and fast_model_backward_here in one: m->grads written, not cleared and added to
+ * (a dense layer's weight gradient is its product's β = 0, with the bits of β = 1 over zeros; the
+ * other gradients are cleared just before the walk adds into them): the same numbers, one pass over
+ * the dense weights' gradients fewer. */
+int fast_model_backward_fresh(model *m, const float *d_y, int batch);
 /* How many samples at a time the two walks above take of `count` rows: count, or fewer when every
  * layer is a convolution on conv_direct.c's kernels (the fewest samples any of them sums its
  * weight gradient over at a time, fast_conv_layer_weight_chunk); the same outputs and gradients,

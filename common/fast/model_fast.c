@@ -147,6 +147,10 @@ static void activation_backward_rows(const layer *l, float *d_pre, float **d_bia
                 fast_relu_backward_set(d_pre + at, *d_bias, d_out + at, pre + at, units);
                 continue;
             }
+            if (l->spec.act == ACT_SIGMOID) {   /* so for a sigmoid, from its output */
+                fast_sigmoid_backward_set(d_pre + at, *d_bias, d_out + at, out + at, units);
+                continue;
+            }
             memset(d_pre + at, 0, units * sizeof *d_pre);
             activation_backward(l->spec.act, d_pre + at, d_out + at, pre + at, out + at, units);
             vec_add_to(*d_bias, d_pre + at, units);   /* fast_dense_backward's sum, in its order */
@@ -185,18 +189,32 @@ static int weights_by_chunk(const layer *l, int chunk)
     return c > 0 && chunk % c == 0;
 }
 
-/* sums: one per layer (WALK_DOWN, WALK_PARAMS), or NULL (WALK_ALL) */
+/* sums: one per layer (WALK_DOWN, WALK_PARAMS), or NULL (WALK_ALL). fresh (WALK_ALL only): `grads` is
+ * written, not added to, whatever it held: a dense layer's weight gradient is its product (β = 0,
+ * the bits of β = 1 over zeros: fast_dense_backward_beta), every other gradient cleared before the
+ * walk adds into it, and the layers below where the walk stops cleared: model_zero_grad and the walk
+ * in one, without a pass over the dense weights' gradients to clear them. */
 static void backward_walk(model *m, const float *x, const float *d_y, int first, int count, float *grads,
-                          float *work, walk_part part, int chunk, bias_sums *sums)
+                          float *work, walk_part part, int chunk, bias_sums *sums, int fresh)
 {
     const float *d_out = d_y + (size_t)first * model_output_size(m);   /* (count, out_size) of the current layer */
     int d_pre_written = 0;   /* the layer above wrote this layer's d_pre (writes_d_pre_below) */
+    int written = m->n_layers;   /* fresh: the layers from here up have their gradients in hand */
     for (int i = m->n_layers - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
         if (l->view) continue;   /* its input's gradient is the same memory */
         layer_rows r = model_layer_rows(m, i, x, first, grads);
         if (!r.d_in && !r.d_weight) break;   /* nothing below needs anything */
         const int conv = is_conv(l);   /* writes its input gradient: nothing to clear */
+        const int dense = l->spec.kind == LAYER_DENSE;   /* its products write theirs (β = 0) */
+        if (fresh) {
+            if (dense && r.d_weight) {
+                if (r.d_bias) memset(r.d_bias, 0, l->n_bias * sizeof *r.d_bias);
+            } else {
+                memset(grads + l->param_offset, 0, (l->n_weight + l->n_bias) * sizeof *grads);
+            }
+            written = i;
+        }
         float *d_in = r.d_in;   /* where the input gradient goes (below, through its ReLU, when d_pre_written) */
         float *d_bias = r.d_bias;   /* the layer's bias gradient (WALK_ALL), summed here (the other two) */
         if (part != WALK_ALL) {
@@ -226,35 +244,57 @@ static void backward_walk(model *m, const float *x, const float *d_y, int first,
             gate = below->out + (size_t)first * below->out_size;
         }
         float *write_in = part == WALK_PARAMS ? NULL : d_in;   /* WALK_PARAMS: written chunk by chunk already */
-        if (write_in && !conv)   /* layers add into it */
+        if (write_in && !conv && !dense)   /* layers add into it */
             memset(write_in, 0, (size_t)count * l->in_size * sizeof *write_in);
         if (conv) fast_conv_layer_backward_set(l, write_in, r.d_weight, r.d_bias, d_linear, r.in, gate, work, count);
+        else if (dense)   /* the input gradient written (β = 0: the bits of β = 1 over a cleared d_in) */
+            fast_dense_backward_beta(write_in, 0.0f, r.d_weight, fresh ? 0.0f : 1.0f, r.d_bias, d_linear, r.in,
+                                     l->weight, count, (int)l->in_size, l->spec.units);
         else layer_backward(l, write_in, r.d_weight, r.d_bias, d_linear, r.in, r.out, work, count);
         if (!d_in) break;   /* the first layer with parameters, and no input gradient wanted */
         d_out = d_in;
     }
+    for (int i = 0; fresh && i < written; i++)   /* below where the walk stopped: no gradient, cleared */
+        if (m->layers[i].n_weight + m->layers[i].n_bias)
+            memset(grads + m->layers[i].param_offset, 0, (m->layers[i].n_weight + m->layers[i].n_bias) * sizeof *grads);
+}
+
+/* fresh: `grads` written (backward_walk), else added to */
+static void backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
+                          float *work, int fresh)
+{
+    const int chunk = fast_model_walk_chunk(m, count);
+    if (chunk >= count) {
+        backward_walk(m, x, d_y, first, count, grads, work, WALK_ALL, 0, NULL, fresh);
+        return;
+    }
+    if (fresh) memset(grads, 0, m->n_params * sizeof *grads);   /* the walks in chunks add into them */
+    bias_sums sums[m->n_layers];   /* 512 bytes a layer: layers of at most 16 channels (walk_chunk) */
+    memset(sums, 0, sizeof sums);
+    for (int f = first; f < first + count; f += chunk)
+        backward_walk(m, x, d_y, f, first + count - f < chunk ? first + count - f : chunk, grads, work, WALK_DOWN,
+                      chunk, sums, 0);
+    backward_walk(m, x, d_y, first, count, grads, work, WALK_PARAMS, chunk, sums, 0);
 }
 
 void fast_model_backward_rows(model *m, const float *x, const float *d_y, int first, int count, float *grads,
                               float *work)
 {
-    const int chunk = fast_model_walk_chunk(m, count);
-    if (chunk >= count) {
-        backward_walk(m, x, d_y, first, count, grads, work, WALK_ALL, 0, NULL);
-        return;
-    }
-    bias_sums sums[m->n_layers];   /* 512 bytes a layer: layers of at most 16 channels (walk_chunk) */
-    memset(sums, 0, sizeof sums);
-    for (int f = first; f < first + count; f += chunk)
-        backward_walk(m, x, d_y, f, first + count - f < chunk ? first + count - f : chunk, grads, work, WALK_DOWN,
-                      chunk, sums);
-    backward_walk(m, x, d_y, first, count, grads, work, WALK_PARAMS, chunk, sums);
+    backward_rows(m, x, d_y, first, count, grads, work, 0);
 }
 
 int fast_model_backward_here(model *m, const float *d_y, int batch)
 {
     int rc = model_check_backward(m, batch);
     if (rc != AE_OK) return rc;
-    fast_model_backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work);
+    backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work, 0);
+    return AE_OK;
+}
+
+int fast_model_backward_fresh(model *m, const float *d_y, int batch)
+{
+    int rc = model_check_backward(m, batch);
+    if (rc != AE_OK) return rc;
+    backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work, 1);
     return AE_OK;
 }

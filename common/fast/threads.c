@@ -604,9 +604,10 @@ int model_units_forward(model *m, const float *x, int batch, int lane, const flo
     return AE_OK;
 }
 
-int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane)
+/* fresh: this lane's gradients written, not added to (model_units_backward_fresh) */
+static int units_backward(model *m, const float *x, const float *d_y, int batch, int lane, int fresh)
 {
-    int rc = check_units(m, batch, lane, "model_units_backward");
+    int rc = check_units(m, batch, lane, fresh ? "model_units_backward_fresh" : "model_units_backward");
     if (rc != AE_OK) return rc;
     const int lanes = m->threads;
     const int last = m->want_input_grad ? 0 : first_dense_layer(m);   /* the lowest layer whose input gradient is wanted */
@@ -642,12 +643,18 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
             float *d_pre = own ? linear_grad_block(m, i, lane) : l->d_pre + u0;
             const float *pre = own ? linear_block(m, i, lane) : l->pre + u0;
             stride = own ? units : n_out;
-            /* a ReLU's gradient written, and its rows added to the bias gradient on the way */
-            bias_summed = s->act == ACT_RELU;
+            /* a ReLU's or a sigmoid's gradient written, and its rows added to the bias gradient on the
+             * way (in add_columns' order) */
+            bias_summed = s->act == ACT_RELU || s->act == ACT_SIGMOID;
+            if (fresh && units > 0) memset(l->d_bias + u0, 0, units * sizeof *l->d_bias);
             for (int b = 0; b < batch && units > 0; b++) {
                 const size_t at = (size_t)b * n_out + u0, row = (size_t)b * stride;
-                if (bias_summed) {
+                if (s->act == ACT_RELU) {
                     fast_relu_backward_set(d_pre + row, l->d_bias + u0, d_out + at, pre + row, units);
+                    continue;
+                }
+                if (s->act == ACT_SIGMOID) {
+                    fast_sigmoid_backward_set(d_pre + row, l->d_bias + u0, d_out + at, l->out + at, units);
                     continue;
                 }
                 memset(d_pre + row, 0, units * sizeof *d_pre);
@@ -657,9 +664,11 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
             mine = d_pre;
         }
         if (units > 0) {
-            /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1) */
+            /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1); fresh: d_W
+             * written (β = 0: the bits of β = 1 over zeros, gemm.h) and d_b cleared above */
+            if (fresh && !layer_has_fused_activation(l)) memset(l->d_bias + u0, 0, units * sizeof *l->d_bias);
             gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, mine, (int)stride, in, (int)n_in,
-                 1.0f, l->d_weight + u0 * n_in, (int)n_in);
+                 fresh ? 0.0f : 1.0f, l->d_weight + u0 * n_in, (int)n_in);
             if (!bias_summed) add_columns(l->d_bias + u0, mine, stride, batch, units);
         }
         if (no_input_grad(m, i)) break;
@@ -702,6 +711,16 @@ int model_units_backward(model *m, const float *x, const float *d_y, int batch, 
         d_out = d_in;
     }
     return AE_OK;
+}
+
+int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane)
+{
+    return units_backward(m, x, d_y, batch, lane, 0);
+}
+
+int model_units_backward_fresh(model *m, const float *x, const float *d_y, int batch, int lane)
+{
+    return units_backward(m, x, d_y, batch, lane, 1);
 }
 
 void model_units_columns(const model *m, int lane, size_t *first, size_t *end)

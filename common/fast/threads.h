@@ -97,6 +97,9 @@ void model_lanes_barrier(model *m);
 int model_units_split(const model *m);
 int model_units_forward(model *m, const float *x, int batch, int lane, const float **y);
 int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane);
+/* The same, with this lane's gradients written, not added to (its parameters' ranges need no
+ * clearing first): the same numbers (a weight gradient's product with β = 0, gemm.h). */
+int model_units_backward_fresh(model *m, const float *x, const float *d_y, int batch, int lane);
 int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max);
 /* 1 when layer layer_index's input gradient, when wanted, is summed from the lanes' partial sums (a wide layer:
  * each lane sums over its own rows of W, and the lanes add the sums in one thread's order; threads.c). */

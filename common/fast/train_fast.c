@@ -92,11 +92,6 @@ static int units_lane(lane_step *s, int lane)
     int rc = s->src->fill(s->src->ctx, s->index, s->n, x, y);
     if (s->next_index && lane > 0 && s->src->prefetch)   /* lane 0's asked for by the loop, before the lanes start */
         s->src->prefetch(s->src->ctx, s->next_index, s->next_n);
-    if (s->backward) {                              /* this lane's gradients, before backward adds into them */
-        size_t first[2 * MODEL_UNITS_MAX_DENSE], end[2 * MODEL_UNITS_MAX_DENSE];
-        const int ranges = model_units_params(s->m, lane, first, end, 2 * MODEL_UNITS_MAX_DENSE);
-        for (int r = 0; r < ranges; r++) memset(s->m->grads + first[r], 0, (end[r] - first[r]) * sizeof(float));
-    }
     /* forward and backward run in every lane whatever happened before: the lanes wait for each
      * other between layers, and a lane that stayed away would leave the others waiting */
     const float *pred;
@@ -106,7 +101,7 @@ static int units_lane(lane_step *s, int lane)
     if (rc == AE_OK) rc = units_loss(s, lane, pred, y, &total);
     s->loss_of[lane] = total;
     if (s->backward && forward == AE_OK) {
-        int back = model_units_backward(s->m, x, s->d_pred, s->n, lane);
+        int back = model_units_backward_fresh(s->m, x, s->d_pred, s->n, lane);   /* its gradients written */
         if (rc == AE_OK) rc = back;
     }
     s->rc_of[lane] = rc;
@@ -336,8 +331,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
                     model_run_lanes(m, update_lane, step);   /* grads summed and parameters updated, share by share */
                 }
             } else {
-                model_zero_grad(m);
-                rc = fast_model_backward_here(m, d_pred, n);
+                rc = fast_model_backward_fresh(m, d_pred, n);   /* the gradients written, not cleared and added to */
                 if (rc != AE_OK) break;
                 fast_optimizer_step(opt, m->params, m->grads);
             }
