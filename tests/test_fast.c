@@ -343,78 +343,45 @@ START_TEST(test_activation_twins)
 }
 END_TEST
 
-/* The ReLU's gradient written and added to a bias gradient in one pass (fast_relu_backward_set)
- * against its three steps (d_in cleared, the plain relu_backward, d_bias += d_in), bit for bit on
- * both paths: lengths that leave partial vectors, d_out with zeros of both signs (a −0 becomes +0,
- * as added to the cleared d_in), inputs at 0, −0 and NaN, and without a bias. */
-START_TEST(test_relu_backward_set_matches_steps)
+/* An activation's gradient written and added to a bias gradient in one pass (fast_relu_backward_set,
+ * fast_sigmoid_backward_set) against its three steps (d_in cleared, the plain relu_backward or
+ * sigmoid_backward, d_bias += d_in), bit for bit on both paths: lengths that leave partial vectors,
+ * d_out with zeros of both signs (a −0 becomes +0, as added to the cleared d_in), for the ReLU inputs
+ * at 0, −0 and NaN, for the sigmoid outputs f of 0 and 1 (products of −0), and without a bias.
+ * _i: 0 the ReLU, 1 the sigmoid. */
+START_TEST(test_backward_set_matches_steps)
 {
-    gsl_rng *rng = test_rng(37);
+    const int sigmoid = _i;
+    const char *name = sigmoid ? "sigmoid_backward_set" : "relu_backward_set";
+    gsl_rng *rng = test_rng(sigmoid ? 41 : 37);
     const size_t lengths[] = { 1, 15, 16, 17, 400 };
     for (int portable = 0; portable < 2; portable++) {
         cpu_force_portable(portable);
         for (int k = 0; k < 5; k++) {
             const size_t n = lengths[k];
-            float *x = floats(n), *d_y = floats(n), *got = floats(n), *want = floats(n);
+            float *v = floats(n), *d_y = floats(n), *got = floats(n), *want = floats(n);   /* v: x, or f */
             float *bias_got = floats(n), *bias_want = floats(n);
-            fill_uniform(x, n, -2, 2, rng);
+            fill_uniform(v, n, sigmoid ? 0 : -2, sigmoid ? 1 : 2, rng);
             fill_uniform(d_y, n, -1, 1, rng);
             for (size_t i = 0; i < n; i += 3) d_y[i] = (i / 3) % 2 ? -0.0f : 0.0f;
-            for (size_t i = 1; i < n; i += 5) x[i] = (i / 5) % 3 == 0 ? 0.0f : (i / 5) % 3 == 1 ? -0.0f : NAN;
+            for (size_t i = 1; i < n; i += 5)
+                v[i] = sigmoid ? ((i / 5) % 2 ? 1.0f : 0.0f) : (i / 5) % 3 == 0 ? 0.0f : (i / 5) % 3 == 1 ? -0.0f : NAN;
             fill_uniform(bias_got, n, -1, 1, rng);
             memcpy(bias_want, bias_got, n * sizeof *bias_got);
             fill_uniform(got, n, -9, 9, rng);            /* what d_in held: overwritten */
             memset(want, 0, n * sizeof *want);
-            relu_backward(want, d_y, x, n);
+            if (sigmoid) sigmoid_backward(want, d_y, v, n);
+            else relu_backward(want, d_y, v, n);
             for (size_t i = 0; i < n; i++) bias_want[i] += want[i];
             for (int with_bias = 0; with_bias < 2; with_bias++) {
                 float *bias = with_bias ? bias_got : NULL;
-                fast_relu_backward_set(got, bias, d_y, x, n);
-                ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "relu_backward_set n=%zu (portable %d): d_in",
-                              n, portable);
+                if (sigmoid) fast_sigmoid_backward_set(got, bias, d_y, v, n);
+                else fast_relu_backward_set(got, bias, d_y, v, n);
+                ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0, "%s n=%zu (portable %d): d_in", name, n, portable);
             }
             ck_assert_msg(memcmp(bias_got, bias_want, n * sizeof *bias_got) == 0,
-                          "relu_backward_set n=%zu (portable %d): the bias gradient", n, portable);
-            free(x); free(d_y); free(got); free(want); free(bias_got); free(bias_want);
-        }
-    }
-    cpu_force_portable(0);
-    gsl_rng_free(rng);
-}
-END_TEST
-
-/* fast_sigmoid_backward_set (a sigmoid's gradient written, not cleared and added to) against its
- * three steps (d_in cleared, the plain sigmoid_backward, d_bias += d_in), bit for bit on both paths:
- * partial vectors, d_out with zeros of both signs and outputs f of 0 and 1 (products of −0: a −0
- * becomes +0, as added to the cleared d_in), and without a bias. */
-START_TEST(test_sigmoid_backward_set_matches_steps)
-{
-    gsl_rng *rng = test_rng(41);
-    const size_t lengths[] = { 1, 15, 16, 17, 784 };
-    for (int portable = 0; portable < 2; portable++) {
-        cpu_force_portable(portable);
-        for (int k = 0; k < 5; k++) {
-            const size_t n = lengths[k];
-            float *f = floats(n), *d_y = floats(n), *got = floats(n), *want = floats(n);
-            float *bias_got = floats(n), *bias_want = floats(n);
-            fill_uniform(f, n, 0, 1, rng);
-            fill_uniform(d_y, n, -1, 1, rng);
-            for (size_t i = 0; i < n; i += 3) d_y[i] = (i / 3) % 2 ? -0.0f : 0.0f;
-            for (size_t i = 1; i < n; i += 5) f[i] = (i / 5) % 2 ? 1.0f : 0.0f;
-            fill_uniform(bias_got, n, -1, 1, rng);
-            memcpy(bias_want, bias_got, n * sizeof *bias_got);
-            fill_uniform(got, n, -9, 9, rng);            /* what d_in held: overwritten */
-            memset(want, 0, n * sizeof *want);
-            sigmoid_backward(want, d_y, f, n);
-            for (size_t i = 0; i < n; i++) bias_want[i] += want[i];
-            for (int with_bias = 0; with_bias < 2; with_bias++) {
-                fast_sigmoid_backward_set(got, with_bias ? bias_got : NULL, d_y, f, n);
-                ck_assert_msg(memcmp(got, want, n * sizeof *got) == 0,
-                              "sigmoid_backward_set n=%zu (portable %d): d_in", n, portable);
-            }
-            ck_assert_msg(memcmp(bias_got, bias_want, n * sizeof *bias_got) == 0,
-                          "sigmoid_backward_set n=%zu (portable %d): the bias gradient", n, portable);
-            free(f); free(d_y); free(got); free(want); free(bias_got); free(bias_want);
+                          "%s n=%zu (portable %d): the bias gradient", name, n, portable);
+            free(v); free(d_y); free(got); free(want); free(bias_got); free(bias_want);
         }
     }
     cpu_force_portable(0);
@@ -863,8 +830,8 @@ Suite *fast_suite(void)
     tcase_add_test(tc, test_conv_twins_large);
     tcase_add_loop_test(tc, test_conv_twins_direct, 0, 2);
     tcase_add_loop_test(tc, test_conv_twins_3x3, 0, 4);
-    test_add(tc, test_transpose, test_activation_twins, test_relu_backward_set_matches_steps,
-             test_sigmoid_backward_set_matches_steps, test_loss_adam_bytes_twins,
+    tcase_add_loop_test(tc, test_backward_set_matches_steps, 0, 2);   /* the ReLU, the sigmoid */
+    test_add(tc, test_transpose, test_activation_twins, test_loss_adam_bytes_twins,
              test_model_twins, test_conv_activation_backward_declines, test_model_walks_refuse_bad_calls);
     tcase_add_loop_test(tc, test_model_walk_twins, 0, 8);   /* three models, AVX-512 and portable; B in twos */
     tcase_add_loop_test(tc, test_model_backward_fresh, 0, 8);   /* two dense, two convolutional; both paths */
