@@ -5,7 +5,8 @@
  *   taken by central differences of a plain double-precision encoder; its gradient, and the L1
  *   sparsity gradient, against central differences; Hutchinson's estimate of the whole map's
  *   ‖J_r‖_F² against the exact product diag(x̂(1 − x̂)) V diag(f') W.
- * Training: each kind, a few epochs on the bundled sample, lowers its own loss.
+ * Training: each kind, a few epochs on the bundled sample, lowers its own loss; on two threads
+ *   (each step on the threads, or alone) it gives the numbers of one thread, bit for bit.
  * Limits: bad recipes, batches and sources are refused with the right code.
  * Figures: the loss terms in panels side by side (week05-task1/t1_figures.c): each panel its own
  *   y axis, log or linear, its series in the same colour everywhere, the .dat with every series;
@@ -24,6 +25,8 @@
 #include "io/results.h"
 #include "t1_figures.h"
 #include "t1_kinds.h"
+#include "fast/cpu.h"
+#include "fast/threads.h"
 #include "testutil.h"
 
 enum { B = 3, IN = 6, U = 5 };
@@ -326,6 +329,60 @@ START_TEST(each_kind_lowers_its_loss)
 }
 END_TEST
 
+/* One epoch of a kind on the sample with `threads` threads, each step pinned to them (way 1) or
+ * alone (way 0); its parameters, encoder then decoder, into params (a new array of *n). */
+static float *kind_after_an_epoch(t1_kind kind, int threads, int way, size_t *n, t1_loss_terms *epoch)
+{
+    fashion_mnist fm;
+    test_load_sample(&fm, 256);
+    gsl_rng *rng = test_rng(8);
+    t1_recipe r = t1_recipe_default(kind);
+    t1_autoencoder *ae = t1_autoencoder_alloc(&r, 1e-3, 32, rng);
+    ck_assert_ptr_nonnull(ae);
+    ck_assert_int_eq(t1_autoencoder_set_threads(ae, threads), AE_OK);
+    if (threads > 1) model_threads_pin(ae->encoder, way);   /* the decoder shares the encoder's threads */
+    image_source_ctx ctx = { .images = &fm.train.images, .noise_factor = r.train_noise, .noise_seed = 9 };
+    batch_source src = image_batch_source(&ctx);
+    size_t *order = malloc(src.count * sizeof *order);
+    ck_assert_int_eq(t1_train_epoch(ae, &src, order, rng, epoch), AE_OK);
+    const size_t n_enc = model_param_count(ae->encoder), n_dec = model_param_count(ae->decoder);
+    float *params = malloc((n_enc + n_dec) * sizeof *params);
+    memcpy(params, ae->encoder->params, n_enc * sizeof *params);
+    memcpy(params + n_enc, ae->decoder->params, n_dec * sizeof *params);
+    *n = n_enc + n_dec;
+    free(order);
+    t1_autoencoder_free(ae);
+    gsl_rng_free(rng);
+    fashion_mnist_free(&fm);
+    return params;
+}
+
+/* Two threads split each layer's units, so every number is summed as on one: the same parameters
+ * and loss terms after an epoch, with the steps on the threads and alone. (With the AVX-512
+ * kernels; a CBLAS sgemm may block a share of the units otherwise than the whole.) */
+START_TEST(each_kind_on_two_threads_gives_the_same_numbers)
+{
+    t1_kind kind = (t1_kind)(_i / 2);
+    const int way = _i % 2;
+    size_t n1, n2;
+    t1_loss_terms one, two;
+    float *p1 = kind_after_an_epoch(kind, 1, 0, &n1, &one);
+    float *p2 = kind_after_an_epoch(kind, 2, way, &n2, &two);
+    ck_assert_uint_eq(n1, n2);
+    if (cpu_has_avx512()) {
+        ck_assert_msg(memcmp(p1, p2, n1 * sizeof *p1) == 0, "%s, two threads %s: other parameters than on one",
+                      t1_kind_name(kind), way ? "on the threads" : "alone");
+        ck_assert(one.loss == two.loss && one.mse == two.mse);
+        ck_assert(one.contractive == two.contractive && one.sparsity == two.sparsity);
+    } else {
+        for (size_t i = 0; i < n1; i++) ck_assert_float_eq_tol(p1[i], p2[i], 1e-4f);
+        ck_assert_double_eq_tol(one.loss, two.loss, 1e-5 * fabs(one.loss));
+    }
+    free(p1);
+    free(p2);
+}
+END_TEST
+
 START_TEST(evaluation_of_the_identity_like_case)
 {
     /* with no noise the noisy source is the clean one: noisy error = clean error, no noise to pass */
@@ -534,6 +591,7 @@ Suite *ae_kinds_suite(void)
 
     TCase *training = test_case(s, "Training", 60);
     tcase_add_loop_test(training, each_kind_lowers_its_loss, 0, T1_KINDS);
+    tcase_add_loop_test(training, each_kind_on_two_threads_gives_the_same_numbers, 0, 2 * T1_KINDS);
     tcase_add_test(training, evaluation_of_the_identity_like_case);
 
     test_add(test_case(s, "Limits", 0), bad_recipes_are_refused, bad_batches_and_sources_are_refused);

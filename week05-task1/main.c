@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 {
     t1_options opt = {
         .part = PART_ALL, .batch = 32, .lr = 1e-3, .noise = 0.2, .code = 64, .overcomplete_code = 1024,
-        .contractive = 1e-4, .sparsity = 2e-4, .probes = 2, .latent = 20, .hidden = 400, .threads = 1,
+        .contractive = 1e-4, .sparsity = 2e-4, .probes = 2, .latent = 20, .hidden = 400, .threads = 2,
     };
     cli_option table[] = {
         CLI_CHOICE("part", &opt.part, PART_CHOICES, "which part to run (see below)"),
@@ -67,7 +67,8 @@ int main(int argc, char **argv)
                 "(0: skip it)"),
         CLI_INT("latent", &opt.latent, 1, 512, "L", "latent dimensions of the AE and VAE of (b) and (d)"),
         CLI_INT("hidden", &opt.hidden, 1, 4096, "N", "hidden units of the AE and VAE"),
-        CLI_INT("threads", &opt.threads, 1, 64, "N", "threads of the training: each batch split in N lanes"),
+        CLI_INT("threads", &opt.threads, 1, 64, "N", "threads of the training: each batch's units split in N lanes, or one alone "
+                "when that is faster at the moment (the same numbers either way)"),
     };
     int n_table = (int)(sizeof table / sizeof table[0]);
     common_options common = common_defaults(PROGRAM, 5);

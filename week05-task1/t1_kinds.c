@@ -235,7 +235,7 @@ size_t t1_autoencoder_params(const t1_autoencoder *ae)
 int t1_autoencoder_set_threads(t1_autoencoder *ae, int threads)
 {
     int rc = model_set_threads(ae->encoder, threads);
-    return rc == AE_OK ? model_set_threads(ae->decoder, threads) : rc;
+    return rc == AE_OK ? model_share_threads(ae->decoder, ae->encoder) : rc;   /* the decoder on the same threads */
 }
 
 int t1_forward(t1_autoencoder *ae, const float *x, const float *target, int n, t1_loss_terms *terms)
@@ -268,6 +268,7 @@ int t1_train_step(t1_autoencoder *ae, const float *x, const float *target, int n
     const t1_recipe *r = &ae->recipe;
     t1_loss_terms local;
     if (!terms) terms = &local;
+    if (!engine_plain()) model_threads_step(ae->encoder);   /* on the threads or alone: the same numbers (threads.h) */
     int rc = t1_forward(ae, x, target, n, terms);
     if (rc != AE_OK) return rc;
     if (!isfinite(terms->loss))
@@ -297,8 +298,13 @@ int t1_train_step(t1_autoencoder *ae, const float *x, const float *target, int n
         t1_contractive_backward(NULL, enc->d_weight, ae->code, enc->weight, ae->row_sq, r->encoder_act, n,
                                 FASHION_PIXELS, r->code, (float)(r->contractive / n));
 
-    ENGINE(adam_step)(ae->encoder_opt, ae->encoder->params, ae->encoder->grads);
-    ENGINE(adam_step)(ae->decoder_opt, ae->decoder->params, ae->decoder->grads);
+    if (engine_plain()) {
+        adam_step(ae->encoder_opt, ae->encoder->params, ae->encoder->grads);
+        adam_step(ae->decoder_opt, ae->decoder->params, ae->decoder->grads);
+    } else {                                       /* on the models' threads: each lane updates its units */
+        fast_model_optimizer_step(ae->encoder, ae->encoder_opt);
+        fast_model_optimizer_step(ae->decoder, ae->decoder_opt);
+    }
     return AE_OK;
 }
 
@@ -326,6 +332,7 @@ int t1_train_epoch(t1_autoencoder *ae, const batch_source *src, size_t *order, g
         total.loss += step.loss * n;
     }
     free(x);
+    if (!engine_plain()) model_threads_pause(ae->encoder);   /* what comes next is not a training step */
     if (rc != AE_OK) return rc;
     double count = (double)src->count;
     *mean = (t1_loss_terms){ total.mse / count, total.contractive / count, total.sparsity / count,
