@@ -99,9 +99,8 @@ static const float bce_high = 1.0f - BCE_EPSILON;
 /* Value (and gradient when d_pred is not NULL) of BCE on probabilities, targets already checked.
  * L = −Σ [t ln p + (1 − t) ln(1 − p)] · scale;  ∂L/∂p = (p − t)/(p(1 − p)) · scale inside the clip, 0 outside */
 static void bce_fused(double *loss, float *d_pred, const float *pred, const float *target, size_t n,
-                      loss_reduction r)
+                      double scale)
 {
-    double scale = reduction_scale(n, r);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         float p = pred[i];
@@ -119,7 +118,7 @@ int bce_forward(double *loss, const float *pred, const float *target, size_t n, 
 {
     int rc = check_targets(target, n, "bce");
     if (rc != AE_OK) return rc;
-    bce_fused(loss, NULL, pred, target, n, r);
+    bce_fused(loss, NULL, pred, target, n, reduction_scale(n, r));
     return AE_OK;
 }
 
@@ -128,16 +127,15 @@ int bce_backward(float *d_pred, const float *pred, const float *target, size_t n
     int rc = check_targets(target, n, "bce");
     if (rc != AE_OK) return rc;
     double unused;
-    bce_fused(&unused, d_pred, pred, target, n, r);
+    bce_fused(&unused, d_pred, pred, target, n, reduction_scale(n, r));
     return AE_OK;
 }
 
 /* From logits x, stable for any x:
  * L = Σ [max(x,0) − x·t + ln(1 + e^−|x|)] · scale;  ∂L/∂x = (σ(x) − t) · scale */
 static void bce_logits_fused(double *loss, float *d_logits, const float *logits, const float *target,
-                             size_t n, loss_reduction r)
+                             size_t n, double scale)
 {
-    double scale = reduction_scale(n, r);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         double x = logits[i];
@@ -156,7 +154,7 @@ int bce_logits_forward(double *loss, const float *logits, const float *target, s
 {
     int rc = check_targets(target, n, "bce_logits");
     if (rc != AE_OK) return rc;
-    bce_logits_fused(loss, NULL, logits, target, n, r);
+    bce_logits_fused(loss, NULL, logits, target, n, reduction_scale(n, r));
     return AE_OK;
 }
 
@@ -166,7 +164,7 @@ int bce_logits_backward(float *d_logits, const float *logits, const float *targe
     int rc = check_targets(target, n, "bce_logits");
     if (rc != AE_OK) return rc;
     double unused;
-    bce_logits_fused(&unused, d_logits, logits, target, n, r);
+    bce_logits_fused(&unused, d_logits, logits, target, n, reduction_scale(n, r));
     return AE_OK;
 }
 
@@ -174,7 +172,13 @@ int bce_logits_backward(float *d_logits, const float *logits, const float *targe
 
 int loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n)
 {
-    double scale = reduction_scale(n, spec.reduction);
+    return loss_compute_share(spec, loss, d_pred, pred, target, n, n);
+}
+
+int loss_compute_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n,
+                       size_t total)
+{
+    double scale = reduction_scale(total, spec.reduction);
     int rc;
     switch (spec.kind) {
     case LOSS_MSE:
@@ -186,12 +190,12 @@ int loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred,
     case LOSS_BCE:
         rc = check_targets(target, n, "bce");
         if (rc != AE_OK) return rc;
-        bce_fused(loss, d_pred, pred, target, n, spec.reduction);
+        bce_fused(loss, d_pred, pred, target, n, scale);
         return AE_OK;
     case LOSS_BCE_LOGITS:
         rc = check_targets(target, n, "bce_logits");
         if (rc != AE_OK) return rc;
-        bce_logits_fused(loss, d_pred, pred, target, n, spec.reduction);
+        bce_logits_fused(loss, d_pred, pred, target, n, scale);
         return AE_OK;
     }
     return AE_ERROR(AE_EINVAL, "unknown loss kind %d", (int)spec.kind);

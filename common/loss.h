@@ -49,6 +49,12 @@ int bce_logits_backward(float *d_logits, const float *logits, const float *targe
 
 /* Dispatch on spec: value into *loss, and d_pred written when it is not NULL. */
 int loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n);
+/* The same for n values that are part of a batch of `total` (a thread's share of it): a mean is
+ * scaled by 1/total, so each value's gradient is the one loss_compute gives it in the whole batch's
+ * call, bit for bit, and the loss is the share's part of the batch's (only summed in another order).
+ * total = n is loss_compute. */
+int loss_compute_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n,
+                       size_t total);
 const char *loss_name(loss_kind kind);   /* "mse", "mae", "bce", "bce_logits" */
 
 #endif

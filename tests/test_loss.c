@@ -1,5 +1,6 @@
 /* test_loss.c: the losses against hand computations, against each other, and
- * against finite differences; BCE's refusal of targets that are not probabilities. */
+ * against finite differences; a batch's shares against the whole (a thread's part of a batch);
+ * BCE's refusal of targets that are not probabilities. */
 #include <check.h>
 #include <math.h>
 #include <string.h>
@@ -229,6 +230,48 @@ START_TEST(test_loss_compute_dispatch)
 }
 END_TEST
 
+/* A batch's values in shares (rows cut at uneven points, as the threads cut a layer's units): each
+ * share's gradient is the whole call's, bit for bit, for every loss and reduction, plain and fast;
+ * the shares' losses add up to the whole's (in another order). Loop index: kind × 2 + reduction. */
+START_TEST(test_loss_shares_are_the_whole)
+{
+    enum { N = 37 };
+    const loss_spec spec = { (loss_kind)(LOSS_MSE + _i / 2), _i % 2 ? REDUCE_SUM : REDUCE_MEAN };
+    gsl_rng *rng = test_rng(123);
+    float pred[N], target[N], whole[N], shares[N], fast_shares[N];
+    fill_uniform(pred, N, 0.02, 0.98, rng);
+    fill_uniform(target, N, 0.0, 1.0, rng);
+    double whole_loss, fast_whole_loss;
+    ck_assert_int_eq(loss_compute(spec, &whole_loss, whole, pred, target, N), AE_OK);
+    ck_assert_int_eq(fast_loss_compute(spec, &fast_whole_loss, NULL, pred, target, N), AE_OK);
+    const size_t cuts[] = { 0, 5, 21, 22, N };
+    double total = 0.0, fast_total = 0.0;
+    for (int c = 0; c + 1 < 5; c++) {
+        const size_t at = cuts[c], n = cuts[c + 1] - cuts[c];
+        double part, fast_part;
+        ck_assert_int_eq(loss_compute_share(spec, &part, shares + at, pred + at, target + at, n, N), AE_OK);
+        ck_assert_int_eq(fast_loss_share(spec, &fast_part, fast_shares + at, pred + at, target + at, n, N), AE_OK);
+        total += part;
+        fast_total += fast_part;
+    }
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(memcmp(&shares[i], &whole[i], sizeof whole[i]) == 0, "%s: value %d's gradient %.9g in a share, "
+                      "%.9g in the whole", loss_name(spec.kind), i, shares[i], whole[i]);
+        ck_assert_msg(memcmp(&fast_shares[i], &whole[i], sizeof whole[i]) == 0 || spec.kind == LOSS_MSE,
+                      "%s: value %d's fast gradient %.9g in a share, %.9g in the whole", loss_name(spec.kind), i,
+                      fast_shares[i], whole[i]);
+    }
+    if (spec.kind == LOSS_MSE) {   /* the fast squared error: against its own whole call */
+        float fast_whole[N];
+        ck_assert_int_eq(fast_loss_compute(spec, &fast_whole_loss, fast_whole, pred, target, N), AE_OK);
+        ck_assert(memcmp(fast_shares, fast_whole, sizeof fast_whole) == 0);
+    }
+    ck_assert_double_eq_tol(total, whole_loss, 1e-12 * fabs(whole_loss));
+    ck_assert_double_eq_tol(fast_total, fast_whole_loss, 1e-12 * fabs(fast_whole_loss));
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* ------------------------------------------------------------- Gradient */
 
 enum { GRAD_N = 30 };
@@ -323,6 +366,7 @@ Suite *loss_suite(void)
 
     TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_loop_test(gradient, test_loss_gradient, 0, 8);   /* 4 losses × 2 reductions */
+    tcase_add_loop_test(gradient, test_loss_shares_are_the_whole, 0, 8);
 
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, test_bce_refuses_non_probabilities, 0, 3);

@@ -101,13 +101,12 @@ void fast_bytes_to_unit(float *x, const uint8_t *bytes, size_t n);   /* twin of 
 /* ---------------------------------- losses: the squared error in eight chains (loss_fast.c) */
 int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target, size_t n);
 void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n);
-/* The loss of n values that are part of a batch of `total` (a thread's share): a sum as it is, a
- * mean's share (Σ over these n, over total) with its gradient. For the squared error, and for every
- * REDUCE_SUM, the gradient is the one fast_loss_compute gives these values in the whole batch's
- * call, bit for bit (only the loss's sum runs in another order): fast_loss_share_exact says so. */
+/* The loss of n values that are part of a batch of `total` (a thread's share): the twin of
+ * loss_compute_share, the squared error in eight chains. Each value's gradient is the one
+ * fast_loss_compute gives it in the whole batch's call, bit for bit, for every loss (only the
+ * loss's sum runs in another order). */
 int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target,
                     size_t n, size_t total);
-int fast_loss_share_exact(loss_spec spec);
 /* A mean over n values (and its gradient d_pred, or NULL) as a share of a mean over more: times
  * part/whole, the gradient by the float part/whole. */
 double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole);

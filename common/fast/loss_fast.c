@@ -79,14 +79,12 @@ int fast_loss_compute(loss_spec spec, double *loss, float *d_pred, const float *
 int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target,
                     size_t n, size_t total)
 {
-    const int mean = spec.reduction == REDUCE_MEAN && total > 0;
     if (spec.kind == LOSS_MSE) {            /* the whole batch's scale: the same gradient bits */
+        const int mean = spec.reduction == REDUCE_MEAN && total > 0;
         chained_squared_error(loss, d_pred, pred, target, n, mean ? 1.0 / (double)total : 1.0);
         return AE_OK;
     }
-    int rc = loss_compute(spec, loss, d_pred, pred, target, n);
-    if (rc == AE_OK && mean && n != total) *loss = fast_loss_scale_share(*loss, d_pred, n, n, total);
-    return rc;
+    return loss_compute_share(spec, loss, d_pred, pred, target, n, total);   /* the plain loop, scaled as the whole */
 }
 
 double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole)
@@ -100,8 +98,6 @@ double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, 
     }
     return loss * (double)part / (double)whole;
 }
-
-int fast_loss_share_exact(loss_spec spec) { return spec.kind == LOSS_MSE || spec.reduction == REDUCE_SUM; }
 
 /* L = (1/n) Σ (p − t)² */
 void fast_mse_forward(double *loss, const float *pred, const float *target, size_t n)

@@ -290,7 +290,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
     }
 
     long batches = (long)((train->count + (size_t)batch - 1) / (size_t)batch);
-    const int elastic = step && step->units && fast_loss_share_exact(loss);
+    const int elastic = step && step->units;   /* its lanes' gradients are the whole batch's (fast_loss_share) */
     train_history_begin(history);
     for (int epoch = 0; epoch < cfg->epochs && rc == AE_OK; epoch++) {
         train_epoch e;
@@ -309,8 +309,8 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
                     step->next_n = batch_length(train->count, next, batch);
                 }
             }
-            /* an all-dense model whose loss gradient is the same split or whole may run this step
-             * alone (elastic steps, threads.h): the same numbers, only faster at the moment */
+            /* an all-dense model may run this step alone (elastic steps, threads.h): its lanes'
+             * gradients are the whole batch's (fast_loss_share), the same numbers, only faster now */
             const int lanes = m->threads > 1 && (!elastic || model_threads_step(m));
             if (lanes) {
                 if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
