@@ -381,14 +381,14 @@ int ae_run_model(ae_context *ctx, model_run *r, int index)
     if (!rng) return AE_ERROR(AE_ENOMEM, "out of memory for a random generator");
     model *m;
     int rc = ae_model_create(&m, &r->recipe, opt->batch, rng);
-    if (rc == AE_OK) r->threads = ae_model_threads(opt, m);
+    if (rc == AE_OK) r->threads = ae_model_threads(opt);
     if (rc == AE_OK && (rc = model_set_threads(m, r->threads)) != AE_OK) model_free(m);
     if (rc != AE_OK) {
         gsl_rng_free(rng);
         return rc;
     }
     r->params = model_param_count(m);
-    printf("threads: %d%s\n\n", r->threads, opt->threads ? " (--threads)" : r->threads > 1 ? " (a convolutional model)" : " (a dense model)");
+    printf("threads: %d%s\n\n", r->threads, opt->threads ? " (--threads)" : " (the default)");
     if (!ctx->common->quiet) {
         model_summary(m, stdout);
         putchar('\n');
@@ -573,8 +573,8 @@ int ae_prepare(ae_context *ctx, const ae_options *opt, const fashion_mnist *fm, 
         printf("Matrix products: %s, %s path; %d thread%s for every model; seed %lu\n", blas_name(), cpu_path_name(),
                opt->threads, opt->threads == 1 ? "" : "s", ctx->common->seed);
     else
-        printf("Matrix products: %s, %s path; %d threads for a convolutional model, 1 for a dense one; seed %lu\n",
-               blas_name(), cpu_path_name(), AE_CONV_THREADS, ctx->common->seed);
+        printf("Matrix products: %s, %s path; %d threads for every model; seed %lu\n",
+               blas_name(), cpu_path_name(), AE_THREADS, ctx->common->seed);
     int rc = ae_sources_init(&ctx->sources, ctx->task, ctx->fm, opt->normal_class, opt->noise, ctx->common->seed);
     if (rc != AE_OK) return rc;
     if (ctx->task == AE_TASK_ANOMALY) {
@@ -661,11 +661,7 @@ int ae_check_checkpoints(const ae_context *ctx, const model_run *runs, int n_run
 }
 
 
-int ae_model_threads(const ae_options *opt, const model *m)
+int ae_model_threads(const ae_options *opt)
 {
-    if (opt->threads > 0) return opt->threads;
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].spec.kind == LAYER_CONV2D || m->layers[i].spec.kind == LAYER_CONV2D_TRANSPOSE)
-            return AE_CONV_THREADS;
-    return 1;
+    return opt->threads > 0 ? opt->threads : AE_THREADS;
 }

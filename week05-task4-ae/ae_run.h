@@ -23,7 +23,7 @@ typedef struct {
     int task;                  /* ae_task */
     int batch;
     double lr;
-    int threads;                    /* --threads for every model; 0: ae_model_threads decides per model */
+    int threads;                    /* --threads for every model; 0: the default (ae_model_threads) */
     int from_checkpoint;
     const char *layers;        /* --layers, NULL when not given */
     int loss_choice;           /* the --layers model's loss: 0 mse, 1 bce */
@@ -77,12 +77,13 @@ void ae_context_free(ae_context *ctx);
 /* <task>_model_<M>.ckpt in the --out folder */
 int ae_checkpoint_path(char *path, size_t len, const ae_context *ctx, const char *model_name);
 /* With --from-checkpoint: AE_ENOENT, saying what to do, unless every model's checkpoint is there. */
-/* The lanes a model trains on: --threads when given, else AE_CONV_THREADS for a model with a
- * convolution (its batch is enough work for two: model B's epoch takes about half as long) and 1 for
- * a dense one (its layers meet after every layer, and two lanes are no faster, and several times
- * slower when another program shares the cores: bench/README.md). */
-#define AE_CONV_THREADS 2
-int ae_model_threads(const ae_options *opt, const model *m);
+/* The lanes a model trains on: --threads when given, else AE_THREADS for every model. A
+ * convolutional model splits its batch between them (model B's epoch takes about half as long); a
+ * dense one splits its units and runs each step on both or on one alone, whichever is faster at the
+ * moment (elastic steps, common/fast/README.md): the same numbers either way, so two threads cost it
+ * little when they do not pay (another program on the cores, bench/README.md) and gain when they do. */
+#define AE_THREADS 2
+int ae_model_threads(const ae_options *opt);
 int ae_check_checkpoints(const ae_context *ctx, const model_run *runs, int n_runs);
 /* One model, from its recipe to its figures; index 0..3 for A..D, CUSTOM_INDEX for --layers. */
 int ae_run_model(ae_context *ctx, model_run *r, int index);

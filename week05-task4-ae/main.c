@@ -77,8 +77,7 @@ int main(int argc, char **argv)
         CLI_INT("batch", &opt.batch, 1, 4096, "N", "mini-batch size"),
         CLI_DOUBLE("lr", &opt.lr, 1e-7, 1.0, "R", "Adam's learning rate"),
         CLI_INT("threads", &opt.threads, 1, POOL_MAX_THREADS, "N", "threads that share each batch of every model "
-                "(the same N and --seed give the same numbers bit for bit); default: 2 for a convolutional model, "
-                "1 for a dense one"),
+                "(the same N and --seed give the same numbers bit for bit); default: 2"),
         CLI_FLAG("from-checkpoint", &opt.from_checkpoint, "load <task>_model_<M>.ckpt from the --out folder instead "
                  "of training, then redraw the figures and recompute the numbers"),
         CLI_STRING("layers", &opt.layers, "SPEC", "a model of your own, reported as model 'custom' (see below)"),
