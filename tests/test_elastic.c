@@ -1,6 +1,7 @@
 /* test_elastic.c: the choice between a pool's threads and the caller alone (fast/elastic.h), fed
  * with made-up step times: it tries both, keeps the faster, looks again less and less often while
- * the choice holds, at once when the chosen way slows down, and not across a pause. */
+ * the choice holds, at once when the chosen way slows down, and not across a pause; what runs in a
+ * pause runs the faster way. */
 #include <check.h>
 
 #include "fast/elastic.h"
@@ -190,6 +191,28 @@ START_TEST(test_a_pause_is_not_a_step)
 }
 END_TEST
 
+/* Between a pause and the next step (an evaluation pass), work runs the faster way known, even
+ * when the steps' window was probing the other; the next step goes back to the window's way. */
+START_TEST(test_a_pause_runs_the_faster_way)
+{
+    run r;
+    run_settled(&r, 1.0, 0.5, 8);            /* the threads chosen */
+    ck_assert_int_eq(r.e.chosen, 1);
+    ck_assert_int_eq(elastic_way(&r.e), 1);
+    int guard = 0;
+    while (!(r.e.probing && r.e.threads == 0) && guard++ < 100 * ELASTIC_WINDOW) steps(&r, 1);   /* a probe alone */
+    ck_assert_int_eq(r.e.threads, 0);
+    ck_assert_int_eq(elastic_way(&r.e), 0);  /* the probe's steps run alone */
+    elastic_pause(&r.e);
+    ck_assert_int_eq(elastic_way(&r.e), 1);  /* the evaluation on the threads */
+    ck_assert_int_eq(steps(&r, 1), 0);        /* the probe goes on after it */
+    ck_assert_int_eq(elastic_way(&r.e), 0);
+    elastic_pin(&r.e, 0);                    /* pinned: that way, paused or not */
+    elastic_pause(&r.e);
+    ck_assert_int_eq(elastic_way(&r.e), 0);
+}
+END_TEST
+
 START_TEST(test_pinned_ways_stay)
 {
     run r;
@@ -226,7 +249,7 @@ Suite *elastic_suite(void)
     Suite *s = suite_create("elastic");
     test_add(test_case(s, "Core", 0), test_first_window_on_threads_then_a_probe, test_the_first_step_is_not_timed, test_keeps_the_faster_way, test_a_losing_probe_ends_early,
              test_probes_grow_rarer_up_to_the_most, test_a_slower_chosen_way_probes_at_once,
-             test_a_slower_way_alone_waits_for_its_probe, test_a_pause_is_not_a_step,
+             test_a_slower_way_alone_waits_for_its_probe, test_a_pause_is_not_a_step, test_a_pause_runs_the_faster_way,
              test_pinned_ways_stay, test_same_times_same_choices);
     return s;
 }

@@ -22,7 +22,17 @@ void elastic_pin(elastic *e, int way)
     }
 }
 
-void elastic_pause(elastic *e) { e->untimed = 1; }
+void elastic_pause(elastic *e)
+{
+    e->untimed = 1;
+    e->paused = 1;
+}
+
+int elastic_way(const elastic *e)
+{
+    if (!e->paused) return e->threads;
+    return e->pinned >= 0 ? e->pinned : e->chosen;
+}
 
 /* The window just timed: its mean step time kept for its way; then the way of the next window. */
 static void end_window(elastic *e)
@@ -54,6 +64,7 @@ static void end_window(elastic *e)
 
 int elastic_step(elastic *e, double now)
 {
+    e->paused = 0;
     if (e->untimed > 0) {
         e->untimed--;
     } else if (now >= e->last) {

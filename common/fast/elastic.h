@@ -54,6 +54,7 @@ typedef struct elastic {
     int gap, until_probe;      /* windows between probes; windows left before the next */
     long steps_on[2];          /* steps begun alone [0] and on the threads [1], for reports */
     int pinned;                /* -1: choose; 0 or 1: always that way (elastic_pin) */
+    int paused;                /* 1 from elastic_pause to the next step: the work between is not a step's */
 } elastic;
 
 void elastic_init(elastic *e);
@@ -61,6 +62,10 @@ void elastic_init(elastic *e);
 int elastic_step(elastic *e, double now);
 /* The time until the next elastic_step is not a step's. */
 void elastic_pause(elastic *e);
+/* The way work runs now, 1 on the threads, 0 alone: the current window's during the steps; between
+ * a pause and the next step (an evaluation pass, say), the faster way as far as known, even while
+ * the steps' window probes the other (or the pinned way). */
+int elastic_way(const elastic *e);
 /* way 0 or 1: every step that way from now on (a bench timing one way, a test comparing them);
  * -1: choose again. */
 void elastic_pin(elastic *e, int way);

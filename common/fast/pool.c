@@ -292,7 +292,7 @@ int pool_step(pool *p)
     return way;
 }
 
-int pool_on_threads(const pool *p) { return p && p->threads > 1 && p->elastic.threads; }
+int pool_on_threads(const pool *p) { return p && p->threads > 1 && elastic_way(&p->elastic); }
 
 void pool_pause(pool *p)
 {
