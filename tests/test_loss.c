@@ -272,6 +272,52 @@ START_TEST(test_loss_shares_are_the_whole)
 }
 END_TEST
 
+/* BCE's shares that keep their terms: summed afterwards in the whole batch's order, the whole
+ * call's loss bit for bit, and each share's gradient the whole's; a target that is no probability
+ * refused as by the plain loop; other losses leave the terms alone. */
+START_TEST(test_bce_terms_sum_to_the_whole)
+{
+    enum { N = 401 };                          /* enough terms that another order of the sum shows */
+    const loss_spec spec = { LOSS_BCE, _i ? REDUCE_SUM : REDUCE_MEAN };
+    gsl_rng *rng = test_rng(321);
+    float pred[N], target[N], whole[N], shares[N];
+    double terms[N];
+    fill_uniform(pred, N, 0.0, 1.0, rng);
+    fill_uniform(target, N, 0.0, 1.0, rng);
+    for (int i = 0; i < N; i += 5) pred[i] = (float)(i % 2 ? 1e-6 : 1.0 - 1e-6);   /* terms far apart in size */
+    pred[3] = 0.0f;                            /* clipped: no gradient */
+    pred[7] = 1.0f;
+    double whole_loss;
+    ck_assert_int_eq(loss_compute(spec, &whole_loss, whole, pred, target, N), AE_OK);
+    const size_t cuts[] = { 0, 13, 14, 230, N };
+    for (int c = 0; c + 1 < 5; c++) {
+        const size_t at = cuts[c], n = cuts[c + 1] - cuts[c];
+        double part;
+        ck_assert_int_eq(fast_loss_share_terms(spec, &part, shares + at, terms + at, pred + at, target + at, n, N), AE_OK);
+        ck_assert(isfinite(part));
+    }
+    const double summed = fast_loss_sum_terms(spec, terms, N);
+    ck_assert_msg(memcmp(&summed, &whole_loss, sizeof summed) == 0, "the terms sum to %.17g, the whole call gives %.17g",
+                  summed, whole_loss);
+    ck_assert(memcmp(shares, whole, sizeof whole) == 0);
+
+    target[20] = 1.5f;                         /* refused, with the plain loop's message */
+    error_clear();
+    double part;
+    ck_assert_int_eq(fast_loss_share_terms(spec, &part, shares, terms, pred, target, N, N), AE_EDOM);
+    ck_assert_ptr_nonnull(strstr(error_message(), "probabilities"));
+
+    terms[0] = 42.0;                           /* MSE: the share as fast_loss_share gives it, no terms */
+    target[20] = 0.5f;
+    double mse, mse_share;
+    ck_assert_int_eq(fast_loss_share((loss_spec){ LOSS_MSE, REDUCE_MEAN }, &mse, NULL, pred, target, N, N), AE_OK);
+    ck_assert_int_eq(fast_loss_share_terms((loss_spec){ LOSS_MSE, REDUCE_MEAN }, &mse_share, NULL, terms, pred, target,
+                                           N, N), AE_OK);
+    ck_assert(mse == mse_share && terms[0] == 42.0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* ------------------------------------------------------------- Gradient */
 
 enum { GRAD_N = 30 };
@@ -367,6 +413,7 @@ Suite *loss_suite(void)
     TCase *gradient = test_case(s, "Gradient", 0);
     tcase_add_loop_test(gradient, test_loss_gradient, 0, 8);   /* 4 losses × 2 reductions */
     tcase_add_loop_test(gradient, test_loss_shares_are_the_whole, 0, 8);
+    tcase_add_loop_test(gradient, test_bce_terms_sum_to_the_whole, 0, 2);
 
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, test_bce_refuses_non_probabilities, 0, 3);

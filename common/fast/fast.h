@@ -107,6 +107,12 @@ void fast_mse_forward(double *loss, const float *pred, const float *target, size
  * loss's sum runs in another order). */
 int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pred, const float *target,
                     size_t n, size_t total);
+/* fast_loss_share, and for BCE each value's term of the loss kept in terms (n), or NULL: the terms
+ * of a whole batch, its shares scored apart, give the batch's loss with fast_loss_sum_terms (n the
+ * batch's values), the one loss_compute gives, bit for bit. For other losses terms is not used. */
+int fast_loss_share_terms(loss_spec spec, double *loss, float *d_pred, double *terms, const float *pred,
+                          const float *target, size_t n, size_t total);
+double fast_loss_sum_terms(loss_spec spec, const double *terms, size_t n);
 /* A mean over n values (and its gradient d_pred, or NULL) as a share of a mean over more: times
  * part/whole, the gradient by the float part/whole. */
 double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole);

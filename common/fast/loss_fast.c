@@ -1,7 +1,8 @@
 /* loss_fast.c: the squared error's fast twin, and the loss dispatch that uses it (see loss.h);
  * the VAE's reconstruction sum (vae.h) split over a model's lanes.
  *
- * The other losses (MAE, BCE) have no twin: their plain loops serve both paths.
+ * The other losses (MAE, BCE) have no twin: their plain loops serve both paths; BCE's per-value
+ * terms, for a batch whose loss is added up after its threads have scored their shares, below.
  */
 #include "fast/fast.h"
 #include "fast/cpu.h"
@@ -11,6 +12,7 @@
 #include "fast/pool.h"
 #include "fast/threads.h"
 
+#include <math.h>
 #include <stddef.h>
 
 /* L = scale · Σ (p − t)²;  ∂L/∂p = 2·scale·(p − t); d_pred may be NULL.
@@ -85,6 +87,46 @@ int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pr
         return AE_OK;
     }
     return loss_compute_share(spec, loss, d_pred, pred, target, n, total);   /* the plain loop, scaled as the whole */
+}
+
+/* ------------------------------------------------ BCE's terms, for a batch split over threads
+ * loss.c's bce_fused adds −[t ln p + (1 − t) ln(1 − p)] for each value in turn, and the two
+ * logarithms are most of its time. When the threads of a model split by units each score their
+ * columns, the batch's loss would have to be computed again on one thread to be summed in that
+ * order; instead each share keeps its values' terms, and the sum runs over them afterwards, in the
+ * whole batch's order: the same loss, bit for bit, with no logarithm left on one thread. The same
+ * expressions as bce_fused, in double (no contraction: -std=c11), so the same terms and gradients. */
+static const float bce_low = BCE_EPSILON;
+static const float bce_high = 1.0f - BCE_EPSILON;
+
+int fast_loss_share_terms(loss_spec spec, double *loss, float *d_pred, double *terms, const float *pred,
+                          const float *target, size_t n, size_t total)
+{
+    if (spec.kind != LOSS_BCE || !terms) return fast_loss_share(spec, loss, d_pred, pred, target, n, total);
+    for (size_t i = 0; i < n; i++)       /* a target that is no probability: the plain loop's error */
+        if (!(target[i] >= 0.0f && target[i] <= 1.0f)) return loss_compute_share(spec, loss, d_pred, pred, target, n, total);
+    const double scale = spec.reduction == REDUCE_MEAN && total ? 1.0 / (double)total : 1.0;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float p = pred[i];
+        int clipped = !(p >= bce_low && p <= bce_high);
+        float pc = p < bce_low ? bce_low : p > bce_high ? bce_high : p;
+        double t = target[i];
+        double term = t * log((double)pc) + (1.0 - t) * log(1.0 - (double)pc);
+        terms[i] = term;
+        sum -= term;
+        if (d_pred) d_pred[i] = clipped ? 0.0f : (float)(((double)pc - t) / ((double)pc * (1.0 - pc)) * scale);
+    }
+    *loss = sum * scale;
+    return AE_OK;
+}
+
+double fast_loss_sum_terms(loss_spec spec, const double *terms, size_t n)
+{
+    const double scale = spec.reduction == REDUCE_MEAN && n ? 1.0 / (double)n : 1.0;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum -= terms[i];
+    return sum * scale;
 }
 
 double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole)

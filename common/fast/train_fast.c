@@ -40,6 +40,7 @@ typedef struct {
     int units;                      /* 1: an all-dense model split by units (model_units_split) */
     float *lane_xy;                 /* units: each lane's own copy of the batch, x then y */
     size_t lane_xy_floats;          /* units: floats per lane */
+    double *terms;                  /* units, BCE: (n, y_size) each value's term of the loss, or NULL */
     double loss_of[POOL_MAX_THREADS];     /* each lane's share of the batch loss */
     int rc_of[POOL_MAX_THREADS];
     char message_of[POOL_MAX_THREADS][256];   /* a lane's error message (error messages are per thread) */
@@ -68,16 +69,22 @@ static int units_loss(lane_step *s, int lane, const float *pred, const float *y,
     for (int b = 0; b < s->n && rc == AE_OK && c1 > c0; b++) {
         const size_t at = (size_t)b * y_size + c0;
         double row_loss;
-        rc = fast_loss_share(s->loss, &row_loss, s->backward ? s->d_pred + at : NULL, pred + at, y + at, c1 - c0, values);
+        rc = fast_loss_share_terms(s->loss, &row_loss, s->backward ? s->d_pred + at : NULL, s->terms ? s->terms + at : NULL,
+                                   pred + at, y + at, c1 - c0, values);
         total += row_loss;
     }
     *loss = total;
     return rc;
 }
 
-/* The batch's loss after the lanes have run: the whole output against lane 0's copy of the targets */
+/* The batch's loss after the lanes have run: the whole output against lane 0's copy of the targets,
+ * or for BCE the sum of the terms the lanes kept (the same bits, no logarithm on one thread) */
 static int units_batch_loss(const lane_step *s, double *loss)
 {
+    if (s->terms) {
+        *loss = fast_loss_sum_terms(s->loss, s->terms, (size_t)s->n * s->src->y_size);
+        return AE_OK;
+    }
     const float *pred = model_layer_input(s->m, s->m->n_layers, s->lane_xy);   /* (n, y_size): the output */
     const float *y = s->lane_xy + (size_t)s->n * s->src->x_size;
     return fast_loss_compute(s->loss, loss, NULL, pred, y, (size_t)s->n * s->src->y_size);
@@ -222,6 +229,21 @@ static int evaluate_with(model *m, loss_spec loss, const batch_source *src, int 
     return AE_OK;
 }
 
+/* An all-dense model split by units: each lane's own copy of a batch (threads × lane_xy_floats
+ * floats), and for BCE the batch's terms of the loss (values doubles, *terms; else NULL), in one
+ * block for free(); NULL when the model is not split by units, or out of memory. */
+static float *units_buffers(const model *m, loss_spec loss, size_t lane_xy_floats, size_t values, double **terms)
+{
+    *terms = NULL;
+    if (!model_units_split(m)) return NULL;
+    const size_t xy_bytes = ((size_t)m->threads * lane_xy_floats * sizeof(float) + sizeof(double) - 1)
+                            / sizeof(double) * sizeof(double);
+    const int bce = loss.kind == LOSS_BCE;
+    char *block = malloc(xy_bytes + (bce ? values * sizeof(double) : 0));
+    if (block && bce) *terms = (double *)(block + xy_bytes);
+    return (float *)block;
+}
+
 int fast_evaluate_loss(model *m, loss_spec loss, const batch_source *src, double *mean_loss)
 {
     if (m->max_batch == 0) return AE_ERROR(AE_ESTATE, "evaluate_loss before model_build");
@@ -233,7 +255,8 @@ int fast_evaluate_loss(model *m, loss_spec loss, const batch_source *src, double
     float *x = malloc((size_t)batch * (src->x_size + src->y_size) * sizeof *x);
     lane_step *step = m->threads > 1 ? malloc(sizeof *step) : NULL;
     const size_t lane_xy_floats = (size_t)batch * (src->x_size + src->y_size);
-    float *lane_xy = model_units_split(m) ? malloc((size_t)m->threads * lane_xy_floats * sizeof *lane_xy) : NULL;
+    double *terms;
+    float *lane_xy = units_buffers(m, loss, lane_xy_floats, (size_t)batch * src->y_size, &terms);
     if (!index || !x || (m->threads > 1 && !step) || (model_units_split(m) && !lane_xy)) {
         free(index);
         free(x);
@@ -241,7 +264,8 @@ int fast_evaluate_loss(model *m, loss_spec loss, const batch_source *src, double
         free(lane_xy);
         return AE_ERROR(AE_ENOMEM, "out of memory for an evaluation batch");
     }
-    if (step) *step = (lane_step){ .units = lane_xy != NULL, .lane_xy = lane_xy, .lane_xy_floats = lane_xy_floats };
+    if (step)
+        *step = (lane_step){ .units = lane_xy != NULL, .lane_xy = lane_xy, .lane_xy_floats = lane_xy_floats, .terms = terms };
     rc = evaluate_with(m, loss, src, batch, index, x, x + (size_t)batch * src->x_size, step, mean_loss);
     free(index);
     free(x);
@@ -273,10 +297,11 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
     for (size_t i = 0; i < train->count; i++) order[i] = i;
     lane_step *step = NULL;            /* with threads: [0] for training, [1] for validation */
     float *lane_xy = NULL;             /* an all-dense model split by units: each lane's copy of a batch */
+    double *terms = NULL;              /* ... and for BCE the batch's terms of the loss */
     const size_t lane_xy_floats = (size_t)batch * (x_size + y_size);
     if (m->threads > 1) {
         step = malloc(2 * sizeof *step);
-        if (step && model_units_split(m)) lane_xy = malloc((size_t)m->threads * lane_xy_floats * sizeof *lane_xy);
+        if (step) lane_xy = units_buffers(m, loss, lane_xy_floats, (size_t)batch * y_size, &terms);
         if (!step || (model_units_split(m) && !lane_xy)) {
             free(step);
             free(order);
@@ -285,7 +310,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
         }
         step[0] = (lane_step){ .m = m, .opt = opt, .loss = loss, .src = train, .x = x, .y = y, .d_pred = d_pred,
                                .backward = 1, .units = lane_xy != NULL, .lane_xy = lane_xy,
-                               .lane_xy_floats = lane_xy_floats };
+                               .lane_xy_floats = lane_xy_floats, .terms = terms };
         step[1] = step[0];
     }
 
