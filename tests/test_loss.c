@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fast/cpu.h"
 #include "fast/fast.h"
 #include "loss.h"
 #include "testutil.h"
@@ -272,6 +273,55 @@ START_TEST(test_loss_shares_are_the_whole)
 }
 END_TEST
 
+/* A share's gradients with whether its loss is finite (fast_loss_share_finite): for the squared
+ * error the whole call's gradients bit for bit, and finite exactly when the whole call's loss would
+ * be, without the sum (on the AVX-512 path and the portable one); for another loss, from its sum.
+ * Loop index: portable × 2 + reduction. */
+START_TEST(test_loss_share_finite)
+{
+    enum { N = 437 };                          /* shares of 16 values and tails */
+    const loss_spec spec = { LOSS_MSE, _i % 2 ? REDUCE_SUM : REDUCE_MEAN };
+    cpu_force_portable(_i / 2);
+    gsl_rng *rng = test_rng(97);
+    static float pred[N], target[N], whole[N], shares[N];
+    fill_uniform(pred, N, 0.0, 1.0, rng);
+    fill_uniform(target, N, 0.0, 1.0, rng);
+    pred[40] = 3e38f;                          /* a difference beyond FLT_MAX, finite in double */
+    target[40] = -3e38f;
+    const size_t cuts[] = { 0, 3, 35, 200, N };
+    for (int bad = 0; bad < 4; bad++) {        /* none, an infinity in a prediction, a NaN target, -inf */
+        const size_t at_bad = bad == 1 ? 36 : bad == 2 ? 250 : 1;
+        const float was_pred = pred[at_bad], was_target = target[at_bad];
+        if (bad == 1) pred[at_bad] = INFINITY;
+        if (bad == 2) target[at_bad] = NAN;
+        if (bad == 3) pred[at_bad] = -INFINITY;
+        double whole_loss;
+        ck_assert_int_eq(fast_loss_compute(spec, &whole_loss, whole, pred, target, N), AE_OK);
+        ck_assert_int_eq(isfinite(whole_loss), bad == 0);
+        for (int c = 0; c + 1 < 5; c++) {
+            const size_t at = cuts[c], n = cuts[c + 1] - cuts[c];
+            int finite = -1;
+            ck_assert_int_eq(fast_loss_share_finite(spec, &finite, shares + at, NULL, pred + at, target + at, n, N), AE_OK);
+            ck_assert_msg(finite == !(at_bad >= at && at_bad < at + n && bad), "share %d, case %d: finite %d", c, bad, finite);
+        }
+        if (bad == 0) ck_assert(memcmp(shares, whole, sizeof whole) == 0);
+        pred[at_bad] = was_pred;
+        target[at_bad] = was_target;
+    }
+    int finite = -1;                           /* no gradient asked for */
+    ck_assert_int_eq(fast_loss_share_finite(spec, &finite, NULL, NULL, pred, target, N, N), AE_OK);
+    ck_assert_int_eq(finite, 1);
+    const loss_spec mae = { LOSS_MAE, REDUCE_MEAN };   /* another loss: its share summed */
+    double part;
+    ck_assert_int_eq(fast_loss_share(mae, &part, whole, pred, target, N, N), AE_OK);
+    ck_assert_int_eq(fast_loss_share_finite(mae, &finite, shares, NULL, pred, target, N, N), AE_OK);
+    ck_assert_int_eq(finite, isfinite(part));
+    ck_assert(memcmp(shares, whole, sizeof whole) == 0);
+    cpu_force_portable(0);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* BCE's shares that keep their terms: summed afterwards in the whole batch's order, the whole
  * call's loss bit for bit, and each share's gradient the whole's; a target that is no probability
  * refused as by the plain loop; other losses leave the terms alone. */
@@ -414,6 +464,7 @@ Suite *loss_suite(void)
     tcase_add_loop_test(gradient, test_loss_gradient, 0, 8);   /* 4 losses × 2 reductions */
     tcase_add_loop_test(gradient, test_loss_shares_are_the_whole, 0, 8);
     tcase_add_loop_test(gradient, test_bce_terms_sum_to_the_whole, 0, 2);
+    tcase_add_loop_test(gradient, test_loss_share_finite, 0, 4);
 
     TCase *limits = test_case(s, "Limits", 0);
     tcase_add_loop_test(limits, test_bce_refuses_non_probabilities, 0, 3);

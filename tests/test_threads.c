@@ -657,7 +657,7 @@ static void fresh_lane(void *ctx, int lane, int lanes)
 {
     (void)lanes;
     const fresh_job *job = ctx;
-    ck_assert_int_eq(model_units_backward_fresh(job->m, job->x, job->d_y, BATCH, lane), AE_OK);
+    ck_assert_int_eq(model_units_backward_fresh(job->m, job->x, job->d_y, BATCH, lane, NULL), AE_OK);
 }
 
 START_TEST(test_units_backward_fresh)
@@ -686,6 +686,54 @@ START_TEST(test_units_backward_fresh)
             if (input_grad) assert_same(d_input, m->d_input, BATCH * 13, "the input gradient", threads);
         }
         free(want);
+        model_free(m);
+    }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* model_units_backward_fresh says when a lane may update its parameters without meeting the other
+ * lanes again: on the AVX-512 path, after a wide layer's input gradient from partial sums (each lane
+ * read its own rows of W only) and nothing wanted below the first dense layer; not when a lane read
+ * every lane's rows of W after the last barrier (a narrow layer's input gradient, or the model's).
+ * Loop index: 0 a wide output layer, 1 the same with the input's gradient wanted, 2 a narrow one. */
+typedef struct {
+    model *m;
+    const float *x, *d_y;
+    int settled[POOL_MAX_THREADS];
+} settle_job;
+
+static void settle_lane(void *ctx, int lane, int lanes)
+{
+    (void)lanes;
+    settle_job *job = ctx;
+    ck_assert_int_eq(model_units_backward_fresh(job->m, job->x, job->d_y, BATCH, lane, &job->settled[lane]), AE_OK);
+}
+
+START_TEST(test_units_backward_settles)
+{
+    const int input_grad = _i == 1, out = _i == 2 ? 29 : 784;
+    const int want = _i == 0 && cpu_has_avx512();
+    gsl_rng *rng = test_rng(83);
+    static float x[BATCH * 13], d_y[BATCH * 784];
+    fill_uniform(x, BATCH * 13, -1.0, 1.0, rng);
+    fill_uniform(d_y, BATCH * 784, -1.0, 1.0, rng);
+    for (int threads = 2; threads <= 3; threads++) {
+        model *m = model_alloc(1, (int[]){ 13 });
+        ck_assert_ptr_nonnull(m);
+        ck_assert_int_eq(model_add(m, layer_dense(16, ACT_RELU)), AE_OK);
+        ck_assert_int_eq(model_add(m, layer_dense(out, ACT_SIGMOID)), AE_OK);
+        if (input_grad) model_request_input_grad(m);
+        ck_assert_int_eq(model_build(m, BATCH, rng), AE_OK);
+        ck_assert_int_eq(model_set_threads(m, threads), AE_OK);
+        ck_assert_int_eq(model_units_partial_sums(m, 1), out == 784 && cpu_has_avx512());
+        const float *y;
+        ck_assert_int_eq(fast_model_forward(m, x, BATCH, &y), AE_OK);
+        settle_job job = { .m = m, .x = x, .d_y = d_y };
+        for (int lane = 0; lane < threads; lane++) job.settled[lane] = -1;
+        ck_assert_int_eq(model_lanes_ready(m), AE_OK);
+        model_run_lanes(m, settle_lane, &job);
+        for (int lane = 0; lane < threads; lane++) ck_assert_int_eq(job.settled[lane], want);
         model_free(m);
     }
     gsl_rng_free(rng);
@@ -895,6 +943,7 @@ Suite *threads_suite(void)
     tcase_add_test(core, test_units_shares_are_whole_lines);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 6);
     tcase_add_loop_test(core, test_units_backward_fresh, 0, 6);
+    tcase_add_loop_test(core, test_units_backward_settles, 0, 3);
     test_add(core, test_models_share_threads, test_dense_vae_threads_match, test_vae_bce_on_lanes_matches_plain,
              test_vae_fill_on_lanes_matches_plain,
              test_vector_expf_same_bits);

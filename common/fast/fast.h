@@ -113,6 +113,11 @@ int fast_loss_share(loss_spec spec, double *loss, float *d_pred, const float *pr
 int fast_loss_share_terms(loss_spec spec, double *loss, float *d_pred, double *terms, const float *pred,
                           const float *target, size_t n, size_t total);
 double fast_loss_sum_terms(loss_spec spec, const double *terms, size_t n);
+/* fast_loss_share_terms' gradients (and BCE's terms), and instead of the loss whether it is
+ * finite (*finite 1): for the squared error without summing it (see loss_fast.c), for the other
+ * losses from the sum. For a thread whose share's loss only tells whether the batch's is finite. */
+int fast_loss_share_finite(loss_spec spec, int *finite, float *d_pred, double *terms, const float *pred,
+                           const float *target, size_t n, size_t total);
 /* A mean over n values (and its gradient d_pred, or NULL) as a share of a mean over more: times
  * part/whole, the gradient by the float part/whole. */
 double fast_loss_scale_share(double loss, float *d_pred, size_t n, size_t part, size_t whole);

@@ -121,6 +121,58 @@ int fast_loss_share_terms(loss_spec spec, double *loss, float *d_pred, double *t
     return AE_OK;
 }
 
+/* ------------------------------------------------ a share's gradient, and whether its loss is finite
+ * A thread of a batch split by output columns needs its values' gradients and to know whether the
+ * batch's loss will be finite; the loss itself is summed afterwards over the whole output, in one
+ * thread's order. For the squared error that is known without the sum: (p − t)² of two finite
+ * floats, in double, is at most about 4.6e77, so the sum of any batch's is finite, and one value
+ * that is infinite or NaN makes it infinite or NaN. So the share's values are only looked at (x − x
+ * is +0 for a finite x, NaN otherwise), and the eight chains of additions, most of the time of a
+ * short row, are left to the whole batch's call. The gradients are the same floats: the float
+ * difference times the same float scale. */
+#ifdef AE_AVX512_BUILD
+/* Returns how many values it took (a multiple of 16), *bad any bit set when one was not finite */
+static AVX512 size_t mse_grad_avx512(float *d_pred, const float *pred, const float *target, size_t n, float grad_scale,
+                                     int *bad)
+{
+    const __m512 scale = _mm512_set1_ps(grad_scale);
+    __m512i nonfinite = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 p = _mm512_loadu_ps(pred + i), t = _mm512_loadu_ps(target + i);
+        nonfinite = _mm512_or_si512(nonfinite, _mm512_castps_si512(_mm512_sub_ps(p, p)));
+        nonfinite = _mm512_or_si512(nonfinite, _mm512_castps_si512(_mm512_sub_ps(t, t)));
+        if (d_pred) _mm512_storeu_ps(d_pred + i, _mm512_mul_ps(scale, _mm512_sub_ps(p, t)));
+    }
+    *bad = _mm512_test_epi32_mask(nonfinite, nonfinite) != 0;
+    return i;
+}
+#endif
+
+int fast_loss_share_finite(loss_spec spec, int *finite, float *d_pred, double *terms, const float *pred,
+                           const float *target, size_t n, size_t total)
+{
+    if (spec.kind != LOSS_MSE) {
+        double loss;
+        const int rc = fast_loss_share_terms(spec, &loss, d_pred, terms, pred, target, n, total);
+        *finite = rc == AE_OK && isfinite(loss);
+        return rc;
+    }
+    const double scale = spec.reduction == REDUCE_MEAN && total > 0 ? 1.0 / (double)total : 1.0;
+    const float grad_scale = (float)(2.0 * scale);   /* chained_squared_error's */
+    int bad = 0;
+    size_t i = 0;
+#ifdef AE_AVX512_BUILD
+    if (cpu_has_avx512()) i = mse_grad_avx512(d_pred, pred, target, n, grad_scale, &bad);
+#endif
+    for (; i < n; i++) {
+        bad |= !isfinite(pred[i]) || !isfinite(target[i]);
+        if (d_pred) d_pred[i] = grad_scale * (pred[i] - target[i]);
+    }
+    *finite = !bad;
+    return AE_OK;
+}
+
 double fast_loss_sum_terms(loss_spec spec, const double *terms, size_t n)
 {
     const double scale = spec.reduction == REDUCE_MEAN && n ? 1.0 / (double)n : 1.0;

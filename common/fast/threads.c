@@ -604,9 +604,13 @@ int model_units_forward(model *m, const float *x, int batch, int lane, const flo
     return AE_OK;
 }
 
-/* fresh: this lane's gradients written, not added to (model_units_backward_fresh) */
-static int units_backward(model *m, const float *x, const float *d_y, int batch, int lane, int fresh)
+/* fresh: this lane's gradients written, not added to (model_units_backward_fresh); *settled (or
+ * NULL): 1 when the lanes met in a barrier during the pass and this lane read no other lane's
+ * parameters after the last one (model_units_backward_fresh) */
+static int units_backward(model *m, const float *x, const float *d_y, int batch, int lane, int fresh, int *settled)
 {
+    int met = 0;                                             /* a barrier passed, no other lane's W read since */
+    if (settled) *settled = 0;
     int rc = check_units(m, batch, lane, fresh ? "model_units_backward_fresh" : "model_units_backward");
     if (rc != AE_OK) return rc;
     const int lanes = m->threads;
@@ -686,13 +690,15 @@ static int units_backward(model *m, const float *x, const float *d_y, int batch,
         if (sums) {                                          /* a wide layer: see input_grad_partials */
             if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with an upper layer's sums */
             partials_read = 1;
-            input_grad_partials(m, l, mine, stride, batch, lane);
+            input_grad_partials(m, l, mine, stride, batch, lane);   /* its own rows of W only */
             pool_barrier(m->lanes->pool);
+            met = 1;
             if (c1 > c0) input_grad_from_partials(m, l, d_in, batch, sums, c0, c1);
             d_out = d_in;
             continue;
         }
         if (d_linear != d_y) pool_barrier(m->lanes->pool);
+        met = 0;                                             /* every lane's rows of W read below */
         if (i == 0) {
             /* the model's input gradient, which no layer below reads by columns: each lane its share
              * of the rows, all columns (a narrow input, the VAE decoder's 20, would leave a lane
@@ -710,17 +716,18 @@ static int units_backward(model *m, const float *x, const float *d_y, int batch,
         }
         d_out = d_in;
     }
+    if (settled) *settled = met;
     return AE_OK;
 }
 
 int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane)
 {
-    return units_backward(m, x, d_y, batch, lane, 0);
+    return units_backward(m, x, d_y, batch, lane, 0, NULL);
 }
 
-int model_units_backward_fresh(model *m, const float *x, const float *d_y, int batch, int lane)
+int model_units_backward_fresh(model *m, const float *x, const float *d_y, int batch, int lane, int *settled)
 {
-    return units_backward(m, x, d_y, batch, lane, 1);
+    return units_backward(m, x, d_y, batch, lane, 1, settled);
 }
 
 void model_units_columns(const model *m, int lane, size_t *first, size_t *end)

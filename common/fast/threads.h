@@ -98,8 +98,13 @@ int model_units_split(const model *m);
 int model_units_forward(model *m, const float *x, int batch, int lane, const float **y);
 int model_units_backward(model *m, const float *x, const float *d_y, int batch, int lane);
 /* The same, with this lane's gradients written, not added to (its parameters' ranges need no
- * clearing first): the same numbers (a weight gradient's product with β = 0, gemm.h). */
-int model_units_backward_fresh(model *m, const float *x, const float *d_y, int batch, int lane);
+ * clearing first): the same numbers (a weight gradient's product with β = 0, gemm.h). *settled
+ * (or NULL) says whether this lane may update its parameters at once: 1 when the lanes met in a
+ * barrier during the pass (so every lane had run its forward pass and scored its output columns
+ * before the call: their results are in) and this lane read no other lane's parameters after it
+ * (each lane sums a wide layer's input gradient over its own rows of W); 0 when the lanes must
+ * meet first (model_lanes_barrier): below a narrow layer a lane reads every lane's rows of W. */
+int model_units_backward_fresh(model *m, const float *x, const float *d_y, int batch, int lane, int *settled);
 int model_units_params(const model *m, int lane, size_t *first, size_t *end, int max);
 /* 1 when layer layer_index's input gradient, when wanted, is summed from the lanes' partial sums (a wide layer:
  * each lane sums over its own rows of W, and the lanes add the sums in one thread's order; threads.c). */

@@ -41,8 +41,11 @@ typedef struct {
     float *lane_xy;                 /* units: each lane's own copy of the batch, x then y */
     size_t lane_xy_floats;          /* units: floats per lane */
     double *terms;                  /* units, BCE: (n, y_size) each value's term of the loss, or NULL */
-    double loss_of[POOL_MAX_THREADS];     /* each lane's share of the batch loss */
+    double loss_of[POOL_MAX_THREADS];     /* each lane's share of the batch loss (units split: 0, or NaN: not finite) */
+    int scored_of[POOL_MAX_THREADS];      /* units: each lane's result before its backward pass */
     int rc_of[POOL_MAX_THREADS];
+    double batch_loss;                    /* units, training: the batch's loss, found by lane 0 ... */
+    int batch_rc;                         /* ... with this result */
     char message_of[POOL_MAX_THREADS][256];   /* a lane's error message (error messages are per thread) */
 } lane_step;
 
@@ -54,26 +57,26 @@ static double lane_loss_share(loss_spec loss, double lane_loss, float *d_pred, s
     return fast_loss_scale_share(lane_loss, d_pred, values, (size_t)count, (size_t)n);
 }
 
-/* The loss of the output columns a lane owns (model_units_columns), row by row, and their
- * gradient in s->d_pred (when s->backward), with the whole batch's scale (fast_loss_share): the
- * same gradient as one call on the whole batch. The lanes' losses only tell whether the batch's is
- * finite; the loss itself is added up over the whole output afterwards (units_batch_loss), one
- * call as on one thread: the same bits on any number of threads, and on elastic steps alone. */
-static int units_loss(lane_step *s, int lane, const float *pred, const float *y, double *loss)
+/* The output columns a lane owns (model_units_columns), row by row: their gradient in s->d_pred
+ * (when s->backward), with the whole batch's scale (fast_loss_share): the same gradient as one
+ * call on the whole batch, and whether their loss is finite (*finite). That is all a lane's share
+ * of the loss tells: the loss itself is added up over the whole output afterwards
+ * (units_batch_loss), one call as on one thread: the same bits on any number of threads, and on
+ * elastic steps alone. */
+static int units_loss(lane_step *s, int lane, const float *pred, const float *y, int *finite)
 {
     const size_t y_size = s->src->y_size, values = (size_t)s->n * y_size;
     size_t c0, c1;
     model_units_columns(s->m, lane, &c0, &c1);
-    double total = 0.0;
     int rc = AE_OK;
+    *finite = 1;
     for (int b = 0; b < s->n && rc == AE_OK && c1 > c0; b++) {
         const size_t at = (size_t)b * y_size + c0;
-        double row_loss;
-        rc = fast_loss_share_terms(s->loss, &row_loss, s->backward ? s->d_pred + at : NULL, s->terms ? s->terms + at : NULL,
-                                   pred + at, y + at, c1 - c0, values);
-        total += row_loss;
+        int row_finite;
+        rc = fast_loss_share_finite(s->loss, &row_finite, s->backward ? s->d_pred + at : NULL,
+                                    s->terms ? s->terms + at : NULL, pred + at, y + at, c1 - c0, values);
+        *finite = *finite && row_finite;
     }
-    *loss = total;
     return rc;
 }
 
@@ -104,31 +107,42 @@ static int units_lane(lane_step *s, int lane)
     const float *pred;
     int forward = model_units_forward(s->m, x, s->n, lane, &pred);
     if (rc == AE_OK) rc = forward;
-    double total = 0.0;
-    if (rc == AE_OK) rc = units_loss(s, lane, pred, y, &total);
-    s->loss_of[lane] = total;
+    /* an evaluation's loss is the whole output's (units_batch_loss): a lane has nothing to score
+     * but BCE's terms */
+    int finite = 1;
+    if (rc == AE_OK && (s->backward || s->terms)) rc = units_loss(s, lane, pred, y, &finite);
+    s->loss_of[lane] = finite ? 0.0 : NAN;
+    s->scored_of[lane] = rc;
+    int settled = 0;
     if (s->backward && forward == AE_OK) {
-        int back = model_units_backward_fresh(s->m, x, s->d_pred, s->n, lane);   /* its gradients written */
+        int back = model_units_backward_fresh(s->m, x, s->d_pred, s->n, lane, &settled);   /* its gradients written */
         if (rc == AE_OK) rc = back;
     }
     s->rc_of[lane] = rc;
     if (rc != AE_OK) snprintf(s->message_of[lane], sizeof s->message_of[lane], "%s", error_message());
     if (!s->backward || forward != AE_OK) return rc;
-    /* the update in the same handover: once every lane's share of the loss is in, each lane adds
-     * them up and, when no lane failed and the total is finite (so is then the batch's loss that
-     * train_fit checks), runs the optimizer (its step begun by train_fit) on the parameters it owns */
-    model_lanes_barrier(s->m);
+    /* the update in the same handover: once every lane's share of the loss is in (the lanes have
+     * met since, in the backward pass or here), each lane adds them up and, when no lane failed and
+     * the total is finite (so is then the batch's loss that train_fit checks), runs the optimizer
+     * (its step begun by train_fit) on the parameters it owns. When the backward pass has settled
+     * (model_units_backward_fresh), a lane that is ahead goes on at once: a barrier here would make
+     * it wait for the others to finish their backward pass, and them for its update. */
+    if (!settled) model_lanes_barrier(s->m);
     double batch_loss = 0.0;
     int ok = 1;
     for (int k = 0; k < s->m->threads; k++) {
         batch_loss += s->loss_of[k];
-        ok = ok && s->rc_of[k] == AE_OK;
+        ok = ok && (settled ? s->scored_of[k] : s->rc_of[k]) == AE_OK;   /* rc_of: after the barrier only */
     }
     if (ok && isfinite(batch_loss)) {
         size_t first[2 * MODEL_UNITS_MAX_DENSE], end[2 * MODEL_UNITS_MAX_DENSE];
         const int ranges = model_units_params(s->m, lane, first, end, 2 * MODEL_UNITS_MAX_DENSE);
         for (int r = 0; r < ranges; r++) fast_optimizer_update_range(s->opt, s->m->params, s->m->grads, first[r], end[r]);
     }
+    /* the batch's loss, summed over the whole output in one thread's order: by lane 0 here (every
+     * lane's columns are in since the lanes met), while a slower lane still works, rather than on
+     * this thread after the handover */
+    if (lane == 0 && ok) s->batch_rc = units_batch_loss(s, &s->batch_loss);
     return rc;
 }
 
@@ -173,8 +187,8 @@ static void update_lane(void *opaque, int lane, int lanes)
 }
 
 /* Runs step_lane on every lane; the batch loss (the lanes' shares added in lane order; the units
- * split's over the whole output, units_batch_loss), or the first lane's error, raised again on
- * this thread. */
+ * split's over the whole output, units_batch_loss, in training by lane 0), or the first lane's
+ * error, raised again on this thread. */
 static int run_lanes(lane_step *s, double *batch_loss)
 {
     model_run_lanes(s->m, step_lane, s);
@@ -182,6 +196,10 @@ static int run_lanes(lane_step *s, double *batch_loss)
     for (int lane = 0; lane < s->m->threads; lane++) {
         if (s->rc_of[lane] != AE_OK) return AE_ERROR(s->rc_of[lane], "%s", s->message_of[lane]);
         total += s->loss_of[lane];
+    }
+    if (s->units && s->backward) {                  /* lane 0 has found it */
+        *batch_loss = s->batch_loss;
+        return s->batch_rc;
     }
     if (s->units) return units_batch_loss(s, batch_loss);
     *batch_loss = total;
