@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fast/cpu.h"
+#include "fast/elastic.h"
 #include "io/data.h"
 #include "error.h"
 #include "model.h"
@@ -352,7 +353,8 @@ static void assert_same(const float *a, const float *b, size_t n, const char *wh
 
 /* The sample's images through a small autoencoder for 2 epochs, on `threads` threads: a dense
  * one (its units split over the threads) or a convolutional one (its batch split); `way` pins the
- * dense one's elastic steps (model_threads_pin: 1 on the threads, 0 alone, -1 chosen by time). */
+ * elastic steps (model_threads_pin: 1 on the threads, 0 alone (the convolutional one: its lanes in
+ * turn on one thread), -1 chosen by time). */
 static void train_sample_way(int threads, int convolutional, int way, train_history *history, float *final_params,
                              size_t *n_params)
 {
@@ -378,6 +380,12 @@ static void train_sample_way(int threads, int convolutional, int way, train_hist
     batch_source train = image_batch_source(&train_ctx), val = image_batch_source(&val_ctx);
     train_config cfg = { .epochs = 2, .batch_size = 32, .shuffle = 1, .style = PROGRESS_NONE };
     ck_assert_int_eq(fast_train_fit(m, opt, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &train, &val, &cfg, rng, history), AE_OK);
+    const elastic *e = model_threads_elastic(m);
+    if (threads > 1 && way >= 0 && (cpu_has_avx512() || convolutional)) {   /* the pinned way taken at every step */
+        ck_assert_ptr_nonnull(e);
+        ck_assert_int_gt(e->steps_on[way], 0);
+        ck_assert_int_eq(e->steps_on[!way], 0);
+    }
     double evaluated;
     ck_assert_int_eq(fast_evaluate_loss(m, (loss_spec){ LOSS_MSE, REDUCE_MEAN }, &val, &evaluated), AE_OK);
     ck_assert_double_eq_tol(evaluated, history->val_loss[1], 1e-6 * history->val_loss[1]);
@@ -421,19 +429,31 @@ END_TEST
 
 /* Elastic steps (threads.h): the dense model on 2 threads trained with every step on the threads,
  * with every step alone, and with the ways chosen by time give the same weights and the same
- * losses, bit for bit on the AVX-512 path, and one thread's. */
+ * losses, bit for bit on the AVX-512 path, and one thread's. The convolutional model (loop index
+ * 1), split by rows, with its lanes on the threads, in turn on one thread, and chosen by time: the
+ * same bits on every path (not one thread's: its numbers depend on the split). */
 START_TEST(test_elastic_training_same_numbers)
 {
     static train_history one, threads, alone, chosen;
     enum { PARAMS = 784 * 16 + 16 + 16 * 784 + 784 };
     static float p_one[PARAMS], p_threads[PARAMS], p_alone[PARAMS], p_chosen[PARAMS];
     size_t n;
-    train_sample(1, 0, &one, p_one, &n);
-    train_sample_way(2, 0, 1, &threads, p_threads, &n);
-    train_sample_way(2, 0, 0, &alone, p_alone, &n);
-    train_sample_way(2, 0, -1, &chosen, p_chosen, &n);
-    assert_same(p_threads, p_alone, n, "the weights trained alone", 2);
+    train_sample_way(2, _i, 1, &threads, p_threads, &n);
+    train_sample_way(2, _i, 0, &alone, p_alone, &n);
+    train_sample_way(2, _i, -1, &chosen, p_chosen, &n);
+    assert_same(p_threads, p_alone, n, _i ? "the weights trained with the lanes in turn" : "the weights trained alone", 2);
     assert_same(p_threads, p_chosen, n, "the weights trained by elastic steps", 2);
+    if (_i) {
+        for (int e = 0; e < 2; e++) {
+            const train_history *other[2] = { &alone, &chosen };
+            for (int k = 0; k < 2; k++) {
+                ck_assert_double_eq(other[k]->train_loss[e], threads.train_loss[e]);
+                ck_assert_double_eq(other[k]->val_loss[e], threads.val_loss[e]);
+            }
+        }
+        return;
+    }
+    train_sample(1, 0, &one, p_one, &n);
     assert_same(p_one, p_threads, n, "the weights against one thread's", 2);
     for (int e = 0; e < 2; e++) {
         if (cpu_has_avx512()) {
@@ -446,6 +466,51 @@ START_TEST(test_elastic_training_same_numbers)
             ck_assert_double_eq_tol(one.train_loss[e], threads.train_loss[e], 1e-4 * one.train_loss[e]);
         }
     }
+}
+END_TEST
+
+/* A model split by rows with its lanes in turn on one thread (its elastic way "alone"): forward,
+ * backward, the gradients gathered and Adam's step, the bits of its lanes on the threads. */
+START_TEST(test_rows_lanes_in_turn)
+{
+    gsl_rng *rng = test_rng(88);
+    static float x[BATCH * 64], d_y[BATCH * 64];
+    fill_uniform(x, BATCH * 64, 0.0, 1.0, rng);
+    fill_uniform(d_y, BATCH * 64, -1.0, 1.0, rng);
+    float *got[2] = { NULL, NULL };
+    size_t n = 0;
+    for (int way = 1; way >= 0; way--) {
+        gsl_rng *init = test_rng(89);
+        model *m = model_alloc(3, (int[]){ 1, 8, 8 });
+        ck_assert_ptr_nonnull(m);
+        ck_assert_int_eq(model_add(m, layer_conv2d(4, 3, 2, PAD_SAME, ACT_RELU)), AE_OK);
+        ck_assert_int_eq(model_add(m, layer_conv2d_transpose(1, 3, 2, PAD_SAME, ACT_SIGMOID)), AE_OK);
+        ck_assert_int_eq(model_build(m, BATCH, init), AE_OK);
+        ck_assert_int_eq(model_set_threads(m, 3), AE_OK);
+        model_threads_pin(m, way);
+        ck_assert_int_eq(model_threads_step(m), way);
+        ck_assert_int_eq(model_on_threads(m), 1);      /* its calls still go to the lanes: in turn */
+        optimizer *opt = adam_alloc(m->n_params, 1e-2);
+        const float *y;
+        for (int step = 0; step < 2; step++) {
+            ck_assert_int_eq(fast_model_forward(m, x, BATCH, &y), AE_OK);
+            fast_model_zero_grad(m);
+            ck_assert_int_eq(fast_model_backward(m, d_y, BATCH), AE_OK);
+            fast_model_optimizer_step(m, opt);
+        }
+        n = m->n_params;
+        got[way] = malloc(2 * n * sizeof *got[way]);
+        ck_assert_ptr_nonnull(got[way]);
+        memcpy(got[way], m->params, n * sizeof *got[way]);
+        memcpy(got[way] + n, m->grads, n * sizeof *got[way]);
+        optimizer_free(opt);
+        model_free(m);
+        gsl_rng_free(init);
+    }
+    ck_assert_msg(memcmp(got[1], got[0], 2 * n * sizeof *got[0]) == 0, "the parameters and gradients with the lanes in turn differ");
+    free(got[0]);
+    free(got[1]);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -938,7 +1003,8 @@ Suite *threads_suite(void)
     TCase *core = test_case(s, "Core", 30);
     tcase_add_test(core, test_model_threads_agree);
     tcase_add_loop_test(core, test_training_on_threads, 0, 2);
-    tcase_add_test(core, test_elastic_training_same_numbers);
+    tcase_add_loop_test(core, test_elastic_training_same_numbers, 0, 2);
+    tcase_add_test(core, test_rows_lanes_in_turn);
     tcase_add_test(core, test_units_split_with_activation_layers);
     tcase_add_test(core, test_units_shares_are_whole_lines);
     tcase_add_loop_test(core, test_dense_units_split_matches_one_thread, 0, 6);

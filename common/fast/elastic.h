@@ -4,7 +4,8 @@
  * Two threads pay only when each has a processor and the steps are long enough to cover the
  * handovers between them. Both depend on the moment: another program starts, and the second
  * thread waits for a core while the first waits for it. Where the numbers are the same either
- * way (an all-dense model split by units, threads.h), nothing forbids choosing at every step, so
+ * way (an all-dense model split by units; a model split by rows whose lanes then run in turn on
+ * one thread: threads.h), nothing forbids choosing at every step, so
  * an elastic loop times its steps in windows of ELASTIC_WINDOW, now and then runs one window the
  * other way, and keeps the faster:
  *

@@ -133,10 +133,20 @@ int model_get_threads(const model *m) { return m->threads; }
  * matrix; a CBLAS sgemm (the portable path) blocks a share of the units differently from the whole. */
 static int elastic_model(const model *m) { return all_dense(m) && cpu_has_avx512(); }
 
+/* A model split by rows (one with convolutions) cannot run a step alone: its numbers depend on the
+ * split. But its lanes' tasks may run one after the other on the calling thread, each lane its
+ * share of the rows with its own gradient block and workspace: the same floats, bit for bit,
+ * wherever a lane runs (none of those tasks waits for another lane). So its steps choose between
+ * the two ways as an all-dense model's do, and when "alone" wins its lanes run in turn. */
+static int in_turn_model(const model *m) { return m->threads > 1 && !all_dense(m); }
+
+/* 1 when m's steps choose their way (elastic.h) */
+static int chooses(const model *m) { return elastic_model(m) || in_turn_model(m); }
+
 int model_threads_step(model *m)
 {
     if (m->threads == 1) return 0;
-    return elastic_model(m) ? pool_step(m->lanes->pool) : 1;
+    return chooses(m) ? pool_step(m->lanes->pool) : 1;
 }
 
 void model_threads_pause(model *m)
@@ -151,12 +161,23 @@ int model_on_threads(const model *m)
 
 const struct elastic *model_threads_elastic(const model *m)
 {
-    return m->threads > 1 && elastic_model(m) ? pool_elastic(m->lanes->pool) : NULL;
+    return m->threads > 1 && chooses(m) ? pool_elastic(m->lanes->pool) : NULL;
 }
 
 void model_threads_pin(model *m, int way)
 {
-    if (m->threads > 1 && elastic_model(m)) pool_pin(m->lanes->pool, way);
+    if (m->threads > 1 && chooses(m)) pool_pin(m->lanes->pool, way);
+}
+
+/* task on every lane: on the threads, or for a model split by rows whose way is "alone" now, lane
+ * by lane on this thread (in_turn_model) */
+static void run_lanes(model *m, pool_task task, void *ctx)
+{
+    if (in_turn_model(m) && !pool_on_threads(m->lanes->pool)) {
+        for (int lane = 0; lane < m->threads; lane++) task(ctx, lane, m->threads);
+        return;
+    }
+    pool_run(m->threads > 1 ? m->lanes->pool : NULL, task, ctx);
 }
 
 /* Lane k's gradient block and workspace (lane 0's workspace is m->work). */
@@ -238,7 +259,7 @@ int fast_model_forward(model *m, const float *x, int batch, const float **y)
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
     batch_job job = { m, x, NULL, batch };
-    pool_run(m->lanes->pool, model_units_split(m) ? units_forward_lane : forward_lane, &job);
+    run_lanes(m, model_units_split(m) ? units_forward_lane : forward_lane, &job);
     model_record_forward(m, x, batch, y);
     return AE_OK;
 }
@@ -251,17 +272,17 @@ int fast_model_backward(model *m, const float *d_y, int batch)
     if (rc != AE_OK) return rc;
     batch_job job = { m, m->last_input, d_y, batch };
     if (model_units_split(m)) {            /* each lane adds into its own rows of m->grads */
-        pool_run(m->lanes->pool, units_backward_lane, &job);
+        run_lanes(m, units_backward_lane, &job);
         return AE_OK;
     }
-    pool_run(m->lanes->pool, backward_lane, &job);
-    pool_run(m->lanes->pool, gather_lane, &job);   /* grads += each lane's block, lane by lane */
+    run_lanes(m, backward_lane, &job);
+    run_lanes(m, gather_lane, &job);   /* grads += each lane's block, lane by lane */
     return AE_OK;
 }
 
 void model_run_lanes(model *m, pool_task task, void *ctx)
 {
-    pool_run(m->threads > 1 ? m->lanes->pool : NULL, task, ctx);
+    run_lanes(m, task, ctx);
 }
 
 /* The parameter ranges [first, end) a lane updates and clears: for the units split the ones it
@@ -298,7 +319,7 @@ void fast_model_zero_grad(model *m)
         return;
     }
     params_job job = { m, NULL };
-    pool_run(m->lanes->pool, params_lane, &job);
+    run_lanes(m, params_lane, &job);
 }
 
 void fast_model_optimizer_step(model *m, optimizer *opt)
@@ -309,7 +330,7 @@ void fast_model_optimizer_step(model *m, optimizer *opt)
     }
     optimizer_begin_step(opt);
     params_job job = { m, opt };
-    pool_run(m->lanes->pool, params_lane, &job);
+    run_lanes(m, params_lane, &job);
 }
 
 void model_lanes_barrier(model *m)

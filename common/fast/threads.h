@@ -35,11 +35,15 @@ int model_share_threads(model *m, const model *from);
  * whichever is faster at the moment (elastic.h): model_threads_step(m) at the start of a step
  * times the steps and chooses, for m and every model that shares its threads (a VAE's encoder
  * and decoder); it returns 1 when this step runs on the threads. model_threads_pause(m): the time
- * until the next step is not a step's (an evaluation pass). Other models always use their threads
- * (their numbers depend on the split), and so does every model on the portable path:
- * model_threads_step returns 1 for them, 0 on one thread.
- * model_on_threads(m): whether m's calls run on its threads now (the fast_model_* functions below
- * ask it). model_threads_elastic(m): the choices so far (NULL for a model that does not choose). */
+ * until the next step is not a step's (an evaluation pass). A model split by rows (one with
+ * convolutions: its numbers depend on the split) chooses too, but "alone" means its lanes' tasks
+ * one after the other on the calling thread (model_run_lanes and the fast_model_* functions below
+ * do so): each lane's share is computed the same way wherever it runs, so the same bits. An
+ * all-dense model on the portable path always uses its threads: model_threads_step returns 1 for
+ * it, 0 on one thread.
+ * model_on_threads(m): whether m's calls go to its lanes now (the fast_model_* functions below
+ * ask it; always, for a model split by rows). model_threads_elastic(m): the choices so far (NULL
+ * for a model that does not choose). */
 int model_threads_step(model *m);
 void model_threads_pause(model *m);
 int model_on_threads(const model *m);

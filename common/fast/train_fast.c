@@ -333,7 +333,6 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
     }
 
     long batches = (long)((train->count + (size_t)batch - 1) / (size_t)batch);
-    const int elastic = step && step->units;   /* its lanes' gradients are the whole batch's (fast_loss_share) */
     train_history_begin(history);
     for (int epoch = 0; epoch < cfg->epochs && rc == AE_OK; epoch++) {
         train_epoch e;
@@ -352,9 +351,11 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
                     step->next_n = batch_length(train->count, next, batch);
                 }
             }
-            /* an all-dense model may run this step alone (elastic steps, threads.h): its lanes'
-             * gradients are the whole batch's (fast_loss_share), the same numbers, only faster now */
-            const int lanes = m->threads > 1 && (!elastic || model_threads_step(m));
+            /* elastic steps (threads.h), the same numbers either way, only faster now: an all-dense
+             * model may run this step alone (its lanes' gradients are the whole batch's,
+             * fast_loss_share), a model split by rows its lanes in turn on this thread */
+            const int way = m->threads > 1 && model_threads_step(m);
+            const int lanes = m->threads > 1 && (way || !step->units);
             if (lanes) {
                 if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
                 step->index = order + start;
