@@ -302,30 +302,53 @@ static double mean_loss(t1_autoencoder *ae, const batch_source *src)
     return total / (double)src->count;
 }
 
+/* A kind's autoencoder with its recipe's defaults and the sample's training images as its source
+ * (the first `limit` of them, 0: all), in place (src points into it); kind_run_end frees it. */
+typedef struct {
+    fashion_mnist fm;
+    gsl_rng *rng;
+    t1_recipe r;
+    t1_autoencoder *ae;
+    image_source_ctx ctx;
+    batch_source src;
+    size_t *order;              /* (src.count) for t1_train_epoch */
+} kind_run;
+
+static void kind_run_begin(kind_run *k, t1_kind kind, size_t limit, unsigned long seed)
+{
+    test_load_sample(&k->fm, limit);
+    k->rng = test_rng(seed);
+    k->r = t1_recipe_default(kind);
+    k->ae = t1_autoencoder_alloc(&k->r, 1e-3, 32, k->rng);
+    ck_assert_ptr_nonnull(k->ae);
+    k->ctx = (image_source_ctx){ .images = &k->fm.train.images, .noise_factor = k->r.train_noise, .noise_seed = 9 };
+    k->src = image_batch_source(&k->ctx);
+    k->order = malloc(k->src.count * sizeof *k->order);
+    ck_assert_ptr_nonnull(k->order);
+}
+
+static void kind_run_end(kind_run *k)
+{
+    free(k->order);
+    t1_autoencoder_free(k->ae);
+    gsl_rng_free(k->rng);
+    fashion_mnist_free(&k->fm);
+}
+
 START_TEST(each_kind_lowers_its_loss)
 {
     t1_kind kind = (t1_kind)_i;
-    fashion_mnist fm;
-    test_load_sample(&fm, 0);
-    gsl_rng *rng = test_rng(5);
-    t1_recipe r = t1_recipe_default(kind);
-    t1_autoencoder *ae = t1_autoencoder_alloc(&r, 1e-3, 32, rng);
-    ck_assert_ptr_nonnull(ae);
-    image_source_ctx ctx = { .images = &fm.train.images, .noise_factor = r.train_noise, .noise_seed = 9 };
-    batch_source src = image_batch_source(&ctx);
-    size_t *order = malloc(src.count * sizeof *order);
-    double before = mean_loss(ae, &src);
+    kind_run k;
+    kind_run_begin(&k, kind, 0, 5);
+    double before = mean_loss(k.ae, &k.src);
     t1_loss_terms epoch;
-    for (int e = 0; e < 4; e++) ck_assert_int_eq(t1_train_epoch(ae, &src, order, rng, &epoch), AE_OK);
-    double after = mean_loss(ae, &src);
+    for (int e = 0; e < 4; e++) ck_assert_int_eq(t1_train_epoch(k.ae, &k.src, k.order, k.rng, &epoch), AE_OK);
+    double after = mean_loss(k.ae, &k.src);
     ck_assert_msg(after < 0.7 * before, "%s: loss %.5g before, %.5g after 4 epochs", t1_kind_name(kind), before, after);
     ck_assert(isfinite(epoch.mse) && epoch.mse > 0);
-    if (r.contractive > 0) ck_assert(epoch.contractive > 0);
-    if (r.sparsity > 0) ck_assert(epoch.sparsity > 0);
-    free(order);
-    t1_autoencoder_free(ae);
-    gsl_rng_free(rng);
-    fashion_mnist_free(&fm);
+    if (k.r.contractive > 0) ck_assert(epoch.contractive > 0);
+    if (k.r.sparsity > 0) ck_assert(epoch.sparsity > 0);
+    kind_run_end(&k);
 }
 END_TEST
 
@@ -333,27 +356,17 @@ END_TEST
  * alone (way 0); its parameters, encoder then decoder, into params (a new array of *n). */
 static float *kind_after_an_epoch(t1_kind kind, int threads, int way, size_t *n, t1_loss_terms *epoch)
 {
-    fashion_mnist fm;
-    test_load_sample(&fm, 256);
-    gsl_rng *rng = test_rng(8);
-    t1_recipe r = t1_recipe_default(kind);
-    t1_autoencoder *ae = t1_autoencoder_alloc(&r, 1e-3, 32, rng);
-    ck_assert_ptr_nonnull(ae);
-    ck_assert_int_eq(t1_autoencoder_set_threads(ae, threads), AE_OK);
-    if (threads > 1) model_threads_pin(ae->encoder, way);   /* the decoder shares the encoder's threads */
-    image_source_ctx ctx = { .images = &fm.train.images, .noise_factor = r.train_noise, .noise_seed = 9 };
-    batch_source src = image_batch_source(&ctx);
-    size_t *order = malloc(src.count * sizeof *order);
-    ck_assert_int_eq(t1_train_epoch(ae, &src, order, rng, epoch), AE_OK);
-    const size_t n_enc = model_param_count(ae->encoder), n_dec = model_param_count(ae->decoder);
+    kind_run k;
+    kind_run_begin(&k, kind, 256, 8);
+    ck_assert_int_eq(t1_autoencoder_set_threads(k.ae, threads), AE_OK);
+    if (threads > 1) model_threads_pin(k.ae->encoder, way);   /* the decoder shares the encoder's threads */
+    ck_assert_int_eq(t1_train_epoch(k.ae, &k.src, k.order, k.rng, epoch), AE_OK);
+    const size_t n_enc = model_param_count(k.ae->encoder), n_dec = model_param_count(k.ae->decoder);
     float *params = malloc((n_enc + n_dec) * sizeof *params);
-    memcpy(params, ae->encoder->params, n_enc * sizeof *params);
-    memcpy(params + n_enc, ae->decoder->params, n_dec * sizeof *params);
+    memcpy(params, k.ae->encoder->params, n_enc * sizeof *params);
+    memcpy(params + n_enc, k.ae->decoder->params, n_dec * sizeof *params);
     *n = n_enc + n_dec;
-    free(order);
-    t1_autoencoder_free(ae);
-    gsl_rng_free(rng);
-    fashion_mnist_free(&fm);
+    kind_run_end(&k);
     return params;
 }
 

@@ -171,7 +171,7 @@ void model_threads_pin(model *m, int way)
 
 /* task on every lane: on the threads, or for a model split by rows whose way is "alone" now, lane
  * by lane on this thread (in_turn_model) */
-static void run_lanes(model *m, pool_task task, void *ctx)
+void model_run_lanes(model *m, pool_task task, void *ctx)
 {
     if (in_turn_model(m) && !pool_on_threads(m->lanes->pool)) {
         for (int lane = 0; lane < m->threads; lane++) task(ctx, lane, m->threads);
@@ -259,7 +259,7 @@ int fast_model_forward(model *m, const float *x, int batch, const float **y)
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
     batch_job job = { m, x, NULL, batch };
-    run_lanes(m, model_units_split(m) ? units_forward_lane : forward_lane, &job);
+    model_run_lanes(m, model_units_split(m) ? units_forward_lane : forward_lane, &job);
     model_record_forward(m, x, batch, y);
     return AE_OK;
 }
@@ -272,17 +272,12 @@ int fast_model_backward(model *m, const float *d_y, int batch)
     if (rc != AE_OK) return rc;
     batch_job job = { m, m->last_input, d_y, batch };
     if (model_units_split(m)) {            /* each lane adds into its own rows of m->grads */
-        run_lanes(m, units_backward_lane, &job);
+        model_run_lanes(m, units_backward_lane, &job);
         return AE_OK;
     }
-    run_lanes(m, backward_lane, &job);
-    run_lanes(m, gather_lane, &job);   /* grads += each lane's block, lane by lane */
+    model_run_lanes(m, backward_lane, &job);
+    model_run_lanes(m, gather_lane, &job);   /* grads += each lane's block, lane by lane */
     return AE_OK;
-}
-
-void model_run_lanes(model *m, pool_task task, void *ctx)
-{
-    run_lanes(m, task, ctx);
 }
 
 /* The parameter ranges [first, end) a lane updates and clears: for the units split the ones it
@@ -319,7 +314,7 @@ void fast_model_zero_grad(model *m)
         return;
     }
     params_job job = { m, NULL };
-    run_lanes(m, params_lane, &job);
+    model_run_lanes(m, params_lane, &job);
 }
 
 void fast_model_optimizer_step(model *m, optimizer *opt)
@@ -330,7 +325,7 @@ void fast_model_optimizer_step(model *m, optimizer *opt)
     }
     optimizer_begin_step(opt);
     params_job job = { m, opt };
-    run_lanes(m, params_lane, &job);
+    model_run_lanes(m, params_lane, &job);
 }
 
 void model_lanes_barrier(model *m)

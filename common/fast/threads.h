@@ -64,7 +64,9 @@ void fast_model_optimizer_step(model *m, optimizer *opt);
 /* The pieces those two are made of, for a caller that runs its own work in the lanes as well
  * (fast_train_fit fills the batch and computes the loss there):
  *   model_lanes_ready(m): the lanes' blocks for the model as built (call before model_run_lanes);
- *   model_run_lanes(m, task, ctx): task(ctx, lane, threads) on every lane at once;
+ *   model_run_lanes(m, task, ctx): task(ctx, lane, threads) on every lane at once (a model split
+ *     by rows whose elastic way is "alone" now: lane by lane on the calling thread, so its tasks
+ *     must not wait for each other);
  *   model_lane_forward: rows [first, first + count) of x (B, in_size) through the model, with
  *     lane's workspace; *y is the output of the whole batch (B, out_size), these rows filled.
  *     It does not record the batch for model_backward.

@@ -354,7 +354,7 @@ int fast_train_fit(model *m, optimizer *opt, loss_spec loss,
             /* elastic steps (threads.h), the same numbers either way, only faster now: an all-dense
              * model may run this step alone (its lanes' gradients are the whole batch's,
              * fast_loss_share), a model split by rows its lanes in turn on this thread */
-            const int way = m->threads > 1 && model_threads_step(m);
+            const int way = model_threads_step(m);   /* 0 on one thread */
             const int lanes = m->threads > 1 && (way || !step->units);
             if (lanes) {
                 if (step->units) optimizer_begin_step(opt);   /* the lanes update the parameters themselves */
