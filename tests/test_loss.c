@@ -275,8 +275,8 @@ END_TEST
 
 /* A share's gradients with whether its loss is finite (fast_loss_share_finite): for the squared
  * error the whole call's gradients bit for bit, and finite exactly when the whole call's loss would
- * be, without the sum (on the AVX-512 path and the portable one); for another loss, from its sum.
- * Loop index: portable × 2 + reduction. */
+ * be, without the sum (on the AVX-512 path and the portable one); for another loss, from its sum,
+ * and its error passed on (BCE's target that is no probability). Loop index: portable × 2 + reduction. */
 START_TEST(test_loss_share_finite)
 {
     enum { N = 437 };                          /* shares of 16 values and tails */
@@ -317,6 +317,13 @@ START_TEST(test_loss_share_finite)
     ck_assert_int_eq(fast_loss_share_finite(mae, &finite, shares, NULL, pred, target, N, N), AE_OK);
     ck_assert_int_eq(finite, isfinite(part));
     ck_assert(memcmp(shares, whole, sizeof whole) == 0);
+    const loss_spec bce = { LOSS_BCE, REDUCE_MEAN };   /* an error of the loss passed on, not finite */
+    target[5] = 1.5f;
+    error_clear();
+    finite = -1;
+    ck_assert_int_eq(fast_loss_share_finite(bce, &finite, shares, NULL, pred, target, N, N), AE_EDOM);
+    ck_assert_int_eq(finite, 0);
+    ck_assert_ptr_nonnull(strstr(error_message(), "probabilities"));
     cpu_force_portable(0);
     gsl_rng_free(rng);
 }
