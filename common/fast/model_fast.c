@@ -121,7 +121,13 @@ int fast_model_forward_here(model *m, const float *x, int batch, const float **y
 {
     int rc = model_check_batch(m, batch, "model_forward");
     if (rc != AE_OK) return rc;
-    fast_model_forward_rows(m, x, 0, batch, m->work);
+    if (model_units_in_turn(m)) {                   /* the portable path's units split, alone */
+        const float *out;
+        rc = model_units_forward_in_turn(m, x, batch, &out);
+        if (rc != AE_OK) return rc;
+    } else {
+        fast_model_forward_rows(m, x, 0, batch, m->work);
+    }
     model_record_forward(m, x, batch, y);
     return AE_OK;
 }
@@ -287,6 +293,7 @@ int fast_model_backward_here(model *m, const float *d_y, int batch)
 {
     int rc = model_check_backward(m, batch);
     if (rc != AE_OK) return rc;
+    if (model_units_in_turn(m)) return model_units_backward_in_turn(m, m->last_input, d_y, batch, 0);
     backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work, 0);
     return AE_OK;
 }
@@ -295,6 +302,7 @@ int fast_model_backward_fresh(model *m, const float *d_y, int batch)
 {
     int rc = model_check_backward(m, batch);
     if (rc != AE_OK) return rc;
+    if (model_units_in_turn(m)) return model_units_backward_in_turn(m, m->last_input, d_y, batch, 1);
     backward_rows(m, m->last_input, d_y, 0, batch, m->grads, m->work, 1);
     return AE_OK;
 }

@@ -128,10 +128,12 @@ int model_get_threads(const model *m) { return m->threads; }
 
 /* ------------------------------------------------ elastic steps */
 
-/* An all-dense model's steps may run alone when that gives the same bits: with the library's own
- * AVX-512 kernels, whose every product element is summed the same way wherever it lies in the
- * matrix; a CBLAS sgemm (the portable path) blocks a share of the units differently from the whole. */
-static int elastic_model(const model *m) { return all_dense(m) && cpu_has_avx512(); }
+/* An all-dense model's steps may run alone: they give the same bits. With the library's own
+ * AVX-512 kernels every product element is summed the same way wherever it lies in the matrix, so
+ * the whole batch's products are the lanes' shares put together. A CBLAS sgemm (the portable path)
+ * may block a share of the units differently from the whole, so there "alone" runs the lanes'
+ * own products, share by share, one after the other (model_units_in_turn). */
+static int elastic_model(const model *m) { return all_dense(m); }
 
 /* A model split by rows (one with convolutions) cannot run a step alone: its numbers depend on the
  * split. But its lanes' tasks may run one after the other on the calling thread, each lane its
@@ -581,43 +583,151 @@ static int check_units(const model *m, int batch, int lane, const char *what)
     return AE_OK;
 }
 
+/* Layer i (not a view) forward for lane's units: its columns of the output, from all of the input */
+static void forward_share(model *m, int i, const float *x, int batch, int lane)
+{
+    layer *l = &m->layers[i];
+    const float *in = model_layer_input(m, i, x);                  /* (B, in_size), all of it */
+    const size_t n_out = l->out_size;
+    size_t u0, u1;
+    unit_share(n_out, lane, m->threads, &u0, &u1);
+    const size_t units = u1 - u0;
+    if (l->spec.kind == LAYER_DENSE) {
+        /* the linear output's columns u0..u1: in its rows, or in this lane's own block (B, units) */
+        const int own = own_linear(m, i);
+        const size_t stride = own ? units : n_out;
+        float *linear = own ? linear_block(m, i, lane) : (layer_has_fused_activation(l) ? l->pre : l->out) + u0;
+        if (units > 0) {
+            /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1), a ReLU written as it is stored */
+            const int relu = layer_has_fused_activation(l) && l->spec.act == ACT_RELU;
+            gemm_bias_relu(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
+                           l->weight + u0 * l->in_size, (int)l->in_size, l->bias + u0, linear, (int)stride,
+                           relu ? l->out + u0 : NULL, (int)n_out);
+            if (layer_has_fused_activation(l) && !relu)
+                for (int b = 0; b < batch; b++)
+                    activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, linear + (size_t)b * stride,
+                                       units);
+        }
+    } else {                                                 /* an activation: the same columns */
+        for (int b = 0; b < batch && units > 0; b++)
+            activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, in + (size_t)b * n_out + u0, units);
+    }
+}
+
 int model_units_forward(model *m, const float *x, int batch, int lane, const float **y)
 {
     int rc = check_units(m, batch, lane, "model_units_forward");
     if (rc != AE_OK) return rc;
-    const int lanes = m->threads;
     for (int i = 0; i < m->n_layers; i++) {
-        layer *l = &m->layers[i];
-        if (l->view) continue;
-        const float *in = model_layer_input(m, i, x);              /* (B, in_size), all of it */
-        const size_t n_out = l->out_size;
-        size_t u0, u1;
-        unit_share(n_out, lane, lanes, &u0, &u1);
-        const size_t units = u1 - u0;
-        if (l->spec.kind == LAYER_DENSE) {
-            if (in != x) pool_barrier(m->lanes->pool);              /* the layer below, every lane's columns */
-            /* the linear output's columns u0..u1: in its rows, or in this lane's own block (B, units) */
-            const int own = own_linear(m, i);
-            const size_t stride = own ? units : n_out;
-            float *linear = own ? linear_block(m, i, lane) : (layer_has_fused_activation(l) ? l->pre : l->out) + u0;
-            if (units > 0) {
-                /* out[:, u0..u1) = in · W[u0..u1)ᵀ + b[u0..u1), a ReLU written as it is stored */
-                const int relu = layer_has_fused_activation(l) && l->spec.act == ACT_RELU;
-                gemm_bias_relu(GEMM_PLAIN, GEMM_TRANSPOSED, batch, (int)units, (int)l->in_size, in, (int)l->in_size,
-                               l->weight + u0 * l->in_size, (int)l->in_size, l->bias + u0, linear, (int)stride,
-                               relu ? l->out + u0 : NULL, (int)n_out);
-                if (layer_has_fused_activation(l) && !relu)
-                    for (int b = 0; b < batch; b++)
-                        activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, linear + (size_t)b * stride,
-                                           units);
-            }
-        } else {                                             /* an activation: the same columns */
-            for (int b = 0; b < batch && units > 0; b++)
-                activation_forward(l->spec.act, l->out + (size_t)b * n_out + u0, in + (size_t)b * n_out + u0, units);
-        }
+        if (m->layers[i].view) continue;
+        if (m->layers[i].spec.kind == LAYER_DENSE && model_layer_input(m, i, x) != x)
+            pool_barrier(m->lanes->pool);                    /* the layer below, every lane's columns */
+        forward_share(m, i, x, batch, lane);
     }
     *y = model_layer_input(m, m->n_layers, x);
     return AE_OK;
+}
+
+/* An activation layer i's backward pass for lane's columns: d_in from d_out */
+static void activation_share(model *m, int i, const float *x, const float *d_out, float *d_in, int batch, int lane)
+{
+    const layer *l = &m->layers[i];
+    const float *in = model_layer_input(m, i, x);
+    const size_t n_out = l->out_size;
+    size_t u0, u1;
+    unit_share(n_out, lane, m->threads, &u0, &u1);
+    const size_t units = u1 - u0;
+    for (int b = 0; b < batch && units > 0; b++) {
+        const size_t at = (size_t)b * n_out + u0;
+        memset(d_in + at, 0, units * sizeof *d_in);
+        activation_backward(l->spec.act, d_in + at, d_out + at, in + at, l->out + at, units);
+    }
+}
+
+/* A dense layer i's gradients for lane's units: the fused activation's, d_W's rows and d_b's
+ * entries. Returns d_linear, the gradient of the linear output that the input gradient reads by
+ * all of its columns (d_out, or the layer's d_pre; NULL when it lives in the lanes' own blocks),
+ * and sets *mine to this lane's columns of it, rows *stride apart. fresh: the gradients written,
+ * not added to. */
+static const float *grads_share(model *m, int i, const float *x, const float *d_out, int batch, int lane, int fresh,
+                                const float **mine_out, size_t *stride_out)
+{
+    layer *l = &m->layers[i];
+    const layer_spec *s = &l->spec;
+    const float *in = model_layer_input(m, i, x);                  /* (B, in_size) */
+    const size_t n_out = l->out_size, n_in = l->in_size;
+    size_t u0, u1;
+    unit_share(n_out, lane, m->threads, &u0, &u1);
+    const size_t units = u1 - u0;
+    /* d_linear's columns u0..u1 (mine, rows `stride` apart): d_out's, or the fused activation's
+     * gradient, in its rows or in this lane's own block (as the forward pass left pre) */
+    const float *d_linear = d_out;
+    const float *mine = d_out + u0;
+    size_t stride = n_out;
+    int bias_summed = 0;                                     /* the bias gradient added with the activation's */
+    if (layer_has_fused_activation(l)) {
+        const int own = own_linear(m, i);
+        float *d_pre = own ? linear_grad_block(m, i, lane) : l->d_pre + u0;
+        const float *pre = own ? linear_block(m, i, lane) : l->pre + u0;
+        stride = own ? units : n_out;
+        /* a ReLU's or a sigmoid's gradient written, and its rows added to the bias gradient on the
+         * way (in add_columns' order) */
+        bias_summed = s->act == ACT_RELU || s->act == ACT_SIGMOID;
+        if (fresh && units > 0) memset(l->d_bias + u0, 0, units * sizeof *l->d_bias);
+        for (int b = 0; b < batch && units > 0; b++) {
+            const size_t at = (size_t)b * n_out + u0, row = (size_t)b * stride;
+            if (s->act == ACT_RELU) {
+                fast_relu_backward_set(d_pre + row, l->d_bias + u0, d_out + at, pre + row, units);
+                continue;
+            }
+            if (s->act == ACT_SIGMOID) {
+                fast_sigmoid_backward_set(d_pre + row, l->d_bias + u0, d_out + at, l->out + at, units);
+                continue;
+            }
+            memset(d_pre + row, 0, units * sizeof *d_pre);
+            activation_backward(s->act, d_pre + row, d_out + at, pre + row, l->out + at, units);
+        }
+        d_linear = own ? NULL : l->d_pre;                    /* NULL: no lane reads another's columns */
+        mine = d_pre;
+    }
+    if (units > 0) {
+        /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1); fresh: d_W
+         * written (β = 0: the bits of β = 1 over zeros, gemm.h) and d_b cleared above */
+        if (fresh && !layer_has_fused_activation(l)) memset(l->d_bias + u0, 0, units * sizeof *l->d_bias);
+        gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, mine, (int)stride, in, (int)n_in,
+             fresh ? 0.0f : 1.0f, l->d_weight + u0 * n_in, (int)n_in);
+        if (!bias_summed) add_columns(l->d_bias + u0, mine, stride, batch, units);
+    }
+    *mine_out = mine;
+    *stride_out = stride;
+    return d_linear;
+}
+
+/* A dense layer i's input gradient d_in = d_linear · W, lane's share of it, from every lane's
+ * columns of d_linear (all in by now), without partial sums */
+static void input_grad_share(model *m, int i, const float *d_linear, float *d_in, int batch, int lane)
+{
+    const layer *l = &m->layers[i];
+    const size_t n_out = l->out_size, n_in = l->in_size;
+    if (i == 0) {
+        /* the model's input gradient, which no layer below reads by columns: each lane its share
+         * of the rows, all columns (a narrow input, the VAE decoder's 20, would leave a lane
+         * without columns of 16 floats). Each row's values are summed as in the whole product, and
+         * β = 0 gives the bits of a cleared d_in with β = 1: a sum begun from +0 is never −0. */
+        size_t r0, r1;
+        pool_share((size_t)batch, 1, lane, m->threads, &r0, &r1);
+        if (r1 > r0)
+            gemm(GEMM_PLAIN, GEMM_PLAIN, (int)(r1 - r0), (int)n_in, (int)n_out, d_linear + r0 * n_out, (int)n_out,
+                 l->weight, (int)n_in, 0.0f, d_in + r0 * n_in, (int)n_in);
+        return;
+    }
+    size_t c0, c1;
+    unit_share(n_in, lane, m->threads, &c0, &c1);
+    if (c1 > c0) {
+        for (int b = 0; b < batch; b++) memset(d_in + (size_t)b * n_in + c0, 0, (c1 - c0) * sizeof *d_in);
+        gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)n_out, d_linear, (int)n_out, l->weight + c0,
+             (int)n_in, 1.0f, d_in + c0, (int)n_in);
+    }
 }
 
 /* fresh: this lane's gradients written, not added to (model_units_backward_fresh); *settled (or
@@ -629,68 +739,21 @@ static int units_backward(model *m, const float *x, const float *d_y, int batch,
     if (settled) *settled = 0;
     int rc = check_units(m, batch, lane, fresh ? "model_units_backward_fresh" : "model_units_backward");
     if (rc != AE_OK) return rc;
-    const int lanes = m->threads;
     const int last = m->want_input_grad ? 0 : first_dense_layer(m);   /* the lowest layer whose input gradient is wanted */
     const float *d_out = d_y;                                /* (B, out_size): this lane's columns */
     int partials_read = 0;                                   /* the partial sums hold a layer's, read by every lane */
     for (int i = m->n_layers - 1; i >= last; i--) {
         layer *l = &m->layers[i];
         if (l->view) continue;                               /* its input's gradient is the same memory */
-        const layer_spec *s = &l->spec;
-        const float *in = model_layer_input(m, i, x);              /* (B, in_size) */
-        const size_t n_out = l->out_size, n_in = l->in_size;
-        size_t u0, u1;
-        unit_share(n_out, lane, lanes, &u0, &u1);
-        const size_t units = u1 - u0;
         float *d_in = i == 0 ? m->d_input : m->layers[i - 1].d_out;   /* (B, in_size) of the layer below */
-        if (s->kind == LAYER_ACTIVATION) {                   /* element-wise: this lane's columns only */
-            for (int b = 0; b < batch && units > 0; b++) {
-                const size_t at = (size_t)b * n_out + u0;
-                memset(d_in + at, 0, units * sizeof *d_in);
-                activation_backward(s->act, d_in + at, d_out + at, in + at, l->out + at, units);
-            }
+        if (l->spec.kind == LAYER_ACTIVATION) {              /* element-wise: this lane's columns only */
+            activation_share(m, i, x, d_out, d_in, batch, lane);
             d_out = d_in;
             continue;
         }
-        /* d_linear's columns u0..u1 (mine, rows `stride` apart): d_out's, or the fused activation's
-         * gradient, in its rows or in this lane's own block (as the forward pass left pre) */
-        const float *d_linear = d_out;
-        const float *mine = d_out + u0;
-        size_t stride = n_out;
-        int bias_summed = 0;                                 /* the bias gradient added with the activation's */
-        if (layer_has_fused_activation(l)) {
-            const int own = own_linear(m, i);
-            float *d_pre = own ? linear_grad_block(m, i, lane) : l->d_pre + u0;
-            const float *pre = own ? linear_block(m, i, lane) : l->pre + u0;
-            stride = own ? units : n_out;
-            /* a ReLU's or a sigmoid's gradient written, and its rows added to the bias gradient on the
-             * way (in add_columns' order) */
-            bias_summed = s->act == ACT_RELU || s->act == ACT_SIGMOID;
-            if (fresh && units > 0) memset(l->d_bias + u0, 0, units * sizeof *l->d_bias);
-            for (int b = 0; b < batch && units > 0; b++) {
-                const size_t at = (size_t)b * n_out + u0, row = (size_t)b * stride;
-                if (s->act == ACT_RELU) {
-                    fast_relu_backward_set(d_pre + row, l->d_bias + u0, d_out + at, pre + row, units);
-                    continue;
-                }
-                if (s->act == ACT_SIGMOID) {
-                    fast_sigmoid_backward_set(d_pre + row, l->d_bias + u0, d_out + at, l->out + at, units);
-                    continue;
-                }
-                memset(d_pre + row, 0, units * sizeof *d_pre);
-                activation_backward(s->act, d_pre + row, d_out + at, pre + row, l->out + at, units);
-            }
-            d_linear = own ? NULL : l->d_pre;                /* NULL: no lane reads another's columns */
-            mine = d_pre;
-        }
-        if (units > 0) {
-            /* d_W[u0..u1) += d_linear[:, u0..u1)ᵀ · in,  d_b[u0..u1) += Σ_b d_linear[b, u0..u1); fresh: d_W
-             * written (β = 0: the bits of β = 1 over zeros, gemm.h) and d_b cleared above */
-            if (fresh && !layer_has_fused_activation(l)) memset(l->d_bias + u0, 0, units * sizeof *l->d_bias);
-            gemm(GEMM_TRANSPOSED, GEMM_PLAIN, (int)units, (int)n_in, batch, mine, (int)stride, in, (int)n_in,
-                 fresh ? 0.0f : 1.0f, l->d_weight + u0 * n_in, (int)n_in);
-            if (!bias_summed) add_columns(l->d_bias + u0, mine, stride, batch, units);
-        }
+        const float *mine;
+        size_t stride;
+        const float *d_linear = grads_share(m, i, x, d_out, batch, lane, fresh, &mine, &stride);
         if (no_input_grad(m, i)) break;
         /* ∂L/∂in = d_linear · W: each lane its own columns of ∂L/∂in (the units it owns in the layer
          * below), summed over all of this layer's units, in the order one thread sums them (so the
@@ -700,10 +763,10 @@ static int units_backward(model *m, const float *x, const float *d_y, int batch,
          * part instead was faster on 2 threads (model A 0.29 s an epoch against 0.34) but made the
          * numbers depend on the number of threads, which elastic steps (model_threads_step) cannot
          * allow. */
-        size_t c0, c1;
-        unit_share(n_in, lane, lanes, &c0, &c1);
         const int sums = sums_now(m, l);
         if (sums) {                                          /* a wide layer: see input_grad_partials */
+            size_t c0, c1;
+            unit_share(l->in_size, lane, m->threads, &c0, &c1);
             if (partials_read) pool_barrier(m->lanes->pool);   /* every lane done with an upper layer's sums */
             partials_read = 1;
             input_grad_partials(m, l, mine, stride, batch, lane);   /* its own rows of W only */
@@ -715,24 +778,57 @@ static int units_backward(model *m, const float *x, const float *d_y, int batch,
         }
         if (d_linear != d_y) pool_barrier(m->lanes->pool);
         met = 0;                                             /* every lane's rows of W read below */
-        if (i == 0) {
-            /* the model's input gradient, which no layer below reads by columns: each lane its share
-             * of the rows, all columns (a narrow input, the VAE decoder's 20, would leave a lane
-             * without columns of 16 floats). Each row's values are summed as in the whole product, and
-             * β = 0 gives the bits of a cleared d_in with β = 1: a sum begun from +0 is never −0. */
-            size_t r0, r1;
-            pool_share((size_t)batch, 1, lane, lanes, &r0, &r1);
-            if (r1 > r0)
-                gemm(GEMM_PLAIN, GEMM_PLAIN, (int)(r1 - r0), (int)n_in, (int)n_out, d_linear + r0 * n_out, (int)n_out,
-                     l->weight, (int)n_in, 0.0f, d_in + r0 * n_in, (int)n_in);
-        } else if (c1 > c0) {
-            for (int b = 0; b < batch; b++) memset(d_in + (size_t)b * n_in + c0, 0, (c1 - c0) * sizeof *d_in);
-            gemm(GEMM_PLAIN, GEMM_PLAIN, batch, (int)(c1 - c0), (int)n_out, d_linear, (int)n_out, l->weight + c0,
-                 (int)n_in, 1.0f, d_in + c0, (int)n_in);
-        }
+        input_grad_share(m, i, d_linear, d_in, batch, lane);
         d_out = d_in;
     }
     if (settled) *settled = met;
+    return AE_OK;
+}
+
+/* ------------------------------------------------ the units split in turn, on one thread */
+
+int model_units_in_turn(const model *m)
+{
+    return model_units_split(m) && !cpu_has_avx512() && m->lanes && m->lanes->pool;
+}
+
+int model_units_forward_in_turn(model *m, const float *x, int batch, const float **y)
+{
+    int rc = check_units(m, batch, 0, "model_units_forward_in_turn");
+    if (rc == AE_OK) rc = model_lanes_ready(m);
+    if (rc != AE_OK) return rc;
+    for (int i = 0; i < m->n_layers; i++)                    /* a layer's every share before the next layer */
+        for (int lane = 0; lane < m->threads && !m->layers[i].view; lane++) forward_share(m, i, x, batch, lane);
+    *y = model_layer_input(m, m->n_layers, x);
+    return AE_OK;
+}
+
+int model_units_backward_in_turn(model *m, const float *x, const float *d_y, int batch, int fresh)
+{
+    int rc = check_units(m, batch, 0, "model_units_backward_in_turn");
+    if (rc == AE_OK) rc = model_lanes_ready(m);
+    if (rc != AE_OK) return rc;
+    const int last = m->want_input_grad ? 0 : first_dense_layer(m);
+    const float *d_out = d_y;
+    for (int i = m->n_layers - 1; i >= last; i--) {
+        layer *l = &m->layers[i];
+        if (l->view) continue;
+        float *d_in = i == 0 ? m->d_input : m->layers[i - 1].d_out;
+        if (l->spec.kind == LAYER_ACTIVATION) {
+            for (int lane = 0; lane < m->threads; lane++) activation_share(m, i, x, d_out, d_in, batch, lane);
+            d_out = d_in;
+            continue;
+        }
+        const float *d_linear = NULL, *mine;
+        size_t stride;
+        for (int lane = 0; lane < m->threads; lane++)       /* the same d_linear for every lane */
+            d_linear = grads_share(m, i, x, d_out, batch, lane, fresh, &mine, &stride);
+        if (no_input_grad(m, i)) break;
+        if (sums_now(m, l))
+            return AE_ERROR(AE_ESTATE, "model_units_backward_in_turn: layer %d sums partial products (the AVX-512 path)", i);
+        for (int lane = 0; lane < m->threads; lane++) input_grad_share(m, i, d_linear, d_in, batch, lane);
+        d_out = d_in;
+    }
     return AE_OK;
 }
 

@@ -29,18 +29,18 @@ int model_get_threads(const model *m);
  * would compete for the processors. Never run both in the lanes at once. AE_ENOMEM. */
 int model_share_threads(model *m, const model *from);
 
-/* Elastic steps. An all-dense model gives the same numbers on any number of threads (the units
- * split below; with the AVX-512 kernels, cpu_has_avx512: a CBLAS sgemm blocks a share of the units
- * otherwise than the whole), so each training step may run on its threads or on the calling thread alone,
+/* Elastic steps. An all-dense model gives the same numbers on its threads and alone (the units
+ * split below; on the portable path, where a CBLAS sgemm may block a share of the units otherwise
+ * than the whole, "alone" runs the lanes' products share by share: model_units_in_turn), so each
+ * training step may run on its threads or on the calling thread alone,
  * whichever is faster at the moment (elastic.h): model_threads_step(m) at the start of a step
  * times the steps and chooses, for m and every model that shares its threads (a VAE's encoder
  * and decoder); it returns 1 when this step runs on the threads. model_threads_pause(m): the time
  * until the next step is not a step's (an evaluation pass). A model split by rows (one with
  * convolutions: its numbers depend on the split) chooses too, but "alone" means its lanes' tasks
  * one after the other on the calling thread (model_run_lanes and the fast_model_* functions below
- * do so): each lane's share is computed the same way wherever it runs, so the same bits. An
- * all-dense model on the portable path always uses its threads: model_threads_step returns 1 for
- * it, 0 on one thread.
+ * do so): each lane's share is computed the same way wherever it runs, so the same bits.
+ * model_threads_step returns 0 on one thread.
  * model_on_threads(m): whether m's calls go to its lanes now (the fast_model_* functions below
  * ask it; always, for a model split by rows). model_threads_elastic(m): the choices so far (NULL
  * for a model that does not choose). */
@@ -117,5 +117,15 @@ int model_units_params(const model *m, int lane, size_t *first, size_t *end, int
 int model_units_partial_sums(const model *m, int layer_index);
 /* The output columns [first, end) that lane owns in the units split. */
 void model_units_columns(const model *m, int lane, size_t *first, size_t *end);
+
+/* The units split on the calling thread alone, for the portable path's elastic steps: every
+ * lane's share of a layer, one lane after the other, before the next layer, with the very calls
+ * the lanes make (so the same bits: a CBLAS sgemm's blocking may depend on a product's width, but
+ * the same call gives the same floats). model_units_in_turn(m): 1 when m's steps alone run so
+ * (an all-dense model on several threads without AVX-512); fast_model_forward_here and the
+ * fast_model_backward_* functions then call these. fresh: the gradients written, not added to. */
+int model_units_in_turn(const model *m);
+int model_units_forward_in_turn(model *m, const float *x, int batch, const float **y);
+int model_units_backward_in_turn(model *m, const float *x, const float *d_y, int batch, int fresh);
 
 #endif
