@@ -20,8 +20,10 @@
 #   BENCH_EPOCHS_CONV     epochs of the conv VAE (default 1)
 #   BENCH_THREADS         thread counts for our runs (default "1 2")
 #   BENCH_TORCH_THREADS   thread counts for PyTorch (default "1 2")
-#   BENCH_MODELS          which cases to run (default "A B VAE CONV FIGURES"; FIGURES times the whole
-#                         `make figures FORCE=1` into BENCH_OUT/figures, leaving out/ and REPORT.md alone)
+#   BENCH_MODELS          which cases to run (default "A B VAE CONV PORTABLE FIGURES"; PORTABLE is model A
+#                         on the portable path, without AVX-512, as on a processor that lacks it; FIGURES
+#                         times the whole `make figures FORCE=1` into BENCH_OUT/figures, leaving out/ and
+#                         REPORT.md alone)
 #   BENCH_REPEATS         runs of each timing, the fastest kept (default 2: the machine is shared),
 #                         made in rounds: each round runs every command of a case once
 #   BENCH_NEIGHBOUR       1 (default): our runs again, 1 and 2 threads, beside one CPU-bound process
@@ -50,9 +52,9 @@ EPOCHS_VAE=${BENCH_EPOCHS_VAE:-2}
 EPOCHS_CONV=${BENCH_EPOCHS_CONV:-1}
 OUR_THREADS=${BENCH_THREADS:-1 2}
 TORCH_THREADS=${BENCH_TORCH_THREADS:-1 2}
-MODELS=${BENCH_MODELS:-A B VAE CONV FIGURES}
+MODELS=${BENCH_MODELS:-A B VAE CONV PORTABLE FIGURES}
 for m in $MODELS; do
-    case $m in A|B|VAE|CONV|FIGURES) ;; *) echo "bench: BENCH_MODELS: unknown case '$m' (the cases are A, B, VAE, CONV and FIGURES)" >&2; exit 1 ;; esac
+    case $m in A|B|VAE|CONV|PORTABLE|FIGURES) ;; *) echo "bench: BENCH_MODELS: unknown case '$m' (the cases are A, B, VAE, CONV, PORTABLE and FIGURES)" >&2; exit 1 ;; esac
 done
 NEIGHBOUR=${BENCH_NEIGHBOUR:-1}
 REPEATS=${BENCH_REPEATS:-2}
@@ -247,7 +249,8 @@ SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
 
 # report CASE LABEL LOSS_KEY TARGET [BOUND_TARGET]: the case's table rows, then the ratio against the
-# target, and against the arithmetic bound when the runs print their work (flops_per_epoch)
+# target, and against the arithmetic bound when the runs print their work (flops_per_epoch) and the
+# case has a BOUND_TARGET
 report() {
     case_id=$1 label=$2 loss_key=$3 target=$4 target_bound=${5:-}
     for f in "$OUT/$case_id"-pytorch-t*.tsv "$OUT/$case_id"-ours-t*.tsv "$OUT/$case_id"-neighbour-t*.tsv \
@@ -294,7 +297,7 @@ report() {
     # the bound: the epoch's floating-point work at the core's measured peak, on as many cores as
     # threads, for each of our idle runs (the issue's targets name one thread for some cases)
     for f in "$OUT/$case_id"-ours-t*.tsv; do
-        [ -f "$f" ] && [ -n "$(value "$f" flops_per_epoch)" ] || continue
+        [ -n "$target_bound" ] && [ -f "$f" ] && [ -n "$(value "$f" flops_per_epoch)" ] || continue
         run_peak=$(value "$f" core_peak_gflops)
         run_peak=${run_peak:-$PEAK}
         [ -n "$run_peak" ] || continue
@@ -355,6 +358,11 @@ vae_round() {
     ours_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
     neighbour_runs VAE "$ROOT/bench/case-vae.sh" ours --epochs "$EPOCHS_VAE" --data "$DATA" --quiet
 }
+# one round of model A on the portable path (ours only: what a processor without AVX-512 runs)
+portable_round() {
+    ours_runs PORTABLE "$BENCH_TRAIN" --model A --portable --epochs "$EPOCHS_A" --data "$DATA" --quiet
+    neighbour_runs PORTABLE "$BENCH_TRAIN" --model A --portable --epochs "$EPOCHS_A" --data "$DATA" --quiet
+}
 conv_round() {
     ours_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
     neighbour_runs CONV "$ROOT/bench/case-vae.sh" ours --model conv --epochs "$EPOCHS_CONV" --data "$DATA" --quiet
@@ -393,6 +401,11 @@ for m in $MODELS; do
             echo "  skipped: vae-elbo is not built (run 'make' first)"
         fi
         ;;
+    PORTABLE)
+        echo "model A on the portable path (CBLAS and plain loops, no AVX-512), $EPOCHS_A epochs"
+        rounds portable_round
+        report PORTABLE "A (port)" val_loss -
+        ;;
     FIGURES)
         bin=${BIN_DIR:-$(dirname "${VAE_ELBO:-$ROOT/bin/vae-elbo}")}
         echo "make figures FORCE=1: every exercise from scratch, on $DATA, into $OUT/figures"
@@ -414,7 +427,7 @@ for m in $MODELS; do
         fi
         ;;
     *)
-        fail "BENCH_MODELS: unknown case '$m' (the cases are A, B, VAE, CONV and FIGURES)"
+        fail "BENCH_MODELS: unknown case '$m' (the cases are A, B, VAE, CONV, PORTABLE and FIGURES)"
         ;;
     esac
 done

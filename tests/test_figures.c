@@ -596,7 +596,7 @@ START_TEST(test_bench_refuses_bad_settings)
     test_file_says(log_path, "BENCH_REPEATS must be a whole number of runs, at least 1, not '0'");
     const char *bad_case[] = { out_env, "BENCH_MODELS=A JPEG", NULL };
     ck_assert_int_eq(run_command("sh", before, NULL, bad_case, log_path), 1);
-    test_file_says(log_path, "unknown case 'JPEG' (the cases are A, B, VAE, CONV and FIGURES)");
+    test_file_says(log_path, "unknown case 'JPEG' (the cases are A, B, VAE, CONV, PORTABLE and FIGURES)");
     const char *no_program[] = { out_env, "BENCH_TRAIN=", NULL };
     ck_assert_int_eq(run_command("sh", before, NULL, no_program, log_path), 1);
     test_file_says(log_path, "the bench program is missing");
@@ -647,9 +647,9 @@ START_TEST(test_bench_times_in_rounds)
              "[ \"$1\" = --peak-only ] && { printf 'core_peak_gflops\\t200\\n'; exit 0; }\n"
              "[ \"$1\" = -c ] && exit 0\n"
              "who=ours; case \"$1\" in *torch_ae.py) who=torch ;; esac\n"
-             "t=1; while [ $# -gt 0 ]; do [ \"$1\" = --threads ] && t=$2; shift; done\n"
+             "t=1; p=''; while [ $# -gt 0 ]; do [ \"$1\" = --threads ] && t=$2; [ \"$1\" = --portable ] && p=' portable'; shift; done\n"
              "n=$(($(cat '%s' 2>/dev/null | wc -l) + 1))\n"
-             "echo \"$who $t\" >>'%s'\n"
+             "echo \"$who $t$p\" >>'%s'\n"
              "if [ $n -le 6 ]; then s=$((2 + t)); else s=$((5 - t)); fi\n"
              "printf 'implementation\\t%%s\\nthreads\\t%%s\\nepochs\\t1\\nseconds_per_epoch\\t%%s\\n' \"$who\" \"$t\" \"$s\"\n"
              "printf 'seconds_total\\t%%s\\nval_loss\\t0.01\\npeak_rss_mib\\t50\\nflops_per_epoch\\t1e9\\n' \"$s\"\n",
@@ -688,6 +688,23 @@ START_TEST(test_bench_times_in_rounds)
     test_file_says(log_path, "(PyTorch multiplies in an unnamed BLAS)");
     test_file_says(log_path, "1 core); ours on 1 thread takes 600.00 times it (target <= 1.3: NOT met)");
     test_file_says(log_path, "2 cores); ours on 2 threads takes 1200.00 times it (target <= 1.3: NOT met)");
+
+    /* the PORTABLE case: model A with --portable, ours only (1 and 2 threads, then beside the
+     * neighbour), with the threads' ratios and no bound (its kernels do not reach the peak) */
+    const char *portable_env[] = { out_env, data_env, train_env, python_env, "BENCH_MODELS=PORTABLE", "BENCH_REPEATS=1",
+                                   "BENCH_NEIGHBOUR=1", "AE_PROGRAM=", NULL };
+    ck_assert_int_eq(run_command("sh", before, NULL, portable_env, log_path), 0);
+    order = test_read_text(calls);
+    ck_assert_str_eq(order, "torch 1\ntorch 2\nours 1\nours 2\nours 1\nours 2\n"
+                            "torch 1\ntorch 2\nours 1\nours 2\nours 1\nours 2\n"
+                            "ours 1 portable\nours 2 portable\nours 1 portable\nours 2 portable\n");
+    free(order);
+    test_file_says(log_path, "model A on the portable path");
+    test_file_says(log_path, "model A (port): 2 threads are 1.33 times as fast as 1 (target >= 1.6: NOT met)");
+    test_file_says(log_path, "model A (port) beside a CPU-bound process: 2 threads take");
+    char *summary = test_read_text(log_path);
+    ck_assert_ptr_null(strstr(summary, "model A (port): bound"));
+    free(summary);
 }
 END_TEST
 
