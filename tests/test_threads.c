@@ -285,9 +285,46 @@ START_TEST(test_model_threads_limits)
     ck_assert_int_eq(model_lane_forward(m, x, 5, 3, 0, &y), AE_ESTATE);      /* rows past the largest batch */
     ck_assert_int_eq(model_units_split(m), 0);                             /* convolutions: the batch splits */
     ck_assert_int_eq(model_units_forward(m, x, 1, 0, &y), AE_ESTATE);
+    ck_assert_int_eq(model_units_in_turn(m), 0);
+    ck_assert_int_eq(model_units_forward_in_turn(m, x, 1, &y), AE_ESTATE);
+    ck_assert_int_eq(model_units_backward_in_turn(m, x, x, 1, 1), AE_ESTATE);
     ck_assert_int_eq(model_set_threads(m, 1), AE_OK);
     ck_assert_ptr_null(m->lanes);
     model_free(m);
+}
+END_TEST
+
+/* The units split in turn (the portable path's steps alone) refuses what it cannot do, with a message:
+ * a batch larger than the model's, and on the AVX-512 path a wide layer whose input gradient the
+ * lanes sum from partial sums (that path's steps alone are the whole batch's products) */
+START_TEST(test_units_in_turn_refuses)
+{
+    gsl_rng *rng = test_rng(5);
+    model *m = model_alloc(1, (int[]){ 64 });
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(model_add(m, layer_dense(64, ACT_RELU)), AE_OK);
+    ck_assert_int_eq(model_add(m, layer_dense(512, ACT_RELU)), AE_OK);    /* wide: partial sums for the layer below */
+    ck_assert_int_eq(model_add(m, layer_dense(64, ACT_SIGMOID)), AE_OK);
+    ck_assert_int_eq(model_build(m, 4, rng), AE_OK);
+    ck_assert_int_eq(model_set_threads(m, 2), AE_OK);
+    static float x[5 * 64], d_y[5 * 64];
+    const float *y;
+    ck_assert_int_eq(model_units_forward_in_turn(m, x, 5, &y), AE_ESTATE);
+    ck_assert_msg(strstr(error_message(), "a batch of 5") != NULL, "%s", error_message());
+    cpu_force_portable(1);
+    ck_assert_int_eq(model_units_in_turn(m), 1);
+    ck_assert_int_eq(model_units_forward_in_turn(m, x, 4, &y), AE_OK);
+    ck_assert_int_eq(model_units_backward_in_turn(m, x, d_y, 4, 1), AE_OK);
+    cpu_force_portable(0);
+    if (cpu_has_avx512()) {
+        ck_assert_int_eq(model_units_in_turn(m), 0);
+        ck_assert_int_eq(model_units_forward_in_turn(m, x, 4, &y), AE_OK);
+        ck_assert_int_eq(model_units_partial_sums(m, 1), 1);
+        ck_assert_int_eq(model_units_backward_in_turn(m, x, d_y, 4, 1), AE_ESTATE);
+        ck_assert_msg(strstr(error_message(), "partial products") != NULL, "%s", error_message());
+    }
+    model_free(m);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -1031,6 +1068,6 @@ Suite *threads_suite(void)
              test_vae_fill_on_lanes_matches_plain,
              test_vector_expf_same_bits);
     test_add(test_case(s, "Limits", 0), test_pool_refuses_bad_sizes, test_model_threads_limits,
-             test_training_on_threads_stops_cleanly, test_model_lanes_out_of_memory);
+             test_training_on_threads_stops_cleanly, test_model_lanes_out_of_memory, test_units_in_turn_refuses);
     return s;
 }
