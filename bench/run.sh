@@ -394,8 +394,7 @@ for m in $MODELS; do
             rounds conv_round
             report CONV "conv VAE" test_loss - 2.5
             best=$(fastest "$OUT"/CONV-ours-t*.tsv)
-            conv_peak=""
-            [ -z "$best" ] || conv_peak=$(value "$best" core_peak_gflops)
+            conv_peak=$(value "$best" core_peak_gflops)      # empty when there is no run
             [ -z "$best" ] || awk -v s="$(value "$best" seconds_per_epoch)" -v t="$(value "$best" threads)" \
                     -v f="$(value "$best" flops_per_epoch)" -v p="${conv_peak:-$PEAK}" -v cores="$cores" 'BEGIN {
                 printf "model conv VAE: %.1f s per epoch on %d thread%s (target <= 28: %s)\n", s, t, (t == 1 ? "" : "s"),

@@ -789,7 +789,7 @@ static int units_backward(model *m, const float *x, const float *d_y, int batch,
 
 int model_units_in_turn(const model *m)
 {
-    return model_units_split(m) && !cpu_has_avx512() && m->lanes && m->lanes->pool;
+    return model_units_split(m) && !cpu_has_avx512();   /* several threads: m->lanes and its pool are there */
 }
 
 int model_units_forward_in_turn(model *m, const float *x, int batch, const float **y)
@@ -797,8 +797,10 @@ int model_units_forward_in_turn(model *m, const float *x, int batch, const float
     int rc = check_units(m, batch, 0, "model_units_forward_in_turn");
     if (rc == AE_OK) rc = model_lanes_ready(m);
     if (rc != AE_OK) return rc;
-    for (int i = 0; i < m->n_layers; i++)                    /* a layer's every share before the next layer */
-        for (int lane = 0; lane < m->threads && !m->layers[i].view; lane++) forward_share(m, i, x, batch, lane);
+    for (int i = 0; i < m->n_layers; i++) {                  /* a layer's every share before the next layer */
+        if (m->layers[i].view) continue;
+        for (int lane = 0; lane < m->threads; lane++) forward_share(m, i, x, batch, lane);
+    }
     *y = model_layer_input(m, m->n_layers, x);
     return AE_OK;
 }
